@@ -1,0 +1,297 @@
+"""YOLO detection model assembled from a YAML description, the ultralytics way, without ``eval``.
+
+``parse_model`` mirrors ultralytics YOLOv5's builder (same channel and depth scaling, same layer
+attributes ``i``, ``f``, ``type``, ``np``) so that a user's YAML builds unchanged and a pickled
+ultralytics model maps onto these classes. Module names are looked up in :data:`MODULES` and
+``torch.nn``; arguments are YAML literals plus the names ``nc`` and ``anchors``. A model file is user
+input, so nothing in it is ever evaluated as code.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import logging
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from torch import nn
+
+from gam_gui.models.common import C3, SPP, SPPF, Bottleneck, Concat, Conv, Focus
+from gam_gui.models.gam import GAM, GAM_Attention, GAMAttention
+
+LOGGER = logging.getLogger(__name__)
+CFG_DIR = Path(__file__).parent / "cfg"
+
+
+class ModelConfigError(ValueError):
+    """A model YAML that cannot be built (unknown block, bad argument)."""
+
+
+class Detect(nn.Module):
+    """YOLOv5 detection head.
+
+    In eval mode it returns one tensor (B, N, 5 + nc): xywh in input pixels, objectness and class
+    scores after sigmoid, exactly ``model(x)[0]`` of ultralytics. Unlike ultralytics it never writes
+    into its outputs in place and recomputes its grid each call, so Grad-CAM can differentiate
+    through it and a pickled head's stale grid caches are irrelevant.
+    """
+
+    stride: torch.Tensor | None = None
+
+    def __init__(self, nc: int = 80, anchors: Any = (), ch: Any = (), inplace: bool = False) -> None:
+        super().__init__()
+        self.nc = nc
+        self.no = nc + 5
+        self.nl = len(anchors)
+        self.na = len(anchors[0]) // 2
+        self.grid = [torch.empty(0) for _ in range(self.nl)]
+        self.anchor_grid = [torch.empty(0) for _ in range(self.nl)]
+        self.register_buffer("anchors", torch.tensor(anchors).float().view(self.nl, -1, 2))
+        self.m = nn.ModuleList(nn.Conv2d(x, self.no * self.na, 1) for x in ch)
+        self.inplace = inplace
+
+    def forward(self, x: list[torch.Tensor]) -> torch.Tensor | list[torch.Tensor]:
+        x = list(x)
+        z = []
+        for i in range(self.nl):
+            x[i] = self.m[i](x[i])
+            bs, _, ny, nx = x[i].shape
+            x[i] = x[i].view(bs, self.na, self.no, ny, nx).permute(0, 1, 3, 4, 2).contiguous()
+            if not self.training:
+                z.append(self.decode(x[i], i))
+        return x if self.training else torch.cat(z, 1)
+
+    def decode(self, p: torch.Tensor, i: int) -> torch.Tensor:
+        """Raw level-``i`` map (B, na, ny, nx, no) -> (B, na*ny*nx, no) boxes in input pixels."""
+        bs, na, ny, nx, _ = p.shape
+        stride = float(self.stride[i])
+        yv, xv = torch.meshgrid(
+            torch.arange(ny, device=p.device, dtype=p.dtype),
+            torch.arange(nx, device=p.device, dtype=p.dtype),
+            indexing="ij",
+        )
+        grid = torch.stack((xv, yv), 2).view(1, 1, ny, nx, 2) - 0.5
+        anchor_grid = (self.anchors[i] * stride).view(1, na, 1, 1, 2).to(p.dtype)
+        xy, wh, conf = p.sigmoid().split((2, 2, self.nc + 1), 4)
+        xy = (xy * 2 + grid) * stride
+        wh = (wh * 2) ** 2 * anchor_grid
+        return torch.cat((xy, wh, conf), 4).view(bs, na * ny * nx, self.no)
+
+
+#: Blocks a YAML may name, by the names ultralytics and the GAM recipes use.
+MODULES: dict[str, type[nn.Module]] = {
+    "Conv": Conv,
+    "Focus": Focus,
+    "Bottleneck": Bottleneck,
+    "C3": C3,
+    "SPP": SPP,
+    "SPPF": SPPF,
+    "Concat": Concat,
+    "Detect": Detect,
+    "GAM": GAM,
+    "GAMAttention": GAMAttention,
+    "GAM_Attention": GAM_Attention,
+}
+
+# Blocks whose first argument is the output channel count, scaled by width_multiple.
+_CHANNEL_BLOCKS = {Conv, Focus, Bottleneck, C3, SPP, SPPF, GAM, GAMAttention}
+# Blocks that take the (depth-scaled) repeat count as their third argument instead of being stacked.
+_REPEAT_ARG_BLOCKS = {C3}
+# Blocks that take the activation as a constructor argument (YOLOv7 style ``nn.LeakyReLU(0.1)``).
+_CALL_RE = re.compile(r"^\s*(nn\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
+
+
+def make_divisible(x: float, divisor: int) -> int:
+    return int(math.ceil(x / divisor) * divisor)
+
+
+def resolve_module(name: Any) -> type[nn.Module]:
+    """Map a YAML module name to a class: the registry first, then ``nn.X`` from torch.nn."""
+    if not isinstance(name, str):
+        raise ModelConfigError(f"module name must be a string, got {name!r}")
+    if name in MODULES:
+        return MODULES[name]
+    base = name[3:] if name.startswith("nn.") else None
+    if base is not None:
+        cls = getattr(nn, base, None)
+        if isinstance(cls, type) and issubclass(cls, nn.Module):
+            return cls
+    known = ", ".join(sorted(MODULES))
+    raise ModelConfigError(f"unknown block {name!r} in the model YAML (known: {known}, and nn.* layers)")
+
+
+def parse_arg(a: Any, names: dict[str, Any]) -> Any:
+    """Turn one YAML argument into a value without evaluating code.
+
+    Strings may be Python literals (``None``, ``'nearest'``), a name from ``names`` (``nc``,
+    ``anchors``), or a constructor call of a torch.nn layer with literal arguments
+    (``nn.LeakyReLU(0.1)``, as YOLOv7 YAMLs write activations). Anything else stays a string.
+    """
+    if not isinstance(a, str):
+        return a
+    if a in names:
+        return names[a]
+    try:
+        return ast.literal_eval(a)
+    except (ValueError, SyntaxError):
+        pass
+    call = _CALL_RE.match(a)
+    if call and call.group(1):
+        cls = resolve_module("nn." + call.group(2))
+        try:
+            call_args = ast.literal_eval(f"({call.group(3)},)") if call.group(3).strip() else ()
+        except (ValueError, SyntaxError) as e:
+            raise ModelConfigError(f"arguments of {a!r} are not literals") from e
+        return cls(*call_args)
+    return a
+
+
+def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[int]]:
+    """Build the layer list from a model dict, as ultralytics ``parse_model`` does."""
+    anchors, nc = d["anchors"], d["nc"]
+    gd, gw = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0)
+    na = (len(anchors[0]) // 2) if isinstance(anchors, list) else anchors
+    no = na * (nc + 5)
+    names = {"nc": nc, "anchors": anchors}
+    layers, save, c2 = [], [], ch[-1]
+    for i, (f, n, m, args) in enumerate(d["backbone"] + d["head"]):
+        mcls = resolve_module(m)
+        args = [parse_arg(a, names) for a in args]
+        n = max(round(n * gd), 1) if n > 1 else n
+        if mcls in _CHANNEL_BLOCKS:
+            c1, c2 = ch[f], args[0]
+            if c2 != no:
+                c2 = make_divisible(c2 * gw, 8)
+            args = [c1, c2, *args[1:]]
+            if mcls in _REPEAT_ARG_BLOCKS:
+                args.insert(2, n)
+                n = 1
+        elif mcls is GAM_Attention:
+            c2 = ch[f]
+            args = [c2, *args[1:]]
+        elif mcls is nn.BatchNorm2d:
+            args = [ch[f]]
+        elif mcls is Concat:
+            c2 = sum(ch[x] for x in f)
+        elif mcls is Detect:
+            args.append([ch[x] for x in f])
+            if isinstance(args[1], int):
+                args[1] = [list(range(args[1] * 2))] * len(f)
+        else:
+            c2 = ch[f]
+        try:
+            m_ = nn.Sequential(*(mcls(*args) for _ in range(n))) if n > 1 else mcls(*args)
+        except (TypeError, ValueError, RuntimeError) as e:
+            raise ModelConfigError(f"layer {i} ({m} {args}): {e}") from e
+        m_.i, m_.f, m_.type = i, f, m if isinstance(m, str) else mcls.__name__
+        m_.np = sum(x.numel() for x in m_.parameters())
+        save.extend(x % i for x in ([f] if isinstance(f, int) else f) if x != -1)
+        layers.append(m_)
+        if i == 0:
+            ch = []
+        ch.append(c2)
+    return nn.Sequential(*layers), sorted(save)
+
+
+def load_yaml(cfg: str | Path | dict[str, Any]) -> dict[str, Any]:
+    """A model dict from a dict, a YAML path, or the name of a shipped config (``yolov5n_GAM``)."""
+    if isinstance(cfg, dict):
+        return copy.deepcopy(cfg)
+    path = Path(cfg)
+    if not path.exists() and (CFG_DIR / f"{path.stem}.yaml").exists():
+        path = CFG_DIR / f"{path.stem}.yaml"
+    with open(path, encoding="utf-8") as fh:
+        d = yaml.safe_load(fh)
+    if not isinstance(d, dict) or "backbone" not in d or "head" not in d:
+        raise ModelConfigError(f"{path} is not a YOLO model YAML (needs 'backbone' and 'head')")
+    d.setdefault("yaml_file", path.name)
+    return d
+
+
+def check_anchor_order(m: Detect) -> None:
+    """Flip the anchor order when it disagrees with the stride order (as ultralytics does)."""
+    a = m.anchors.prod(-1).mean(-1).view(-1)
+    da = a[-1] - a[0]
+    ds = m.stride[-1] - m.stride[0]
+    if da and (da.sign() != ds.sign()):
+        m.anchors[:] = m.anchors.flip(0)
+
+
+class DetectionModel(nn.Module):
+    """A YOLO detector; attribute layout as ultralytics ``models.yolo.DetectionModel``.
+
+    ``forward`` returns the decoded (B, N, 5 + nc) tensor in eval mode and the raw per-level maps
+    in training mode.
+    """
+
+    def __init__(self, cfg: str | Path | dict[str, Any] = "yolov5n_GAM", ch: int = 3, nc: int | None = None,
+                 anchors: Any = None) -> None:
+        super().__init__()
+        self.yaml = load_yaml(cfg)
+        ch = self.yaml["ch"] = self.yaml.get("ch", ch)
+        if nc and nc != self.yaml.get("nc"):
+            self.yaml["nc"] = nc
+        if anchors:
+            self.yaml["anchors"] = round(anchors)
+        self.model, self.save = parse_model(copy.deepcopy(self.yaml), ch=[ch])
+        self.names = {i: str(i) for i in range(self.yaml["nc"])}
+        self.inplace = False
+        m = self.model[-1]
+        if isinstance(m, Detect):
+            s = 256
+            m.stride = torch.tensor([s / x.shape[-2] for x in self._forward_layers(torch.zeros(1, ch, s, s))])
+            check_anchor_order(m)
+            m.anchors /= m.stride.view(-1, 1, 1)
+            self.stride = m.stride
+            self._initialize_biases()
+        initialize_weights(self)
+
+    def _forward_layers(self, x: torch.Tensor) -> Any:
+        y: list[Any] = []
+        for m in self.model:
+            if m.f != -1:
+                x = y[m.f] if isinstance(m.f, int) else [x if j == -1 else y[j] for j in m.f]
+            x = m(x)
+            y.append(x if m.i in self.save else None)
+        return x
+
+    def forward(self, x: torch.Tensor) -> Any:
+        out = self._forward_layers(x)
+        # A head from elsewhere (for example a pickled ultralytics Detect mapped onto ours) is
+        # ours, but be tolerant of a (pred, raw) tuple from any other head.
+        if not self.training and isinstance(out, tuple):
+            out = out[0]
+        return out
+
+    @property
+    def detect(self) -> Detect:
+        return self.model[-1]
+
+    @property
+    def nc(self) -> int:
+        return int(self.detect.nc)
+
+    def _initialize_biases(self) -> None:
+        """Objectness and class priors for training from scratch (ultralytics, arXiv 1708.02002)."""
+        m = self.detect
+        for mi, s in zip(m.m, m.stride):
+            b = mi.bias.view(m.na, -1)
+            b.data[:, 4] += math.log(8 / (640 / s) ** 2)
+            b.data[:, 5 : 5 + m.nc] += math.log(0.6 / (m.nc - 0.99999))
+            mi.bias = nn.Parameter(b.view(-1), requires_grad=True)
+
+
+# The pickles of older ultralytics releases name the class ``Model``.
+Model = DetectionModel
+
+
+def initialize_weights(model: nn.Module) -> None:
+    for m in model.modules():
+        if isinstance(m, nn.BatchNorm2d):
+            m.eps = 1e-3
+            m.momentum = 0.03
