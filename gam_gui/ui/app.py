@@ -1,0 +1,43 @@
+"""``gam-gui`` (the window): QApplication setup and :func:`run`, which ``gam_gui.cli`` calls."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+
+from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTimer
+from PyQt5.QtWidgets import QApplication
+
+from gam_gui.ui.main_window import APPLICATION, ORGANISATION, MainWindow, start_window
+
+LOGGER = logging.getLogger(__name__)
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The QApplication, created once (tests and embedding code may have made one already)."""
+    app = QApplication.instance()
+    if app is None:
+        QCoreApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
+        QCoreApplication.setAttribute(Qt.AA_UseHighDpiPixmaps, True)
+        app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    return app
+
+
+def run(path: str | None = None, weights: str | None = None, camera: int | None = None,
+        device: str | None = None, qsettings: QSettings | None = None) -> int:
+    """Open the window (default model and the sample, or ``path`` / ``camera``) and run until it closes."""
+    app = application()
+    win: MainWindow = start_window(path=path, weights=weights, camera=camera, device=device, qsettings=qsettings)
+    app.aboutToQuit.connect(win.shutdown)
+    # Ctrl+C in the terminal closes the window cleanly instead of being swallowed by the Qt loop.
+    signal.signal(signal.SIGINT, lambda *_: win.close())
+    keepalive = QTimer()
+    keepalive.timeout.connect(lambda: None)  # lets Python run its signal handlers
+    keepalive.start(250)
+    code = app.exec_()
+    keepalive.stop()
+    win.shutdown()
+    return int(code)

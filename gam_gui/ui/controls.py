@@ -1,0 +1,396 @@
+"""The control dock: model, thresholds, CAM method/layers/target, GAM display options.
+
+It owns no state beyond its widgets: :meth:`ControlPanel.settings` builds a fresh
+:class:`~gam_gui.analysis.Settings` from them each time, and ``changed`` fires on every edit. Each
+control is persisted under its own QSettings key (``controls/<name>``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PyQt5.QtCore import QSettings, Qt, pyqtSignal
+from PyQt5.QtGui import QBrush, QColor, QFont
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gam_gui.analysis import Settings
+from gam_gui.explain.cams import DISPLAY_NAMES, METHODS
+from gam_gui.render import COLORMAPS
+
+LOGGER = logging.getLogger(__name__)
+
+TARGET_MODES = (("all", "All detections"), ("class", "Class scores"), ("box", "Box outputs"),
+                ("clicked", "Clicked object"), ("cls", "Class id"))
+CONF_SCALE = 1000  # the confidence slider has 0.001 steps: untrained or weak models need low thresholds
+DEFAULT_IMGSZ = 640
+
+
+def cuda_available() -> bool:
+    """Whether a CUDA device can be offered (the only place the ui asks torch anything)."""
+    try:
+        import torch
+
+        return bool(torch.cuda.is_available())
+    except Exception:  # noqa: BLE001 - a broken CUDA install means "CPU only", not a crash
+        return False
+
+
+def available_devices() -> list[tuple[str, str]]:
+    devices = [("cpu", "CPU")]
+    if cuda_available():
+        devices.append(("cuda", "CUDA (GPU)"))
+    return devices
+
+
+def _slider(lo: int, hi: int, value: int) -> QSlider:
+    s = QSlider(Qt.Horizontal)
+    s.setRange(lo, hi)
+    s.setValue(value)
+    return s
+
+
+def _with_label(widget: QWidget, label: QLabel) -> QWidget:
+    box = QWidget()
+    lay = QHBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.addWidget(widget, 1)
+    label.setMinimumWidth(44)
+    label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+    lay.addWidget(label)
+    return box
+
+
+class ControlPanel(QWidget):
+    """Every analysis and display control; see the module docstring."""
+
+    changed = pyqtSignal()
+    open_weights_requested = pyqtSignal()
+    device_changed = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None, devices: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(parent)
+        self._updating = False
+        self._pending_layers: tuple[int, ...] = ()
+        self._pending_gam_layer: int | None = None
+        self._pending_cls = 0
+        self._names: dict[int, str] = {}
+        root = QVBoxLayout(self)
+        root.setContentsMargins(6, 6, 6, 6)
+
+        # -- model --
+        g = QGroupBox("Model")
+        f = QFormLayout(g)
+        self.weights_button = QPushButton("Open weights...")
+        self.weights_button.setToolTip("Load a gam-gui, YOLOv5 or YOLOv7 checkpoint (.pt); you can also drop it here")
+        self.weights_button.clicked.connect(self.open_weights_requested)
+        f.addRow(self.weights_button)
+        self.model_label = QLabel("no model loaded")
+        self.model_label.setWordWrap(True)
+        f.addRow("Model:", self.model_label)
+        self.classes_label = QLabel("-")
+        self.classes_label.setWordWrap(True)
+        f.addRow("Classes:", self.classes_label)
+        self.gam_label = QLabel("-")
+        self.gam_label.setWordWrap(True)
+        f.addRow("GAM:", self.gam_label)
+        self.device = QComboBox()
+        for key, label in devices if devices is not None else available_devices():
+            self.device.addItem(label, key)
+        self.device.currentIndexChanged.connect(self._device_changed)
+        f.addRow("Device:", self.device)
+        root.addWidget(g)
+
+        # -- detection --
+        g = QGroupBox("Detection")
+        f = QFormLayout(g)
+        self.conf = _slider(1, CONF_SCALE, 250)
+        self.conf_label = QLabel()
+        self.conf.setToolTip("Confidence threshold")
+        f.addRow("Confidence:", _with_label(self.conf, self.conf_label))
+        self.iou = _slider(1, 100, 45)
+        self.iou_label = QLabel()
+        self.iou.setToolTip("NMS IoU threshold")
+        f.addRow("IoU:", _with_label(self.iou, self.iou_label))
+        self.imgsz = QSpinBox()
+        self.imgsz.setRange(64, 1920)
+        self.imgsz.setSingleStep(32)
+        self.imgsz.setValue(DEFAULT_IMGSZ)
+        self.imgsz.setSuffix(" px")
+        self.imgsz.setToolTip("Inference size (the long side of the network input)")
+        self.imgsz.setKeyboardTracking(False)
+        f.addRow("Image size:", self.imgsz)
+        root.addWidget(g)
+
+        # -- CAM --
+        g = QGroupBox("Explanation (CAM)")
+        f = QFormLayout(g)
+        self.method = QComboBox()
+        for key in METHODS:
+            self.method.addItem("none (off)" if key == "none" else DISPLAY_NAMES[key], key)
+        f.addRow("Method:", self.method)
+        self.layers = QListWidget()
+        self.layers.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.layers.setToolTip("Layers whose CAMs are averaged; none selected = the GAM blocks "
+                               "(or the layers feeding the head). Ctrl/Shift-click to choose several.")
+        mono = QFont("Monospace")
+        mono.setStyleHint(QFont.TypeWriter)
+        self.layers.setFont(mono)
+        self.layers.setMinimumHeight(150)
+        f.addRow(QLabel("Layers (index, type, shape):"))
+        f.addRow(self.layers)
+        self.layers_default = QPushButton("Default layers")
+        self.layers_default.setToolTip("Clear the selection: use the GAM blocks")
+        self.layers_default.clicked.connect(self.layers.clearSelection)
+        f.addRow(self.layers_default)
+        self.target = QComboBox()
+        for key, label in TARGET_MODES:
+            self.target.addItem(label, key)
+        f.addRow("Target:", self.target)
+        self.target_index = QSpinBox()
+        self.target_index.setRange(0, 9999)
+        self.target_index.setPrefix("#")
+        self.target_index.setToolTip("The detection the CAM explains (click a box to choose it)")
+        f.addRow("Object:", self.target_index)
+        self.target_class = QComboBox()
+        self.target_class.setToolTip("Explain every detection of this class")
+        f.addRow("Class:", self.target_class)
+        self.renorm = QCheckBox("Renormalise inside boxes")
+        f.addRow(self.renorm)
+        self.cam_every = QSpinBox()
+        self.cam_every.setRange(1, 60)
+        self.cam_every.setToolTip("On a playing video or camera, compute the CAM only every N frames "
+                                  "(detections and GAM maps still every frame)")
+        f.addRow("CAM every N frames:", self.cam_every)
+        root.addWidget(g)
+
+        # -- display --
+        g = QGroupBox("Display")
+        f = QFormLayout(g)
+        self.gam_layer = QComboBox()
+        self.gam_layer.addItem("first", None)
+        self.gam_layer.setToolTip("Which GAM block the GAM panels and the channel chart show")
+        f.addRow("GAM block:", self.gam_layer)
+        self.reduction = QComboBox()
+        for r in ("mean", "max"):
+            self.reduction.addItem(r, r)
+        self.reduction.setToolTip("How the GAM maps are reduced over channels")
+        f.addRow("Channel reduction:", self.reduction)
+        self.colormap = QComboBox()
+        for c in COLORMAPS:
+            self.colormap.addItem(c, c)
+        f.addRow("Colormap:", self.colormap)
+        self.alpha = _slider(0, 100, 50)
+        self.alpha_label = QLabel()
+        f.addRow("Overlay alpha:", _with_label(self.alpha, self.alpha_label))
+        root.addWidget(g)
+        root.addStretch(1)
+
+        for sig in (self.conf.valueChanged, self.iou.valueChanged, self.imgsz.valueChanged,
+                    self.method.currentIndexChanged, self.layers.itemSelectionChanged,
+                    self.target.currentIndexChanged, self.target_index.valueChanged,
+                    self.target_class.currentIndexChanged, self.renorm.toggled, self.cam_every.valueChanged,
+                    self.gam_layer.currentIndexChanged, self.reduction.currentIndexChanged,
+                    self.colormap.currentIndexChanged, self.alpha.valueChanged):
+            sig.connect(self._emit_changed)
+        self._update_labels()
+
+    # -- reading -----------------------------------------------------------------------------------
+    def target_value(self) -> str | int:
+        mode = self.target.currentData()
+        if mode == "clicked":
+            return int(self.target_index.value())
+        if mode == "cls":
+            cls = self.target_class.currentData()
+            return f"cls:{int(cls if cls is not None else self._pending_cls)}"
+        return mode
+
+    def selected_layers(self) -> tuple[int, ...] | None:
+        rows = sorted(self.layers.row(it) for it in self.layers.selectedItems())
+        idx = tuple(int(self.layers.item(r).data(Qt.UserRole)) for r in rows)
+        return idx or None
+
+    def settings(self) -> Settings:
+        """A fresh Settings snapshot of every control."""
+        return Settings(method=self.method.currentData(), layers=self.selected_layers(), target=self.target_value(),
+                        conf=self.conf.value() / CONF_SCALE, iou=self.iou.value() / 100, imgsz=self.imgsz.value(),
+                        reduction=self.reduction.currentData(), renorm_boxes=self.renorm.isChecked(),
+                        colormap=self.colormap.currentData(), alpha=self.alpha.value() / 100,
+                        gam_layer=self.gam_layer.currentData())
+
+    def device_value(self) -> str:
+        return self.device.currentData() or "cpu"
+
+    # -- writing -----------------------------------------------------------------------------------
+    def set_conf(self, conf: float) -> None:
+        self.conf.setValue(int(round(conf * CONF_SCALE)))
+
+    def set_target_index(self, k: int) -> None:
+        """Explain detection ``k`` (what clicking a box does); one ``changed``."""
+        self._updating = True
+        try:
+            self.target_index.setValue(int(k))
+            self.target.setCurrentIndex(self.target.findData("clicked"))
+        finally:
+            self._updating = False
+        self._emit_changed()
+
+    def set_device(self, device: str) -> bool:
+        i = self.device.findData(device)
+        if i < 0:
+            return False
+        self._updating = True
+        try:
+            self.device.setCurrentIndex(i)
+        finally:
+            self._updating = False
+        return True
+
+    def set_imgsz(self, imgsz: int) -> None:
+        self.imgsz.setValue(int(imgsz))
+
+    def set_model_info(self, info) -> None:
+        """Fill the model labels, the layer list, the GAM block and class choices from a ModelInfo."""
+        self._updating = True
+        try:
+            keep_layers = set(self.selected_layers() or self._pending_layers)
+            self._pending_layers = ()
+            keep_gam = self.gam_layer.currentData() if self._pending_gam_layer is None else self._pending_gam_layer
+            self._pending_gam_layer = None
+            keep_cls = self.target_class.currentData()
+            keep_cls = self._pending_cls if keep_cls is None else keep_cls
+            self._names = dict(info.names)
+            self.model_label.setText(f"{info.name}  ({info.device})")
+            self.model_label.setToolTip(info.path)
+            names = ", ".join(f"{k}: {v}" for k, v in sorted(info.names.items()))
+            self.classes_label.setText(f"{len(info.names)} - {names}" if info.names else "none")
+            if info.gam_layers:
+                self.gam_label.setText(f"{len(info.gam_layers)} GAM block(s) at layer(s) "
+                                       f"{', '.join(map(str, info.gam_layers))}")
+                self.gam_label.setStyleSheet("")
+            else:
+                self.gam_label.setText("no GAM blocks found: the GAM panels stay empty; the CAM uses the "
+                                       f"layers feeding the head ({', '.join(map(str, info.default_layers))})")
+                self.gam_label.setStyleSheet("color: #d08000;")
+            self.layers.clear()
+            for li in info.layers[:-1]:  # the head itself is no CAM layer
+                it = QListWidgetItem(li.label())
+                it.setData(Qt.UserRole, li.index)
+                if li.is_gam:
+                    f = it.font()
+                    f.setBold(True)
+                    it.setFont(f)
+                    it.setForeground(QBrush(QColor(200, 90, 0)))
+                    it.setToolTip("a GAM block (used by default)")
+                self.layers.addItem(it)
+                it.setSelected(li.index in keep_layers)
+            self.gam_layer.clear()
+            self.gam_layer.addItem("first", None)
+            for i in info.gam_layers:
+                self.gam_layer.addItem(f"layer {i}", i)
+            gi = self.gam_layer.findData(keep_gam) if keep_gam is not None else 0
+            self.gam_layer.setCurrentIndex(max(0, gi))
+            self.target_class.clear()
+            for k, v in sorted(info.names.items()):
+                self.target_class.addItem(f"{k}: {v}", int(k))
+            ci = self.target_class.findData(keep_cls)
+            self.target_class.setCurrentIndex(max(0, ci))
+        finally:
+            self._updating = False
+        self._update_labels()
+
+    def set_model_failed(self) -> None:
+        if self.layers.count() == 0:
+            self.model_label.setText("no model loaded")
+
+    # -- persistence -------------------------------------------------------------------------------
+    def save(self, qs: QSettings) -> None:
+        """Each control under its own key."""
+        s = self.settings()
+        qs.setValue("controls/conf", s.conf)
+        qs.setValue("controls/iou", s.iou)
+        qs.setValue("controls/imgsz", s.imgsz)
+        qs.setValue("controls/method", s.method)
+        layers = self.selected_layers() or self._pending_layers
+        qs.setValue("controls/layers", ",".join(map(str, layers or ())))
+        qs.setValue("controls/target_mode", self.target.currentData())
+        qs.setValue("controls/target_index", self.target_index.value())
+        cls = self.target_class.currentData()
+        qs.setValue("controls/target_class", int(cls if cls is not None else self._pending_cls))
+        qs.setValue("controls/renorm_boxes", s.renorm_boxes)
+        qs.setValue("controls/cam_every", self.cam_every.value())
+        gl = self.gam_layer.currentData() if self._pending_gam_layer is None else self._pending_gam_layer
+        qs.setValue("controls/gam_layer", -1 if gl is None else int(gl))
+        qs.setValue("controls/reduction", s.reduction)
+        qs.setValue("controls/colormap", s.colormap)
+        qs.setValue("controls/alpha", s.alpha)
+        qs.setValue("controls/device", self.device_value())
+
+    def restore(self, qs: QSettings) -> None:
+        """Restore what :meth:`save` wrote; unknown or broken values keep the defaults."""
+        self._updating = True
+        try:
+            def num(key: str, default: float, kind: type = float) -> float:
+                try:
+                    return kind(qs.value(key, default))
+                except (TypeError, ValueError):
+                    return default
+
+            def choose(combo: QComboBox, key: str) -> None:
+                v = qs.value(key)
+                i = combo.findData(v) if v is not None else -1
+                if i >= 0:
+                    combo.setCurrentIndex(i)
+
+            self.set_conf(num("controls/conf", 0.25))
+            self.iou.setValue(int(round(num("controls/iou", 0.45) * 100)))
+            self.imgsz.setValue(int(num("controls/imgsz", DEFAULT_IMGSZ, int)))
+            choose(self.method, "controls/method")
+            raw = str(qs.value("controls/layers", "") or "")
+            self._pending_layers = tuple(int(x) for x in raw.split(",") if x.strip().lstrip("-").isdigit())
+            choose(self.target, "controls/target_mode")
+            self.target_index.setValue(int(num("controls/target_index", 0, int)))
+            self._pending_cls = int(num("controls/target_class", 0, int))
+            self.renorm.setChecked(str(qs.value("controls/renorm_boxes", False)).lower() in ("true", "1"))
+            self.cam_every.setValue(int(num("controls/cam_every", 1, int)))
+            gl = int(num("controls/gam_layer", -1, int))
+            self._pending_gam_layer = None if gl < 0 else gl
+            choose(self.reduction, "controls/reduction")
+            choose(self.colormap, "controls/colormap")
+            self.alpha.setValue(int(round(num("controls/alpha", 0.5) * 100)))
+            choose(self.device, "controls/device")
+        finally:
+            self._updating = False
+        self._update_labels()
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _update_labels(self) -> None:
+        self.conf_label.setText(f"{self.conf.value() / CONF_SCALE:.3f}")
+        self.iou_label.setText(f"{self.iou.value() / 100:.2f}")
+        self.alpha_label.setText(f"{self.alpha.value() / 100:.2f}")
+        mode = self.target.currentData()
+        self.target_index.setEnabled(mode == "clicked")
+        self.target_class.setEnabled(mode == "cls")
+
+    def _emit_changed(self, *_args) -> None:
+        self._update_labels()
+        if not self._updating:
+            self.changed.emit()
+
+    def _device_changed(self, *_args) -> None:
+        if not self._updating:
+            self.device_changed.emit(self.device_value())

@@ -1,0 +1,67 @@
+"""Whole-source export (``gam_gui.export.export``) on a background QThread, cancellable.
+
+The job loads its own copy of the model: the analysis worker keeps using its model (with its hooks)
+at the same time, and one model must not run two analyses at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from PyQt5.QtCore import QObject, QThread, pyqtSignal
+
+from gam_gui.analysis import Settings
+from gam_gui.checkpoints import CheckpointError, load_model
+from gam_gui.export import ExportError, export
+
+LOGGER = logging.getLogger(__name__)
+
+
+class ExportJob(QObject):
+    """``progress(done, total)`` while running, ``done(ok, message)`` at the end (cancelled counts as ok)."""
+
+    progress = pyqtSignal(int, int)
+    done = pyqtSignal(bool, str)
+
+    def __init__(self, weights: str | None, device: str, spec: str, out: Path, settings: Settings,
+                 video: bool = False) -> None:
+        super().__init__()
+        self.weights, self.device, self.spec, self.out, self.settings = weights, device, spec, Path(out), settings
+        self.video = video
+        self._cancel = threading.Event()
+        self._thread = QThread()
+        self._thread.setObjectName("gam-gui export")
+        self.moveToThread(self._thread)
+        self._thread.started.connect(self._run)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def wait(self, ms: int = 30000) -> bool:
+        return self._thread.wait(ms)
+
+    def _run(self) -> None:
+        ok, msg = False, ""
+        try:
+            model = load_model(self.weights, device=self.device or None)
+            summary = export(self.spec, self.out, model, self.settings, video=self.video, overwrite=True,
+                             progress=lambda d, t: self.progress.emit(int(d), int(t or 0)),
+                             cancelled=self._cancel.is_set)
+            ok = True
+            msg = (f"export cancelled after {summary.frames} frame(s)" if summary.cancelled
+                   else f"exported {summary.frames} frame(s) to {summary.out_dir}")
+            if summary.skipped:
+                msg += f"; skipped {len(summary.skipped)}"
+        except (CheckpointError, ExportError, ValueError, OSError) as e:
+            msg = str(e)
+        except Exception as e:  # noqa: BLE001 - the window must survive any export failure
+            LOGGER.exception("export failed")
+            msg = f"export failed: {e}"
+        finally:
+            self._thread.quit()
+        self.done.emit(ok, msg)

@@ -1,0 +1,950 @@
+"""The main window: menus, the control dock, the panel grid, transport controls and the status bar.
+
+All model work happens in :class:`~gam_gui.ui.worker.AnalysisWorker` on a QThread; this class sends
+it commands through queued signals and paints the :class:`~gam_gui.ui.worker.FrameResult` it gets
+back. Errors end up in the status bar or a message box; the window stays usable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from PyQt5.QtCore import QSettings, Qt, QThread, pyqtSignal
+from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt5.QtWidgets import (
+    QAction,
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QProgressBar,
+    QProgressDialog,
+    QScrollArea,
+    QSlider,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+import gam_gui
+from gam_gui import render
+from gam_gui.export import ExportError, atomic_write_bytes, write_png
+from gam_gui.images import IMAGE_SUFFIXES
+from gam_gui.sources import VIDEO_SUFFIXES, Source, list_cameras
+from gam_gui.ui.controls import ControlPanel, cuda_available
+from gam_gui.ui.convert import bgr_to_qimage
+from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at
+from gam_gui.ui.worker import AnalysisWorker, FrameResult, ModelInfo, SourceInfo, channel_weights
+
+LOGGER = logging.getLogger(__name__)
+
+ORGANISATION = APPLICATION = "gam-gui"
+REPO_ROOT = Path(gam_gui.__file__).resolve().parent.parent
+WEIGHT_SUFFIXES = {".pt", ".pth"}
+MAX_RECENT = 10
+EMPTY_HINT = "Open an image, folder or video (Ctrl+O), a camera, or drop a file here"
+NO_MODEL_HINT = "No model loaded: File > Open weights... (or drop a .pt file here)"
+
+
+def find_sample(root: Path = REPO_ROOT) -> Path | None:
+    """The sample the window opens with: the first ``resources/samples/*.jpg``, else ``resources/sample.mp4``."""
+    jpgs = sorted((root / "resources" / "samples").glob("*.jpg"))
+    if jpgs:
+        return jpgs[0]
+    mp4 = root / "resources" / "sample.mp4"
+    return mp4 if mp4.exists() else None
+
+
+def default_qsettings() -> QSettings:
+    return QSettings(ORGANISATION, APPLICATION)
+
+
+class MainWindow(QMainWindow):
+    """See the module docstring. ``qsettings`` defaults to QSettings("gam-gui", "gam-gui")."""
+
+    # Commands to the worker (queued: the worker lives on another thread).
+    _cmd_load_model = pyqtSignal(str, str)
+    _cmd_open = pyqtSignal(object)
+    _cmd_close = pyqtSignal()
+    _cmd_play = pyqtSignal()
+    _cmd_pause = pyqtSignal()
+    _cmd_toggle = pyqtSignal()
+    _cmd_step = pyqtSignal(int)
+    _cmd_seek = pyqtSignal(int)
+    _cmd_stop = pyqtSignal()
+    _cmd_loop = pyqtSignal(bool)
+    _cmd_refresh = pyqtSignal()
+    _cmd_record = pyqtSignal(str, float)
+    _cmd_stop_record = pyqtSignal()
+    _cmd_shutdown = pyqtSignal()
+
+    #: Emitted after each painted frame (tests wait on it).
+    frame_painted = pyqtSignal(object)
+
+    def __init__(self, qsettings: QSettings | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("gam-gui: GAM attention in YOLO")
+        self.setAcceptDrops(True)
+        self.qsettings = qsettings or default_qsettings()
+        self.last: FrameResult | None = None
+        self.model_info: ModelInfo | None = None
+        self.source_info: SourceInfo | None = None
+        self.model_path = ""  # '' = the default model
+        self.frames_painted = 0
+        self.errors: list[str] = []
+        self.playing = False
+        self.recording = False
+        self._closed = False
+        self._pending_source: Any = None
+        self._model_requested = False
+        self._loading_model = False
+        self._startup_load = False
+        self._keep_imgsz = False
+        self._export_job = None
+
+        self._build_ui()
+        self._build_actions()
+        self._build_menus()
+        self._restore()
+
+        self.thread = QThread(self)
+        self.thread.setObjectName("gam-gui analysis")
+        self.worker = AnalysisWorker()
+        self.worker.moveToThread(self.thread)
+        self._connect_worker()
+        self.thread.start()
+        self._push_settings()
+
+    # -- construction ------------------------------------------------------------------------------
+    def _build_ui(self) -> None:
+        self.grid = PanelGrid()
+        for p in self.grid.panels.values():
+            p.clicked.connect(self._panel_clicked)
+            p.set_placeholder(EMPTY_HINT)
+        self.chart = ChannelBarChart()
+
+        self.transport = QWidget()
+        t = QHBoxLayout(self.transport)
+        t.setContentsMargins(4, 2, 4, 2)
+        self.btn_prev, self.btn_play, self.btn_step, self.btn_stop = (QToolButton() for _ in range(4))
+        for b in (self.btn_prev, self.btn_play, self.btn_step, self.btn_stop):
+            t.addWidget(b)
+        self.seek_slider = QSlider(Qt.Horizontal)
+        self.seek_slider.setEnabled(False)
+        self.seek_slider.setTracking(True)
+        self.seek_slider.valueChanged.connect(self._seek_slider_moved)
+        t.addWidget(self.seek_slider, 1)
+        self.frame_label = QLabel("-")
+        self.frame_label.setMinimumWidth(180)
+        t.addWidget(self.frame_label)
+        self.btn_loop = QToolButton()
+        t.addWidget(self.btn_loop)
+
+        top = QWidget()
+        v = QVBoxLayout(top)
+        v.setContentsMargins(4, 4, 4, 0)
+        v.setSpacing(2)
+        v.addWidget(self.grid, 1)
+        v.addWidget(self.transport)
+        self.splitter = QSplitter(Qt.Vertical)
+        self.splitter.addWidget(top)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([600, 130])
+        self.setCentralWidget(self.splitter)
+
+        self.controls = ControlPanel()
+        self.controls.changed.connect(self._controls_changed)
+        self.controls.open_weights_requested.connect(self.open_weights_dialog)
+        self.controls.device_changed.connect(self._device_changed)
+        scroll = QScrollArea()
+        scroll.setWidget(self.controls)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.dock = QDockWidget("Controls", self)
+        self.dock.setObjectName("controls")
+        self.dock.setWidget(scroll)
+        self.dock.setMinimumWidth(300)
+        self.addDockWidget(Qt.LeftDockWidgetArea, self.dock)
+
+        sb = self.statusBar()
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(120)
+        self.progress.setVisible(False)
+        self.fps_label, self.timings_label, self.device_label, self.model_label = (QLabel() for _ in range(4))
+        sb.addPermanentWidget(self.progress)
+        for lab in (self.fps_label, self.timings_label, self.device_label, self.model_label):
+            sb.addPermanentWidget(lab)
+        self.device_label.setText("device: -")
+        self.model_label.setText("model: -")
+        self.resize(1500, 850)
+
+    def _action(self, text: str, slot, shortcuts: tuple = (), tip: str = "", checkable: bool = False) -> QAction:
+        a = QAction(text, self)
+        if shortcuts:
+            a.setShortcuts([QKeySequence(s) for s in shortcuts])
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(f"{tip} ({a.shortcut().toString()})" if shortcuts else tip)
+        a.setCheckable(checkable)
+        (a.toggled if checkable else a.triggered).connect(slot)
+        self.addAction(a)  # shortcuts work even with the menu bar hidden
+        return a
+
+    def _build_actions(self) -> None:
+        A = self._action
+        self.act_open = A("&Open image or video...", self.open_dialog, (QKeySequence.Open,), "Open an image or video")
+        self.act_open_folder = A("Open &folder...", self.open_folder_dialog, ("Ctrl+Shift+O",),
+                                 "Open a folder of images")
+        self.act_camera = A("Open &camera...", self.open_camera_dialog, ("Ctrl+Shift+C",), "Open a webcam")
+        self.act_stream = A("Open &stream URL...", self.open_stream_dialog, ("Ctrl+Shift+U",),
+                            "Open an rtsp/http stream")
+        self.act_weights = A("Open &weights...", self.open_weights_dialog, ("Ctrl+Shift+W",),
+                             "Load a detector checkpoint (.pt)")
+        self.act_save = A("&Save panels as PNG...", self.save_composite_dialog, (QKeySequence.Save,),
+                          "Save the side-by-side panels as one PNG")
+        self.act_save_panels = A("Save individual &panels...", self.save_panels_dialog, ("Ctrl+Shift+S",),
+                                 "Save each visible panel as its own PNG")
+        self.act_save_json = A("Save &detections (JSON)...", self.save_detections_dialog, ("Ctrl+J",),
+                               "Save the current detections as JSON")
+        self.act_record = A("&Record panels to MP4", self.toggle_recording, ("Ctrl+R",),
+                            "Record the panels of the playing source to an MP4", checkable=True)
+        self.act_export = A("&Export whole source...", self.export_source_dialog, ("Ctrl+E",),
+                            "Export the panels of every frame of the current file or folder")
+        self.act_quit = A("&Quit", self.close, (QKeySequence.Quit, "Ctrl+Q"), "Quit gam-gui")
+        self.act_play = A("&Play / Pause", self.toggle_play, ("Space",), "Play or pause")
+        self.act_step = A("&Step forward", lambda: self.step(1), ("Right", "."), "Next frame or image")
+        self.act_back = A("Step &back", lambda: self.step(-1), ("Left", ","), "Previous frame or image")
+        self.act_next = A("&Next image", lambda: self.step(1), ("PgDown",), "Next image of the folder")
+        self.act_prev = A("P&revious image", lambda: self.step(-1), ("PgUp",), "Previous image of the folder")
+        self.act_stop = A("S&top", self.stop, ("Ctrl+.",), "Stop: back to the first frame; release a camera")
+        self.act_loop = A("&Loop video", self._loop_toggled, ("Ctrl+L",), "Start a video again at its end",
+                          checkable=True)
+        self.act_reanalyse = A("Re-&analyse", self._controls_changed, ("F5",), "Analyse the current frame again")
+        self.panel_actions: dict[str, QAction] = {}
+        for i, key in enumerate(render.PANELS):
+            a = A(f"{render.PANEL_TITLES[key]} panel", lambda on, k=key: self._panel_toggled(k, on),
+                  (f"Ctrl+{i + 1}",), f"Show or hide the {render.PANEL_TITLES[key]} panel", checkable=True)
+            a.blockSignals(True)
+            a.setChecked(True)
+            a.blockSignals(False)
+            self.panel_actions[key] = a
+        self.act_chart = A("Channel &chart", self.chart.setVisible, ("Ctrl+5",), "Show or hide the bar chart",
+                           checkable=True)
+        self.act_chart.blockSignals(True)
+        self.act_chart.setChecked(True)
+        self.act_chart.blockSignals(False)
+        self.act_about = A("&About gam-gui", self._about)
+        self.btn_prev.setDefaultAction(self.act_back)
+        self.btn_play.setDefaultAction(self.act_play)
+        self.btn_step.setDefaultAction(self.act_step)
+        self.btn_stop.setDefaultAction(self.act_stop)
+        self.btn_loop.setDefaultAction(self.act_loop)
+        self.btn_prev.setText("<<")
+        self.act_play.setIconText("Play")
+        self.act_step.setIconText(">>")
+        self.act_back.setIconText("<<")
+        self.act_stop.setIconText("Stop")
+        self.act_loop.setIconText("Loop")
+        self._update_transport()
+
+    def _build_menus(self) -> None:
+        mb = self.menuBar()
+        m = mb.addMenu("&File")
+        for a in (self.act_open, self.act_open_folder, self.act_camera, self.act_stream):
+            m.addAction(a)
+        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        m.addSeparator()
+        m.addAction(self.act_weights)
+        m.addSeparator()
+        for a in (self.act_save, self.act_save_panels, self.act_save_json, self.act_record, self.act_export):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_quit)
+        m = mb.addMenu("&Playback")
+        for a in (self.act_play, self.act_step, self.act_back, self.act_next, self.act_prev, self.act_stop):
+            m.addAction(a)
+        m.addSeparator()
+        m.addAction(self.act_loop)
+        m.addAction(self.act_reanalyse)
+        m = mb.addMenu("&View")
+        for a in self.panel_actions.values():
+            m.addAction(a)
+        m.addAction(self.act_chart)
+        m.addAction(self.dock.toggleViewAction())
+        m = mb.addMenu("&Help")
+        m.addAction(self.act_about)
+
+    def _connect_worker(self) -> None:
+        w = self.worker
+        self._cmd_load_model.connect(w.load_model)
+        self._cmd_open.connect(w.open_source)
+        self._cmd_close.connect(w.close_source)
+        self._cmd_play.connect(w.play)
+        self._cmd_pause.connect(w.pause)
+        self._cmd_toggle.connect(w.toggle_play)
+        self._cmd_step.connect(w.step)
+        self._cmd_seek.connect(w.seek)
+        self._cmd_stop.connect(w.stop)
+        self._cmd_loop.connect(w.set_loop)
+        self._cmd_refresh.connect(w.refresh)
+        self._cmd_record.connect(w.start_recording)
+        self._cmd_stop_record.connect(w.stop_recording)
+        self._cmd_shutdown.connect(w.shutdown, Qt.BlockingQueuedConnection)
+        w.frame_ready.connect(self._on_frame)
+        w.model_loading.connect(self._on_model_loading)
+        w.model_loaded.connect(self._on_model_loaded)
+        w.model_failed.connect(self._on_model_failed)
+        w.source_opened.connect(self._on_source_opened)
+        w.source_failed.connect(self._on_source_failed)
+        w.source_closed.connect(self._on_source_closed)
+        w.playing_changed.connect(self._on_playing)
+        w.ended.connect(lambda: self.statusBar().showMessage("end of source", 3000))
+        w.error.connect(self._on_worker_error)
+        w.recording_changed.connect(self._on_recording)
+        self._cmd_loop.emit(self.act_loop.isChecked())
+
+    # -- public API (menus, CLI, tests) --------------------------------------------------------------
+    def load_weights(self, path: str | Path | None = None, device: str | None = None) -> None:
+        """Load a checkpoint on the worker thread (None: the default model); progress in the status bar."""
+        self.model_path = str(path) if path else ""
+        if device:
+            if device.startswith("cuda") and not cuda_available():
+                self._status(f"CUDA is not available; using the CPU instead of {device}")
+                device = "cpu"
+            self.controls.set_device(device.split(":")[0])
+        self._model_requested = True
+        self._loading_model = True
+        self._cmd_load_model.emit(self.model_path, device or self.controls.device_value())
+
+    def open_path(self, path: str | Path) -> None:
+        """Open an image, a folder or a video file (errors come back as a message box)."""
+        p = Path(path)
+        self._remember_path(p)
+        self.open_source(str(p))
+
+    def open_source(self, spec: str | int | Source) -> None:
+        """Open any source spec (path, ``camera:N``, URL) or a ready Source object on the worker."""
+        if self._closed:
+            return
+        if self._loading_model:
+            self._pending_source = spec  # analyse it once the model is there
+            return
+        self._status(f"opening {spec.label if isinstance(spec, Source) else spec} ...")
+        self._cmd_open.emit(spec)
+
+    def open_camera(self, index: int | str) -> None:
+        self.open_source(f"camera:{index}")
+
+    def play(self) -> None:
+        self._cmd_play.emit()
+
+    def pause(self) -> None:
+        self._cmd_pause.emit()
+
+    def toggle_play(self) -> None:
+        self._cmd_toggle.emit()
+
+    def step(self, delta: int = 1) -> None:
+        self._cmd_step.emit(int(delta))
+
+    def seek(self, index: int) -> None:
+        self._cmd_seek.emit(int(index))
+
+    def stop(self) -> None:
+        self._cmd_stop.emit()
+
+    def close_source(self) -> None:
+        self._cmd_close.emit()
+
+    def reanalyse(self) -> None:
+        self._push_settings()
+        self._cmd_refresh.emit()
+
+    def visible_panels(self) -> tuple[str, ...]:
+        return self.grid.visible_keys()
+
+    def shutdown(self) -> None:
+        """Stop the worker (source released, recording finished), quit and join its thread. Idempotent."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._export_job is not None:
+            self._export_job.cancel()
+            self._export_job.wait()
+        self.worker.stopping.set()
+        if self.thread.isRunning():
+            self._cmd_shutdown.emit()  # blocks until the worker has released everything
+            self.thread.quit()
+            if not self.thread.wait(15000):
+                LOGGER.error("the analysis thread did not stop within 15 s")
+
+    # -- worker feedback ---------------------------------------------------------------------------
+    def _on_frame(self, fr: FrameResult) -> None:
+        if self._closed:
+            return
+        self.last = fr
+        h, w = fr.frame.image.shape[:2]
+        self.grid.set_aspect(w / max(1, h))
+        dets = fr.result.detections if fr.result is not None else []
+        visible = set(self.visible_panels())
+        for panel in fr.panels:
+            widget = self.grid.panels.get(panel.key)
+            if widget is None:
+                continue
+            widget.set_detections(dets)
+            if panel.key in visible:
+                widget.set_image(bgr_to_qimage(panel.image), panel.title, panel.subtitle)
+        weights, title = channel_weights(fr, fr.settings.gam_layer)
+        self.chart.set_weights(weights, title)
+        self._update_frame_label(fr)
+        self._update_status(fr)
+        self.frames_painted += 1
+        self.frame_painted.emit(fr)
+
+    def _on_model_loading(self, path: str) -> None:
+        self.progress.setVisible(True)
+        self.controls.weights_button.setEnabled(False)
+        self._status(f"loading model {path} ...", 0)
+
+    def _finish_loading(self) -> None:
+        self._loading_model = False
+        self.progress.setVisible(False)
+        self.controls.weights_button.setEnabled(True)
+        if self._pending_source is not None:
+            spec, self._pending_source = self._pending_source, None
+            self.open_source(spec)
+
+    def _on_model_loaded(self, info: ModelInfo) -> None:
+        self.model_info = info
+        restored_for = str(self.qsettings.value("controls/imgsz_weights", "") or "")
+        keep = self._keep_imgsz and restored_for == info.path
+        self._keep_imgsz = False
+        self.controls.set_model_info(info)
+        if not keep:
+            self.controls.set_imgsz(info.imgsz or 640)
+        self.qsettings.setValue("controls/imgsz_weights", info.path)
+        if self.model_path:
+            self.qsettings.setValue("paths/last_weights", self.model_path)
+        self.device_label.setText(f"device: {info.device}")
+        self.model_label.setText(f"model: {info.name}")
+        self.model_label.setToolTip(info.path)
+        gam = f"{len(info.gam_layers)} GAM blocks" if info.gam_layers else "no GAM blocks"
+        self._status(f"loaded {info.name}: {len(info.names)} classes, {gam}", 5000)
+        if not info.gam_layers:
+            for key in ("gam_channel", "gam_spatial"):
+                self.grid.panels[key].set_placeholder(render.NO_GAM_TEXT)
+        self._finish_loading()
+        self.reanalyse()
+
+    def _on_model_failed(self, msg: str) -> None:
+        startup = self._startup_load
+        self._startup_load = False
+        self.controls.set_model_failed()
+        if self.model_info is None:
+            for p in self.grid.panels.values():
+                if p.image.isNull():
+                    p.set_placeholder(NO_MODEL_HINT)
+        if startup:
+            self._status(f"no model: {msg}", 0)
+            self.errors.append(msg)
+            LOGGER.warning("%s", msg)
+        else:
+            self.show_error("Cannot load the weights", msg)
+        self._finish_loading()
+
+    def _on_source_opened(self, info: SourceInfo) -> None:
+        self.source_info = info
+        self.last = None
+        self._status(f"opened {info.label} ({info.kind})", 4000)
+        self.setWindowTitle(f"gam-gui: {info.label}")
+        self._update_transport()
+
+    def _on_source_failed(self, msg: str) -> None:
+        self.show_error("Cannot open", msg)
+
+    def _on_source_closed(self) -> None:
+        self.source_info = None
+        self._status("source closed", 3000)
+        self._update_transport()
+
+    def _on_playing(self, playing: bool) -> None:
+        self.playing = playing
+        self.act_play.setIconText("Pause" if playing else "Play")
+        if not playing and self.recording:
+            pass  # a recording continues across pauses; frames are written when analysed
+        self._update_transport()
+
+    def _on_worker_error(self, msg: str) -> None:
+        self.errors.append(msg)
+        LOGGER.warning("%s", msg)
+        self._status(msg, 8000)
+
+    def _on_recording(self, on: bool, path: str) -> None:
+        self.recording = on
+        self.act_record.blockSignals(True)
+        self.act_record.setChecked(on)
+        self.act_record.blockSignals(False)
+        self._status(f"recording to {path}" if on else (f"saved {path}" if path else "recording stopped"), 5000)
+
+    # -- UI state ----------------------------------------------------------------------------------
+    def _status(self, msg: str, timeout: int = 4000) -> None:
+        self.statusBar().showMessage(msg, timeout)
+
+    def show_error(self, title: str, msg: str) -> None:
+        """A problem the user caused or must know about: logged, in the status bar and in a dialog."""
+        self.errors.append(msg)
+        LOGGER.warning("%s: %s", title, msg)
+        self._status(msg, 10000)
+        QMessageBox.warning(self, title, msg)
+
+    def _update_transport(self) -> None:
+        info = self.source_info
+        seekable = info is not None and not info.live and info.kind in ("video", "folder") and bool(info.count)
+        playable = info is not None and info.kind != "image"
+        self.act_play.setEnabled(playable)
+        self.act_step.setEnabled(playable)
+        self.act_back.setEnabled(seekable)
+        self.act_next.setEnabled(info is not None and info.kind == "folder")
+        self.act_prev.setEnabled(info is not None and info.kind == "folder")
+        self.act_stop.setEnabled(playable)
+        self.seek_slider.setEnabled(seekable)
+        if seekable:
+            self.seek_slider.blockSignals(True)
+            self.seek_slider.setRange(0, max(0, (info.count or 1) - 1))
+            self.seek_slider.blockSignals(False)
+        self.act_record.setEnabled(info is not None or self.recording)
+        self.act_export.setEnabled(info is not None and not info.live)
+
+    def _update_frame_label(self, fr: FrameResult) -> None:
+        info = fr.source
+        if info is None:
+            self.frame_label.setText(fr.frame.name)
+            return
+        if info.live:
+            self.frame_label.setText(f"live frame {fr.frame.index}  (dropped {fr.dropped})")
+        elif info.kind == "folder":
+            self.frame_label.setText(f"image {fr.frame.index + 1} / {info.count}: {fr.frame.name}")
+        elif info.kind == "image":
+            self.frame_label.setText(fr.frame.name)
+        else:
+            self.frame_label.setText(f"frame {fr.frame.index + 1} / {info.count or '?'}"
+                                     + (f"  (dropped {fr.dropped})" if fr.dropped else ""))
+        if self.seek_slider.isEnabled() and not self.seek_slider.isSliderDown():
+            self.seek_slider.blockSignals(True)
+            self.seek_slider.setValue(fr.frame.index)
+            self.seek_slider.blockSignals(False)
+
+    def _update_status(self, fr: FrameResult) -> None:
+        r = fr.result
+        if r is None:
+            self.timings_label.setText("")
+            self.fps_label.setText("")
+            return
+        t = r.timings
+        infer = t.get("preprocess", 0) + t.get("forward", 0) + t.get("postprocess", 0)
+        self.timings_label.setText(f"inference {infer:.0f} ms | CAM {t.get('cam', 0):.0f} ms | "
+                                   f"GAM {t.get('gam', 0):.0f} ms | total {t.get('total', 0):.0f} ms")
+        self.fps_label.setText(f"{fr.fps:.1f} fps" if fr.playing and fr.fps else "")
+
+    def _loop_toggled(self, on: bool) -> None:
+        self._cmd_loop.emit(bool(on))
+
+    def _panel_toggled(self, key: str, on: bool) -> None:
+        if not on and len(self.visible_panels()) == 1 and key in self.visible_panels():
+            self.panel_actions[key].blockSignals(True)
+            self.panel_actions[key].setChecked(True)  # keep at least one panel
+            self.panel_actions[key].blockSignals(False)
+            return
+        self.grid.set_visible(key, on)
+        self._push_settings()
+        if on and self.last is not None:
+            self._on_frame(self.last)
+
+    def _seek_slider_moved(self, value: int) -> None:
+        self.seek(value)
+
+    def _push_settings(self) -> None:
+        self.worker.set_settings(self.controls.settings(), self.controls.cam_every.value(), self.visible_panels())
+
+    def _controls_changed(self) -> None:
+        self.reanalyse()
+
+    def _device_changed(self, device: str) -> None:
+        if self.model_info is not None or self._model_requested:
+            self.load_weights(self.model_path or None, device)
+
+    def _panel_clicked(self, key: str, x: float, y: float) -> None:
+        """Clicking a box makes that detection the CAM target."""
+        fr = self.last
+        if fr is None or fr.result is None:
+            return
+        k = detection_at(fr.result.detections, (x, y))
+        if k is None:
+            return
+        d = fr.result.detections[k]
+        self._status(f"CAM target: detection #{k} ({d.name}, {d.score:.2f})", 5000)
+        self.controls.set_target_index(k)
+
+    # -- dialogs -----------------------------------------------------------------------------------
+    def _last_folder(self) -> str:
+        return str(self.qsettings.value("paths/last_folder", str(Path.home())) or Path.home())
+
+    def _remember_path(self, p: Path) -> None:
+        folder = p if p.is_dir() else p.parent
+        self.qsettings.setValue("paths/last_folder", str(folder))
+        recent = [x for x in self.recent_files() if x != str(p)]
+        self.qsettings.setValue("paths/recent", [str(p), *recent][:MAX_RECENT])
+
+    def recent_files(self) -> list[str]:
+        v = self.qsettings.value("paths/recent", [])
+        if isinstance(v, str):
+            v = [v] if v else []
+        return [str(x) for x in (v or [])]
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        files = self.recent_files()
+        for i, f in enumerate(files):
+            a = self.recent_menu.addAction(f"&{(i + 1) % 10} {f}")
+            a.triggered.connect(lambda _=False, f=f: self.open_path(f))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+        else:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear list", lambda: self.qsettings.setValue("paths/recent", []))
+
+    def open_dialog(self) -> None:
+        exts = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
+        path, _ = QFileDialog.getOpenFileName(self, "Open image or video", self._last_folder(),
+                                              f"Images and videos ({exts});;All files (*)")
+        if path:
+            self.open_path(path)
+
+    def open_folder_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_folder())
+        if path:
+            self.open_path(path)
+
+    def open_camera_dialog(self) -> None:
+        cams = list_cameras()
+        if not cams:
+            QMessageBox.information(self, "No camera", "No camera was found (no /dev/video* device).")
+            return
+        labels = [label for _, label in cams]
+        label, ok = QInputDialog.getItem(self, "Open camera", "Camera:", labels, 0, False)
+        if ok and label:
+            self.open_camera(cams[labels.index(label)][0])
+
+    def open_stream_dialog(self) -> None:
+        last = str(self.qsettings.value("paths/last_stream", "rtsp://") or "rtsp://")
+        url, ok = QInputDialog.getText(self, "Open stream", "Stream URL (rtsp://, http://, ...):", text=last)
+        if ok and url.strip():
+            self.qsettings.setValue("paths/last_stream", url.strip())
+            self.open_source(url.strip())
+
+    def open_weights_dialog(self) -> None:
+        start = str(self.qsettings.value("paths/last_weights", "") or self._last_folder())
+        path, _ = QFileDialog.getOpenFileName(self, "Open weights", start, "Checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            self.load_weights(path)
+
+    def _save_path(self, title: str, name: str, filt: str, suffix: str) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self, title, str(Path(self._last_folder()) / name), filt,
+                                              options=QFileDialog.DontConfirmOverwrite)
+        if not path:
+            return None
+        p = Path(path)
+        if p.suffix.lower() != suffix:
+            p = p.with_name(p.name + suffix)
+        return p if self.confirm_overwrite([p]) else None
+
+    def confirm_overwrite(self, paths: list[Path]) -> bool:
+        """Ask before replacing existing files; True when nothing exists or the user agreed."""
+        existing = [p for p in paths if p.exists()]
+        if not existing:
+            return True
+        names = "\n".join(str(p) for p in existing[:8]) + ("\n..." if len(existing) > 8 else "")
+        answer = QMessageBox.question(self, "Replace files?", f"These files exist already:\n{names}\n\nReplace them?",
+                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        return answer == QMessageBox.Yes
+
+    def _stem(self) -> str:
+        fr = self.last
+        if fr is None:
+            return "gam_gui"
+        stem = Path(fr.frame.name).stem or "frame"
+        if fr.source is not None and fr.source.kind not in ("image", "folder"):
+            stem += f"_f{fr.frame.index:06d}"
+        return stem
+
+    def _need_result(self) -> FrameResult | None:
+        if self.last is None or self.last.result is None:
+            self._status("nothing analysed to save yet", 4000)
+            return None
+        return self.last
+
+    def composite(self) -> Any:
+        """The side-by-side figure of the current frame (visible panels), as a BGR array."""
+        fr = self._need_result()
+        if fr is None:
+            return None
+        return render.compose(fr.frame.image, fr.result, fr.settings, keys=self.visible_panels(),
+                              highlight=fr.highlight)
+
+    def save_composite(self, path: Path) -> bool:
+        img = self.composite()
+        if img is None:
+            return False
+        try:
+            write_png(path, img, overwrite=True)
+        except (ExportError, OSError) as e:
+            self.show_error("Cannot save", str(e))
+            return False
+        self._status(f"saved {path}", 5000)
+        return True
+
+    def save_composite_dialog(self) -> None:
+        if self._need_result() is None:
+            return
+        p = self._save_path("Save panels as PNG", f"{self._stem()}_panels.png", "PNG images (*.png)", ".png")
+        if p is not None:
+            self.save_composite(p)
+
+    def save_panels(self, folder: Path) -> list[Path]:
+        """Each visible panel as ``<stem>_<panel>.png`` in ``folder`` (asks before replacing)."""
+        fr = self._need_result()
+        if fr is None:
+            return []
+        chosen = [p for p in fr.panels if p.key in self.visible_panels()]
+        paths = [folder / f"{self._stem()}_{p.key}.png" for p in chosen]
+        if not self.confirm_overwrite(paths):
+            return []
+        try:
+            for panel, path in zip(chosen, paths):
+                write_png(path, panel.image, overwrite=True)
+        except (ExportError, OSError) as e:
+            self.show_error("Cannot save", str(e))
+            return []
+        self._status(f"saved {len(paths)} panel(s) to {folder}", 5000)
+        return paths
+
+    def save_panels_dialog(self) -> None:
+        if self._need_result() is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Save panels into folder", self._last_folder())
+        if folder:
+            self.save_panels(Path(folder))
+
+    def detections_json(self) -> dict | None:
+        fr = self._need_result()
+        if fr is None:
+            return None
+        r = fr.result
+        return {"source": fr.source.spec if fr.source else "", "frame": fr.frame.index, "name": fr.frame.name,
+                "timestamp": round(fr.frame.timestamp, 3), "model": self.model_info.path if self.model_info else "",
+                "settings": asdict(fr.settings), "method": r.method, "layers": list(r.layers), "target": r.target,
+                "note": r.note, "timings_ms": r.timings, "detections": [d.to_dict() for d in r.detections]}
+
+    def save_detections(self, path: Path) -> bool:
+        data = self.detections_json()
+        if data is None:
+            return False
+        try:
+            atomic_write_bytes(path, json.dumps(data, indent=1).encode(), overwrite=True)
+        except (ExportError, OSError) as e:
+            self.show_error("Cannot save", str(e))
+            return False
+        self._status(f"saved {path}", 5000)
+        return True
+
+    def save_detections_dialog(self) -> None:
+        if self._need_result() is None:
+            return
+        p = self._save_path("Save detections", f"{self._stem()}_detections.json", "JSON (*.json)", ".json")
+        if p is not None:
+            self.save_detections(p)
+
+    def start_recording(self, path: Path, fps: float = 0.0) -> None:
+        self._cmd_record.emit(str(path), float(fps))
+
+    def stop_recording(self) -> None:
+        self._cmd_stop_record.emit()
+
+    def toggle_recording(self, on: bool) -> None:
+        if not on:
+            self.stop_recording()
+            return
+        self.act_record.blockSignals(True)
+        self.act_record.setChecked(False)  # checked again when the worker confirms
+        self.act_record.blockSignals(False)
+        if self.source_info is None:
+            self._status("open a video or camera first", 4000)
+            return
+        name = f"{Path(self.source_info.label).stem or 'recording'}_panels.mp4"
+        p = self._save_path("Record panels to MP4", name, "MP4 video (*.mp4)", ".mp4")
+        if p is not None:
+            self.start_recording(p)
+            if not self.playing and self.source_info.kind not in ("image",):
+                self.play()
+
+    def export_source_dialog(self) -> None:
+        info = self.source_info
+        if info is None or info.live or self.model_info is None:
+            self._status("open a file or folder and a model first", 4000)
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Export panels into folder", self._last_folder())
+        if not folder:
+            return
+        out = Path(folder)
+        targets = [out / "detections.json", out / "detections.csv"]
+        if not self.confirm_overwrite(targets):
+            return
+        video = info.kind == "video" and QMessageBox.question(
+            self, "Export video", "Write one MP4 of the panels (Yes) or a PNG per frame (No)?",
+            QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes
+        self.export_source(info.spec, out, video=video)
+
+    def export_source(self, spec: str, out: Path, video: bool = False) -> None:
+        """Export every frame of ``spec`` on a background thread, with a cancellable progress dialog.
+
+        The export uses its own copy of the model, so the window keeps working meanwhile."""
+        from gam_gui.ui.export_job import ExportJob
+
+        if self._export_job is not None:
+            self._status("an export is running already", 4000)
+            return
+        dlg = QProgressDialog("Exporting...", "Cancel", 0, 0, self)
+        dlg.setWindowTitle("Export")
+        dlg.setMinimumDuration(0)
+        job = ExportJob(self.model_path or None, self.controls.device_value(), spec, out, self.controls.settings(),
+                        video=video)
+        self._export_job = job
+        job.progress.connect(lambda done, total: (dlg.setMaximum(total or 0), dlg.setValue(done)))
+        dlg.canceled.connect(job.cancel)
+
+        def finished(ok: bool, msg: str) -> None:
+            job.wait()  # the thread is quitting; join it before dropping the last reference
+            self._export_job = None
+            dlg.reset()
+            dlg.deleteLater()
+            if ok:
+                self._status(msg, 8000)
+            else:
+                self.show_error("Export", msg)
+
+        job.done.connect(finished)
+        job.start()
+        dlg.show()
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About gam-gui",
+                          "gam-gui shows what the GAM attention in a YOLO-GAM detector does: detections, a "
+                          "Grad-CAM explanation and the GAM channel and spatial attention, side by side.\n\n"
+                          "Click a box to explain that object. Space plays or pauses, Right/'.' steps.")
+
+    # -- drag and drop -----------------------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 - Qt API
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if not files:
+            return
+        event.acceptProposedAction()
+        self.open_dropped(files)
+
+    def open_dropped(self, files: list[Path]) -> None:
+        """A dropped ``.pt`` loads as weights; anything else opens as a source (the first of each)."""
+        weights = [f for f in files if f.suffix.lower() in WEIGHT_SUFFIXES]
+        media = [f for f in files if f.suffix.lower() not in WEIGHT_SUFFIXES]
+        if weights:
+            self.load_weights(weights[0])
+        if media:
+            self.open_path(media[0])
+
+    # -- persistence and shutdown ------------------------------------------------------------------
+    def _restore(self) -> None:
+        qs = self.qsettings
+        geo = qs.value("window/geometry")
+        if geo is not None:
+            self.restoreGeometry(geo)
+        state = qs.value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        self.controls.restore(qs)
+        self._keep_imgsz = qs.contains("controls/imgsz")
+        for key, a in self.panel_actions.items():
+            on = str(qs.value(f"view/panel_{key}", True)).lower() in ("true", "1")
+            a.blockSignals(True)
+            a.setChecked(on)
+            a.blockSignals(False)
+            self.grid.set_visible(key, on)
+        if not self.visible_panels():
+            self.panel_actions["detections"].setChecked(True)
+        chart = str(qs.value("view/chart", True)).lower() in ("true", "1")
+        self.act_chart.setChecked(chart)
+        self.chart.setVisible(chart)
+        loop = str(qs.value("playback/loop", True)).lower() in ("true", "1")
+        self.act_loop.blockSignals(True)
+        self.act_loop.setChecked(loop)
+        self.act_loop.blockSignals(False)
+
+    def save_state(self) -> None:
+        qs = self.qsettings
+        qs.setValue("window/geometry", self.saveGeometry())
+        qs.setValue("window/state", self.saveState())
+        self.controls.save(qs)
+        for key, a in self.panel_actions.items():
+            qs.setValue(f"view/panel_{key}", a.isChecked())
+        qs.setValue("view/chart", self.act_chart.isChecked())
+        qs.setValue("playback/loop", self.act_loop.isChecked())
+        qs.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt API
+        if not self._closed:
+            self.save_state()
+        self.shutdown()
+        super().closeEvent(event)
+
+
+def start_window(path: str | None = None, weights: str | None = None, camera: int | None = None,
+                 device: str | None = None, qsettings: QSettings | None = None) -> MainWindow:
+    """A shown main window that loads the model and opens ``path``, camera ``camera`` or the sample.
+
+    Without ``weights`` the last weights of the previous session are loaded when the file still
+    exists, else the default model (``GAM_GUI_WEIGHTS`` or the shipped one).
+    """
+    win = MainWindow(qsettings)
+    win.show()
+    if weights is None:
+        last = str(win.qsettings.value("paths/last_weights", "") or "")
+        weights = last if last and Path(last).is_file() else None
+        win._startup_load = True  # a missing default model is a hint, not an error dialog
+    win.load_weights(weights, device)
+    if camera is not None:
+        win.open_camera(camera)
+    elif path:
+        win.open_path(path)
+    else:
+        sample = find_sample()
+        if sample is not None:
+            win.open_source(str(sample))
+        else:
+            win._status("no sample found: " + EMPTY_HINT, 0)
+    return win
+

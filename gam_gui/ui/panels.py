@@ -1,0 +1,300 @@
+"""Image panels (captioned, aspect-preserving, clickable boxes), their grid and the channel bar chart.
+
+Panels paint QImages the GUI thread converted from the worker's arrays; they map between widget and
+frame coordinates themselves, so a click or hover on a box finds the detection under the cursor.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PyQt5.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
+from PyQt5.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PyQt5.QtWidgets import QGridLayout, QSizePolicy, QToolTip, QWidget
+
+from gam_gui.inference import Detection
+from gam_gui.render import PANEL_TITLES, PANELS
+
+CAPTION_H = 38
+BACKGROUND = QColor(24, 24, 28)
+CAPTION_BG = QColor(40, 40, 46)
+
+
+class ImagePanel(QWidget):
+    """One captioned picture. ``clicked`` gives the panel key and the click in FRAME pixels."""
+
+    clicked = pyqtSignal(str, float, float)
+
+    def __init__(self, key: str, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.key = key
+        self.title = title
+        self.subtitle = ""
+        self.placeholder = ""
+        self.image = QImage()
+        self.detections: list[Detection] = []
+        self._hover: int | None = None
+        self.setMouseTracking(True)
+        self.setMinimumSize(120, 100)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(320, 260)
+
+    def set_image(self, image: QImage, title: str, subtitle: str) -> None:
+        self.image, self.title, self.subtitle, self.placeholder = image, title, subtitle, ""
+        self.update()
+
+    def set_placeholder(self, text: str) -> None:
+        """An empty state with a hint (no source, no model)."""
+        self.image, self.placeholder, self.subtitle = QImage(), text, ""
+        self.detections = []
+        self.update()
+
+    def set_detections(self, detections: list[Detection]) -> None:
+        self.detections = list(detections)
+
+    # -- geometry ----------------------------------------------------------------------------------
+    def image_rect(self) -> QRectF:
+        """Where the image is drawn: the area under the caption, aspect preserved, centred."""
+        area = QRectF(0, CAPTION_H, self.width(), max(1, self.height() - CAPTION_H))
+        if self.image.isNull():
+            return area
+        iw, ih = self.image.width(), self.image.height()
+        scale = min(area.width() / iw, area.height() / ih)
+        w, h = iw * scale, ih * scale
+        return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
+
+    def widget_to_frame(self, pos: QPoint | QPointF) -> tuple[float, float] | None:
+        """Widget coordinates -> frame pixels, or None outside the picture."""
+        if self.image.isNull():
+            return None
+        r = self.image_rect()
+        if not r.contains(QPointF(pos)):
+            return None
+        sx = self.image.width() / r.width()
+        sy = self.image.height() / r.height()
+        return (pos.x() - r.x()) * sx, (pos.y() - r.y()) * sy
+
+    def frame_to_widget(self, x: float, y: float) -> QPointF:
+        r = self.image_rect()
+        if self.image.isNull():
+            return QPointF(r.x(), r.y())
+        return QPointF(r.x() + x * r.width() / self.image.width(), r.y() + y * r.height() / self.image.height())
+
+    def detection_at(self, pos: QPoint | QPointF) -> int | None:
+        """The smallest detection box under ``pos`` (widget coordinates)."""
+        p = self.widget_to_frame(pos)
+        return detection_at(self.detections, p) if p is not None else None
+
+    # -- painting and mouse --------------------------------------------------------------------------
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.fillRect(self.rect(), BACKGROUND)
+        p.fillRect(QRect(0, 0, self.width(), CAPTION_H), CAPTION_BG)
+        f = QFont(self.font())
+        f.setBold(True)
+        p.setFont(f)
+        p.setPen(QColor(240, 240, 240))
+        p.drawText(QRect(8, 2, self.width() - 16, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        f.setBold(False)
+        f.setPointSizeF(max(6.0, f.pointSizeF() * 0.85))
+        p.setFont(f)
+        p.setPen(QColor(190, 190, 195))
+        sub = p.fontMetrics().elidedText(self.subtitle, Qt.ElideRight, self.width() - 16)
+        p.drawText(QRect(8, 19, self.width() - 16, 17), Qt.AlignLeft | Qt.AlignVCenter, sub)
+        if self.image.isNull():
+            p.setPen(QColor(170, 170, 175))
+            area = QRect(10, CAPTION_H, self.width() - 20, self.height() - CAPTION_H)
+            p.drawText(area, Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
+            return
+        p.setRenderHint(QPainter.SmoothPixmapTransform)
+        r = self.image_rect()
+        p.drawImage(r, self.image)
+        if self._hover is not None and self._hover < len(self.detections):
+            x1, y1, x2, y2 = self.detections[self._hover].xyxy
+            a, b = self.frame_to_widget(x1, y1), self.frame_to_widget(x2, y2)
+            p.setPen(QPen(QColor(255, 255, 255), 2, Qt.DashLine))
+            p.drawRect(QRectF(a, b))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        k = self.detection_at(event.pos())
+        if k != self._hover:
+            self._hover = k
+            self.update()
+        if k is None:
+            QToolTip.hideText()
+            self.unsetCursor()
+        else:
+            self.setCursor(Qt.PointingHandCursor)
+            QToolTip.showText(event.globalPos(), self.tooltip_for(k), self)
+        super().mouseMoveEvent(event)
+
+    def tooltip_for(self, k: int) -> str:
+        d = self.detections[k]
+        return f"#{k} {d.name} (class {d.cls})  score {d.score:.3f}\nclick: explain this object"
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if self._hover is not None:
+            self._hover = None
+            self.update()
+        super().leaveEvent(event)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.LeftButton:
+            p = self.widget_to_frame(event.pos())
+            if p is not None:
+                self.clicked.emit(self.key, p[0], p[1])
+        super().mousePressEvent(event)
+
+
+def detection_at(detections: list[Detection], point: tuple[float, float]) -> int | None:
+    """Index of the smallest box containing ``point`` (frame pixels), so nested objects stay clickable."""
+    x, y = point
+    best, best_area = None, math.inf
+    for k, d in enumerate(detections):
+        x1, y1, x2, y2 = d.xyxy
+        if x1 <= x <= x2 and y1 <= y <= y2:
+            area = (x2 - x1) * (y2 - y1)
+            if area < best_area:
+                best, best_area = k, area
+    return best
+
+
+class PanelGrid(QWidget):
+    """The visible panels in the column count that shows the pictures largest: a row of four when
+    wide, 2x2 when narrow (or a column when very tall)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.panels = {k: ImagePanel(k, PANEL_TITLES[k], self) for k in PANELS}
+        self.visible = {k: True for k in PANELS}
+        self.aspect = 4 / 3  # frame width / height
+        self._cols = 0
+        self._layout = QGridLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(4)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self._relayout(force=True)
+
+    def visible_keys(self) -> tuple[str, ...]:
+        return tuple(k for k in PANELS if self.visible[k])
+
+    def set_visible(self, key: str, on: bool) -> None:
+        self.visible[key] = bool(on)
+        self._relayout(force=True)
+
+    def set_aspect(self, aspect: float) -> None:
+        if aspect > 0 and abs(aspect - self.aspect) > 1e-3:
+            self.aspect = aspect
+            self._relayout()
+
+    @property
+    def columns(self) -> int:
+        return self._cols
+
+    def best_columns(self, width: int, height: int, n: int) -> int:
+        """The column count that makes each picture largest in a ``width`` x ``height`` area."""
+        if n <= 1:
+            return 1
+        best, best_scale = n, -1.0
+        sp = self._layout.spacing()
+        # A row, two rows (2x2 for four), or a column: never a ragged 3 + 1.
+        for cols in sorted({n, math.ceil(n / 2), 1}, reverse=True):
+            rows = math.ceil(n / cols)
+            cw = (width - sp * (cols - 1)) / cols
+            ch = (height - sp * (rows - 1)) / rows - CAPTION_H
+            scale = min(cw / self.aspect, ch) if ch > 0 else 0
+            if scale > best_scale * 1.02:  # prefer more columns unless fewer are clearly better
+                best, best_scale = cols, scale
+        return best
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
+        super().resizeEvent(event)
+        self._relayout()
+
+    def _relayout(self, force: bool = False) -> None:
+        keys = self.visible_keys()
+        cols = self.best_columns(max(1, self.width()), max(1, self.height()), len(keys))
+        if cols == self._cols and not force:
+            return
+        self._cols = cols
+        for k, panel in self.panels.items():
+            self._layout.removeWidget(panel)
+            panel.setVisible(k in keys)
+        for c in range(4):
+            self._layout.setColumnStretch(c, 0)
+            self._layout.setRowStretch(c, 0)
+        for i, k in enumerate(keys):
+            r, c = divmod(i, cols)
+            self._layout.addWidget(self.panels[k], r, c)
+            self._layout.setColumnStretch(c, 1)
+            self._layout.setRowStretch(r, 1)
+
+
+class ChannelBarChart(QWidget):
+    """Per-channel attention of one GAM block as bars; hovering a bar shows its channel and weight."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.weights: np.ndarray | None = None
+        self.title = "Channel attention"
+        self.setMouseTracking(True)
+        self.setMinimumHeight(90)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(600, 120)
+
+    def set_weights(self, weights: np.ndarray | None, title: str) -> None:
+        self.weights = None if weights is None else np.asarray(weights, np.float32).ravel()
+        self.title = title
+        self.update()
+
+    def _plot_rect(self) -> QRectF:
+        return QRectF(44, 20, max(1, self.width() - 52), max(1, self.height() - 28))
+
+    def bar_at(self, x: float) -> int | None:
+        if self.weights is None or not len(self.weights):
+            return None
+        r = self._plot_rect()
+        if not r.left() <= x < r.right():
+            return None
+        return min(len(self.weights) - 1, int((x - r.left()) / r.width() * len(self.weights)))
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.fillRect(self.rect(), BACKGROUND)
+        p.setPen(QColor(230, 230, 230))
+        p.drawText(QRect(8, 0, self.width() - 16, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        w = self.weights
+        r = self._plot_rect()
+        p.setPen(QColor(90, 90, 96))
+        p.drawLine(r.bottomLeft(), r.bottomRight())
+        if w is None or not len(w):
+            p.setPen(QColor(150, 150, 155))
+            p.drawText(r, Qt.AlignCenter, "no GAM channel attention to show")
+            return
+        top = float(max(w.max(), 1e-6))
+        lo = float(w.min())
+        p.setPen(QColor(170, 170, 175))
+        p.drawText(QRectF(0, r.top() - 6, 40, 14), Qt.AlignRight | Qt.AlignVCenter, f"{top:.2f}")
+        p.drawText(QRectF(0, r.bottom() - 8, 40, 14), Qt.AlignRight | Qt.AlignVCenter, "0")
+        bw = r.width() / len(w)
+        hi_idx = set(np.argsort(w)[-3:].tolist()) if top > lo else set()
+        p.setPen(Qt.NoPen)
+        for i, v in enumerate(w):
+            h = max(1.0, float(v) / top * r.height())
+            col = QColor(255, 150, 40) if i in hi_idx else QColor(70, 140, 210)
+            p.setBrush(col)
+            p.drawRect(QRectF(r.left() + i * bw, r.bottom() - h, max(1.0, bw - (1 if bw > 3 else 0)), h))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        i = self.bar_at(event.pos().x())
+        if i is None:
+            QToolTip.hideText()
+        else:
+            QToolTip.showText(event.globalPos(), f"channel {i}: {float(self.weights[i]):.4f}", self)
+        super().mouseMoveEvent(event)

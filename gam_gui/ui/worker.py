@@ -1,0 +1,633 @@
+"""The analysis worker: capture, ``analyze_with`` and rendering to arrays, on its own ``QThread``.
+
+The GUI thread never runs the model: it sends commands to :class:`AnalysisWorker` through queued
+signals and receives a :class:`FrameResult` (numpy panels) per analysed frame, which it only converts
+to QImages and paints. Nothing here touches a widget.
+
+Latency rules:
+
+* live sources (camera, stream, a live :class:`~gam_gui.sources.GeneratorSource`) are read by a
+  :class:`_Grabber` thread that keeps only the newest frame; the worker takes it whenever it is free,
+  so a slow CAM drops frames instead of building a queue;
+* a video plays on a clock at its own frame rate; when the analysis falls behind, the frames whose
+  time has passed are skipped (counted in ``dropped``) instead of being analysed late.
+
+Settings are a lock-protected snapshot (:meth:`AnalysisWorker.set_settings`, callable from any thread):
+every frame reads the newest one, so a change applies to the next frame.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
+
+from gam_gui import render
+from gam_gui.analysis import LayerInfo, Result, Settings, analyze_with, default_layers, list_layers
+from gam_gui.checkpoints import CheckpointError, default_weights_path, load_model
+from gam_gui.export import ExportError, VideoRecorder
+from gam_gui.sources import FolderSource, Frame, Source, SourceError, VideoSource, open_source
+
+LOGGER = logging.getLogger(__name__)
+
+#: The Settings fields that change what ``analyze_with`` computes (the others only change rendering).
+ANALYSIS_FIELDS = ("method", "layers", "target", "conf", "iou", "imgsz", "reduction", "renorm_boxes")
+NO_MODEL_TEXT = "no model loaded: File > Open weights"
+
+
+@dataclass
+class ModelInfo:
+    """What the controls need to know about a loaded model (the model itself stays in the worker)."""
+
+    path: str
+    name: str
+    names: dict[int, str]
+    layers: list[LayerInfo]
+    gam_layers: tuple[int, ...]
+    default_layers: tuple[int, ...]
+    imgsz: int | None
+    device: str
+
+
+@dataclass
+class SourceInfo:
+    label: str
+    kind: str
+    live: bool
+    count: int | None
+    fps: float | None
+    spec: str
+
+
+@dataclass
+class FrameResult:
+    """One analysed (or, without a model, raw) frame, ready to paint."""
+
+    frame: Frame
+    result: Result | None
+    settings: Settings
+    panels: list[render.Panel]
+    highlight: int | None
+    source: SourceInfo | None
+    position: int  # the source's next frame
+    latest_index: int  # newest frame index the source had produced when this was emitted
+    produced: int  # frames the source produced so far (live) or frame index + 1 (files)
+    analysed: int  # frames the model analysed so far on this source
+    dropped: int  # frames skipped to keep up
+    playing: bool
+    fps: float  # analysed frames per second over the last few frames (0 when not playing)
+    extra: dict = field(default_factory=dict)
+
+
+class _Grabber:
+    """Reads a live source on a plain thread and keeps only the newest frame (latest-frame-wins).
+
+    A camera's ``read`` blocks until its next frame; a source that does not block (a generator) is
+    paced at its ``fps`` (or 120 fps when it has none), so this never spins.
+    """
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._latest: Frame | None = None
+        self.produced = 0
+        self.latest_index = -1
+        self.error = ""
+        self.ended = False
+        self._thread = threading.Thread(target=self._run, name=f"gam-gui grabber ({source.label})", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        fps = self.source.fps
+        interval = 1.0 / fps if fps and fps > 0 else 1.0 / 120
+        while not self._stop.is_set():
+            t0 = time.monotonic()
+            try:
+                f = self.source.read()
+            except SourceError as e:
+                self.error = str(e)
+                break
+            except Exception as e:  # noqa: BLE001 - a driver fault ends the stream, not the app
+                LOGGER.exception("live source failed")
+                self.error = f"{self.source.label}: {e}"
+                break
+            if f is None:
+                self.ended = True
+                break
+            with self._lock:
+                self._latest = f
+                self.produced += 1
+                self.latest_index = f.index
+            rest = interval - (time.monotonic() - t0)
+            if rest > 0:
+                self._stop.wait(rest)
+
+    def take(self) -> Frame | None:
+        """The newest frame not taken yet, or None."""
+        with self._lock:
+            f, self._latest = self._latest, None
+            return f
+
+    def stop(self, timeout: float = 6.0) -> bool:
+        """Stop and join; False when the read is still blocked after ``timeout`` (a dead stream)."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+
+class AnalysisWorker(QObject):
+    """Lives on a QThread; see the module docstring. Slots are called through queued signals."""
+
+    frame_ready = pyqtSignal(object)  # FrameResult
+    model_loading = pyqtSignal(str)
+    model_loaded = pyqtSignal(object)  # ModelInfo
+    model_failed = pyqtSignal(str)
+    source_opened = pyqtSignal(object)  # SourceInfo
+    source_failed = pyqtSignal(str)
+    source_closed = pyqtSignal()
+    playing_changed = pyqtSignal(bool)
+    ended = pyqtSignal()
+    error = pyqtSignal(str)
+    recording_changed = pyqtSignal(bool, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._settings = Settings()
+        self._cam_every = 1
+        self._panel_keys: tuple[str, ...] = render.PANELS
+        self.stopping = threading.Event()
+        self.model: Any = None
+        self.model_info: ModelInfo | None = None
+        self.source: Source | None = None
+        self.source_info: SourceInfo | None = None
+        self._grabber: _Grabber | None = None
+        self._frame: Frame | None = None
+        self._frame_seq = 0
+        self._cached: tuple[int, tuple, Result] | None = None
+        self._last_cam: Result | None = None
+        self._playing = False
+        self.loop = True
+        self._clock = (0.0, 0)
+        self._analysed = 0
+        self._dropped = 0
+        self._times: collections.deque[float] = collections.deque(maxlen=30)
+        self._recorder: VideoRecorder | None = None
+        self._pending_seek: int | None = None
+        self._play_timer = QTimer(self)
+        self._play_timer.setSingleShot(True)
+        self._play_timer.timeout.connect(self._tick)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self._do_refresh)
+
+    # -- thread-safe state shared with the GUI thread ------------------------------------------------
+    def set_settings(self, settings: Settings, cam_every: int | None = None,
+                     panel_keys: tuple[str, ...] | None = None) -> None:
+        """Replace the settings snapshot (any thread); the next analysed frame uses it."""
+        with self._lock:
+            self._settings = settings
+            if cam_every is not None:
+                self._cam_every = max(1, int(cam_every))
+            if panel_keys is not None:
+                self._panel_keys = tuple(panel_keys) or render.PANELS
+
+    def snapshot(self) -> tuple[Settings, int, tuple[str, ...]]:
+        with self._lock:
+            return self._settings, self._cam_every, self._panel_keys
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def analysed(self) -> int:
+        return self._analysed
+
+    # -- model -------------------------------------------------------------------------------------
+    @pyqtSlot(str, str)
+    def load_model(self, path: str, device: str) -> None:
+        """Load a checkpoint ('' = the default model) on ``device`` ('' = CUDA when available)."""
+        shown = path or str(default_weights_path())
+        self.model_loading.emit(shown)
+        try:
+            model = load_model(path or None, device=device or None)
+            meta = getattr(model, "meta", {}) or {}
+            imgsz = int(meta.get("imgsz") or 0) or None
+            layers = list_layers(model, imgsz or 320)
+            info = ModelInfo(path=shown, name=Path(shown).stem, names=dict(getattr(model, "names", {}) or {}),
+                             layers=layers, gam_layers=tuple(x.index for x in layers if x.is_gam),
+                             default_layers=default_layers(model), imgsz=imgsz,
+                             device=str(next(model.parameters()).device))
+        except CheckpointError as e:
+            self.model_failed.emit(str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - any failure is a message; the old model stays usable
+            LOGGER.exception("loading %s failed", shown)
+            self.model_failed.emit(f"{shown}: {e}")
+            return
+        self.model, self.model_info = model, info
+        self._cached = self._last_cam = None
+        self.model_loaded.emit(info)
+
+    # -- sources -----------------------------------------------------------------------------------
+    @pyqtSlot(object)
+    def open_source(self, spec: Any) -> None:
+        """Open an image/folder/video path, ``camera:N``, a URL, or a ready :class:`Source`.
+
+        The old source is kept until the new one has opened, so a bad file changes nothing.
+        """
+        try:
+            src = spec if isinstance(spec, Source) else open_source(spec)
+        except SourceError as e:
+            self.source_failed.emit(str(e))
+            return
+        except Exception as e:  # noqa: BLE001
+            LOGGER.exception("opening %s failed", spec)
+            self.source_failed.emit(f"{spec}: {e}")
+            return
+        first = None
+        if not src.live:
+            try:
+                first = src.read()
+            except SourceError as e:
+                src.close()
+                self.source_failed.emit(str(e))
+                return
+            if first is None:
+                src.close()
+                self.source_failed.emit(f"{src.label}: has no readable frame")
+                return
+        self._close_source(emit=False)
+        self.source = src
+        self.source_info = SourceInfo(src.label, src.kind, bool(src.live), src.count, src.fps,
+                                      spec.label if isinstance(spec, Source) else str(spec))
+        self._analysed = self._dropped = 0
+        self._last_cam = None
+        self._times.clear()
+        self.source_opened.emit(self.source_info)
+        for msg in src.errors:
+            self.error.emit(msg)
+        if src.live:
+            self._grabber = _Grabber(src)
+            self._grabber.start()
+            self._set_playing(True)
+        else:
+            self._new_frame(first)
+            self._process()
+
+    @pyqtSlot()
+    def close_source(self) -> None:
+        self._close_source(emit=True)
+
+    def _close_source(self, emit: bool) -> None:
+        self._set_playing(False)
+        self._stop_recording(keep=True)
+        if self._grabber is not None:
+            if not self._grabber.stop():
+                LOGGER.warning("%s: the reader did not stop in time", self.source.label if self.source else "?")
+            self._grabber = None
+        if self.source is not None:
+            try:
+                self.source.close()
+            except Exception:  # noqa: BLE001 - closing must not fail shutdown
+                LOGGER.exception("closing the source failed")
+            self.source = None
+            self.source_info = None
+            if emit:
+                self.source_closed.emit()
+        self._frame = None
+        self._cached = None
+
+    def _new_frame(self, frame: Frame) -> None:
+        self._frame = frame
+        self._frame_seq += 1
+
+    # -- transport ---------------------------------------------------------------------------------
+    @pyqtSlot()
+    def play(self) -> None:
+        src = self.source
+        if src is None or src.kind == "image" or self.stopping.is_set():
+            return
+        if not src.live and src.count and src.position >= src.count:
+            self._seek_to(0)
+        self._set_playing(True)
+
+    @pyqtSlot()
+    def pause(self) -> None:
+        self._set_playing(False)
+
+    @pyqtSlot()
+    def toggle_play(self) -> None:
+        if self._playing:
+            self.pause()
+        else:
+            self.play()
+
+    @pyqtSlot(bool)
+    def set_loop(self, loop: bool) -> None:
+        self.loop = bool(loop)
+
+    @pyqtSlot(int)
+    def step(self, delta: int) -> None:
+        """Pause and show the next (``delta`` > 0) or an earlier frame (files) / the newest (live)."""
+        self._set_playing(False)
+        src = self.source
+        if src is None or src.kind == "image":
+            return
+        try:
+            if src.live:
+                f = self._grabber.take() if self._grabber else None
+                if f is None:
+                    return
+                self._new_frame(f)
+            elif delta > 0 and (self._frame is None or src.position == self._frame.index + 1):
+                f = src.read()
+                if f is None:
+                    self.ended.emit()
+                    return
+                self._new_frame(f)
+            else:
+                cur = self._frame.index if self._frame is not None else 0
+                if not self._seek_to(cur + delta):
+                    return
+        except SourceError as e:
+            self.error.emit(str(e))
+            return
+        self._process()
+
+    @pyqtSlot(int)
+    def seek(self, index: int) -> None:
+        """Show frame ``index`` (coalesced: while a slider is dragged only the newest request runs)."""
+        self._pending_seek = int(index)
+        self._refresh_timer.start(0)
+
+    @pyqtSlot()
+    def stop(self) -> None:
+        """Files: pause and go back to the first frame. Live: release the camera or stream."""
+        src = self.source
+        if src is None:
+            return
+        if src.live:
+            self._close_source(emit=True)
+            return
+        self._set_playing(False)
+        try:
+            if self._seek_to(0):
+                self._process()
+        except SourceError as e:
+            self.error.emit(str(e))
+
+    @pyqtSlot()
+    def refresh(self) -> None:
+        """Re-analyse the current frame with the newest settings (coalesced; a playing source
+        picks the settings up with its next frame anyway)."""
+        if not self._playing or (self.source is not None and self.source.kind == "image"):
+            self._refresh_timer.start(0)
+
+    def _seek_to(self, index: int) -> bool:
+        """Make the frame at ``index`` the current one; False when the source cannot seek."""
+        src = self.source
+        if src is None or src.live:
+            return False
+        if isinstance(src, FolderSource):
+            self._new_frame(src.read_at(index))
+            return True
+        n = src.count or 0
+        index = max(0, min(index, n - 1)) if n else max(0, index)
+        src.seek(index)
+        f = src.read()
+        if f is None:
+            return False
+        self._new_frame(f)
+        if self._playing:
+            self._clock = (time.monotonic(), src.position)
+        return True
+
+    def _set_playing(self, playing: bool) -> None:
+        playing = bool(playing) and self.source is not None and not self.stopping.is_set()
+        if playing:
+            self._clock = (time.monotonic(), self.source.position)
+            self._times.clear()
+            self._play_timer.start(0)
+        else:
+            self._play_timer.stop()
+        if playing != self._playing:
+            self._playing = playing
+            self.playing_changed.emit(playing)
+
+    def _do_refresh(self) -> None:
+        if self.stopping.is_set():
+            return
+        if self._pending_seek is not None:
+            idx, self._pending_seek = self._pending_seek, None
+            try:
+                if not self._seek_to(idx):
+                    return
+            except SourceError as e:
+                self.error.emit(str(e))
+                return
+        if self._frame is not None:
+            self._process()
+
+    def _tick(self) -> None:
+        src = self.source
+        if not self._playing or src is None or self.stopping.is_set():
+            return
+        if src.live:
+            g = self._grabber
+            f = g.take() if g else None
+            if f is None:
+                if g is None or g.error or g.ended:
+                    self._set_playing(False)
+                    if g is not None and g.error:
+                        self.error.emit(g.error)
+                    else:
+                        self.ended.emit()
+                    return
+                self._play_timer.start(5)
+                return
+            if self._frame is not None and f.index > self._frame.index + 1:
+                self._dropped += f.index - self._frame.index - 1
+            self._new_frame(f)
+            self._process()
+            if self._playing:
+                self._play_timer.start(0)
+            return
+        fps = src.fps or (1.0 if src.kind == "folder" else 25.0)
+        t0, i0 = self._clock
+        due_index = i0 + int((time.monotonic() - t0) * fps)
+        try:
+            behind = due_index - src.position
+            if behind > 0:
+                self._skip(src, behind, due_index)
+            f = src.read()
+        except SourceError as e:
+            self.error.emit(str(e))
+            self._set_playing(False)
+            return
+        if f is None:
+            if self.loop and src.count:
+                src.seek(0)
+                self._clock = (time.monotonic(), 0)
+                self._play_timer.start(0)
+            else:
+                self._set_playing(False)
+                self.ended.emit()
+            return
+        self._new_frame(f)
+        self._process()
+        if self._playing:
+            due = t0 + (f.index + 1 - i0) / fps
+            self._play_timer.start(max(0, int((due - time.monotonic()) * 1000)))
+
+    def _skip(self, src: Source, n: int, target: int) -> None:
+        """Drop ``n`` frames whose time has passed: decode-and-discard, or seek when far behind."""
+        if isinstance(src, VideoSource) and n > max(30, 2 * (src.fps or 25)):
+            src.seek(target)
+        else:
+            for _ in range(n):
+                if src.read() is None:
+                    break
+        self._dropped += n
+
+    # -- analysis ----------------------------------------------------------------------------------
+    def _analyse(self, frame: Frame, s: Settings, cam_every: int) -> Result:
+        key = tuple(getattr(s, f) for f in ANALYSIS_FIELDS)
+        if self._cached is not None and self._cached[0] == self._frame_seq and self._cached[1] == key:
+            return self._cached[2]
+        last = self._last_cam
+        reuse_cam = (self._playing and cam_every > 1 and s.method != "none" and last is not None
+                     and last.cam is not None and last.cam.shape[:2] == frame.image.shape[:2]
+                     and self._analysed % cam_every != 0)
+        run = s.updated(method="none") if reuse_cam else s
+        try:
+            res = analyze_with(self.model, frame.image, run)
+        except ValueError as e:
+            if not (isinstance(s.target, int) and "does not exist" in str(e)):
+                raise
+            # The clicked object is gone (a new frame, a higher threshold): explain all detections.
+            res = analyze_with(self.model, frame.image, run.updated(target="all"))
+            res.note = f"detection #{s.target} is not in this frame"
+        if reuse_cam:
+            res = dataclasses.replace(res, cam=last.cam, method=last.method, layers=last.layers,
+                                      target=last.target, note=f"CAM every {cam_every} frames")
+        elif res.cam is not None:
+            self._last_cam = res
+        self._analysed += 1
+        self._cached = (self._frame_seq, key, res)
+        return res
+
+    def _process(self) -> None:
+        """Analyse (when a model is loaded) and render the current frame, then emit it."""
+        frame = self._frame
+        if frame is None or self.stopping.is_set():
+            return
+        s, cam_every, keys = self.snapshot()
+        result = None
+        err = ""
+        if self.model is not None:
+            try:
+                result = self._analyse(frame, s, cam_every)
+            except Exception as e:  # noqa: BLE001 - a bad setting or frame is a message, not a crash
+                LOGGER.warning("analysis failed: %s", e)
+                err = str(e) or type(e).__name__
+                self.error.emit(f"analysis failed: {err}")
+                self._set_playing(False)
+        highlight = s.target if isinstance(s.target, int) and result is not None \
+            and s.target < len(result.detections) else None
+        try:
+            panels = render.panels(frame.image, result, s, highlight) if result is not None \
+                else _raw_panels(frame, NO_MODEL_TEXT if self.model is None else f"analysis failed: {err}")
+        except Exception as e:  # noqa: BLE001
+            LOGGER.exception("rendering failed")
+            self.error.emit(f"rendering failed: {e}")
+            return
+        if self._recorder is not None and result is not None:
+            try:
+                self._recorder.write(render.compose(frame.image, result, s, keys=keys))
+            except (ExportError, ValueError) as e:
+                self.error.emit(str(e))
+                self._stop_recording(keep=True)
+        now = time.monotonic()
+        if self._playing:
+            self._times.append(now)
+        fps = (len(self._times) - 1) / (self._times[-1] - self._times[0]) \
+            if len(self._times) > 1 and self._times[-1] > self._times[0] else 0.0
+        g = self._grabber
+        src = self.source
+        self.frame_ready.emit(FrameResult(
+            frame=frame, result=result, settings=s, panels=panels, highlight=highlight, source=self.source_info,
+            position=src.position if src is not None else 0,
+            latest_index=g.latest_index if g is not None else frame.index,
+            produced=g.produced if g is not None else frame.index + 1,
+            analysed=self._analysed, dropped=self._dropped, playing=self._playing, fps=fps,
+            extra={"error": err} if err else {}))
+
+    # -- recording ---------------------------------------------------------------------------------
+    @pyqtSlot(str, float)
+    def start_recording(self, path: str, fps: float) -> None:
+        """Record the composed panels of every analysed frame to an MP4 (the GUI asked about overwriting)."""
+        self._stop_recording(keep=True)
+        src_fps = self.source.fps if self.source is not None else None
+        try:
+            self._recorder = VideoRecorder(Path(path), fps or src_fps or 25.0, overwrite=True)
+        except ExportError as e:
+            self.error.emit(str(e))
+            return
+        self.recording_changed.emit(True, path)
+
+    @pyqtSlot()
+    def stop_recording(self) -> None:
+        self._stop_recording(keep=True)
+
+    def _stop_recording(self, keep: bool) -> None:
+        rec, self._recorder = self._recorder, None
+        if rec is None:
+            return
+        try:
+            kept = rec.close(keep=keep)
+        except Exception as e:  # noqa: BLE001
+            self.error.emit(f"recording failed: {e}")
+            kept = False
+        self.recording_changed.emit(False, str(rec.path) if kept else "")
+
+    # -- shutdown ----------------------------------------------------------------------------------
+    @pyqtSlot()
+    def shutdown(self) -> None:
+        """Stop playing, finish a recording, stop the reader thread and release the source."""
+        self.stopping.set()
+        self._play_timer.stop()
+        self._refresh_timer.stop()
+        self._close_source(emit=False)
+        self.model = None
+
+
+def _raw_panels(frame: Frame, text: str) -> list[render.Panel]:
+    """The frame alone, for when there is nothing to analyse it with."""
+    img = frame.image
+    dim = render.message_panel(img, text)
+    return [render.Panel("detections", img, "Frame", text), render.Panel("cam", dim, "Grad-CAM", "-"),
+            render.Panel("gam_channel", dim, "GAM channel", "-"), render.Panel("gam_spatial", dim, "GAM spatial", "-")]
+
+
+def channel_weights(fr: FrameResult | None, gam_layer: int | None) -> tuple[np.ndarray | None, str]:
+    """The per-channel attention the bar chart shows, and its caption."""
+    if fr is None or fr.result is None:
+        return None, "Channel attention"
+    g = fr.result.gam_for(gam_layer)
+    if g is None:
+        return None, f"Channel attention: {render.NO_GAM_TEXT}"
+    return g.channel_weights, f"Channel attention, GAM layer {g.index} ({len(g.channel_weights)} channels)"
