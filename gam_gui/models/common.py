@@ -23,12 +23,21 @@ def autopad(k: int | list[int], p: int | None = None, d: int = 1) -> int | list[
 
 
 class Conv(nn.Module):
-    """Conv2d + BatchNorm2d + activation (SiLU by default, any module when given one)."""
+    """Conv2d + BatchNorm2d + activation (SiLU by default, any module when given one).
+
+    One class serves the ultralytics v7.0 signature ``Conv(c1, c2, k, s, p, g, d, act)`` and the
+    YOLOv7 (and YOLOv5 <= v6.2) one ``Conv(c1, c2, k, s, p, g, act)``: YOLOv7 YAMLs pass the
+    activation as the 7th positional argument (``[32, 3, 2, None, 1, nn.LeakyReLU(0.1)]``), where
+    the v7.0 signature has the dilation. A module or a bool there can only be an activation, so it is
+    taken as one. Both code bases pickle the same ``conv``/``bn``/``act`` attributes.
+    """
 
     default_act = nn.SiLU()
 
     def __init__(self, c1, c2, k=1, s=1, p=None, g=1, d=1, act=True) -> None:
         super().__init__()
+        if isinstance(d, (bool, nn.Module)):  # YOLOv7 argument order: (..., g, act)
+            act, d = d, 1
         self.conv = nn.Conv2d(c1, c2, k, s, autopad(k, p, d), groups=g, dilation=d, bias=False)
         self.bn = nn.BatchNorm2d(c2)
         if act is True:
