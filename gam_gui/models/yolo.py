@@ -76,7 +76,14 @@ class Detect(nn.Module):
             indexing="ij",
         )
         grid = torch.stack((xv, yv), 2).view(1, 1, ny, nx, 2) - 0.5
-        anchor_grid = (self.anchors[i] * stride).view(1, na, 1, 1, 2).to(p.dtype)
+        ag = self._buffers.get("anchor_grid")
+        if ag is not None and ag.dim() == 6:
+            # YOLOv7 (and YOLOv5 v5.0) keep pixel anchors in an (nl, 1, na, 1, 1, 2) buffer and decode
+            # with it; autoanchor updates it, and in an fp16 file it is rounded differently from
+            # anchors * stride, so it is the one to use when it is there.
+            anchor_grid = ag[i].to(p.dtype)
+        else:
+            anchor_grid = (self.anchors[i] * stride).view(1, na, 1, 1, 2).to(p.dtype)
         xy, wh, conf = p.sigmoid().split((2, 2, self.nc + 1), 4)
         xy = (xy * 2 + grid) * stride
         wh = (wh * 2) ** 2 * anchor_grid
@@ -102,8 +109,42 @@ MODULES: dict[str, type[nn.Module]] = {
 _CHANNEL_BLOCKS = {Conv, Focus, Bottleneck, C3, SPP, SPPF, GAM, GAMAttention}
 # Blocks that take the (depth-scaled) repeat count as their third argument instead of being stacked.
 _REPEAT_ARG_BLOCKS = {C3}
+# Blocks whose only argument is the input channel count, filled in when the YAML leaves it out.
+_INPUT_CHANNEL_BLOCKS: set[type[nn.Module]] = set()
+# YOLOv7 YAMLs are recognised by blocks only they use; in them a bare nn.Conv2d is channel-scaled too
+# (YOLOv7's parse_model lists it with Conv) and some blocks are built as their YOLOv7 variant.
+# gam_gui.models.yolov7 fills these in.
+_V7_MARKERS: set[type[nn.Module]] = set()
+_V7_CHANNEL_BLOCKS: set[type[nn.Module]] = {nn.Conv2d}
+_V7_REPLACE: dict[type[nn.Module], type[nn.Module]] = {}
 # Blocks that take the activation as a constructor argument (YOLOv7 style ``nn.LeakyReLU(0.1)``).
 _CALL_RE = re.compile(r"^\s*(nn\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
+
+
+def register_block(name: str, cls: type[nn.Module], *, channels: bool = False, repeat_arg: bool = False,
+                   input_channels: bool = False, yolov7_only: bool = False) -> None:
+    """Let YAMLs name ``cls`` as ``name`` and tell ``parse_model`` how to fill in its arguments.
+
+    ``channels``: the first argument is the output channel count (width-scaled, input prepended);
+    ``repeat_arg``: the depth-scaled repeat count is passed as the third argument; ``input_channels``:
+    the single argument is the input channel count; ``yolov7_only``: its presence marks a YOLOv7 YAML.
+    Extension modules (``gam_gui.models.yolov7``) call this at import instead of editing the builder.
+    """
+    MODULES[name] = cls
+    for flag, table in ((channels, _CHANNEL_BLOCKS), (repeat_arg, _REPEAT_ARG_BLOCKS),
+                        (input_channels, _INPUT_CHANNEL_BLOCKS), (yolov7_only, _V7_MARKERS)):
+        if flag:
+            table.add(cls)
+
+
+def is_yolov7_yaml(d: dict[str, Any]) -> bool:
+    """Whether a model dict follows YOLOv7's conventions (it names a block only YOLOv7 has)."""
+    layers = (d.get("backbone") or []) + (d.get("head") or [])
+    return any(
+        isinstance(row, (list, tuple)) and len(row) == 4 and isinstance(row[2], str)
+        and MODULES.get(row[2]) in _V7_MARKERS
+        for row in layers
+    )
 
 
 def make_divisible(x: float, divisor: int) -> int:
@@ -158,12 +199,16 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
     na = (len(anchors[0]) // 2) if isinstance(anchors, list) else anchors
     no = na * (nc + 5)
     names = {"nc": nc, "anchors": anchors}
+    v7 = is_yolov7_yaml(d)
+    channel_blocks = _CHANNEL_BLOCKS | _V7_CHANNEL_BLOCKS if v7 else _CHANNEL_BLOCKS
     layers, save, c2 = [], [], ch[-1]
     for i, (f, n, m, args) in enumerate(d["backbone"] + d["head"]):
         mcls = resolve_module(m)
+        if v7:
+            mcls = _V7_REPLACE.get(mcls, mcls)
         args = [parse_arg(a, names) for a in args]
         n = max(round(n * gd), 1) if n > 1 else n
-        if mcls in _CHANNEL_BLOCKS:
+        if mcls in channel_blocks:
             c1, c2 = ch[f], args[0]
             if c2 != no:
                 c2 = make_divisible(c2 * gw, 8)
@@ -178,7 +223,10 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
             args = [ch[f]]
         elif mcls is Concat:
             c2 = sum(ch[x] for x in f)
-        elif mcls is Detect:
+        elif mcls in _INPUT_CHANNEL_BLOCKS:
+            c2 = ch[f]
+            args = args or [c2]
+        elif issubclass(mcls, Detect):
             args.append([ch[x] for x in f])
             if isinstance(args[1], int):
                 args[1] = [list(range(args[1] * 2))] * len(f)
@@ -220,6 +268,9 @@ def check_anchor_order(m: Detect) -> None:
     ds = m.stride[-1] - m.stride[0]
     if da and (da.sign() != ds.sign()):
         m.anchors[:] = m.anchors.flip(0)
+        ag = m._buffers.get("anchor_grid")
+        if ag is not None:  # YOLOv7 layout: the pixel anchors the head decodes with
+            ag[:] = ag.flip(0)
 
 
 class DetectionModel(nn.Module):
