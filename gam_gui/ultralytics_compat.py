@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gam_gui.models import common, gam
+from gam_gui.models import common, gam, yolov7
 from gam_gui.models import yolo as yolo_mod
 
 LOGGER = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ _YOLO = {
     "Model": yolo_mod.DetectionModel,
     "Detect": yolo_mod.Detect,
 }
+# YOLOv7's own blocks (RepConv, SPPCSPC, MP, SP, ImplicitA/M, IDetect). Its Conv, Concat, Detect and
+# Model share the YOLOv5 entries above: same class paths, same pickled attributes.
+_COMMON.update(yolov7.COMMON_CLASSES)
+_YOLO.update(yolov7.YOLO_CLASSES)
 # torch.nn layers that YOLO checkpoints contain. Only module classes: no functions, nothing callable
 # with side effects.
 _TORCH_NN = (
@@ -79,10 +83,31 @@ def allowed_classes() -> dict[str, type]:
     return out
 
 
+def _numpy_globals() -> list[Any]:
+    """numpy's array and scalar rebuilders, under the paths numpy 1.x and 2.x pickle them.
+
+    ``train.py`` of YOLOv5 and YOLOv7 stores ``best_fitness`` as a numpy array, and YOLOv7's
+    ``strip_optimizer`` keeps it, so every YOLOv7 ``best.pt`` has one. These four names only build
+    arrays, dtypes and scalars from the data that follows; anything an object array holds still goes
+    through the same restricted unpickler.
+    """
+    import numpy as np
+
+    multiarray = getattr(np, "_core", None) or np.core
+    multiarray = multiarray.multiarray
+    out: list[Any] = [(np.ndarray, "numpy.ndarray"), (np.dtype, "numpy.dtype")]
+    for mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
+        out += [(multiarray._reconstruct, f"{mod}._reconstruct"), (multiarray.scalar, f"{mod}.scalar")]
+    # The unpickler only restores state into instances of allowed types, and a dtype's type is its
+    # own class (numpy.dtypes.Float64DType ...): the bool and numeric ones, no object dtype.
+    out += list(dict.fromkeys(type(np.dtype(c)) for c in "?bBhHiIlLqQefdg"))
+    return out
+
+
 def safe_globals() -> list[Any]:
     """The allowlist for ``torch.serialization.safe_globals``: ``(class, "pickled.path")`` pairs plus
-    the torch.nn layer classes under their own names."""
-    return [(cls, path) for path, cls in allowed_classes().items()] + list(_TORCH_NN)
+    the torch.nn layer classes under their own names and numpy's array rebuilders."""
+    return [(cls, path) for path, cls in allowed_classes().items()] + list(_TORCH_NN) + _numpy_globals()
 
 
 class ForeignCheckpointError(ValueError):
