@@ -99,6 +99,10 @@ def _load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
     if not isinstance(state, dict):
         raise CheckpointError(f"{source}: has no state_dict")
     try:
+        expected = model.state_dict()
+        # A YOLOv5 v5.0 head carries a derived ``anchor_grid`` buffer that models built here do not
+        # register (it is recomputed from ``anchors``); it is the one entry allowed to be left over.
+        state = {k: v for k, v in state.items() if k in expected or not k.endswith("anchor_grid")}
         model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     except (RuntimeError, AttributeError) as e:
         raise CheckpointError(f"{source}: weights do not fit its model description: {_first_line(e)}") from e
@@ -200,7 +204,7 @@ def _unpickle(data: bytes, source: str) -> Any:
         raise CheckpointError(_explain_unpickling_error(e, source)) from e
 
 
-_GLOBAL_RE = re.compile(r"(?:Unsupported global|GLOBAL)\W+([A-Za-z_][\w.]*)")
+_GLOBAL_RE = re.compile(r"GLOBAL\s+([A-Za-z_][\w.]*)")
 
 
 def _explain_unpickling_error(e: BaseException, source: str) -> str:
@@ -208,6 +212,9 @@ def _explain_unpickling_error(e: BaseException, source: str) -> str:
     m = _GLOBAL_RE.search(msg)
     if m:
         name = m.group(1)
+        if name == "builtins.getattr":
+            return (f"{source}: refused: the file stores a method or attribute lookup (a getattr call), for "
+                    "example a model pickled after fuse(); re-save it unfused. Nothing from it was executed.")
         if name.startswith("models."):
             return (f"{source}: uses the custom block {name!r}, which gam-gui does not know; "
                     "it was not loaded (no code from the file is run)")

@@ -162,6 +162,7 @@ def ultralytics_modules(extra_common: dict[str, type] | None = None) -> Iterator
     mc, my = types.ModuleType("models.common"), types.ModuleType("models.yolo")
     for cls in _COMMON + list((extra_common or {}).values()):
         cls.__module__ = "models.common"
+        cls.__qualname__ = cls.__name__  # test-local classes pickle by their plain name
         setattr(mc, cls.__name__, cls)
     for cls in _YOLO:
         cls.__module__ = "models.yolo"

@@ -295,7 +295,11 @@ class DetectionModel(nn.Module):
         m = self.model[-1]
         if isinstance(m, Detect):
             s = 256
-            m.stride = torch.tensor([s / x.shape[-2] for x in self._forward_layers(torch.zeros(1, ch, s, s))])
+            try:
+                probe = self._forward_layers(torch.zeros(1, ch, s, s))
+            except (RuntimeError, ValueError, TypeError, IndexError) as e:
+                raise ModelConfigError(f"the model YAML builds but cannot run: {e}") from e
+            m.stride = torch.tensor([s / x.shape[-2] for x in probe])
             check_anchor_order(m)
             m.anchors /= m.stride.view(-1, 1, 1)
             self.stride = m.stride

@@ -1,0 +1,60 @@
+"""Shared fixtures: small models the tests build themselves (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).parent))  # for tests/standins*.py
+
+torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+
+
+def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Give BatchNorm layers non-trivial statistics so that they matter in comparisons."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.copy_(torch.rand(m.running_mean.shape, generator=g) * 0.2 - 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+    # Fresh GAM spatial branches give a near-constant sigmoid; sharpen them so maps follow content.
+    for name, m in model.named_modules():
+        if name.endswith("spatial_attention"):
+            for conv in (m[0], m[3]):
+                conv.weight.data.mul_(8)
+    return model
+
+
+@pytest.fixture(scope="session")
+def tiny_model():
+    """An untrained YOLOv5n-GAM with 5 classes, ready for inference."""
+    from gam_gui.checkpoints import prepare_for_inference
+    from gam_gui.data.shapes import CLASS_NAMES
+    from gam_gui.models.yolo import DetectionModel
+
+    torch.manual_seed(0)
+    m = DetectionModel("yolov5n_GAM", nc=5)
+    m.names = dict(enumerate(CLASS_NAMES))
+    return prepare_for_inference(perturbed(m), "cpu")
+
+
+@pytest.fixture(scope="session")
+def frame() -> np.ndarray:
+    from gam_gui.data.shapes import render_sample
+
+    return render_sample(7, (180, 260)).image
+
+
+@pytest.fixture(scope="session")
+def trained_model():
+    """The shipped default model: real detections and content-dependent attention."""
+    from gam_gui.checkpoints import default_weights_path, load_model
+
+    path = default_weights_path()
+    return load_model(path, device="cpu")
