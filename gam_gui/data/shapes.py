@@ -142,7 +142,8 @@ def _distractors(img: np.ndarray, rng: np.random.Generator) -> None:
         org = (int(rng.integers(0, w - 20)), int(rng.integers(15, h)))
         c = tuple(int(v) for v in rng.integers(0, 256, 3))
         font = [cv2.FONT_HERSHEY_SCRIPT_SIMPLEX, cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_PLAIN][rng.integers(3)]
-        cv2.putText(img, word, org, font, float(rng.uniform(0.4, 1.4)) * s / 320, c, int(rng.integers(1, 3)), cv2.LINE_AA)
+        scale = float(rng.uniform(0.4, 1.4)) * s / 320
+        cv2.putText(img, word, org, font, scale, c, int(rng.integers(1, 3)), cv2.LINE_AA)
 
 
 def _draw_shape(img: np.ndarray, pts: np.ndarray, rng: np.random.Generator) -> np.ndarray:
