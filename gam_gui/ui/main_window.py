@@ -184,6 +184,7 @@ class MainWindow(QMainWindow):
         self.fps_label, self.timings_label, self.device_label, self.model_label = (QLabel() for _ in range(4))
         sb.addPermanentWidget(self.progress)
         for lab in (self.fps_label, self.timings_label, self.device_label, self.model_label):
+            lab.setStyleSheet("QLabel { padding: 0 8px; border-left: 1px solid palette(mid); }")
             sb.addPermanentWidget(lab)
         self.device_label.setText("device: -")
         self.model_label.setText("model: -")
@@ -420,6 +421,7 @@ class MainWindow(QMainWindow):
 
     def _finish_loading(self) -> None:
         self._loading_model = False
+        self._startup_load = False
         self.progress.setVisible(False)
         self.controls.weights_button.setEnabled(True)
         if self._pending_source is not None:
@@ -445,6 +447,7 @@ class MainWindow(QMainWindow):
         if not info.gam_layers:
             for key in ("gam_channel", "gam_spatial"):
                 self.grid.panels[key].set_placeholder(render.NO_GAM_TEXT)
+        self._push_settings()  # before a waiting source opens: its first frame uses this model's controls
         self._finish_loading()
         self.reanalyse()
 

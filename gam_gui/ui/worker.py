@@ -186,6 +186,8 @@ class AnalysisWorker(QObject):
         self._times: collections.deque[float] = collections.deque(maxlen=30)
         self._recorder: VideoRecorder | None = None
         self._pending_seek: int | None = None
+        # The timer slots are pyqtSlots: a plain Python callable would get a proxy object living on the
+        # thread that made the connection (the GUI thread), and the analysis would run there.
         self._play_timer = QTimer(self)
         self._play_timer.setSingleShot(True)
         self._play_timer.timeout.connect(self._tick)
@@ -428,6 +430,7 @@ class AnalysisWorker(QObject):
             self._playing = playing
             self.playing_changed.emit(playing)
 
+    @pyqtSlot()
     def _do_refresh(self) -> None:
         if self.stopping.is_set():
             return
@@ -442,6 +445,7 @@ class AnalysisWorker(QObject):
         if self._frame is not None:
             self._process()
 
+    @pyqtSlot()
     def _tick(self) -> None:
         src = self.source
         if not self._playing or src is None or self.stopping.is_set():
