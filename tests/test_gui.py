@@ -613,3 +613,22 @@ def test_run_opens_and_quits(qtbot, qs, env, media, monkeypatch):
     finally:
         signal.signal(signal.SIGINT, old)
     assert seen[0].last.frame.name == "one.jpg" and not seen[0].thread.isRunning()
+
+
+def test_panel_maps_a_smaller_display_copy_to_frame_pixels(qtbot):
+    """Big frames reach the GUI as smaller copies; clicks still map to the frame's own pixels."""
+    from gam_gui.inference import Detection
+    from gam_gui.ui.panels import ImagePanel
+
+    panel = ImagePanel("detections", "Detections")
+    qtbot.addWidget(panel)
+    panel.resize(500, 400)
+    panel.set_image(bgr_to_qimage(np.zeros((60, 80, 3), np.uint8)), "t", "s", frame_size=(1600, 1200))
+    panel.set_detections([Detection((700.0, 500.0, 900.0, 700.0), 0.9, 1, "circle")])
+    pos = panel.frame_to_widget(800, 600)
+    x, y = panel.widget_to_frame(pos)
+    assert abs(x - 800) < 1e-6 and abs(y - 600) < 1e-6
+    assert panel.detection_at(pos) == 0 and panel.detection_at(panel.frame_to_widget(100, 100)) is None
+    r = panel.image_rect()
+    assert r.width() / r.height() == pytest.approx(4 / 3)
+    assert panel.widget_to_frame(QPoint(1, 1)) is None  # the caption bar is no part of the picture

@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QThread, pyqtSignal
+from PyQt5.QtCore import QSettings, Qt, QThread, QTimer, pyqtSignal
 from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self._startup_load = False
         self._keep_imgsz = False
         self._export_job = None
+        self._unpainted: FrameResult | None = None
 
         self._build_ui()
         self._build_actions()
@@ -393,8 +394,23 @@ class MainWindow(QMainWindow):
 
     # -- worker feedback ---------------------------------------------------------------------------
     def _on_frame(self, fr: FrameResult) -> None:
+        """Latest-frame-wins on the GUI side too: frames that arrive faster than the GUI paints
+        replace each other, and only the newest is converted and painted."""
         if self._closed:
             return
+        scheduled = self._unpainted is not None
+        self._unpainted = fr
+        if not scheduled:
+            QTimer.singleShot(0, self._paint_latest)
+
+    def _paint_latest(self) -> None:
+        fr, self._unpainted = self._unpainted, None
+        if fr is None or self._closed:
+            return
+        self.paint(fr)
+
+    def paint(self, fr: FrameResult) -> None:
+        """Show one FrameResult: convert its panels to QImages, update chart, labels and status."""
         self.last = fr
         h, w = fr.frame.image.shape[:2]
         self.grid.set_aspect(w / max(1, h))
@@ -406,7 +422,7 @@ class MainWindow(QMainWindow):
                 continue
             widget.set_detections(dets)
             if panel.key in visible:
-                widget.set_image(bgr_to_qimage(panel.image), panel.title, panel.subtitle)
+                widget.set_image(bgr_to_qimage(panel.image), panel.title, panel.subtitle, (w, h))
         weights, title = channel_weights(fr, fr.settings.gam_layer)
         self.chart.set_weights(weights, title)
         self._update_frame_label(fr)
@@ -573,7 +589,7 @@ class MainWindow(QMainWindow):
         self.grid.set_visible(key, on)
         self._push_settings()
         if on and self.last is not None:
-            self._on_frame(self.last)
+            self.paint(self.last)
 
     def _seek_slider_moved(self, value: int) -> None:
         self.seek(value)
@@ -730,7 +746,8 @@ class MainWindow(QMainWindow):
         fr = self._need_result()
         if fr is None:
             return []
-        chosen = [p for p in fr.panels if p.key in self.visible_panels()]
+        full = render.panels(fr.frame.image, fr.result, fr.settings, fr.highlight)  # display copies may be smaller
+        chosen = [p for p in full if p.key in self.visible_panels()]
         paths = [folder / f"{self._stem()}_{p.key}.png" for p in chosen]
         if not self.confirm_overwrite(paths):
             return []

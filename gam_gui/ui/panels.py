@@ -33,6 +33,7 @@ class ImagePanel(QWidget):
         self.subtitle = ""
         self.placeholder = ""
         self.image = QImage()
+        self.frame_size = (0, 0)  # (w, h) of the frame the image shows; the image may be a smaller copy
         self.detections: list[Detection] = []
         self._hover: int | None = None
         self.setMouseTracking(True)
@@ -43,8 +44,10 @@ class ImagePanel(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(320, 260)
 
-    def set_image(self, image: QImage, title: str, subtitle: str) -> None:
+    def set_image(self, image: QImage, title: str, subtitle: str, frame_size: tuple[int, int] | None = None) -> None:
+        """Show ``image``; ``frame_size`` (w, h) is the frame it depicts, for mapping clicks to frame pixels."""
         self.image, self.title, self.subtitle, self.placeholder = image, title, subtitle, ""
+        self.frame_size = frame_size or (image.width(), image.height())
         self.update()
 
     def set_placeholder(self, text: str) -> None:
@@ -62,7 +65,7 @@ class ImagePanel(QWidget):
         area = QRectF(0, CAPTION_H, self.width(), max(1, self.height() - CAPTION_H))
         if self.image.isNull():
             return area
-        iw, ih = self.image.width(), self.image.height()
+        iw, ih = self.frame_size
         scale = min(area.width() / iw, area.height() / ih)
         w, h = iw * scale, ih * scale
         return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
@@ -74,15 +77,15 @@ class ImagePanel(QWidget):
         r = self.image_rect()
         if not r.contains(QPointF(pos)):
             return None
-        sx = self.image.width() / r.width()
-        sy = self.image.height() / r.height()
+        sx = self.frame_size[0] / r.width()
+        sy = self.frame_size[1] / r.height()
         return (pos.x() - r.x()) * sx, (pos.y() - r.y()) * sy
 
     def frame_to_widget(self, x: float, y: float) -> QPointF:
         r = self.image_rect()
         if self.image.isNull():
             return QPointF(r.x(), r.y())
-        return QPointF(r.x() + x * r.width() / self.image.width(), r.y() + y * r.height() / self.image.height())
+        return QPointF(r.x() + x * r.width() / self.frame_size[0], r.y() + y * r.height() / self.frame_size[1])
 
     def detection_at(self, pos: QPoint | QPointF) -> int | None:
         """The smallest detection box under ``pos`` (widget coordinates)."""

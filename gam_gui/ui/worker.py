@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import cv2
 import numpy as np
 from PyQt5.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
 
@@ -41,6 +42,9 @@ LOGGER = logging.getLogger(__name__)
 #: The Settings fields that change what ``analyze_with`` computes (the others only change rendering).
 ANALYSIS_FIELDS = ("method", "layers", "target", "conf", "iou", "imgsz", "reduction", "renorm_boxes")
 NO_MODEL_TEXT = "no model loaded: File > Open weights"
+#: Panels are sent to the GUI at most this large (long side): painting a 4K frame four times per
+#: frame would make the GUI thread the bottleneck. Exports re-render at full resolution.
+DISPLAY_MAX = 1280
 
 
 @dataclass
@@ -74,7 +78,7 @@ class FrameResult:
     frame: Frame
     result: Result | None
     settings: Settings
-    panels: list[render.Panel]
+    panels: list[render.Panel]  # display copies, at most DISPLAY_MAX on the long side
     highlight: int | None
     source: SourceInfo | None
     position: int  # the source's next frame
@@ -559,6 +563,7 @@ class AnalysisWorker(QObject):
             LOGGER.exception("rendering failed")
             self.error.emit(f"rendering failed: {e}")
             return
+        panels = [_display_copy(p) for p in panels]
         if self._recorder is not None and result is not None:
             try:
                 self._recorder.write(render.compose(frame.image, result, s, keys=keys))
@@ -617,6 +622,15 @@ class AnalysisWorker(QObject):
         self._refresh_timer.stop()
         self._close_source(emit=False)
         self.model = None
+
+
+def _display_copy(panel: render.Panel) -> render.Panel:
+    h, w = panel.image.shape[:2]
+    scale = DISPLAY_MAX / max(h, w)
+    if scale >= 1:
+        return panel
+    img = cv2.resize(panel.image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return render.Panel(panel.key, img, panel.title, panel.subtitle)
 
 
 def _raw_panels(frame: Frame, text: str) -> list[render.Panel]:
