@@ -114,8 +114,11 @@ def _real_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if not isinstance(t, threading._DummyThread) and t.is_alive()]
 
 
+BAD_QT_MESSAGES = ("QThread: Destroyed", "Timers cannot", "QObject::", "Cannot create children", "QBasicTimer")
+
+
 @pytest.fixture
-def open_window(qtbot, qs, env, media, monkeypatch):
+def open_window(qtbot, qs, env, media, monkeypatch, qtlog):
     """start_window(...) that closes itself after the test; waits for the first painted frame.
 
     Also checks that no analysis ever ran on the GUI thread."""
@@ -143,6 +146,8 @@ def open_window(qtbot, qs, env, media, monkeypatch):
         win.close()
         assert not win.thread.isRunning()
     assert on_gui_thread and not any(on_gui_thread), "analysis ran on the GUI thread"
+    bad = [r.message for r in qtlog.records if any(b in r.message for b in BAD_QT_MESSAGES)]
+    assert not bad, bad  # no cross-thread timer or object misuse, no thread destroyed while running
 
 
 def wait_frame(qtbot, win: MainWindow, pred=lambda fr: True, timeout: int = 10000):
@@ -359,6 +364,9 @@ def test_cam_every_n_frames_reuses_the_cam_on_live_video(qtbot, open_window):
     win.frame_painted.connect(lambda fr: shown.append(fr) if fr.source and fr.source.live else None)
     win.open_source(src)
     qtbot.waitUntil(lambda: len(shown) >= 6, timeout=20000)
+    # A setting changed while running applies to the next frames without any explicit refresh.
+    win.controls.colormap.setCurrentIndex(win.controls.colormap.findData("magma"))
+    qtbot.waitUntil(lambda: shown[-1].settings.colormap == "magma", timeout=10000)
     win.close_source()
     qtbot.waitUntil(lambda: src.closed, timeout=10000)
     notes = [fr.result.note for fr in shown]
@@ -569,6 +577,7 @@ def test_drop_weights_and_media(qtbot, open_window, model_path, media):
     win.open_dropped([Path(model_path), media["video"]])
     fr = wait_frame(qtbot, win, lambda fr: fr.source.kind == "video" and fr.result is not None)
     assert fr.frame.name == "clip.mp4" and win.model_info.path == str(model_path)
+    assert win.qsettings.value("paths/last_weights") == str(model_path)
 
 
 def test_convert_roundtrip_copies_the_buffer():
@@ -632,3 +641,24 @@ def test_panel_maps_a_smaller_display_copy_to_frame_pixels(qtbot):
     r = panel.image_rect()
     assert r.width() / r.height() == pytest.approx(4 / 3)
     assert panel.widget_to_frame(QPoint(1, 1)) is None  # the caption bar is no part of the picture
+
+
+def test_channel_chart_draws_signed_weights_from_zero(qtbot):
+    from gam_gui.ui.panels import ChannelBarChart
+
+    chart = ChannelBarChart()
+    qtbot.addWidget(chart)
+    chart.resize(300, 140)
+    chart.set_weights(np.array([-0.5, 1.0, 0.2, -0.1], np.float32), "layer 18")
+    img = qimage_to_bgr(chart.grab().toImage())
+    r = chart._plot_rect()
+    zero_y = int(r.bottom() - 0.5 / 1.5 * r.height())
+    col_x = [int(r.left() + (i + 0.5) * r.width() / 4) for i in range(4)]
+
+    def coloured(x, y0, y1):  # bar pixels (blue or orange), not the dark background
+        return int((img[y0:y1, x].max(axis=1) > 120).sum())
+
+    assert coloured(col_x[0], zero_y + 3, int(r.bottom()) - 1) > 10  # negative bar below zero
+    assert coloured(col_x[0], int(r.top()) + 1, zero_y - 3) == 0
+    assert coloured(col_x[1], int(r.top()) + 1, zero_y - 3) > 10  # positive bar above zero
+    assert chart.bar_at(col_x[2]) == 2 and chart.bar_at(1) is None

@@ -257,7 +257,7 @@ class ChannelBarChart(QWidget):
         self.update()
 
     def _plot_rect(self) -> QRectF:
-        return QRectF(44, 20, max(1, self.width() - 52), max(1, self.height() - 28))
+        return QRectF(44, 28, max(1, self.width() - 52), max(1, self.height() - 36))
 
     def bar_at(self, x: float) -> int | None:
         if self.weights is None or not len(self.weights):
@@ -274,25 +274,36 @@ class ChannelBarChart(QWidget):
         p.drawText(QRect(8, 0, self.width() - 16, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
         w = self.weights
         r = self._plot_rect()
-        p.setPen(QColor(90, 90, 96))
-        p.drawLine(r.bottomLeft(), r.bottomRight())
         if w is None or not len(w):
             p.setPen(QColor(150, 150, 155))
             p.drawText(r, Qt.AlignCenter, "no GAM channel attention to show")
             return
-        top = float(max(w.max(), 1e-6))
-        lo = float(w.min())
+        # Signed weights are possible (a GAM whose channel attention has no sigmoid): bars grow from 0.
+        top, bottom = max(float(w.max()), 0.0), min(float(w.min()), 0.0)
+        if top - bottom < 1e-9:
+            top = bottom + 1.0
+        span = top - bottom
+
+        def y_of(v: float) -> float:
+            return r.bottom() - (v - bottom) / span * r.height()
+
+        zero = y_of(0.0)
         p.setPen(QColor(170, 170, 175))
-        p.drawText(QRectF(0, r.top() - 6, 40, 14), Qt.AlignRight | Qt.AlignVCenter, f"{top:.2f}")
-        p.drawText(QRectF(0, r.bottom() - 8, 40, 14), Qt.AlignRight | Qt.AlignVCenter, "0")
+        p.drawText(QRectF(0, r.top() - 7, 40, 14), Qt.AlignRight | Qt.AlignVCenter, f"{top:.2f}")
+        p.drawText(QRectF(0, zero - 7, 40, 14), Qt.AlignRight | Qt.AlignVCenter, "0")
+        if bottom < 0:
+            p.drawText(QRectF(0, r.bottom() - 7, 40, 14), Qt.AlignRight | Qt.AlignVCenter, f"{bottom:.2f}")
+        p.setPen(QColor(120, 120, 126))
+        p.drawLine(QPointF(r.left(), zero), QPointF(r.right(), zero))
         bw = r.width() / len(w)
-        hi_idx = set(np.argsort(w)[-3:].tolist()) if top > lo else set()
+        hi_idx = set(np.argsort(w)[-3:].tolist()) if float(w.max()) > float(w.min()) else set()
         p.setPen(Qt.NoPen)
         for i, v in enumerate(w):
-            h = max(1.0, float(v) / top * r.height())
+            y = y_of(float(v))
+            top_y, h = min(y, zero), max(1.0, abs(y - zero))
             col = QColor(255, 150, 40) if i in hi_idx else QColor(70, 140, 210)
             p.setBrush(col)
-            p.drawRect(QRectF(r.left() + i * bw, r.bottom() - h, max(1.0, bw - (1 if bw > 3 else 0)), h))
+            p.drawRect(QRectF(r.left() + i * bw, top_y, max(1.0, bw - (1 if bw > 3 else 0)), h))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         i = self.bar_at(event.pos().x())
