@@ -7,8 +7,10 @@ back. Errors end up in the status bar or a message box; the window stays usable.
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import weakref
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,9 @@ class MainWindow(QMainWindow):
         self.worker.moveToThread(self.thread)
         self._connect_worker()
         self.thread.start()
+        # A script that never closes the window (or dies with an exception) still stops the thread
+        # before the interpreter destroys it ("QThread: Destroyed while thread is still running").
+        atexit.register(_shutdown_at_exit, weakref.ref(self))
         self._push_settings()
 
     # -- construction ------------------------------------------------------------------------------
@@ -613,7 +618,7 @@ class MainWindow(QMainWindow):
         if k is None:
             return
         d = fr.result.detections[k]
-        self._status(f"CAM target: detection #{k} ({d.name}, {d.score:.2f})", 5000)
+        self._status(f"CAM target: detection #{k} ({d.name}, score {d.score:.3f})", 5000)
         self.controls.set_target_index(k)
 
     # -- dialogs -----------------------------------------------------------------------------------
@@ -940,6 +945,15 @@ class MainWindow(QMainWindow):
             self.save_state()
         self.shutdown()
         super().closeEvent(event)
+
+
+def _shutdown_at_exit(ref: weakref.ref) -> None:
+    win = ref()
+    if win is not None:
+        try:
+            win.shutdown()
+        except RuntimeError:  # the C++ side is gone already
+            pass
 
 
 def start_window(path: str | None = None, weights: str | None = None, camera: int | None = None,
