@@ -405,7 +405,8 @@ def test_clicking_a_box_retargets_the_cam_and_hover_shows_it(qtbot, open_window)
     assert win.frames_painted == n
 
 
-def test_closing_during_playback_stops_everything(qtbot, qs, env, media, tmp_path):
+def test_closing_during_playback_stops_everything(qtbot, qs, env, media, tmp_path, monkeypatch):
+    monkeypatch.setattr(mw_mod, "find_sample", lambda: media["image"])
     baseline = len(_real_threads())
     win = start_window(path=str(media["video"]), qsettings=qs)
     qtbot.addWidget(win)
