@@ -106,7 +106,7 @@ def panels(frame: np.ndarray, result: Result, settings: Settings | None = None,
     s = settings or Settings()
     n = len(result.detections)
     out = [Panel("detections", draw_detections(frame, result.detections, highlight), "Detections",
-                 f"{n} object{'s' if n != 1 else ''}  conf {s.conf:.2f}  iou {s.iou:.2f}")]
+                 f"{n} object{'s' if n != 1 else ''}  conf {s.conf:.3g}  iou {s.iou:.2f}")]
     if result.cam is not None:
         layers = "+".join(map(str, result.layers))
         sub = f"L{layers}  target: {result.target}" + (f"  ({result.note})" if result.note else "")
