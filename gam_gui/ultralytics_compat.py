@@ -9,6 +9,7 @@ before calling it. The classes here share the ultralytics attribute layout, so t
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Any
 
@@ -116,7 +117,7 @@ class ForeignCheckpointError(ValueError):
 
 def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     """Pick the model out of an ultralytics-style checkpoint dict and make it usable here."""
-    from gam_gui.checkpoints import CheckpointError
+    from gam_gui.checkpoints import CheckpointError, _probe_activations
 
     if isinstance(ckpt, nn.Module):
         model = ckpt
@@ -128,7 +129,7 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
             )
         model = ckpt.get("ema") if ckpt.get("ema") is not None else ckpt.get("model")
         if model is None:
-            keys = ", ".join(map(str, list(ckpt)[:8]))
+            keys = ", ".join(map(str, list(ckpt)[:8]))[:200]
             raise CheckpointError(f"{source}: no 'model' or 'ema' entry (keys: {keys}); not a YOLO checkpoint")
     else:
         raise CheckpointError(f"{source}: holds a {type(ckpt).__name__}, not a YOLO checkpoint")
@@ -136,10 +137,88 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
         raise CheckpointError(f"{source}: its 'model' entry is a bare state_dict without the architecture")
     if not isinstance(model, yolo_mod.DetectionModel):
         raise CheckpointError(f"{source}: its model is a {type(model).__name__}, not a YOLO detection model")
+    problem = _check_module_tree(model)
+    if problem:
+        raise CheckpointError(f"{source}: the pickled model is malformed: {problem}")
     problems = _repair(model)
     if problems:
         raise CheckpointError(f"{source}: the pickled model is incomplete: {problems}")
+    _probe_activations(model, 3, source)
     return model
+
+
+# Per-module dicts whose entries nn.Module calls or trusts. A pickled model's hooks are always empty
+# (torch.save of a module with hooks pickles the functions, which the allowlist refuses); the entries
+# of _modules, _parameters and _buffers must be what nn.Module assumes they are.
+_HOOK_DICTS = (
+    "_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+    "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+)
+_MAX_MODULES = 100_000
+_SHADOW_OK = frozenset({"type"})
+
+
+def _check_module_tree(model: nn.Module) -> str:
+    """What is wrong with the structure the pickle restored, or ``""``.
+
+    The unpickler only lets allowlisted classes through, but it restores each one's ``__dict__`` as
+    the file says: a module could list a non-module as a child, an int as a parameter, a child that
+    is its own ancestor (endless recursion), a hook, or an instance attribute that shadows a method
+    (``forward``). None of that runs code from the file, but each would fail later in an obscure
+    place (or loop forever); checked here, it is one clear refusal.
+    """
+    seen: set[int] = set()
+    todo: list[tuple[str, nn.Module, tuple[int, ...]]] = [("model", model, ())]
+    while todo:
+        path, m, ancestors = todo.pop()
+        if id(m) in ancestors:
+            return f"{path} contains itself"
+        if id(m) in seen:
+            continue  # a shared submodule (legal, e.g. a tied layer)
+        seen.add(id(m))
+        if len(seen) > _MAX_MODULES:
+            return f"more than {_MAX_MODULES} modules"
+        d = m.__dict__
+        for key in ("_modules", "_parameters", "_buffers"):
+            if not isinstance(d.get(key), dict):
+                return f"{path} ({type(m).__name__}) has no {key} table"
+        for key in _HOOK_DICTS:
+            hooks = d.get(key)
+            if hooks is not None and (not isinstance(hooks, dict) or hooks):
+                return f"{path} ({type(m).__name__}) carries {key}"
+        for key in d:
+            if not isinstance(key, str):
+                return f"{path} has a non-string attribute name {key!r}"[:200]
+            # a property wins over the instance dict (ultralytics stores ``nc``, ours computes it); a
+            # method does not, so a stored value would replace it. ultralytics stores the layer's type
+            # name as ``type``, shadowing nn.Module.type(), which nothing here calls.
+            cls_attr = getattr(type(m), key, None)
+            is_property = isinstance(inspect.getattr_static(type(m), key, None), property)
+            if key not in _SHADOW_OK and callable(cls_attr) and not is_property:
+                return f"{path} ({type(m).__name__}) overrides its method {key!r} with a stored value"
+        for name, p in d["_parameters"].items():
+            if p is not None and not (isinstance(p, torch.Tensor) and _plain_tensor(p)):
+                return f"parameter {path}.{name} is a {type(p).__name__}"
+        for name, b in d["_buffers"].items():
+            if b is not None and not (isinstance(b, torch.Tensor) and _plain_tensor(b)):
+                return f"buffer {path}.{name} is a {type(b).__name__}"
+        for name, child in d["_modules"].items():
+            if not isinstance(name, str) or (child is not None and not isinstance(child, nn.Module)):
+                return f"child {path}.{name} is a {type(child).__name__}, not a layer"[:200]
+            if child is not None:
+                todo.append((f"{path}.{name}", child, (*ancestors, id(m))))
+    return ""
+
+
+def _plain_tensor(t: torch.Tensor) -> bool:
+    """A dense CPU tensor of a real dtype, with no hooks: what checkpoint weights are."""
+    return (t.layout == torch.strided and t.device.type == "cpu" and not t.is_complex()
+            and not getattr(t, "_backward_hooks", None) and not getattr(t, "_post_accumulate_grad_hooks", None))
+
+
+def _index(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _repair(model: yolo_mod.DetectionModel) -> str:
@@ -150,12 +229,29 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
     for i, m in enumerate(seq):
         if not hasattr(m, "f") or not hasattr(m, "i"):
             return f"layer {i} has no 'from' index"
+        # ``from`` names earlier layers (or -1, the previous one); ``i`` is the layer's own position
+        f = m.f
+        refs = [f] if _index(f) else list(f) if isinstance(f, (list, tuple)) else None
+        if m.i != i or not refs or not all(_index(x) and (x == -1 or -i <= x < i) for x in refs):
+            return f"layer {i} has a bad 'from' {str(f)[:40]!r} or position {str(m.i)[:20]!r}"
     if "save" not in model.__dict__:
         model.save = sorted({x % m.i for m in seq for x in ([m.f] if isinstance(m.f, int) else m.f) if x != -1})
+    elif not isinstance(model.save, (list, tuple, set)) or not all(_index(x) for x in model.save):
+        return "its list of saved layers is malformed"
     det = seq[-1]
     if not isinstance(det, nn.Module) or not hasattr(det, "anchors") or getattr(det, "stride", None) is None:
         return "its last layer is not a detection head with anchors and strides"
-    det.stride = torch.as_tensor(det.stride, dtype=torch.float32)
+    try:
+        det.stride = torch.as_tensor(det.stride, dtype=torch.float32).flatten()
+    except (TypeError, ValueError, RuntimeError):
+        return f"its detection head's strides {str(det.stride)[:40]!r} are not numbers"
+    if not det.stride.numel() or not bool(((det.stride >= 1) & (det.stride <= 256)).all()):
+        return f"its detection head's strides {det.stride.tolist()[:8]} are implausible"
+    nc = getattr(det, "nc", None)
+    if not _index(nc) or not 0 < nc <= 100_000:
+        return f"its detection head's class count {str(nc)[:20]!r} is implausible"
+    if not isinstance(det.anchors, torch.Tensor):
+        return "its detection head's anchors are not a tensor"
     if not isinstance(model.__dict__.get("stride"), torch.Tensor):
         model.stride = det.stride
     if not isinstance(model.__dict__.get("yaml"), dict):
@@ -163,8 +259,10 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
     names = model.__dict__.get("names")
     if isinstance(names, (list, tuple)):
         model.names = dict(enumerate(map(str, names)))
-    elif not isinstance(names, dict):
-        model.names = {i: str(i) for i in range(int(det.nc))}
+    elif isinstance(names, dict):
+        model.names = {int(k): str(v) for k, v in names.items() if _index(k)}
+    else:
+        model.names = {i: str(i) for i in range(nc)}
     for m in model.modules():
         if isinstance(m, nn.Upsample) and not hasattr(m, "recompute_scale_factor"):
             m.recompute_scale_factor = None  # pickled by torch < 1.11
