@@ -250,7 +250,12 @@ class _TooLargeError(Exception):
 
 
 def _first_line(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__
+    """The gist of an exception in one line (a heading such as "Error(s) in loading ...:" takes its
+    first detail along)."""
+    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+    if not lines:
+        return type(e).__name__
+    return (f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0])[:300]
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -399,6 +404,11 @@ def _check_archive(data: bytes, source: str) -> list[bytes]:
                     f"{source}: its entries claim {claimed / 1e6:.0f} MB in a {len(data) / 1e6:.1f} MB file "
                     "(a zip bomb or a corrupt archive); refusing to unpack it"
                 )
+            if any(i.filename.endswith("/constants.pkl") or "/code/" in i.filename for i in infos):
+                raise CheckpointError(
+                    f"{source}: a TorchScript archive (a compiled model that carries code); gam-gui reads "
+                    "checkpoints saved by YOLOv5/YOLOv7 train.py or by gam-gui itself"
+                )
             pickles = [zf.read(i) for i in infos if i.filename.rsplit("/", 1)[-1] == "data.pkl"]
     except CheckpointError:
         raise
@@ -514,8 +524,13 @@ def _scan_pickle(data: bytes, source: str, allowed: set[str]) -> None:
                 memo[arg] = stack[-1]
             elif name == "PROTO":
                 continue
-            else:  # STOP, or an opcode torch's unpickler refuses: it never gets past this point
+            elif name == "STOP":
                 return
+            else:  # torch's unpickler would stop here too; say why in words
+                raise CheckpointError(
+                    f"{source}: refused: its pickle uses the {name} instruction, which torch.save never writes "
+                    "(a pickle from another tool, or crafted). Nothing from it was executed."
+                )
     except CheckpointError:
         raise
     except Exception as e:  # noqa: BLE001 - genops' ValueError, stack underflow, unknown memo key ...

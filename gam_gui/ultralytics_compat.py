@@ -197,12 +197,11 @@ def _check_module_tree(model: nn.Module) -> str:
             is_property = isinstance(inspect.getattr_static(type(m), key, None), property)
             if key not in _SHADOW_OK and callable(cls_attr) and not is_property:
                 return f"{path} ({type(m).__name__}) overrides its method {key!r} with a stored value"
-        for name, p in d["_parameters"].items():
-            if p is not None and not (isinstance(p, torch.Tensor) and _plain_tensor(p)):
-                return f"parameter {path}.{name} is a {type(p).__name__}"
-        for name, b in d["_buffers"].items():
-            if b is not None and not (isinstance(b, torch.Tensor) and _plain_tensor(b)):
-                return f"buffer {path}.{name} is a {type(b).__name__}"
+        for kind, table in (("parameter", d["_parameters"]), ("buffer", d["_buffers"])):
+            for name, t in table.items():
+                why = _tensor_problem(t)
+                if why:
+                    return f"{kind} {path}.{name} {why}"[:300]
         for name, child in d["_modules"].items():
             if not isinstance(name, str) or (child is not None and not isinstance(child, nn.Module)):
                 return f"child {path}.{name} is a {type(child).__name__}, not a layer"[:200]
@@ -211,10 +210,17 @@ def _check_module_tree(model: nn.Module) -> str:
     return ""
 
 
-def _plain_tensor(t: torch.Tensor) -> bool:
-    """A dense CPU tensor of a real dtype, with no hooks: what checkpoint weights are."""
-    return (t.layout == torch.strided and t.device.type == "cpu" and not t.is_complex()
-            and not getattr(t, "_backward_hooks", None) and not getattr(t, "_post_accumulate_grad_hooks", None))
+def _tensor_problem(t: Any) -> str:
+    """Why ``t`` is not what checkpoint weights are (a dense CPU tensor of a real dtype, no hooks), or ``""``."""
+    if t is None:
+        return ""
+    if not isinstance(t, torch.Tensor):
+        return f"is a {type(t).__name__}, not a tensor"
+    if t.layout != torch.strided or t.device.type != "cpu" or t.is_complex():
+        return f"is a {t.layout} {t.dtype} tensor on {t.device}, not dense weights"
+    if getattr(t, "_backward_hooks", None) or getattr(t, "_post_accumulate_grad_hooks", None):
+        return "carries gradient hooks"
+    return ""
 
 
 def _index(x: Any) -> bool:
