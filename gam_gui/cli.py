@@ -97,6 +97,12 @@ def cmd_export(args: argparse.Namespace) -> int:
                          overwrite=args.overwrite, layout=args.layout, max_frames=args.max_frames, progress=bar)
     finally:
         bar.close()
+    if not summary.frames and not summary.cancelled:
+        # nothing to show for it: one error line (the first reason), like any other bad input
+        why = summary.skipped[0] if summary.skipped else "the source delivered no frames"
+        more = f" (and {len(summary.skipped) - 1} more)" if len(summary.skipped) > 1 else ""
+        print(f"gam-gui: error: nothing was exported: {why}{more}", file=sys.stderr)
+        return EXIT_INPUT
     for msg in summary.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
     print(f"wrote {summary.frames} frame(s) to {summary.out_dir}")
@@ -116,21 +122,25 @@ def _validate(model, s) -> None:
 
 
 class _progress_bar:  # noqa: N801 - used like a function
-    """tqdm progress on stderr (tqdm comes with grad-cam)."""
+    """tqdm progress on stderr (tqdm comes with grad-cam), shown from the first frame on: an export
+    that fails before any frame prints its one error line and nothing else."""
 
     def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self.bar = tqdm(unit="frame", file=sys.stderr)
+        self.bar = None
 
     def __call__(self, done: int, total: int | None) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(unit="frame", file=sys.stderr)
         if total and self.bar.total != total:
             self.bar.total = total
         self.bar.n = done
         self.bar.refresh()
 
     def close(self) -> None:
-        self.bar.close()
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
@@ -181,9 +191,21 @@ def main(argv: list[str] | None = None) -> int:
     except (CheckpointError, ExportError, ImageError, SourceError, ModelConfigError, ValueError) as e:
         print(f"gam-gui: error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    except MemoryError:
+        print("gam-gui: error: out of memory (try a smaller --imgsz, or fewer layers)", file=sys.stderr)
+        return EXIT_INPUT
     except KeyboardInterrupt:
         print("gam-gui: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - a bug or an unforeseen input: one line, the traceback on request
+        LOGGER.debug("unexpected failure", exc_info=True)
+        print(f"gam-gui: error: unexpected {type(e).__name__}: {_first_line(e)} "
+              "(run with --log-level DEBUG for the traceback)", file=sys.stderr)
+        return EXIT_INPUT
+
+
+def _first_line(e: BaseException) -> str:
+    return str(e).strip().splitlines()[0][:300] if str(e).strip() else "no details"
 
 
 if __name__ == "__main__":

@@ -125,7 +125,10 @@ class FolderSource(Source):
         self.path = Path(path)
         if not self.path.is_dir():
             raise SourceError(f"{self.path}: no such folder")
-        self.files = sorted(p for p in self.path.iterdir() if p.is_file() and is_image_path(p))
+        try:
+            self.files = sorted(p for p in self.path.iterdir() if is_image_path(p) and p.is_file())
+        except OSError as e:
+            raise SourceError(f"{self.path}: cannot list the folder ({e.strerror or e})") from e
         if not self.files:
             raise SourceError(f"{self.path}: no images in this folder ({', '.join(sorted(_suffixes()))})")
         self._i = 0
@@ -163,6 +166,11 @@ class FolderSource(Source):
         self._i = max(0, min(int(index), len(self.files)))
 
 
+def _cv_msg(e: BaseException) -> str:
+    """The short reason of an OpenCV error (its ``msg``), not the whole multi-line dump."""
+    return (getattr(e, "msg", None) or str(e)).strip().splitlines()[-1][:200] if str(e).strip() else type(e).__name__
+
+
 def _suffixes() -> set[str]:
     from gam_gui.images import IMAGE_SUFFIXES
 
@@ -182,7 +190,10 @@ class VideoSource(Source):
             raise SourceError(f"{self.path}: no such file")
         if self.path.stat().st_size == 0:
             raise SourceError(f"{self.path}: empty file (0 bytes)")
-        self.cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        try:
+            self.cap = cv2.VideoCapture(str(self.path), cv2.CAP_FFMPEG)
+        except cv2.error as e:
+            raise SourceError(f"{self.path}: not a readable video ({_cv_msg(e)})") from e
         if not self.cap.isOpened():
             self.cap.release()
             raise SourceError(f"{self.path}: not a readable video (corrupt or unsupported format)")
@@ -192,31 +203,39 @@ class VideoSource(Source):
             self._fps = 25.0
         self._pos = 0
         self.max_skip = max_skip
-        ok, first = self.cap.read()
-        if not ok or first is None:
+        first = self._grab()
+        if first is None:
             self.cap.release()
             raise SourceError(f"{self.path}: no frame could be decoded (corrupt or truncated video)")
         self._pending: np.ndarray | None = first
         self.frame_shape = first.shape[:2]
 
+    def _grab(self) -> np.ndarray | None:
+        """The next decoded frame as uint8 BGR, or None for a frame the decoder could not deliver."""
+        try:
+            ok, img = self.cap.read()
+            return to_bgr(img) if ok and img is not None else None
+        except (cv2.error, ImageError) as e:
+            LOGGER.debug("%s: bad frame near %d: %s", self.path.name, self._pos, e)
+            return None
+
     def read(self) -> Frame | None:
         if self._pending is not None:
             img, self._pending = self._pending, None
         else:
-            ok, img = self.cap.read()
+            img = self._grab()
             skipped = 0
-            while (not ok or img is None) and self._count and self._pos + skipped < self._count - 1 \
-                    and skipped < self.max_skip:
+            while img is None and self._count and self._pos + skipped < self._count - 1 and skipped < self.max_skip:
                 skipped += 1
-                ok, img = self.cap.read()
-            if not ok or img is None:
+                img = self._grab()
+            if img is None:
                 return None
             if skipped:
                 self.errors.append(f"{self.path.name}: skipped {skipped} undecodable frame(s) near {self._pos}")
                 self._pos += skipped
         i = self._pos
         self._pos += 1
-        return Frame(to_bgr(img), i, i / self._fps, self.path.name)
+        return Frame(img, i, i / self._fps, self.path.name)
 
     def __len__(self) -> int:
         return self._count
@@ -256,14 +275,19 @@ class CaptureSource(Source):
         self._fps = fps if 0 < fps < 1000 else None
 
     def read(self) -> Frame | None:
+        problem = ""
         for _ in range(self.max_failures):
-            ok, img = self.cap.read()
-            if ok and img is not None and img.size:
-                i = self._i
-                self._i += 1
-                return Frame(to_bgr(img), i, time.monotonic() - self._t0, self.label)
+            try:
+                ok, img = self.cap.read()
+                if ok and img is not None and img.size:
+                    image = to_bgr(img)
+                    i = self._i
+                    self._i += 1
+                    return Frame(image, i, time.monotonic() - self._t0, self.label)
+            except (cv2.error, ImageError) as e:  # a driver fault or a malformed frame counts as a failed read
+                problem = f" (last problem: {_cv_msg(e)})"
             time.sleep(0.02)
-        raise SourceError(f"{self.label}: stopped delivering frames")
+        raise SourceError(f"{self.label}: stopped delivering frames{problem}")
 
     @property
     def fps(self) -> float | None:
@@ -285,7 +309,10 @@ def open_camera(index: int | str) -> CaptureSource:
     if isinstance(index, int) and sys.platform.startswith("linux") and not os.path.exists(f"/dev/video{index}"):
         raise SourceError(f"{label}: no such camera (no /dev/video{index})")
     backend = cv2.CAP_V4L2 if sys.platform.startswith("linux") else cv2.CAP_ANY
-    cap = cv2.VideoCapture(index, backend)
+    try:
+        cap = cv2.VideoCapture(index, backend)
+    except cv2.error as e:
+        raise SourceError(f"{label}: cannot be opened ({_cv_msg(e)})") from e
     if not cap.isOpened():
         cap.release()
         raise SourceError(f"{label}: cannot be opened (missing, busy, or no permission)")
@@ -295,7 +322,10 @@ def open_camera(index: int | str) -> CaptureSource:
 def open_stream(url: str, timeout_ms: int = STREAM_TIMEOUT_MS) -> CaptureSource:
     """Open an rtsp/http stream with bounded open and read timeouts (never hangs the caller)."""
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, timeout_ms, cv2.CAP_PROP_READ_TIMEOUT_MSEC, timeout_ms]
-    cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+    try:
+        cap = cv2.VideoCapture(url, cv2.CAP_FFMPEG, params)
+    except cv2.error as e:
+        raise SourceError(f"{url}: cannot be opened ({_cv_msg(e)})") from e
     if not cap.isOpened():
         cap.release()
         raise SourceError(f"{url}: the stream did not answer within {timeout_ms / 1000:.0f} s or cannot be read")
@@ -316,13 +346,23 @@ class GeneratorSource(Source):
         self.closed = False
 
     def read(self) -> Frame | None:
+        """The next frame; a fault of the feed (or a frame that is not an image) ends it with a SourceError."""
         try:
             img = next(self._it)
         except StopIteration:
             return None
+        except SourceError:
+            raise
+        except Exception as e:  # noqa: BLE001 - whatever the feed raises, the caller gets one error type
+            raise SourceError(f"{self.label}: the feed failed after {self._i} frame(s): {type(e).__name__}: {e}") \
+                from e
+        try:
+            image = to_bgr(img)
+        except ImageError as e:
+            raise SourceError(f"{self.label}: frame {self._i} is not an image ({e})") from e
         i = self._i
         self._i += 1
-        return Frame(to_bgr(img), i, i / (self._fps or 30.0), self.label)
+        return Frame(image, i, i / (self._fps or 30.0), self.label)
 
     @property
     def fps(self) -> float | None:
@@ -367,9 +407,13 @@ def open_source(spec: str | int | os.PathLike) -> Source:
     if s.lower().startswith(STREAM_PREFIXES):
         return open_stream(s)
     p = Path(s)
-    if p.is_dir():
+    try:
+        is_dir, exists = p.is_dir(), p.exists()
+    except (OSError, ValueError) as e:  # a name too long, a NUL byte ...
+        raise SourceError(f"{s[:200]!r}: not a usable path ({e})") from e
+    if is_dir:
         return FolderSource(p)
-    if not p.exists():
+    if not exists:
         raise SourceError(f"{p}: no such file or folder")
     if is_image_path(p):
         return ImageSource(p)
