@@ -142,7 +142,7 @@ class FolderSource(Source):
                 return Frame(read_image(p), i, float(i), p.name)
             except ImageError as e:
                 self.errors.append(str(e))
-                LOGGER.warning("skipped %s", e)
+                LOGGER.info("skipped %s", e)  # listed in ``errors``; the CLI and the GUI show them once
         return None
 
     def read_at(self, index: int) -> Frame:
