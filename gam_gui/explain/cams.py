@@ -2,23 +2,33 @@
 
 YOLO plugs in the way the library intends: the model already returns one (B, N, 5 + nc) tensor, and
 :class:`YoloTarget` is a target callable that scores the predictions a user asks about. The CAM
-classes are used unmodified except for two drop-in speed-ups that give the same maps:
+classes' own ``get_cam_weights`` / ``get_cam_image`` / ``compute_cam_per_layer`` /
+``aggregate_multi_layers`` turn activations and gradients into maps; what gam-gui changes is only how
+those activations and gradients are obtained, so that the maps stay the library's:
 
-* ``gradient_from``: weights and the input do not require gradients during a CAM call, and the first
-  chosen layer's output becomes the leaf of the graph. The backward then runs only from the head
-  down to the chosen layers, with no weight gradients: the gradients the CAM reads are the same,
-  at a fraction of the cost.
-* :class:`FastEigenCAM` / :class:`FastEigenGradCAM`: the library computes a full SVD of the
-  (H*W, C) activations (a 6400 x 6400 U at 80 x 80) to use one right singular vector; the economy
-  SVD gives the same vector without that matrix.
+* :class:`LayerCapture` (a pytorch-grad-cam ``ActivationsAndGradients``) records the chosen layers
+  during the detection forward itself. The forward runs without autograd up to the first chosen
+  layer, whose output becomes the leaf of the graph: the graph (and later the backward) covers only
+  the layers from there to the head, and no weight or input gradients are ever computed.
+* :func:`layer_gradients` runs the backward with ``torch.autograd.grad`` instead of tensor hooks, so
+  one call can serve many targets (``is_grads_batched``: one CAM per detection from one forward),
+  and splits it at the detection head: a box predicted on the stride-8 level has a zero gradient on
+  the stride-16/32 branches, so the backward only walks the branches its level depends on.
+* :func:`top_component_projection` (used by :class:`FastEigenCAM` / :class:`FastEigenGradCAM`): the
+  library computes a full SVD of the (H*W, C) activations (a 6400 x 6400 U at 80 x 80) to use one
+  right singular vector; a QR of the tall matrix followed by the SVD of its small R gives the same
+  vector, sign included, because that is exactly the path LAPACK's ``gesdd`` takes internally.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from pytorch_grad_cam import (
@@ -30,33 +40,83 @@ from pytorch_grad_cam import (
     LayerCAM,
     XGradCAM,
 )
+from pytorch_grad_cam.activations_and_gradients import ActivationsAndGradients
 from pytorch_grad_cam.base_cam import BaseCAM
+from pytorch_grad_cam.utils.image import scale_cam_image
 from torch import nn
+
+LOGGER = logging.getLogger(__name__)
+
+_BLAS: Any = None  # numpy's BLAS libraries as threadpoolctl controllers (False: none found)
+
+
+@contextlib.contextmanager
+def single_threaded_blas() -> Iterator[None]:
+    """Limit numpy's BLAS/LAPACK to one thread for the SVDs of EigenCAM.
+
+    OpenBLAS threads that spin next to PyTorch's OpenMP threads (or a busy neighbour process) turn a
+    millisecond SVD into seconds on a 2-core machine; the matrices here are far too small to gain
+    from threads anyway. The controllers are found once (that scans the loaded libraries); setting
+    and restoring the thread count is then two cheap calls per library.
+    """
+    global _BLAS
+    if _BLAS is None:
+        try:
+            from threadpoolctl import ThreadpoolController
+
+            _BLAS = ThreadpoolController().select(user_api="blas").lib_controllers or False
+        except Exception:  # noqa: BLE001 - threadpoolctl is optional; the maps are the same without it
+            _BLAS = False
+    if not _BLAS:
+        yield
+        return
+    saved = [c.num_threads for c in _BLAS]
+    for c in _BLAS:
+        c.set_num_threads(1)
+    try:
+        yield
+    finally:
+        for c, n in zip(_BLAS, saved):
+            c.set_num_threads(n)
 
 
 def top_component_projection(activation_batch: np.ndarray) -> np.ndarray:
     """Same result as ``pytorch_grad_cam.utils.svd_on_activations.get_2d_projection``: the centred
-    activations projected on their first principal direction, by the economy SVD."""
-    a = np.nan_to_num(activation_batch)
+    activations projected on their first principal direction.
+
+    LAPACK's ``gesdd`` (what ``np.linalg.svd`` calls, in double precision) handles a tall M x N matrix
+    with M >= 11 N / 6 by a QR factorisation first and takes the right singular vectors from the SVD
+    of R; for other shapes it bidiagonalises the matrix directly. Doing the same here, but without
+    forming the M x M (full) or M x N (economy) U, yields the library's vector with the library's
+    sign at a fraction of the cost.
+    """
+    a = np.nan_to_num(np.asarray(activation_batch))
     out = []
-    for act in a:
-        c = act.shape[0]
-        r = act.reshape(c, -1).T
-        r = r - r.mean(axis=0)
-        # Same LAPACK routine as the library's call, so the singular vector's sign matches too.
-        _, _, vt = np.linalg.svd(r, full_matrices=False)
-        out.append((r @ vt[0]).reshape(act.shape[1:]))
+    with single_threaded_blas():
+        for act in a:
+            c = act.shape[0]
+            r = act.reshape(c, -1).T
+            r = r - r.mean(axis=0)
+            m, n = r.shape
+            if m >= int(n * 11.0 / 6.0):
+                rr = np.linalg.qr(r.astype(np.float64), mode="r")
+                _, _, vt = np.linalg.svd(rr, full_matrices=False)
+            else:
+                _, _, vt = np.linalg.svd(r, full_matrices=False)
+            out.append((r @ vt[0].astype(r.dtype, copy=False)).reshape(act.shape[1:]))
     return np.float32(out)
 
 
 class FastEigenCAM(EigenCAM):
-    """EigenCAM with the economy SVD (identical maps, no H*W x H*W matrix)."""
+    """EigenCAM with :func:`top_component_projection` (identical maps, no H*W x H*W matrix)."""
 
     def get_cam_image(self, input_tensor, target_layer, target_category, activations, grads, eigen_smooth):
         return top_component_projection(activations)
 
 
 class FastEigenGradCAM(EigenGradCAM):
+    """EigenGrad-CAM with :func:`top_component_projection`."""
+
     def get_cam_image(self, input_tensor, target_layer, target_category, activations, grads, eigen_smooth):
         return top_component_projection(grads * activations)
 
@@ -142,22 +202,28 @@ class YoloTarget:
     def __init__(self, rows: torch.Tensor, classes: torch.Tensor, mode: str = "all") -> None:
         self.rows, self.classes, self.mode = rows.long(), classes.long(), mode
 
-    def __call__(self, output: torch.Tensor) -> torch.Tensor:
+    def scores(self, output: torch.Tensor) -> torch.Tensor:
+        """One score per row, (n,): what a batched backward differentiates, one target per row."""
         p = output[self.rows]
         if self.mode == "box":
-            return p[:, :4].sum()
+            return p[:, :4].sum(1)
         cls_score = p[:, 5:].gather(1, (self.classes[:, None])) if p.shape[1] > 5 else torch.ones_like(p[:, 4:5])
         if self.mode == "class":
-            return cls_score.sum()
-        return (p[:, 4:5] * cls_score).sum()
+            return cls_score[:, 0]
+        return (p[:, 4:5] * cls_score)[:, 0]
+
+    def __call__(self, output: torch.Tensor) -> torch.Tensor:
+        return self.scores(output).sum()
 
 
 @contextlib.contextmanager
 def gradient_from(model: nn.Module, layers: list[nn.Module]) -> Iterator[None]:
-    """Build the autograd graph only from ``layers`` to the output (see the module docstring).
+    """Build the autograd graph only from ``layers`` to the output, by switching weight gradients off.
 
-    Must be entered before the CAM object registers its own hooks, so the leaf exists when the
-    library's gradient hook looks at the layer output.
+    Kept for callers that run pytorch-grad-cam's own ``cam(...)`` call; :func:`gam_gui.analysis.analyze`
+    uses :class:`LayerCapture`, which gets the same graph without touching every parameter. Must be
+    entered before the CAM object registers its own hooks, so the leaf exists when the library's
+    gradient hook looks at the layer output.
     """
     saved = [(p, p.requires_grad) for p in model.parameters()]
     for p, _ in saved:
@@ -197,3 +263,301 @@ def renormalize_in_boxes(cam: np.ndarray, boxes: list[tuple[float, float, float,
         out[c:d, a:b] = np.maximum(out[c:d, a:b], norm)
     mx = float(out.max())
     return out / mx if mx > 0 else out
+
+
+class LayerCapture(ActivationsAndGradients):
+    """pytorch-grad-cam's activation recorder, adapted to a forward that also serves detection.
+
+    With ``track=True`` the forward is meant to run under ``torch.no_grad()``: the first chosen layer
+    to run replaces its output by a leaf that requires grad and switches autograd recording on, so
+    the graph covers only the chosen layers and what lies between them and the head (the caller's
+    ``no_grad`` block switches recording off again when the forward returns). ``outputs`` keeps
+    those graph-attached outputs for :func:`layer_gradients`; ``activations`` holds the detached
+    copies the library's CAM code reads, as the stock recorder does. ``gradients`` is filled by the
+    caller from :func:`layer_gradients` rather than by tensor hooks: a hook cannot tell the targets
+    of a batched backward apart. Hooks are registered in the constructor; call :meth:`release`.
+    """
+
+    def __init__(self, model: nn.Module, target_layers: Sequence[nn.Module], track: bool = True) -> None:
+        self.track = track
+        self.outputs: list[torch.Tensor] = []
+        super().__init__(model, list(target_layers), None, detach=True)
+
+    def save_activation(self, module: nn.Module, input: Any, output: torch.Tensor) -> torch.Tensor | None:
+        if self.track:
+            if not output.requires_grad:
+                torch.set_grad_enabled(True)
+                output = output.detach().requires_grad_(True)
+            self.outputs.append(output)
+        super().save_activation(module, input, output)
+        return output if self.track else None
+
+    def save_gradient(self, module: nn.Module, input: Any, output: torch.Tensor) -> None:
+        return None
+
+    def release(self) -> None:
+        super().release()
+        self.outputs.clear()
+
+
+def head_levels(model: nn.Module) -> list[nn.Module] | None:
+    """The per-level output convs of a YOLO detection head (``Detect.m`` / ``IDetect.m``), or None.
+
+    Their outputs are where :func:`layer_gradients` splits the backward: a prediction on level j
+    depends on the feature maps only through the j-th conv.
+    """
+    seq = getattr(model, "model", None)
+    head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
+    convs = getattr(head, "m", None)
+    if not isinstance(convs, nn.ModuleList) or not len(convs):
+        return None
+    if len(convs) != int(getattr(head, "nl", len(convs))):
+        return None
+    return list(convs)
+
+
+class HeadCapture:
+    """Forward hooks on the head's per-level convs (:func:`head_levels`): their inputs and outputs,
+    graph attached, for :func:`layer_gradients` and :func:`target_gradients`."""
+
+    def __init__(self, convs: Sequence[nn.Module]) -> None:
+        self.convs = list(convs)
+        self.inputs: list[torch.Tensor | None] = [None] * len(self.convs)
+        self.outputs: list[torch.Tensor | None] = [None] * len(self.convs)
+        self._handles = [m.register_forward_hook(self._hook(i)) for i, m in enumerate(self.convs)]
+
+    def _hook(self, i: int):
+        def hook(mod: nn.Module, args: Any, out: Any) -> None:
+            x = args[0] if args else None
+            self.inputs[i] = x if isinstance(x, torch.Tensor) else None
+            self.outputs[i] = out if isinstance(out, torch.Tensor) else None
+
+        return hook
+
+    def locate(self, out: torch.Tensor, rows: torch.Tensor) -> list[tuple[int, int, int, int]] | None:
+        """(level, anchor, y, x) of each prediction row, or None when the head is not laid out the
+        YOLOv5/YOLOv7 way (rows level by level, each level (anchor, y, x) of a 1x1 conv whose
+        output channels are anchor-major groups of ``no`` outputs)."""
+        no = int(out.shape[-1])
+        offsets, total = [], 0
+        for conv, x, y in zip(self.convs, self.inputs, self.outputs):
+            if x is None or y is None or not isinstance(conv, nn.Conv2d) or y.dim() != 4 or y.shape[1] % no:
+                return None
+            if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1 or conv.padding != (0, 0):
+                return None
+            offsets.append(total)
+            total += (y.shape[1] // no) * y.shape[2] * y.shape[3]
+        if total != out.shape[1]:
+            return None
+        found = []
+        for r in rows.tolist():
+            j = max(i for i, o in enumerate(offsets) if o <= r)
+            h, w = self.outputs[j].shape[2:]
+            a, rest = divmod(r - offsets[j], h * w)
+            found.append((j, a, rest // w, rest % w))
+        return found
+
+    def release(self) -> None:
+        for h in self._handles:
+            h.remove()
+        self._handles.clear()
+        self.inputs = [None] * len(self.convs)
+        self.outputs = [None] * len(self.convs)
+
+
+def _nonzero(t: torch.Tensor) -> bool:
+    return bool(t.abs().amax() > 0)
+
+
+def _vjp(outputs: Sequence[torch.Tensor], inputs: Sequence[torch.Tensor], cotangents: Sequence[torch.Tensor],
+         batched: bool) -> tuple[torch.Tensor | None, ...]:
+    """``torch.autograd.grad`` that keeps the graph, tolerates unused inputs, and falls back from a
+    vmapped (``is_grads_batched``) backward to a loop when some op has no batching rule."""
+    if not batched:
+        return torch.autograd.grad(outputs, inputs, cotangents, retain_graph=True, allow_unused=True)
+    n = cotangents[0].shape[0]
+    if n == 1:
+        g = torch.autograd.grad(outputs, inputs, [c[0] for c in cotangents], retain_graph=True, allow_unused=True)
+        return tuple(None if x is None else x.unsqueeze(0) for x in g)
+    try:
+        return torch.autograd.grad(outputs, inputs, cotangents, retain_graph=True, allow_unused=True,
+                                   is_grads_batched=True)
+    except RuntimeError as e:  # an op without a vmap rule: same gradients, one backward per target
+        LOGGER.debug("batched backward unavailable (%s); one backward per target", e)
+        per = [torch.autograd.grad(outputs, inputs, [c[k] for c in cotangents], retain_graph=True,
+                                   allow_unused=True) for k in range(n)]
+        return tuple(None if per[0][i] is None else torch.stack([p[i] for p in per])
+                     for i in range(len(inputs)))
+
+
+def layer_gradients(scores: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
+                    level_outputs: Sequence[torch.Tensor | None] | None = None) -> list[torch.Tensor | None]:
+    """Gradients of CAM target ``scores`` with respect to ``layer_outputs`` (each (1, C, H, W)); None
+    stands for a zero gradient (a layer the targets do not depend on).
+
+    A scalar ``scores`` (one target) gives one (1, C, H, W) gradient per layer, what
+    ``loss.backward()`` leaves in the library's gradient hooks. A vector of K scores gives (K, C, H, W)
+    per layer, row k being the gradient of ``scores[k]`` alone, from batched backward passes.
+
+    ``level_outputs``: the head's per-level tensors (:func:`head_levels`). The gradients are first
+    taken with respect to them (a cheap backward through the box decoding only), then pushed down
+    the branches of the levels the targets touch; the other branches would only carry zeros. This is
+    the generic path; :func:`head_gradients` is faster when the head's layout is known.
+    """
+    ins = list(layer_outputs)
+    batched = scores.dim() == 1
+    k = scores.numel() if batched else 1
+    shapes = [(k,) + tuple(o.shape[1:]) for o in ins]
+    levels = [t for t in (level_outputs or []) if t is not None and t.requires_grad]
+    seeds = [torch.eye(k, dtype=scores.dtype, device=scores.device)] if batched else [torch.ones_like(scores)]
+    if not levels:
+        grads = _vjp([scores], ins, seeds, batched)
+        return [None if g is None else g.reshape(sh) for g, sh in zip(grads, shapes)]
+    level_grads = _vjp([scores], levels, seeds, batched)
+    if not batched:
+        pairs = [(t, g) for t, g in zip(levels, level_grads) if g is not None and _nonzero(g)]
+        if not pairs:
+            return [None] * len(ins)
+        grads = _vjp([t for t, _ in pairs], ins, [g for _, g in pairs], False)
+        return list(grads)
+    out: list[torch.Tensor | None] = [None] * len(ins)
+    for t, g in zip(levels, level_grads):
+        if g is None:
+            continue
+        sel = (g.reshape(k, -1).abs().amax(1) > 0).nonzero()[:, 0]
+        if not len(sel):
+            continue
+        grads = _vjp([t], ins, [g[sel]], True)
+        for i, gi in enumerate(grads):
+            if gi is None:
+                continue
+            if out[i] is None:
+                out[i] = torch.zeros(shapes[i], dtype=gi.dtype, device=gi.device)
+            out[i][sel] += gi.reshape((len(sel),) + shapes[i][1:])
+    return out
+
+
+def _head_cotangents(score: torch.Tensor, where: list[tuple[int, int, int, int]], no: int, head: HeadCapture,
+                     per_target: bool) -> list[tuple[int, list[int], torch.Tensor]]:
+    """Gradients at the inputs of the head's 1x1 convs, per level: ``(level, targets, cotangent)``.
+
+    ``score`` is the sum of the targets' scores; one backward through the box decoding gives its
+    gradient at the conv outputs, where each prediction row owns ``no`` channels of one pixel. The
+    conv's input gradient at that pixel is ``W^T g``. With ``per_target`` each target gets its own
+    slice (n, 1, C, H, W) (rows must be distinct); otherwise the level's targets share one (1, C, H, W).
+    """
+    levels = sorted({w[0] for w in where})
+    outs = [head.outputs[j] for j in levels]
+    live = [t is not None and t.requires_grad and head.inputs[j] is not None and head.inputs[j].requires_grad
+            for j, t in zip(levels, outs)]
+    grads = torch.autograd.grad(score, [t for t, ok in zip(outs, live) if ok], retain_graph=True,
+                                allow_unused=True) if any(live) else ()
+    it = iter(grads)
+    result = []
+    for j, ok in zip(levels, live):
+        members = [i for i, w in enumerate(where) if w[0] == j]
+        g = next(it) if ok else None
+        if g is None:
+            continue
+        xin = head.inputs[j]
+        c = xin.shape[1]
+        w = head.convs[j].weight
+        with torch.no_grad():
+            if not per_target:  # a pixel may hold several rows (anchors): each (anchor, pixel) once
+                members_u = list(dict.fromkeys(where[i][1:] for i in members))
+            else:
+                members_u = [where[i][1:] for i in members]
+            a, y, x = (torch.tensor(v, device=g.device) for v in zip(*members_u))
+            gsel = g[0].view(-1, no, g.shape[2], g.shape[3])[a, :, y, x]  # (n, no)
+            wsel = w.view(-1, no, c)[a]  # (n, no, C)
+            contrib = torch.einsum("nk,nkc->nc", gsel, wsel)  # (n, C)
+            if per_target:
+                cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype, device=xin.device)
+                cot[torch.arange(len(members), device=g.device), 0, :, y, x] = contrib.to(xin.dtype)
+            else:
+                cot = torch.zeros_like(xin)
+                flat = cot.view(c, -1)
+                flat.index_add_(1, y * xin.shape[3] + x, contrib.t().to(xin.dtype))
+        result.append((j, members, cot))
+    return result
+
+
+def head_gradients(score: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
+                   layer_outputs: Sequence[torch.Tensor], head: HeadCapture | None) -> list[torch.Tensor | None] | None:
+    """Gradients of one (summed) target ``score`` over prediction ``rows`` with respect to
+    ``layer_outputs``, like :func:`layer_gradients`, but starting the backward at the head convs'
+    inputs with a cotangent that is non-zero only at the targets' pixels: the dense backward of the
+    1x1 convs is skipped, and so are the branches of levels without targets. None when the head is
+    not a YOLO head (:meth:`HeadCapture.locate`); use :func:`layer_gradients` then.
+    """
+    where = head.locate(out, rows) if head is not None else None
+    if where is None:
+        return None
+    ins = list(layer_outputs)
+    parts = _head_cotangents(score, where, int(out.shape[-1]), head, per_target=False)
+    if not parts:
+        return [None] * len(ins)
+    return list(_vjp([head.inputs[j] for j, _, _ in parts], ins, [c for _, _, c in parts], False))
+
+
+def target_gradients(scores: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
+                     layer_outputs: Sequence[torch.Tensor], head: HeadCapture | None
+                     ) -> list[tuple[list[int], list[torch.Tensor | None]]]:
+    """Per-target gradients for K targets ``scores`` (K,), each the score of prediction ``rows[k]``:
+    groups ``(target indices, [(n, C, H, W) gradient or None (zero) per layer])``.
+
+    With a YOLO head (:meth:`HeadCapture.locate`) and distinct rows, a target's gradient at its
+    level's 1x1 conv is one pixel: one small backward through the box decoding gives all of them,
+    the 1x1 conv's backward at that pixel is a matrix-vector product, and each level's targets then
+    go down their own branch in one batched backward (``is_grads_batched``) starting at the conv's
+    input. A stride-8 prediction needs no backward through the neck at all. Otherwise (another
+    head, repeated rows): :func:`layer_gradients` for all targets at once.
+    """
+    ins = list(layer_outputs)
+    k = scores.numel()
+    where = head.locate(out, rows) if head is not None else None
+    if where is None or len(set(rows.tolist())) != k:
+        return [(list(range(k)), layer_gradients(scores, ins, head.outputs if head is not None else None))]
+    groups = []
+    covered: set[int] = set()
+    for j, members, cot in _head_cotangents(scores.sum(), where, int(out.shape[-1]), head, per_target=True):
+        grads = _vjp([head.inputs[j]], ins, [cot], True)
+        groups.append((members, [None if t is None else t.reshape((len(members),) + tuple(o.shape[1:]))
+                                 for t, o in zip(grads, ins)]))
+        covered.update(members)
+    rest = [i for i in range(k) if i not in covered]  # on a level the chosen layers do not feed
+    if rest:
+        groups.append((rest, [None] * len(ins)))
+    return groups
+
+
+def cam_images(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], activations: Sequence[np.ndarray],
+               grads: Sequence[np.ndarray | None], n: int = 1) -> np.ndarray:
+    """``n`` CAMs at input size from the layers' activations (each (1, C, H, W)) and gradients (each
+    (n, C, H, W), or None for a gradient that is zero), through the CAM object's own
+    ``get_cam_image`` (hence its ``get_cam_weights``): what ``compute_cam_per_layer`` followed by
+    ``aggregate_multi_layers`` compute, less their last normalisation.
+
+    Returns the per-layer mean of the min-max normalised, resized layer maps, *before* the final
+    ``scale_cam_image``: callers normalise once more anyway (to the frame, to a maximum of 1), and
+    ``(m - min) / max`` commutes with that up to rounding. The library's version stacks all layers at
+    input size, clips, averages and rescales: four (n, L, H, W) passes; here each layer map is
+    resized into one accumulator.
+    """
+    width, height = cam.get_target_width_height(input_tensor)
+    acc = np.empty((n, height, width), np.float32)
+    for li, (layer, a) in enumerate(zip(cam.target_layers, activations)):
+        a_n = np.broadcast_to(a, (n,) + tuple(a.shape[1:]))
+        g = grads[li] if li < len(grads) else None
+        if g is None:
+            g = np.broadcast_to(np.zeros((1,) + tuple(a.shape[1:]), a.dtype), a_n.shape)
+        c = np.maximum(cam.get_cam_image(input_tensor, layer, targets, a_n, g, False), 0)
+        c = scale_cam_image(c)  # per map (img - min) / (1e-7 + max), at layer resolution
+        for i in range(n):
+            if li == 0:
+                cv2.resize(c[i], (width, height), dst=acc[i])
+            else:
+                acc[i] += cv2.resize(c[i], (width, height))
+    if len(activations) > 1:
+        acc /= len(activations)
+    return acc
