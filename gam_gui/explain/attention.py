@@ -4,33 +4,126 @@ Blocks are found by structure (children ``channel_attention`` and ``spatial_atte
 project's GAM, the ``GAM_Attention``/``GAMAttention`` copies and unknown classes pickled from other
 code all work. The hooks only keep the two small attention tensors of each block; reducing them to
 maps happens after the forward, outside the autograd graph.
+
+Cost: the reduction over channels runs at feature-map resolution right after the forward (well under
+a millisecond). Bringing a map to the frame (crop the letterbox padding, resize, normalise) is done
+the first time :attr:`GamMaps.channel` / :attr:`GamMaps.spatial` is read: a panel shows one layer of
+one kind at a time, and six frame-sized maps per frame would cost more than the rest of the
+analysis outside the forward.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import threading
+from collections.abc import Callable
+from typing import Any
 
+import cv2
 import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.models.gam import GAM, VARIANTS, channel_shuffle, is_gam_block
+from gam_gui.models.gam import GAM, VARIANTS, is_gam_block
 
 REDUCTIONS = ("mean", "max")
 
 
-@dataclass
 class GamMaps:
-    """What one GAM block did to one frame. Maps are HxW float32 in [0, 1] over the original frame."""
+    """What one GAM block did to one frame. Maps are HxW float32 in [0, 1] over the original frame.
 
-    index: int  # layer index in the model's layer list
-    name: str  # e.g. "model.18"
-    variant: str
-    channel: np.ndarray
-    spatial: np.ndarray
-    channel_weights: np.ndarray  # (C,) per-channel mean of the channel attention, for a bar chart
-    feature_shape: tuple[int, int] = (0, 0)  # (h, w) of the block's feature map
-    extra: dict = field(default_factory=dict)
+    ``channel`` and ``spatial`` may be given as arrays, or as feature-resolution maps plus an
+    ``align`` function (input-space map -> frame map); then the frame-sized map is made on first
+    access and kept. ``channel_small`` / ``spatial_small`` are the channel-reduced maps at the
+    block's feature resolution over the whole network input (letterbox padding included).
+    """
+
+    __slots__ = ("index", "name", "variant", "channel_weights", "feature_shape", "extra", "channel_small",
+                 "spatial_small", "_align", "_channel", "_spatial", "_lock")
+
+    def __init__(self, index: int, name: str, variant: str, channel: np.ndarray | None = None,
+                 spatial: np.ndarray | None = None, channel_weights: np.ndarray | None = None,
+                 feature_shape: tuple[int, int] = (0, 0), extra: dict | None = None, *,
+                 channel_small: np.ndarray | None = None, spatial_small: np.ndarray | None = None,
+                 align: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
+        if (channel is None and channel_small is None) or (spatial is None and spatial_small is None):
+            raise TypeError("GamMaps needs channel and spatial maps (frame-sized, or small ones with align)")
+        if align is None and (channel is None or spatial is None):
+            raise TypeError("GamMaps: small maps need an align function")
+        self.index = index  # layer index in the model's layer list
+        self.name = name  # e.g. "model.18"
+        self.variant = variant
+        # (C,) per-channel mean of the channel attention, for a bar chart
+        self.channel_weights = channel_weights if channel_weights is not None else np.zeros(0, np.float32)
+        self.feature_shape = feature_shape  # (h, w) of the block's feature map
+        self.extra = extra if extra is not None else {}
+        self.channel_small = channel_small
+        self.spatial_small = spatial_small
+        self._align = align
+        self._channel = channel
+        self._spatial = spatial
+        self._lock = threading.Lock()
+
+    @property
+    def channel(self) -> np.ndarray:
+        """Channel attention reduced over channels, over the frame, in [0, 1]."""
+        if self._channel is None:
+            with self._lock:
+                if self._channel is None:
+                    self._channel = frame_map(self.channel_small, self._align)
+        return self._channel
+
+    @channel.setter
+    def channel(self, value: np.ndarray) -> None:
+        self._channel = value
+
+    @property
+    def spatial(self) -> np.ndarray:
+        """Spatial attention reduced over channels, over the frame, in [0, 1]."""
+        if self._spatial is None:
+            with self._lock:
+                if self._spatial is None:
+                    self._spatial = frame_map(self.spatial_small, self._align)
+        return self._spatial
+
+    @spatial.setter
+    def spatial(self, value: np.ndarray) -> None:
+        self._spatial = value
+
+    @property
+    def materialized(self) -> bool:
+        """Whether both frame-sized maps exist already (for tests and benchmarks)."""
+        return self._channel is not None and self._spatial is not None
+
+    def __repr__(self) -> str:
+        return (f"GamMaps(index={self.index}, name={self.name!r}, variant={self.variant!r}, "
+                f"channels={len(self.channel_weights)}, feature_shape={self.feature_shape})")
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickling (e.g. a Result sent to another process) carries finished maps, not the closure.
+        return {"index": self.index, "name": self.name, "variant": self.variant, "channel": self.channel,
+                "spatial": self.spatial, "channel_weights": self.channel_weights,
+                "feature_shape": self.feature_shape, "extra": self.extra}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(**state)
+
+
+def frame_map(small: np.ndarray, align: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """A feature-resolution map -> the frame, normalised to [0, 1] (all zeros when constant).
+
+    NaNs are cleaned on the small map, and the min-max normalisation is done in place on the one
+    frame-sized array the resize returns.
+    """
+    m = align(np.nan_to_num(np.asarray(small, np.float32)))
+    m = np.asarray(m, np.float32)
+    lo, hi, _, _ = cv2.minMaxLoc(m)
+    if not hi > lo:
+        return np.zeros_like(m)
+    lo32 = np.float32(lo)
+    np.subtract(m, lo32, out=m)
+    # the same float32 difference the maximum gets, so the maximum becomes exactly 1
+    np.divide(m, np.float32(hi) - lo32, out=m)
+    return m
 
 
 def find_gam_blocks(model: nn.Module) -> list[tuple[int, str, nn.Module]]:
@@ -60,16 +153,20 @@ def block_variant(m: nn.Module) -> str:
 
 
 class GamRecorder:
-    """Context manager: hooks every GAM block of ``model`` and records its attention tensors."""
+    """Context manager: hooks every GAM block of ``model`` and records its attention tensors.
 
-    def __init__(self, model: nn.Module) -> None:
-        self.blocks = find_gam_blocks(model)
+    ``blocks`` (from :func:`find_gam_blocks`) may be passed in by a caller that caches them: walking
+    every module of the model costs about as much as reducing the maps.
+    """
+
+    def __init__(self, model: nn.Module, blocks: list[tuple[int, str, nn.Module]] | None = None) -> None:
+        self.blocks = find_gam_blocks(model) if blocks is None else blocks
         self._handles: list[torch.utils.hooks.RemovableHandle] = []
-        self.records: dict[str, dict[str, torch.Tensor]] = {}
+        self.records: dict[str, dict[str, Any]] = {}
 
     def __enter__(self) -> GamRecorder:
         for _, name, m in self.blocks:
-            rec: dict[str, torch.Tensor] = {}
+            rec: dict[str, Any] = {}
             self.records[name] = rec
 
             def pre(mod, args, rec=rec):
@@ -93,40 +190,55 @@ class GamRecorder:
             h.remove()
         self._handles.clear()
 
-    def maps(self, align, reduction: str = "mean") -> list[GamMaps]:
-        """Reduce the recorded tensors to frame-aligned maps; ``align`` maps an input-space map to
-        the original frame (``Letterbox.map_to_frame``)."""
+    def maps(self, align: Callable[[np.ndarray], np.ndarray], reduction: str = "mean",
+             lazy: bool = True) -> list[GamMaps]:
+        """Reduce the recorded tensors to maps; ``align`` maps an input-space map to the original
+        frame (``Letterbox.map_to_frame``). With ``lazy`` the frame-sized maps are made on first
+        access (see :class:`GamMaps`); the records are released either way."""
         if reduction not in REDUCTIONS:
             raise ValueError(f"unknown channel reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
         out = []
-        for index, name, m in self.blocks:
-            rec = self.records.get(name, {})
-            if "channel" not in rec or "spatial" not in rec:
-                continue
-            b, c, h, w = rec["shape"]
-            variant = block_variant(m)
-            sig_ch, shuffle = VARIANTS.get(variant, VARIANTS["seed"])
-            ch = rec["channel"][0].float().view(h, w, c).permute(2, 0, 1)  # (C, H, W)
-            if sig_ch:
-                ch = ch.sigmoid()
-            sp = rec["spatial"][0:1].float().sigmoid()
-            if shuffle and sp.shape[1] % 4 == 0:
-                sp = channel_shuffle(sp, 4)
-            sp = sp[0]
-            red = (lambda t: t.mean(0)) if reduction == "mean" else (lambda t: t.amax(0))
-            out.append(GamMaps(
-                index=index,
-                name=name,
-                variant=variant,
-                channel=_normalise(align(red(ch).cpu().numpy())),
-                spatial=_normalise(align(red(sp).cpu().numpy())),
-                channel_weights=ch.mean((1, 2)).cpu().numpy().astype(np.float32),
-                feature_shape=(int(h), int(w)),
-            ))
+        with torch.no_grad():
+            for index, name, m in self.blocks:
+                rec = self.records.get(name, {})
+                if "channel" not in rec or "spatial" not in rec:
+                    continue
+                b, c, h, w = rec["shape"]
+                variant = block_variant(m)
+                ch_small, sp_small, weights = reduce_attention(rec["channel"], rec["spatial"], (h, w), variant,
+                                                               reduction)
+                g = GamMaps(index=index, name=name, variant=variant, channel_weights=weights,
+                            feature_shape=(int(h), int(w)), channel_small=ch_small, spatial_small=sp_small,
+                            align=align)
+                if not lazy:
+                    g.channel, g.spatial  # noqa: B018 - materialise now
+                out.append(g)
+        self.records.clear()
         return out
 
 
-def _normalise(m: np.ndarray) -> np.ndarray:
-    m = np.nan_to_num(m.astype(np.float32))
-    lo, hi = float(m.min()), float(m.max())
-    return (m - lo) / (hi - lo) if hi > lo else np.zeros_like(m)
+def reduce_attention(channel: torch.Tensor, spatial: torch.Tensor, hw: tuple[int, int], variant: str,
+                     reduction: str = "mean") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(channel map, spatial map, per-channel weights) of one block for the first image.
+
+    ``channel``: the channel-attention MLP output, (B, H*W, C) before any sigmoid; ``spatial``: the
+    spatial branch's output (B, C2, H, W) before its sigmoid. The seed's channel shuffle only permutes
+    channels, so it cannot change a reduction over channels and is skipped; a ``max`` commutes with
+    the (monotonic) sigmoid, so it is taken before it, on far fewer values.
+    """
+    h, w = int(hw[0]), int(hw[1])
+    sig_ch, _shuffle = VARIANTS.get(variant, VARIANTS["seed"])
+    ch = channel[0].float().reshape(h * w, -1)  # (HW, C)
+    sp = spatial[0].float()  # (C2, H, W)
+    if sig_ch:
+        ch = ch.sigmoid()
+    weights = ch.mean(0).cpu().numpy().astype(np.float32)
+    if reduction == "mean":
+        ch_map = ch.mean(1)
+        sp_map = sp.sigmoid().mean(0)
+    else:
+        ch_map = ch.amax(1)
+        sp_map = sp.amax(0).sigmoid()
+    return (ch_map.reshape(h, w).cpu().numpy().astype(np.float32, copy=False),
+            sp_map.cpu().numpy().astype(np.float32, copy=False), weights)
+
