@@ -1,37 +1,56 @@
 """One frame in, everything the panels show out: detections, a CAM and the GAM maps, from one forward.
 
-The detection forward is the CAM's forward: pytorch-grad-cam's activation hooks and the GAM hooks
-ride along, NMS runs on that same output, and the backward (when the method needs gradients) starts
-from the kept detections. So ``analyze`` costs one forward plus a partial backward, and its
-detections are exactly those of :func:`gam_gui.detect` for the same frame and thresholds.
+The detection forward is the CAM's forward: the chosen layers are recorded by pytorch-grad-cam's
+activation recorder (:class:`~gam_gui.explain.cams.LayerCapture`) and the GAM hooks ride along, NMS
+runs on that same output, and the backward (when the method needs gradients) starts from the kept
+detections and only covers the head side of the first chosen layer. So ``analyze`` costs one forward
+plus a partial backward, and its detections are exactly those of :func:`gam_gui.detect` for the same
+frame and thresholds. :func:`per_detection_cams` gives one CAM per detection from the same single
+forward and one batched backward.
+
+What does not depend on the frame (the GAM blocks, the head's level convs, the CAM objects) is found
+once per model and cached (:class:`_Plan`): walking the model's ~300 modules per frame costs more than
+the whole analysis outside the forward.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+import threading
 import time
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+import cv2
 import numpy as np
 import torch
+from pytorch_grad_cam.base_cam import BaseCAM
 from torch import nn
 
 from gam_gui.explain.attention import REDUCTIONS, GamMaps, GamRecorder, find_gam_blocks
 from gam_gui.explain.cams import (
     DISPLAY_NAMES,
     METHODS,
+    HeadCapture,
+    LayerCapture,
     TargetSpec,
     YoloTarget,
+    cam_images,
     canonical_method,
-    gradient_from,
+    head_gradients,
+    head_levels,
+    layer_gradients,
     renormalize_in_boxes,
+    target_gradients,
     uses_gradients,
 )
-from gam_gui.inference import Detection, model_names, non_max_suppression, preprocess, to_detections
+from gam_gui.inference import Detection, Letterbox, model_names, non_max_suppression, preprocess, to_detections
 
 LOGGER = logging.getLogger(__name__)
+#: Targets per batched backward: bounds the memory of per-detection CAMs (K gradients per layer).
+BOX_CHUNK = 16
 
 
 @dataclass
@@ -72,6 +91,8 @@ class Result:
     note: str = ""  # e.g. "no detections: CAM of the strongest raw prediction"
     image_shape: tuple[int, int] = (0, 0)
     extra: dict = field(default_factory=dict)
+    #: with ``analyze(..., per_detection=...)``: one CAM per chosen detection (see ``extra["detection_indices"]``)
+    detection_cams: list[np.ndarray] | None = None
 
     def gam_for(self, layer: int | None) -> GamMaps | None:
         if not self.gam:
@@ -158,23 +179,97 @@ def _ms(t0: float) -> float:
     return round((time.perf_counter() - t0) * 1000, 2)
 
 
+class _Plan:
+    """What analysis needs to know about one model, found once instead of once per frame.
+
+    Holds no reference to the model itself (only to submodules), so the weak cache entry goes away
+    with the model. ``lock`` serialises analyses of one model: the hooks are per model.
+    """
+
+    def __init__(self, model: nn.Module) -> None:
+        seq = _layers(model)
+        self.key = tuple(map(id, seq))
+        self.gam_blocks = find_gam_blocks(model)
+        self.default_layers = default_layers(model)
+        self.levels = head_levels(model)
+        self.cams: dict[tuple[str, tuple[int, ...]], BaseCAM] = {}
+        self.lock = threading.RLock()
+
+    def cam(self, model: nn.Module, key: str, idx: tuple[int, ...]) -> BaseCAM:
+        """The method's pytorch-grad-cam object for these layers, built once (its constructor walks
+        the whole model for ``model.eval()``); its own hooks are released at once, each analysis
+        plugs in a fresh :class:`LayerCapture`."""
+        cam = self.cams.get((key, idx))
+        if cam is None:
+            seq = _layers(model)
+            cam = METHODS[key](model=model, target_layers=[seq[i] for i in idx])
+            cam.activations_and_grads.release()
+            cam.activations_and_grads.model = None
+            cam.model = None  # never used after construction: the forward is gam-gui's
+            self.cams[(key, idx)] = cam
+        return cam
+
+
+_PLANS: weakref.WeakKeyDictionary[nn.Module, _Plan] = weakref.WeakKeyDictionary()
+_PLANS_LOCK = threading.Lock()
+
+
+def _plan(model: nn.Module) -> _Plan:
+    """The cached plan of ``model``, rebuilt when its layer list was changed."""
+    key = tuple(map(id, _layers(model)))
+    with _PLANS_LOCK:
+        plan = _PLANS.get(model)
+        if plan is None or plan.key != key:
+            plan = _PLANS[model] = _Plan(model)
+        return plan
+
+
 def analyze(model: nn.Module, image: np.ndarray, method: str = "gradcam", layers: Any = None,
             target: str | int = "all", conf: float = 0.25, iou: float = 0.45, imgsz: int = 640,
-            reduction: str = "mean", renorm_boxes: bool = False, **_render_opts: Any) -> Result:
+            reduction: str = "mean", renorm_boxes: bool = False,
+            per_detection: bool | Sequence[int] = False, **_render_opts: Any) -> Result:
     """Detect, explain and read the GAM attention of one uint8 BGR frame.
 
     ``method``: one of :data:`gam_gui.explain.cams.METHODS` (case-insensitive) or ``none``;
     ``layers``: layer indices whose CAMs are averaged (default: the GAM blocks);
-    ``target``: ``all``, ``class``, ``box``, a detection index, or ``cls:<id>``.
+    ``target``: ``all``, ``class``, ``box``, a detection index, or ``cls:<id>``;
+    ``per_detection``: also one CAM per detection (``True``: every detection, or a list of detection
+    indices) in ``Result.detection_cams``, from the same forward and one batched backward.
     Extra keyword arguments (rendering options of :class:`Settings`) are accepted and ignored.
     """
+    return _analyze(model, image, method, layers, target, conf, iou, imgsz, reduction, renorm_boxes,
+                    single=True, per_detection=per_detection)
+
+
+def per_detection_cams(model: nn.Module, image: np.ndarray, indices: Sequence[int] | None = None,
+                       method: str = "gradcam", layers: Any = None, mode: str = "all", conf: float = 0.25,
+                       iou: float = 0.45, imgsz: int = 640) -> list[np.ndarray]:
+    """One CAM per detection (``indices`` into the detection list, default all of them), each equal to
+    ``analyze(..., target=i).cam``, i.e. to pytorch-grad-cam's map for that box alone.
+
+    One forward serves all of them; the gradients come from one batched backward
+    (``torch.autograd.grad(..., is_grads_batched=True)``) split at the head's levels, and each map is
+    made by the method's own ``get_cam_image`` / ``compute_cam_per_layer``. Maps are HxW float32 in
+    [0, 1] over the original frame. ``mode``: ``all``, ``class`` or ``box`` (what each target scores).
+    """
+    if mode not in ("all", "class", "box"):
+        raise ValueError(f"unknown target mode {mode!r}; use all, class or box")
+    res = _analyze(model, image, method, layers, mode, conf, iou, imgsz, "mean", False, single=False,
+                   per_detection=True if indices is None else list(indices))
+    return res.detection_cams or []
+
+
+def _analyze(model: nn.Module, image: np.ndarray, method: str, layers: Any, target: str | int, conf: float,
+             iou: float, imgsz: int, reduction: str, renorm_boxes: bool, single: bool,
+             per_detection: bool | Sequence[int]) -> Result:
     t_all = time.perf_counter()
     key = canonical_method(method)
     spec = TargetSpec.parse(target)
     if reduction not in REDUCTIONS:
         raise ValueError(f"unknown channel reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
-    idx = resolve_layers(model, layers)
-    seq = _layers(model)
+    plan = _plan(model)
+    no_layers = layers is None or (isinstance(layers, (tuple, list)) and not layers)
+    idx = plan.default_layers if no_layers else resolve_layers(model, layers)
     names = model_names(model)
     timings: dict[str, float] = {}
 
@@ -182,45 +277,53 @@ def analyze(model: nn.Module, image: np.ndarray, method: str = "gradcam", layers
     x, lb = preprocess(model, image, imgsz)
     timings["preprocess"] = _ms(t0)
 
-    cam_cls = METHODS[key]
+    has_cam = METHODS[key] is not None
+    boxes_wanted = has_cam and per_detection is not False and per_detection is not None
+    use_cam = has_cam and (single or boxes_wanted)
+    grads = use_cam and uses_gradients(key)
+    order = tuple(sorted(idx))  # execution order, as the recorder appends activations
     note = ""
     cam_map: np.ndarray | None = None
-    recorder = GamRecorder(model)
-    grads = cam_cls is not None and uses_gradients(key)
-    target_layers = [seq[i] for i in idx]
-    with contextlib.nullcontext() if not grads else gradient_from(model, target_layers), recorder:
-        cam = cam_cls(model=model, target_layers=target_layers) if cam_cls is not None else None
+    box_maps: list[np.ndarray] | None = None
+    box_idx: list[int] = []
+    with plan.lock:
+        cam = plan.cam(model, key, order) if use_cam else None
+        seq = _layers(model)
+        cap = LayerCapture(model, [seq[i] for i in order], track=grads) if cam is not None else None
+        head = HeadCapture(plan.levels) if grads and plan.levels else None
+        recorder = GamRecorder(model, plan.gam_blocks)
         try:
             t0 = time.perf_counter()
-            if cam is not None:
-                with torch.set_grad_enabled(grads):
-                    out = cam.activations_and_grads(x)
-            else:
-                with torch.no_grad():
-                    out = model(x)
+            # Gradient-free: inference mode. With gradients: recording starts at the first chosen layer.
+            with recorder, (torch.no_grad() if grads else torch.inference_mode()):
+                out = model(x)
             timings["forward"] = _ms(t0)
 
             t0 = time.perf_counter()
-            det = non_max_suppression(out.detach(), conf, iou)[0]
+            pred = out.detach()
+            det = non_max_suppression(pred, conf, iou)[0]
             detections = to_detections(det, lb, names)
             timings["postprocess"] = _ms(t0)
 
             t0 = time.perf_counter()
             if cam is not None:
-                rows, classes, note = _select(out.detach()[0], det, spec)
-                targets = [YoloTarget(rows, classes, spec.mode)]
-                if grads:
-                    loss = sum(t(o) for t, o in zip(targets, out))
-                    loss.backward()
-                per_layer = cam.compute_cam_per_layer(x, targets, False)
-                cam_in = cam.aggregate_multi_layers(per_layer)[0]
-                cam_map = _unit(lb.map_to_frame(cam_in))
-                if renorm_boxes:
-                    cam_map = renormalize_in_boxes(cam_map, [d.xyxy for d in detections])
+                cam.activations_and_grads = cap
+                if single:
+                    rows, classes, note = _select(pred[0], det, spec)
+                    tgt = YoloTarget(rows, classes, spec.mode)
+                    cam_map = _to_frame_unit(_single_cam(cam, cap, head, x, out, tgt), lb)
+                    if renorm_boxes:
+                        cam_map = renormalize_in_boxes(cam_map, [d.xyxy for d in detections])
+                if boxes_wanted:
+                    box_idx = _box_indices(per_detection, len(det))
+                    box_maps = _box_cams(cam, cap, head, x, out, det, box_idx, spec.mode, lb)
             timings["cam"] = _ms(t0)
         finally:
-            if cam is not None:
-                cam.activations_and_grads.release()
+            if cap is not None:
+                cap.release()
+                cap.model = None
+            if head is not None:
+                head.release()
             del x
     t0 = time.perf_counter()
     gam = recorder.maps(lb.map_to_frame, reduction)
@@ -236,7 +339,65 @@ def analyze(model: nn.Module, image: np.ndarray, method: str = "gradcam", layers
         target=spec.label(names),
         note=note,
         image_shape=tuple(lb.frame_shape),
+        extra={"detection_indices": box_idx} if boxes_wanted else {},
+        detection_cams=box_maps,
     )
+
+
+def _box_indices(per_detection: bool | Sequence[int], n: int) -> list[int]:
+    if per_detection is True:
+        return list(range(n))
+    out = [int(i) for i in per_detection]  # type: ignore[union-attr]
+    bad = [i for i in out if not 0 <= i < n]
+    if bad:
+        raise ValueError(f"detection #{bad[0]} does not exist ({n} detections)")
+    return out
+
+
+def _numpy(ts: list[torch.Tensor | None]) -> list[np.ndarray | None]:
+    return [None if t is None else t.detach().cpu().numpy() for t in ts]
+
+
+def _single_cam(cam: BaseCAM, cap: LayerCapture, head: HeadCapture | None, x: torch.Tensor, out: torch.Tensor,
+                target: YoloTarget) -> np.ndarray:
+    """The CAM of one (summed) target at input size, before its final normalisation (:func:`cam_images`)."""
+    grads: list[np.ndarray | None] = []
+    if cam.uses_gradients:
+        with torch.enable_grad():
+            score = target(out[0])
+        g = head_gradients(score, out[0:1], target.rows, cap.outputs, head)
+        if g is None:
+            g = layer_gradients(score, cap.outputs, head.outputs if head is not None else None)
+        grads = _numpy(g)
+    return cam_images(cam, x, [target], _numpy(cap.activations), grads, 1)[0]
+
+
+def _box_cams(cam: BaseCAM, cap: LayerCapture, head: HeadCapture | None, x: torch.Tensor, out: torch.Tensor,
+              det: torch.Tensor, box_idx: list[int], mode: str, lb: Letterbox) -> list[np.ndarray]:
+    """One frame-aligned unit CAM per detection in ``box_idx`` (repeats computed once), from batched
+    backward passes of at most ``BOX_CHUNK`` targets."""
+    if not box_idx:
+        return []
+    acts = _numpy(cap.activations)
+    unique = list(dict.fromkeys(box_idx))
+    if not cam.uses_gradients:  # EigenCAM: the map does not depend on the target; compute it once
+        rows, classes = det[unique[:1], 6].long(), det[unique[:1], 5].long()
+        m = _to_frame_unit(cam_images(cam, x, [YoloTarget(rows, classes, mode)], acts, [], 1)[0], lb)
+        return [m] + [m.copy() for _ in box_idx[1:]]
+    done: dict[int, np.ndarray] = {}
+    for s in range(0, len(unique), BOX_CHUNK):
+        chunk = unique[s : s + BOX_CHUNK]
+        rows, classes = det[chunk, 6].long(), det[chunk, 5].long()
+        target = YoloTarget(rows, classes, mode)
+        with torch.enable_grad():
+            scores = target.scores(out[0])
+        for members, grads in target_gradients(scores, out[0:1], rows, cap.outputs, head):
+            if not members:
+                continue
+            maps = cam_images(cam, x, [target], acts, _numpy(grads), len(members))
+            for i, m in zip(members, maps):
+                done[chunk[i]] = _to_frame_unit(m, lb)
+    return [done[i] if n == box_idx.index(i) else done[i].copy() for n, i in enumerate(box_idx)]
 
 
 def analyze_with(model: nn.Module, image: np.ndarray, settings: Settings) -> Result:
@@ -275,3 +436,29 @@ def _unit(m: np.ndarray) -> np.ndarray:
     m = np.nan_to_num(np.maximum(m, 0).astype(np.float32))
     mx = float(m.max())
     return m / mx if mx > 0 else m
+
+
+def _to_frame_unit(cam_in: np.ndarray, lb: Letterbox) -> np.ndarray:
+    """An input-size CAM (from :func:`cam_images`, before its final normalisation) -> the original
+    frame, shifted to a minimum of 0 over the network input and scaled to a maximum of 1.
+
+    Equals ``_unit(lb.map_to_frame(scale_cam_image(cam_in)))``, the library's last step followed by
+    the alignment, up to rounding: the shift and the scale commute with the crop and the bilinear
+    resize. Done in place on the one frame-sized array (a 4K frame is 8 M pixels per pass).
+    """
+    cam_in = np.asarray(cam_in, np.float32)
+    lo, hi = cam_in.min(), cam_in.max()  # NaN and inf propagate into these
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        cam_in = np.nan_to_num(cam_in)
+        lo = cam_in.min()
+    if cam_in.size < lb.frame_shape[0] * lb.frame_shape[1]:  # shift where there are fewer pixels
+        cam_in = cam_in - np.float32(lo)
+        m = lb.map_to_frame(cam_in)
+    else:
+        m = lb.map_to_frame(cam_in)
+        np.subtract(m, np.float32(lo), out=m)
+    np.maximum(m, 0, out=m)  # rounding in the resize may leave a -0.0 or a last-ulp negative
+    mx = cv2.minMaxLoc(m)[1]
+    if mx > 0:
+        np.divide(m, np.float32(mx), out=m)
+    return m
