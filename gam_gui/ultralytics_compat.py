@@ -9,6 +9,7 @@ before calling it. The classes here share the ultralytics attribute layout, so t
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 from typing import Any
@@ -193,9 +194,7 @@ def _check_module_tree(model: nn.Module) -> str:
             # a property wins over the instance dict (ultralytics stores ``nc``, ours computes it); a
             # method does not, so a stored value would replace it. ultralytics stores the layer's type
             # name as ``type``, shadowing nn.Module.type(), which nothing here calls.
-            cls_attr = getattr(type(m), key, None)
-            is_property = isinstance(inspect.getattr_static(type(m), key, None), property)
-            if key not in _SHADOW_OK and callable(cls_attr) and not is_property:
+            if key not in _SHADOW_OK and _is_method(type(m), key):
                 return f"{path} ({type(m).__name__}) overrides its method {key!r} with a stored value"
         for kind, table in (("parameter", d["_parameters"]), ("buffer", d["_buffers"])):
             for name, t in table.items():
@@ -208,6 +207,12 @@ def _check_module_tree(model: nn.Module) -> str:
             if child is not None:
                 todo.append((f"{path}.{name}", child, (*ancestors, id(m))))
     return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_method(cls: type, key: str) -> bool:
+    """Whether ``cls.key`` is something callable that an instance attribute would replace."""
+    return callable(getattr(cls, key, None)) and not isinstance(inspect.getattr_static(cls, key, None), property)
 
 
 def _tensor_problem(t: Any) -> str:
