@@ -130,18 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Evaluate a model on the fixed-seed shapes validation set.")
     ap.add_argument("--weights", default=None, help="checkpoint (default: the shipped model)")
     ap.add_argument("--images", type=int, default=500)
-    ap.add_argument("--imgsz", type=int, default=320)
+    ap.add_argument("--imgsz", type=int, default=None, help="inference size (default: the model's own, else 320)")
     ap.add_argument("--pointing", action="store_true", help="also run the Grad-CAM pointing game")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_grad_enabled(False)
     model = load_model(args.weights, device="cpu")
+    args.imgsz = args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 320))
     res = evaluate(model, args.images, args.imgsz)
     if args.pointing:
         from gam_gui.train.pointing import pointing_game
 
         torch.set_grad_enabled(True)
-        res.extra["pointing_game"] = pointing_game(model, args.images, args.imgsz)
+        res.extra["pointing_game"] = pointing_game(model, args.images, args.imgsz,
+                                                   methods=("gradcam", "hirescam", "layercam"))
     print(json.dumps(asdict(res), indent=2))
     return 0
 

@@ -1,4 +1,4 @@
-"""Heatmap sanity: the pointing game. For each detection, is the peak of its own Grad-CAM inside its box?"""
+"""Heatmap sanity: the pointing game. For each detection, is the peak of its own CAM inside its box?"""
 
 from __future__ import annotations
 
@@ -15,18 +15,23 @@ LOGGER = logging.getLogger(__name__)
 
 
 def pointing_game(model: nn.Module, n_images: int = 500, imgsz: int = 320, conf: float = 0.25,
-                  method: str = "gradcam", seed0: int = VAL_SEED0, render_size: int = 320) -> dict:
-    """Fraction of detections (at ``conf``) whose CAM, targeted at that detection, peaks inside it."""
-    hits = total = 0
+                  methods: tuple[str, ...] = ("gradcam",), seed0: int = VAL_SEED0, render_size: int = 320) -> dict:
+    """Per method: the fraction of detections (at ``conf``) whose CAM, targeted at that detection,
+    peaks inside that detection's box."""
+    hits = dict.fromkeys(methods, 0)
+    total = 0
     for k in range(n_images):
         img = render_sample(seed0 + k, render_size).image
         base = analyze(model, img, "none", conf=conf, imgsz=imgsz)
         for i, d in enumerate(base.detections):
-            res = analyze(model, img, method, target=i, conf=conf, imgsz=imgsz)
-            py, px = np.unravel_index(int(np.argmax(res.cam)), res.cam.shape)
             x1, y1, x2, y2 = d.xyxy
-            hits += int(x1 <= px <= x2 and y1 <= py <= y2)
             total += 1
-    frac = hits / total if total else float("nan")
-    LOGGER.info("pointing game: %d/%d = %.4f", hits, total, frac)
-    return {"method": method, "detections": total, "hits": hits, "fraction": round(frac, 4), "images": n_images}
+            for method in methods:
+                cam = analyze(model, img, method, target=i, conf=conf, imgsz=imgsz).cam
+                py, px = np.unravel_index(int(np.argmax(cam)), cam.shape)
+                hits[method] += int(x1 <= px <= x2 and y1 <= py <= y2)
+    out = {"images": n_images, "detections": total, "imgsz": imgsz}
+    for method in methods:
+        out[method] = round(hits[method] / total, 4) if total else float("nan")
+        LOGGER.info("pointing game %s: %d/%d = %.4f", method, hits[method], total, out[method])
+    return out
