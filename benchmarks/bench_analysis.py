@@ -1,0 +1,170 @@
+"""Cost of explaining one frame, as ratios to the plain forward pass it explains.
+
+Every variant runs on the same model, the same preprocessed input and in the same process, in
+round-robin order (one of each per round), so background load hits all of them alike; the script
+prints median wall-clock and median CPU (process) time per variant and both as ratios to the plain
+forward of the same run. On a shared machine the CPU-time ratios are the steadier figure: a process
+that is preempted does not accumulate CPU time. By default everything runs on one thread (torch and
+the BLAS behind numpy, OpenCV) so that wall and CPU time describe the same work.
+
+Variants (per input size):
+
+* ``forward``: ``model(x)`` under ``torch.no_grad()`` on the letterboxed tensor (the denominator);
+* ``analyze none``: ``gam_gui.analyze(method="none")``: preprocess, forward, NMS, GAM reductions;
+  ``+ all GAM maps`` also makes all six frame-sized GAM maps (the GUI draws two of them);
+* ``analyze <method>``: detections + that CAM (all detections as the target) + GAM maps;
+* ``per-detection x10``: :func:`gam_gui.analysis.per_detection_cams` for 10 detections;
+* ``stock ...``: pytorch-grad-cam's own call as a user writes it (the anchor): construct the CAM
+  object, call it with a :class:`~gam_gui.explain.cams.YoloTarget` (its own forward and backward);
+  ``stock per-box x10`` makes that call once per box.
+
+Run: ``nice -n 19 .venv/bin/python benchmarks/bench_analysis.py --sizes 320 640 --repeat 7``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--weights", default=os.environ.get("GAM_GUI_WEIGHTS", str(ROOT / "weights" / "train_state.pt")),
+                   help="checkpoint (default: $GAM_GUI_WEIGHTS or weights/train_state.pt; 'yaml' builds an "
+                        "untrained YOLOv5n-GAM from the YAML)")
+    p.add_argument("--image", default=str(ROOT / "resources" / "samples" / "shapes_02.jpg"))
+    p.add_argument("--sizes", type=int, nargs="+", default=[320, 640])
+    p.add_argument("--repeat", type=int, default=7, help="rounds (each round runs every variant once)")
+    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--threads", type=int, default=1, help="torch and BLAS threads (default 1)")
+    p.add_argument("--boxes", type=int, default=10, help="detections for the per-detection variants")
+    p.add_argument("--methods", nargs="+", default=None, help="CAM methods (default: all)")
+    p.add_argument("--no-stock", action="store_true", help="skip the pytorch-grad-cam anchors (slow at 640)")
+    p.add_argument("--stock-perbox-max", type=int, default=640,
+                   help="largest size at which the stock per-box variant runs (it costs ~20 forwards)")
+    return p.parse_args(argv)
+
+
+def run_size(args: argparse.Namespace, model, image: np.ndarray, methods: list[str], layers: list, size: int) -> None:
+    """One input size: every variant, round-robin, then the table."""
+    import torch
+    from pytorch_grad_cam import EigenCAM, GradCAM
+
+    from gam_gui.analysis import analyze, per_detection_cams
+    from gam_gui.explain.cams import YoloTarget
+    from gam_gui.inference import non_max_suppression, preprocess
+
+    x, _ = preprocess(model, image, size)
+    with torch.no_grad():
+        det_all = non_max_suppression(model(x), 0.001, 0.45)[0]
+    if len(det_all) < args.boxes:
+        raise SystemExit(f"only {len(det_all)} detections at conf 0.001; need {args.boxes}")
+    # A threshold that keeps about --boxes detections (at most 0.25, the GUI default).
+    conf = min(0.25, float(det_all[args.boxes - 1, 4]) - 1e-6)
+    det = non_max_suppression(model(x).detach(), conf, 0.45)[0]
+    rows, classes = det[:, 6].long(), det[:, 5].long()
+    box_idx = list(range(args.boxes))
+
+    def stock(cls, targets):
+        with cls(model=model, target_layers=layers) as cam:
+            return cam(input_tensor=x, targets=targets)
+
+    def plain_forward():
+        with torch.no_grad():
+            model(x)
+
+    def none_all_maps():
+        r = analyze(model, image, "none", conf=conf, imgsz=size)
+        for g in r.gam:
+            g.channel, g.spatial  # noqa: B018
+
+    variants: dict[str, Callable[[], object]] = {
+        "forward": plain_forward,
+        "analyze none": lambda: analyze(model, image, "none", conf=conf, imgsz=size),
+        "analyze none + all GAM maps": none_all_maps,
+    }
+    for m in methods:
+        variants[f"analyze {m}"] = lambda m=m: analyze(model, image, m, conf=conf, imgsz=size)
+    variants[f"per-detection gradcam x{args.boxes}"] = lambda: per_detection_cams(
+        model, image, box_idx, "gradcam", conf=conf, imgsz=size)
+    if not args.no_stock:
+        variants["stock GradCAM (all boxes)"] = lambda: stock(GradCAM, [YoloTarget(rows, classes)])
+        variants["stock EigenCAM"] = lambda: stock(EigenCAM, [YoloTarget(rows, classes)])
+        if size <= args.stock_perbox_max:
+            variants[f"stock GradCAM per-box x{args.boxes}"] = lambda: [
+                stock(GradCAM, [YoloTarget(rows[k : k + 1], classes[k : k + 1])]) for k in box_idx]
+
+    wall: dict[str, list[float]] = {k: [] for k in variants}
+    cpu: dict[str, list[float]] = {k: [] for k in variants}
+    for r in range(args.warmup + args.repeat):
+        for name, fn in variants.items():
+            t0, c0 = time.perf_counter(), time.process_time()
+            fn()
+            t1, c1 = time.perf_counter(), time.process_time()
+            if r >= args.warmup:
+                wall[name].append(t1 - t0)
+                cpu[name].append(c1 - c0)
+        model.zero_grad(set_to_none=True)  # the stock calls leave weight gradients behind
+    base_w, base_c = statistics.median(wall["forward"]), statistics.median(cpu["forward"])
+    print(f"\n## imgsz {size}: input {tuple(x.shape[2:])}, conf {conf:.4g} -> {len(det)} detections")
+    print(f"{'variant':<36} {'wall ms':>9} {'x fwd':>7} {'cpu ms':>9} {'x fwd':>7}")
+    for name in variants:
+        w, c = statistics.median(wall[name]), statistics.median(cpu[name])
+        print(f"{name:<36} {w * 1e3:9.1f} {w / base_w:7.2f} {c * 1e3:9.1f} {c / base_c:7.2f}")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    torch.set_num_threads(args.threads)
+    threadpool_limits(args.threads)  # numpy's BLAS too, for the stock call as much as for ours
+    import cv2
+
+    cv2.setNumThreads(args.threads)  # OpenCV's pool too: its idle workers spin and count as CPU time
+
+    import gam_gui
+    from gam_gui.analysis import default_layers
+    from gam_gui.explain.cams import METHODS
+
+    if args.weights == "yaml":
+        from gam_gui.checkpoints import prepare_for_inference
+        from gam_gui.models.yolo import DetectionModel
+
+        torch.manual_seed(0)
+        model = prepare_for_inference(DetectionModel("yolov5n_GAM", nc=5), "cpu")
+    else:
+        model = gam_gui.load_model(args.weights, device="cpu")
+    image = cv2.imread(args.image)
+    if image is None:
+        raise SystemExit(f"cannot read {args.image}")
+    methods = args.methods or [m for m in METHODS if m != "none"]
+    layers = [model.model[i] for i in default_layers(model)]
+
+    print(f"# gam-gui analysis benchmark  {datetime.datetime.now().isoformat(timespec='seconds')}")
+    print(f"# {platform.node()}  {platform.processor() or platform.machine()}  cpus={os.cpu_count()}  "
+          f"load={os.getloadavg()[0]:.2f}  torch={torch.__version__}  threads={args.threads}")
+    print(f"# weights={args.weights}  image={args.image} {image.shape[1]}x{image.shape[0]}  "
+          f"layers={default_layers(model)}  repeat={args.repeat}")
+
+    for size in args.sizes:
+        run_size(args, model, image, methods, layers, size)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
