@@ -193,8 +193,15 @@ def test_to_bgr_accepts_images_and_refuses_the_rest(arr):
 
 # --- checkpoints ----------------------------------------------------------------------------------------
 
+class TinyFiles(dict):
+    """The valid files to mutate; a short repr, as hypothesis prints the arguments of a failing example."""
+
+    def __repr__(self) -> str:
+        return f"TinyFiles(own={len(self['own'])} B, ul={len(self['ul'])} B)"
+
+
 @pytest.fixture(scope="module")
-def tiny_files(tmp_path_factory) -> dict[str, bytes]:
+def tiny_files(tmp_path_factory) -> TinyFiles:
     """The tiny model as the project's own file and as an ultralytics pickle, plus a scratch path."""
     import standins
 
@@ -205,7 +212,7 @@ def tiny_files(tmp_path_factory) -> dict[str, bytes]:
     standins.write_yolov5_checkpoint(model, d / "ul.pt", stripped=True)
     for name in ("own.pt", "ul.pt"):  # the unmutated files load: the fuzz starts from valid input
         gam_gui.load_model(d / name, device="cpu")
-    return {"own": (d / "own.pt").read_bytes(), "ul": (d / "ul.pt").read_bytes(), "scratch": str(d / "fuzz.pt")}
+    return TinyFiles(own=(d / "own.pt").read_bytes(), ul=(d / "ul.pt").read_bytes(), scratch=str(d / "fuzz.pt"))
 
 
 def load_or_checkpoint_error(path: str, data: bytes) -> None:

@@ -9,7 +9,8 @@ bytes, garbage in data.pkl, a Sequential state_dict and a CBAM block; this corpu
 runs every entry through the CLI as well).
 
 Payloads that would only allocate memory if run are sized so that, should the defence regress, the
-allocation fails at once (terabytes) instead of exhausting the shared machine.
+allocation fails at once (terabytes) or stays small (the depth and class-count cases), instead of
+exhausting the shared machine.
 """
 
 from __future__ import annotations
@@ -431,7 +432,7 @@ def c_own_width_bomb(c: Ctx, n: str) -> Path:
 
 def c_own_depth_bomb(c: Ctx, n: str) -> Path:
     d = copy.deepcopy(c.base.yaml)
-    d["backbone"][2][1] = 10**7
+    d["backbone"][2][1] = 15_000  # 4950 repeats after depth_multiple: over the budget, still buildable
     return c.own(n, yaml=d)
 
 
@@ -493,7 +494,7 @@ def c_from_index_out_of_range(c: Ctx, n: str) -> Path:
 
 def c_class_count_huge(c: Ctx, n: str) -> Path:
     def edit(ul: nn.Module) -> None:
-        ul.model[-1].nc = 10**7
+        ul.model[-1].nc = 10**6
         del ul.names
 
     return c.with_layer(n, edit)
