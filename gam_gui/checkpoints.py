@@ -33,7 +33,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from gam_gui.models import gam as gam_mod
-from gam_gui.models.yolo import DetectionModel, ModelConfigError, parse_model
+from gam_gui.models.yolo import DetectionModel, ModelConfigError, parse_model, run_layers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -191,13 +191,7 @@ class _Routed(nn.Module):
         self.model, self.save = seq, set(save)
 
     def forward(self, x: torch.Tensor) -> Any:
-        y: list[Any] = []
-        for m in self.model:
-            if m.f != -1:
-                x = y[m.f] if isinstance(m.f, int) else [x if j == -1 else y[j] for j in m.f]
-            x = m(x)
-            y.append(x if m.i in self.save else None)
-        return x
+        return run_layers(self.model, self.save, x)
 
 
 def _numel(x: Any) -> int:

@@ -261,6 +261,18 @@ def load_yaml(cfg: str | Path | dict[str, Any]) -> dict[str, Any]:
     return d
 
 
+def run_layers(layers: nn.Sequential, save: Any, x: Any) -> Any:
+    """Run a layer list with the YOLO ``from`` routing: each layer reads the previous output or the
+    kept outputs of the layers its ``f`` names; only outputs listed in ``save`` are kept."""
+    y: list[Any] = []
+    for m in layers:
+        if m.f != -1:
+            x = y[m.f] if isinstance(m.f, int) else [x if j == -1 else y[j] for j in m.f]
+        x = m(x)
+        y.append(x if m.i in save else None)
+    return x
+
+
 def check_anchor_order(m: Detect) -> None:
     """Flip the anchor order when it disagrees with the stride order (as ultralytics does)."""
     a = m.anchors.prod(-1).mean(-1).view(-1)
@@ -307,13 +319,7 @@ class DetectionModel(nn.Module):
         initialize_weights(self)
 
     def _forward_layers(self, x: torch.Tensor) -> Any:
-        y: list[Any] = []
-        for m in self.model:
-            if m.f != -1:
-                x = y[m.f] if isinstance(m.f, int) else [x if j == -1 else y[j] for j in m.f]
-            x = m(x)
-            y.append(x if m.i in self.save else None)
-        return x
+        return run_layers(self.model, self.save, x)
 
     def forward(self, x: torch.Tensor) -> Any:
         out = self._forward_layers(x)
