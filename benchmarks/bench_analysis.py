@@ -41,10 +41,13 @@ sys.path.insert(0, str(ROOT))
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--weights", default=os.environ.get("GAM_GUI_WEIGHTS", str(ROOT / "weights" / "train_state.pt")),
-                   help="checkpoint (default: $GAM_GUI_WEIGHTS or weights/train_state.pt; 'yaml' builds an "
+    p.add_argument("--weights", default=None,
+                   help="checkpoint (default: $GAM_GUI_WEIGHTS or the shipped model; 'yaml' builds an "
                         "untrained YOLOv5n-GAM from the YAML)")
-    p.add_argument("--image", default=str(ROOT / "resources" / "samples" / "shapes_02.jpg"))
+    p.add_argument("--image", default="shapes:5",
+                   help="an image file, or shapes:SEED for a rendered 640x480 frame with up to 16 shapes "
+                        "(default shapes:5: about 20 detections at conf 0.25, on all three levels)")
+    p.add_argument("--conf", type=float, default=0.25, help="lowered if fewer than --boxes detections remain")
     p.add_argument("--sizes", type=int, nargs="+", default=[320, 640])
     p.add_argument("--repeat", type=int, default=7, help="rounds (each round runs every variant once)")
     p.add_argument("--warmup", type=int, default=1)
@@ -71,8 +74,8 @@ def run_size(args: argparse.Namespace, model, image: np.ndarray, methods: list[s
         det_all = non_max_suppression(model(x), 0.001, 0.45)[0]
     if len(det_all) < args.boxes:
         raise SystemExit(f"only {len(det_all)} detections at conf 0.001; need {args.boxes}")
-    # A threshold that keeps about --boxes detections (at most 0.25, the GUI default).
-    conf = min(0.25, float(det_all[args.boxes - 1, 4]) - 1e-6)
+    # The GUI's threshold, lowered only when it keeps fewer than --boxes detections.
+    conf = min(args.conf, float(det_all[args.boxes - 1, 4]) - 1e-6)
     det = non_max_suppression(model(x).detach(), conf, 0.45)[0]
     rows, classes = det[:, 6].long(), det[:, 5].long()
     box_idx = list(range(args.boxes))
@@ -118,7 +121,15 @@ def run_size(args: argparse.Namespace, model, image: np.ndarray, methods: list[s
                 cpu[name].append(c1 - c0)
         model.zero_grad(set_to_none=True)  # the stock calls leave weight gradients behind
     base_w, base_c = statistics.median(wall["forward"]), statistics.median(cpu["forward"])
-    print(f"\n## imgsz {size}: input {tuple(x.shape[2:])}, conf {conf:.4g} -> {len(det)} detections")
+    head = model.model[-1]
+    ends, total = [], 0
+    for st in head.stride.tolist():
+        total += head.na * (x.shape[2] // int(st)) * (x.shape[3] // int(st))
+        ends.append(total)
+    levels = [next(j for j, e in enumerate(ends) if r < e) for r in rows[: args.boxes].tolist()]
+    per_level = "/".join(str(levels.count(j)) for j in range(len(ends)))
+    print(f"\n## imgsz {size}: input {tuple(x.shape[2:])}, conf {conf:.4g} -> {len(det)} detections; "
+          f"the {args.boxes} per-detection boxes by level (stride 8/16/32): {per_level}")
     print(f"{'variant':<36} {'wall ms':>9} {'x fwd':>7} {'cpu ms':>9} {'x fwd':>7}")
     for name in variants:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
@@ -149,7 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         model = prepare_for_inference(DetectionModel("yolov5n_GAM", nc=5), "cpu")
     else:
         model = gam_gui.load_model(args.weights, device="cpu")
-    image = cv2.imread(args.image)
+    if args.image.startswith("shapes:"):
+        from gam_gui.data.shapes import render_sample
+
+        image = render_sample(int(args.image.split(":", 1)[1]), (480, 640), max_objects=16).image
+    else:
+        image = cv2.imread(args.image)
     if image is None:
         raise SystemExit(f"cannot read {args.image}")
     methods = args.methods or [m for m in METHODS if m != "none"]
@@ -158,7 +174,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"# gam-gui analysis benchmark  {datetime.datetime.now().isoformat(timespec='seconds')}")
     print(f"# {platform.node()}  {platform.processor() or platform.machine()}  cpus={os.cpu_count()}  "
           f"load={os.getloadavg()[0]:.2f}  torch={torch.__version__}  threads={args.threads}")
-    print(f"# weights={args.weights}  image={args.image} {image.shape[1]}x{image.shape[0]}  "
+    from gam_gui.checkpoints import default_weights_path
+
+    print(f"# weights={args.weights or default_weights_path()}  image={args.image} {image.shape[1]}x{image.shape[0]}  "
           f"layers={default_layers(model)}  repeat={args.repeat}")
 
     for size in args.sizes:

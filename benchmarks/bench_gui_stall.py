@@ -31,7 +31,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--weights", default=os.environ.get("GAM_GUI_WEIGHTS", str(ROOT / "weights" / "train_state.pt")))
+    p.add_argument("--weights", default=None, help="checkpoint (default: $GAM_GUI_WEIGHTS or the shipped model)")
     p.add_argument("--video", default=str(ROOT / "resources" / "sample.mp4"))
     p.add_argument("--method", default="gradcam")
     p.add_argument("--imgsz", type=int, default=640)

@@ -17,6 +17,7 @@ import gc
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,12 +33,14 @@ def live_tensors() -> int:
     import torch
 
     n = 0
-    for o in gc.get_objects():
-        try:
-            if isinstance(o, torch.Tensor):
-                n += 1
-        except ReferenceError:
-            pass
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # isinstance() on some lazy torch module objects warns
+        for o in gc.get_objects():
+            try:
+                if isinstance(o, torch.Tensor):
+                    n += 1
+            except ReferenceError:
+                pass
     return n
 
 
@@ -47,7 +50,7 @@ def hooks(model) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--weights", default=os.environ.get("GAM_GUI_WEIGHTS", str(ROOT / "weights" / "train_state.pt")))
+    p.add_argument("--weights", default=None, help="checkpoint (default: $GAM_GUI_WEIGHTS or the shipped model)")
     p.add_argument("--frames", type=int, default=2000)
     p.add_argument("--warmup", type=int, default=100)
     p.add_argument("--imgsz", type=int, default=192)

@@ -41,7 +41,6 @@ from gam_gui.explain.cams import (
     canonical_method,
     head_gradients,
     head_levels,
-    layer_gradients,
     renormalize_in_boxes,
     target_gradients,
     uses_gradients,
@@ -193,6 +192,7 @@ class _Plan:
         self.default_layers = default_layers(model)
         self.levels = head_levels(model)
         self.cams: dict[tuple[str, tuple[int, ...]], BaseCAM] = {}
+        self.no_inference_prefix: set[tuple[int, ...]] = set()  # layer choices that need no_grad (see _forward)
         self.lock = threading.RLock()
 
     def cam(self, model: nn.Module, key: str, idx: tuple[int, ...]) -> BaseCAM:
@@ -294,9 +294,7 @@ def _analyze(model: nn.Module, image: np.ndarray, method: str, layers: Any, targ
         recorder = GamRecorder(model, plan.gam_blocks)
         try:
             t0 = time.perf_counter()
-            # Gradient-free: inference mode. With gradients: recording starts at the first chosen layer.
-            with recorder, (torch.no_grad() if grads else torch.inference_mode()):
-                out = model(x)
+            out = _forward(model, x, recorder, cap, plan, order, grads)
             timings["forward"] = _ms(t0)
 
             t0 = time.perf_counter()
@@ -344,6 +342,38 @@ def _analyze(model: nn.Module, image: np.ndarray, method: str, layers: Any, targ
     )
 
 
+def _forward(model: nn.Module, x: torch.Tensor, recorder: GamRecorder, cap: LayerCapture | None, plan: _Plan,
+             order: tuple[int, ...], grads: bool) -> torch.Tensor:
+    """The one forward, in inference mode up to the first chosen layer (about 5 % faster than
+    ``no_grad`` on this model), recording the graph from there when the method needs gradients.
+
+    A layer choice whose graph would have to keep a tensor made in inference mode (e.g. a head
+    input from before the first chosen layer, which the head's conv would save for its weight
+    gradient) makes PyTorch refuse; the forward is then redone under ``no_grad`` and the choice
+    remembered, so that it costs one extra forward once.
+    """
+    if grads and cap is not None and order in plan.no_inference_prefix:
+        with recorder, torch.no_grad():
+            try:
+                return model(x)
+            finally:
+                cap.end_forward()
+    try:
+        with recorder, torch.inference_mode():
+            try:
+                return model(x)
+            finally:
+                if cap is not None:
+                    cap.end_forward()
+    except RuntimeError as e:
+        if not grads or "nference tensor" not in str(e):
+            raise
+        LOGGER.debug("layers %s: inference-mode prefix refused (%s); using no_grad", order, e)
+        plan.no_inference_prefix.add(order)
+        cap.clear()
+        return _forward(model, x, recorder, cap, plan, order, grads)
+
+
 def _box_indices(per_detection: bool | Sequence[int], n: int) -> list[int]:
     if per_detection is True:
         return list(range(n))
@@ -365,10 +395,7 @@ def _single_cam(cam: BaseCAM, cap: LayerCapture, head: HeadCapture | None, x: to
     if cam.uses_gradients:
         with torch.enable_grad():
             score = target(out[0])
-        g = head_gradients(score, out[0:1], target.rows, cap.outputs, head)
-        if g is None:
-            g = layer_gradients(score, cap.outputs, head.outputs if head is not None else None)
-        grads = _numpy(g)
+        grads = _numpy(head_gradients(score, out[0:1], target.rows, cap.outputs, head))
     return cam_images(cam, x, [target], _numpy(cap.activations), grads, 1)[0]
 
 

@@ -121,6 +121,23 @@ def test_generic_backward_equals_head_split(tiny_model, frame, monkeypatch):
     assert np.abs(fast - generic).max() < 1e-5 and np.abs(fast - plain).max() < 1e-5
 
 
+def test_inference_prefix_fallback_for_a_single_late_layer(tiny_model, frame):
+    """With only layer 26 chosen, the head's stride-8 conv would save an inference-mode tensor:
+    the forward is redone under no_grad once, and the choice remembered."""
+    from gam_gui.analysis import _plan
+
+    det, _ = detections(tiny_model, frame)
+    plan = _plan(tiny_model)
+    plan.no_inference_prefix.discard((26,))
+    res = analyze(tiny_model, frame, "gradcam", layers=[26], conf=0.001, imgsz=IMGSZ)
+    assert (26,) in plan.no_inference_prefix
+    assert torch.is_grad_enabled() and not torch.is_inference_mode_enabled()
+    again = analyze(tiny_model, frame, "gradcam", layers=[26], conf=0.001, imgsz=IMGSZ)
+    ref = stock_box_cam(GradCAM, tiny_model, frame, (26,), det[:, 6].long(), det[:, 5].long())
+    assert np.abs(res.cam - ref).max() < 1e-5 and np.array_equal(res.cam, again.cam)
+    assert res.detections == again.detections == gam_gui.detect(tiny_model, frame, conf=0.001, imgsz=IMGSZ)
+
+
 def test_layer_order_does_not_matter(tiny_model, frame):
     a = analyze(tiny_model, frame, "gradcam", layers=[26, 18], conf=0.001, imgsz=IMGSZ)
     b = analyze(tiny_model, frame, "gradcam", layers=[18, 26], conf=0.001, imgsz=IMGSZ)
@@ -232,12 +249,13 @@ def test_cam_images_equal_library_aggregation(tiny_model, method):
     acts = [rng.normal(size=(1, c, h, w)).astype(np.float32) for c, h, w in [(8, 8, 12), (16, 4, 6), (32, 2, 3)]]
     grads = [rng.normal(size=(3,) + a.shape[1:]).astype(np.float32) for a in acts]
     grads[1][1] = 0  # a zero gradient...
-    got = cam_images(cam, x, [], acts, [grads[0], None, grads[2]] if method == "gradcam" else grads, 3)
+    zero_layer = method != "eigencam"  # ... and None, which stands for one (a layer a box does not reach)
+    got = cam_images(cam, x, [], acts, [grads[0], None, grads[2]] if zero_layer else grads, 3)
     for k in range(3):
         cam.activations_and_grads.activations = [torch.from_numpy(a) for a in acts]
         g = [torch.from_numpy(gr[k : k + 1]) for gr in grads]
-        if method == "gradcam":
-            g[1] = torch.zeros_like(g[1])  # ... and None, which stands for it
+        if zero_layer:
+            g[1] = torch.zeros_like(g[1])
         cam.activations_and_grads.gradients = g
         ref = cam.aggregate_multi_layers(cam.compute_cam_per_layer(x, [], False))[0]
         mine = got[k] - got[k].min()

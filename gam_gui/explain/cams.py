@@ -268,26 +268,33 @@ def renormalize_in_boxes(cam: np.ndarray, boxes: list[tuple[float, float, float,
 class LayerCapture(ActivationsAndGradients):
     """pytorch-grad-cam's activation recorder, adapted to a forward that also serves detection.
 
-    With ``track=True`` the forward is meant to run under ``torch.no_grad()``: the first chosen layer
-    to run replaces its output by a leaf that requires grad and switches autograd recording on, so
-    the graph covers only the chosen layers and what lies between them and the head (the caller's
-    ``no_grad`` block switches recording off again when the forward returns). ``outputs`` keeps
-    those graph-attached outputs for :func:`layer_gradients`; ``activations`` holds the detached
-    copies the library's CAM code reads, as the stock recorder does. ``gradients`` is filled by the
-    caller from :func:`layer_gradients` rather than by tensor hooks: a hook cannot tell the targets
-    of a batched backward apart. Hooks are registered in the constructor; call :meth:`release`.
+    With ``track=True`` the forward is meant to run without autograd (``torch.inference_mode()`` or
+    ``torch.no_grad()``): the first chosen layer to run replaces its output by a leaf that requires
+    grad and switches recording on (leaving inference mode if it was on), so the graph covers only
+    the chosen layers and what lies between them and the head. The caller must call
+    :meth:`end_forward` right after the forward, inside its own context, to undo that switch.
+
+    ``outputs`` keeps those graph-attached outputs for :func:`layer_gradients`; ``activations`` holds
+    the detached copies the library's CAM code reads, as the stock recorder does. ``gradients`` is
+    filled by the caller rather than by tensor hooks: a hook cannot tell the targets of a batched
+    backward apart. Hooks are registered in the constructor; call :meth:`release`.
     """
 
     def __init__(self, model: nn.Module, target_layers: Sequence[nn.Module], track: bool = True) -> None:
         self.track = track
         self.outputs: list[torch.Tensor] = []
+        self._mode: contextlib.AbstractContextManager | None = None
         super().__init__(model, list(target_layers), None, detach=True)
 
     def save_activation(self, module: nn.Module, input: Any, output: torch.Tensor) -> torch.Tensor | None:
         if self.track:
             if not output.requires_grad:
+                if torch.is_inference_mode_enabled() and self._mode is None:
+                    self._mode = torch.inference_mode(False)
+                    self._mode.__enter__()
                 torch.set_grad_enabled(True)
-                output = output.detach().requires_grad_(True)
+                # an inference tensor cannot become a leaf: clone it (outside inference mode) first
+                output = (output.clone() if output.is_inference() else output.detach()).requires_grad_(True)
             self.outputs.append(output)
         super().save_activation(module, input, output)
         return output if self.track else None
@@ -295,7 +302,18 @@ class LayerCapture(ActivationsAndGradients):
     def save_gradient(self, module: nn.Module, input: Any, output: torch.Tensor) -> None:
         return None
 
+    def end_forward(self) -> None:
+        """Return to the autograd mode of the caller's context (call inside that context)."""
+        if self._mode is not None:
+            mode, self._mode = self._mode, None
+            mode.__exit__(None, None, None)
+
+    def clear(self) -> None:
+        super().clear()
+        self.outputs.clear()
+
     def release(self) -> None:
+        self.end_forward()
         super().release()
         self.outputs.clear()
 
@@ -437,14 +455,15 @@ def layer_gradients(scores: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
     return out
 
 
-def _head_cotangents(score: torch.Tensor, where: list[tuple[int, int, int, int]], no: int, head: HeadCapture,
-                     per_target: bool) -> list[tuple[int, list[int], torch.Tensor]]:
-    """Gradients at the inputs of the head's 1x1 convs, per level: ``(level, targets, cotangent)``.
+def _head_cotangents(score: torch.Tensor, where: list[tuple[int, int, int, int]], no: int,
+                     head: HeadCapture) -> list[tuple[int, list[int], torch.Tensor]]:
+    """Per-target gradients at the inputs of the head's 1x1 convs, per level: ``(level, targets,
+    cotangent (n, 1, C, H, W))``, each target's non-zero at its own pixel only.
 
-    ``score`` is the sum of the targets' scores; one backward through the box decoding gives its
-    gradient at the conv outputs, where each prediction row owns ``no`` channels of one pixel. The
-    conv's input gradient at that pixel is ``W^T g``. With ``per_target`` each target gets its own
-    slice (n, 1, C, H, W) (rows must be distinct); otherwise the level's targets share one (1, C, H, W).
+    ``score`` is the sum of the targets' scores over distinct rows; one backward through the box
+    decoding gives its gradient at the conv outputs, where each row owns ``no`` channels of one
+    pixel, so each target's share can be read off. The conv's input gradient at that pixel is
+    ``W^T g``.
     """
     levels = sorted({w[0] for w in where})
     outs = [head.outputs[j] for j in levels]
@@ -455,49 +474,43 @@ def _head_cotangents(score: torch.Tensor, where: list[tuple[int, int, int, int]]
     it = iter(grads)
     result = []
     for j, ok in zip(levels, live):
-        members = [i for i, w in enumerate(where) if w[0] == j]
         g = next(it) if ok else None
         if g is None:
             continue
+        members = [i for i, w in enumerate(where) if w[0] == j]
         xin = head.inputs[j]
         c = xin.shape[1]
-        w = head.convs[j].weight
         with torch.no_grad():
-            if not per_target:  # a pixel may hold several rows (anchors): each (anchor, pixel) once
-                members_u = list(dict.fromkeys(where[i][1:] for i in members))
-            else:
-                members_u = [where[i][1:] for i in members]
-            a, y, x = (torch.tensor(v, device=g.device) for v in zip(*members_u))
+            a, y, x = (torch.tensor(v, device=g.device) for v in zip(*(where[i][1:] for i in members)))
             gsel = g[0].view(-1, no, g.shape[2], g.shape[3])[a, :, y, x]  # (n, no)
-            wsel = w.view(-1, no, c)[a]  # (n, no, C)
-            contrib = torch.einsum("nk,nkc->nc", gsel, wsel)  # (n, C)
-            if per_target:
-                cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype, device=xin.device)
-                cot[torch.arange(len(members), device=g.device), 0, :, y, x] = contrib.to(xin.dtype)
-            else:
-                cot = torch.zeros_like(xin)
-                flat = cot.view(c, -1)
-                flat.index_add_(1, y * xin.shape[3] + x, contrib.t().to(xin.dtype))
+            wsel = head.convs[j].weight.view(-1, no, c)[a]  # (n, no, C)
+            cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype, device=xin.device)
+            cot[torch.arange(len(members), device=g.device), 0, :, y, x] = \
+                torch.einsum("nk,nkc->nc", gsel, wsel).to(xin.dtype)
         result.append((j, members, cot))
     return result
 
 
 def head_gradients(score: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
-                   layer_outputs: Sequence[torch.Tensor], head: HeadCapture | None) -> list[torch.Tensor | None] | None:
+                   layer_outputs: Sequence[torch.Tensor], head: HeadCapture | None) -> list[torch.Tensor | None]:
     """Gradients of one (summed) target ``score`` over prediction ``rows`` with respect to
-    ``layer_outputs``, like :func:`layer_gradients`, but starting the backward at the head convs'
-    inputs with a cotangent that is non-zero only at the targets' pixels: the dense backward of the
-    1x1 convs is skipped, and so are the branches of levels without targets. None when the head is
-    not a YOLO head (:meth:`HeadCapture.locate`); use :func:`layer_gradients` then.
+    ``layer_outputs``, as :func:`layer_gradients` gives them, by the cheapest route.
+
+    When the rows touch every level of the head, one plain backward from ``score`` is cheapest.
+    When they touch only some (small objects: the stride-8 level alone), the backward starts at
+    those levels' conv outputs and the branches of the others are never walked; on this model that
+    halves the backward. The levels come from :meth:`HeadCapture.locate`, without a backward.
     """
-    where = head.locate(out, rows) if head is not None else None
-    if where is None:
-        return None
     ins = list(layer_outputs)
-    parts = _head_cotangents(score, where, int(out.shape[-1]), head, per_target=False)
-    if not parts:
-        return [None] * len(ins)
-    return list(_vjp([head.inputs[j] for j, _, _ in parts], ins, [c for _, _, c in parts], False))
+    where = head.locate(out, rows) if head is not None else None
+    if where is not None:
+        feeding = [j for j, t in enumerate(head.outputs) if t is not None and t.requires_grad]
+        touched = sorted({w[0] for w in where} & set(feeding))
+        if not touched:
+            return [None] * len(ins)
+        if len(touched) < len(feeding):
+            return layer_gradients(score, ins, [head.outputs[j] for j in touched])
+    return list(torch.autograd.grad(score, ins, retain_graph=True, allow_unused=True))
 
 
 def target_gradients(scores: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
@@ -520,7 +533,7 @@ def target_gradients(scores: torch.Tensor, out: torch.Tensor, rows: torch.Tensor
         return [(list(range(k)), layer_gradients(scores, ins, head.outputs if head is not None else None))]
     groups = []
     covered: set[int] = set()
-    for j, members, cot in _head_cotangents(scores.sum(), where, int(out.shape[-1]), head, per_target=True):
+    for j, members, cot in _head_cotangents(scores.sum(), where, int(out.shape[-1]), head):
         grads = _vjp([head.inputs[j]], ins, [cot], True)
         groups.append((members, [None if t is None else t.reshape((len(members),) + tuple(o.shape[1:]))
                                  for t, o in zip(grads, ins)]))
@@ -536,7 +549,8 @@ def cam_images(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], act
     """``n`` CAMs at input size from the layers' activations (each (1, C, H, W)) and gradients (each
     (n, C, H, W), or None for a gradient that is zero), through the CAM object's own
     ``get_cam_image`` (hence its ``get_cam_weights``): what ``compute_cam_per_layer`` followed by
-    ``aggregate_multi_layers`` compute, less their last normalisation.
+    ``aggregate_multi_layers`` compute, less their last normalisation. A layer whose gradient is
+    None contributes a zero map and is not computed.
 
     Returns the per-layer mean of the min-max normalised, resized layer maps, *before* the final
     ``scale_cam_image``: callers normalise once more anyway (to the frame, to a maximum of 1), and
@@ -545,19 +559,23 @@ def cam_images(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], act
     resized into one accumulator.
     """
     width, height = cam.get_target_width_height(input_tensor)
-    acc = np.empty((n, height, width), np.float32)
+    acc = np.zeros((n, height, width), np.float32)
+    first = True
     for li, (layer, a) in enumerate(zip(cam.target_layers, activations)):
-        a_n = np.broadcast_to(a, (n,) + tuple(a.shape[1:]))
         g = grads[li] if li < len(grads) else None
-        if g is None:
-            g = np.broadcast_to(np.zeros((1,) + tuple(a.shape[1:]), a.dtype), a_n.shape)
+        if g is None and cam.uses_gradients:
+            # A zero gradient gives a zero map in every gradient method here (zero weights, or
+            # zero grads times activations), and a zero layer adds nothing to the mean: skip it.
+            continue
+        a_n = np.broadcast_to(a, (n,) + tuple(a.shape[1:]))
         c = np.maximum(cam.get_cam_image(input_tensor, layer, targets, a_n, g, False), 0)
         c = scale_cam_image(c)  # per map (img - min) / (1e-7 + max), at layer resolution
         for i in range(n):
-            if li == 0:
+            if first:
                 cv2.resize(c[i], (width, height), dst=acc[i])
             else:
                 acc[i] += cv2.resize(c[i], (width, height))
+        first = False
     if len(activations) > 1:
         acc /= len(activations)
     return acc
