@@ -1,17 +1,21 @@
 """Cost of explaining one frame, as ratios to the plain forward pass it explains.
 
-Every variant runs on the same model, the same preprocessed input and in the same process, in
-round-robin order (one of each per round), so background load hits all of them alike; the script
-prints median wall-clock and median CPU (process) time per variant and both as ratios to the plain
-forward of the same run. On a shared machine the CPU-time ratios are the steadier figure: a process
-that is preempted does not accumulate CPU time. By default everything runs on one thread (torch and
-the BLAS behind numpy, OpenCV) so that wall and CPU time describe the same work.
+Every variant runs on the same model, the same preprocessed input and in the same process. Each
+round times every variant right next to a plain forward (in alternating order), and the ratio is
+taken within that pair, so that background load and drifts in machine speed hit both alike; the
+script prints, per variant, the median wall-clock and CPU (process) times, the median of the
+per-pair ratios and their interquartile range. On a shared machine the CPU-time ratios are the
+steadier figure: a process that is preempted does not accumulate CPU time. By default everything
+runs on one thread (torch, the BLAS behind numpy, OpenCV) so that wall and CPU time describe the
+same work.
 
 Variants (per input size):
 
 * ``forward``: ``model(x)`` under ``torch.no_grad()`` on the letterboxed tensor (the denominator);
-* ``analyze none``: ``gam_gui.analyze(method="none")``: preprocess, forward, NMS, GAM reductions;
-  ``+ all GAM maps`` also makes all six frame-sized GAM maps (the GUI draws two of them);
+* ``analyze none``: ``gam_gui.analyze(method="none")``: preprocess, forward, NMS, the GAM
+  attention tensors (reduced and resized only when read); ``+ shown GAM maps`` also reads the
+  channel and spatial maps and channel weights of the one block the GUI shows; ``+ all GAM maps``
+  reads them for all three blocks;
 * ``analyze <method>``: detections + that CAM (all detections as the target) + GAM maps;
 * ``per-detection x10``: :func:`gam_gui.analysis.per_detection_cams` for 10 detections;
 * ``stock ...``: pytorch-grad-cam's own call as a user writes it (the anchor): construct the CAM
@@ -91,11 +95,17 @@ def run_size(args: argparse.Namespace, model, image: np.ndarray, methods: list[s
     def none_all_maps():
         r = analyze(model, image, "none", conf=conf, imgsz=size)
         for g in r.gam:
-            g.channel, g.spatial  # noqa: B018
+            g.channel, g.spatial, g.channel_weights  # noqa: B018
+
+    def none_shown_maps():
+        r = analyze(model, image, "none", conf=conf, imgsz=size)
+        g = r.gam_for(None)
+        g.channel, g.spatial, g.channel_weights  # noqa: B018 - what the GUI's panels and chart draw
 
     variants: dict[str, Callable[[], object]] = {
         "forward": plain_forward,
         "analyze none": lambda: analyze(model, image, "none", conf=conf, imgsz=size),
+        "analyze none + shown GAM maps": none_shown_maps,
         "analyze none + all GAM maps": none_all_maps,
     }
     for m in methods:
@@ -109,18 +119,34 @@ def run_size(args: argparse.Namespace, model, image: np.ndarray, methods: list[s
             variants[f"stock GradCAM per-box x{args.boxes}"] = lambda: [
                 stock(GradCAM, [YoloTarget(rows[k : k + 1], classes[k : k + 1])]) for k in box_idx]
 
+    # Each variant is timed next to its own plain forward (order alternating between rounds), and
+    # its ratio is taken within that pair: drifts in machine speed (a neighbour's load, frequency)
+    # cancel. Reported: the median of the per-pair ratios, and their interquartile range.
+    names = [k for k in variants if k != "forward"]
     wall: dict[str, list[float]] = {k: [] for k in variants}
     cpu: dict[str, list[float]] = {k: [] for k in variants}
+    rw: dict[str, list[float]] = {k: [] for k in names}
+    rc: dict[str, list[float]] = {k: [] for k in names}
+
+    def timed(fn: Callable[[], object]) -> tuple[float, float]:
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        return time.perf_counter() - t0, time.process_time() - c0
+
     for r in range(args.warmup + args.repeat):
-        for name, fn in variants.items():
-            t0, c0 = time.perf_counter(), time.process_time()
-            fn()
-            t1, c1 = time.perf_counter(), time.process_time()
+        for name in names:
+            if r % 2:
+                (vw, vc), (fw, fc) = timed(variants[name]), timed(plain_forward)
+            else:
+                (fw, fc), (vw, vc) = timed(plain_forward), timed(variants[name])
             if r >= args.warmup:
-                wall[name].append(t1 - t0)
-                cpu[name].append(c1 - c0)
+                wall["forward"].append(fw)
+                cpu["forward"].append(fc)
+                wall[name].append(vw)
+                cpu[name].append(vc)
+                rw[name].append(vw / fw)
+                rc[name].append(vc / fc)
         model.zero_grad(set_to_none=True)  # the stock calls leave weight gradients behind
-    base_w, base_c = statistics.median(wall["forward"]), statistics.median(cpu["forward"])
     head = model.model[-1]
     ends, total = [], 0
     for st in head.stride.tolist():
@@ -130,10 +156,14 @@ def run_size(args: argparse.Namespace, model, image: np.ndarray, methods: list[s
     per_level = "/".join(str(levels.count(j)) for j in range(len(ends)))
     print(f"\n## imgsz {size}: input {tuple(x.shape[2:])}, conf {conf:.4g} -> {len(det)} detections; "
           f"the {args.boxes} per-detection boxes by level (stride 8/16/32): {per_level}")
-    print(f"{'variant':<36} {'wall ms':>9} {'x fwd':>7} {'cpu ms':>9} {'x fwd':>7}")
-    for name in variants:
+    print(f"{'variant':<34} {'wall ms':>8} {'x fwd':>6} {'(IQR)':>11}  {'cpu ms':>8} {'x fwd':>6} {'(IQR)':>11}")
+    fw, fc = statistics.median(wall["forward"]), statistics.median(cpu["forward"])
+    print(f"{'forward':<34} {fw * 1e3:8.1f} {1:6.2f} {'':>11}  {fc * 1e3:8.1f} {1:6.2f}")
+    for name in names:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
-        print(f"{name:<36} {w * 1e3:9.1f} {w / base_w:7.2f} {c * 1e3:9.1f} {c / base_c:7.2f}")
+        qw, qc = np.percentile(rw[name], [25, 75]), np.percentile(rc[name], [25, 75])
+        print(f"{name:<34} {w * 1e3:8.1f} {statistics.median(rw[name]):6.2f} {f'{qw[0]:.2f}-{qw[1]:.2f}':>11}  "
+              f"{c * 1e3:8.1f} {statistics.median(rc[name]):6.2f} {f'{qc[0]:.2f}-{qc[1]:.2f}':>11}")
     sys.stdout.flush()
 
 

@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             res = analyze(model, img, methods[i % len(methods)], conf=0.05, imgsz=args.imgsz)
             for g in res.gam[:1]:
-                g.channel, g.spatial  # noqa: B018 - what the panels draw
+                g.channel, g.spatial, g.channel_weights  # noqa: B018 - what the panels and chart draw
         n = i + 1
         if n == args.warmup:
             gc.collect()

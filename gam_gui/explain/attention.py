@@ -31,37 +31,81 @@ REDUCTIONS = ("mean", "max")
 class GamMaps:
     """What one GAM block did to one frame. Maps are HxW float32 in [0, 1] over the original frame.
 
-    ``channel`` and ``spatial`` may be given as arrays, or as feature-resolution maps plus an
-    ``align`` function (input-space map -> frame map); then the frame-sized map is made on first
-    access and kept. ``channel_small`` / ``spatial_small`` are the channel-reduced maps at the
-    block's feature resolution over the whole network input (letterbox padding included).
+    Built either from finished arrays (``channel``, ``spatial``, ``channel_weights``), or lazily:
+    from feature-resolution maps (``channel_small``, ``spatial_small``) plus an ``align`` function
+    (input-space map -> frame map), or from the block's recorded attention tensors (``source``, see
+    :func:`reduce_attention`) plus ``align``. Whatever is missing is computed on first access and
+    kept: a panel shows one block at a time, and reducing and resizing all of them for every frame
+    would cost more than the rest of the analysis outside the forward. ``channel_small`` /
+    ``spatial_small`` cover the whole network input (letterbox padding included).
     """
 
-    __slots__ = ("index", "name", "variant", "channel_weights", "feature_shape", "extra", "channel_small",
-                 "spatial_small", "_align", "_channel", "_spatial", "_lock")
+    __slots__ = ("index", "name", "variant", "feature_shape", "extra", "_channel_small", "_spatial_small",
+                 "_weights", "_source", "_align", "_channel", "_spatial", "_lock")
 
     def __init__(self, index: int, name: str, variant: str, channel: np.ndarray | None = None,
                  spatial: np.ndarray | None = None, channel_weights: np.ndarray | None = None,
                  feature_shape: tuple[int, int] = (0, 0), extra: dict | None = None, *,
                  channel_small: np.ndarray | None = None, spatial_small: np.ndarray | None = None,
-                 align: Callable[[np.ndarray], np.ndarray] | None = None) -> None:
-        if (channel is None and channel_small is None) or (spatial is None and spatial_small is None):
+                 align: Callable[[np.ndarray], np.ndarray] | None = None,
+                 source: tuple[torch.Tensor, torch.Tensor, str] | None = None) -> None:
+        if source is None and ((channel is None and channel_small is None)
+                               or (spatial is None and spatial_small is None)):
             raise TypeError("GamMaps needs channel and spatial maps (frame-sized, or small ones with align)")
         if align is None and (channel is None or spatial is None):
             raise TypeError("GamMaps: small maps need an align function")
         self.index = index  # layer index in the model's layer list
         self.name = name  # e.g. "model.18"
         self.variant = variant
-        # (C,) per-channel mean of the channel attention, for a bar chart
-        self.channel_weights = channel_weights if channel_weights is not None else np.zeros(0, np.float32)
         self.feature_shape = feature_shape  # (h, w) of the block's feature map
         self.extra = extra if extra is not None else {}
-        self.channel_small = channel_small
-        self.spatial_small = spatial_small
+        self._channel_small = channel_small
+        self._spatial_small = spatial_small
+        if channel_weights is None and source is None:
+            channel_weights = np.zeros(0, np.float32)
+        self._weights = channel_weights
+        self._source = source
         self._align = align
         self._channel = channel
         self._spatial = spatial
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+
+    def _reduce(self) -> None:
+        with self._lock:
+            if self._source is None:
+                return
+            ch, sp, reduction = self._source
+            c_small, s_small, weights = reduce_attention(ch, sp, self.feature_shape, self.variant, reduction)
+            if self._channel_small is None:
+                self._channel_small = c_small
+            if self._spatial_small is None:
+                self._spatial_small = s_small
+            if self._weights is None:
+                self._weights = weights
+            self._source = None
+
+    @property
+    def channel_weights(self) -> np.ndarray:
+        """(C,) per-channel mean of the channel attention, for a bar chart."""
+        if self._weights is None:
+            self._reduce()
+        return self._weights
+
+    @channel_weights.setter
+    def channel_weights(self, value: np.ndarray) -> None:
+        self._weights = value
+
+    @property
+    def channel_small(self) -> np.ndarray | None:
+        if self._channel_small is None and self._source is not None:
+            self._reduce()
+        return self._channel_small
+
+    @property
+    def spatial_small(self) -> np.ndarray | None:
+        if self._spatial_small is None and self._source is not None:
+            self._reduce()
+        return self._spatial_small
 
     @property
     def channel(self) -> np.ndarray:
@@ -96,7 +140,7 @@ class GamMaps:
 
     def __repr__(self) -> str:
         return (f"GamMaps(index={self.index}, name={self.name!r}, variant={self.variant!r}, "
-                f"channels={len(self.channel_weights)}, feature_shape={self.feature_shape})")
+                f"feature_shape={self.feature_shape})")
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickling (e.g. a Result sent to another process) carries finished maps, not the closure.
@@ -192,27 +236,23 @@ class GamRecorder:
 
     def maps(self, align: Callable[[np.ndarray], np.ndarray], reduction: str = "mean",
              lazy: bool = True) -> list[GamMaps]:
-        """Reduce the recorded tensors to maps; ``align`` maps an input-space map to the original
-        frame (``Letterbox.map_to_frame``). With ``lazy`` the frame-sized maps are made on first
-        access (see :class:`GamMaps`); the records are released either way."""
+        """The recorded tensors as :class:`GamMaps`; ``align`` maps an input-space map to the
+        original frame (``Letterbox.map_to_frame``). With ``lazy`` the reduction over channels and
+        the frame-sized maps are made on first access (see :class:`GamMaps`); the recorder lets go of
+        the tensors either way."""
         if reduction not in REDUCTIONS:
             raise ValueError(f"unknown channel reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
         out = []
-        with torch.no_grad():
-            for index, name, m in self.blocks:
-                rec = self.records.get(name, {})
-                if "channel" not in rec or "spatial" not in rec:
-                    continue
-                b, c, h, w = rec["shape"]
-                variant = block_variant(m)
-                ch_small, sp_small, weights = reduce_attention(rec["channel"], rec["spatial"], (h, w), variant,
-                                                               reduction)
-                g = GamMaps(index=index, name=name, variant=variant, channel_weights=weights,
-                            feature_shape=(int(h), int(w)), channel_small=ch_small, spatial_small=sp_small,
-                            align=align)
-                if not lazy:
-                    g.channel, g.spatial  # noqa: B018 - materialise now
-                out.append(g)
+        for index, name, m in self.blocks:
+            rec = self.records.get(name, {})
+            if "channel" not in rec or "spatial" not in rec:
+                continue
+            b, c, h, w = rec["shape"]
+            g = GamMaps(index=index, name=name, variant=block_variant(m), feature_shape=(int(h), int(w)),
+                        align=align, source=(rec["channel"], rec["spatial"], reduction))
+            if not lazy:
+                g.channel, g.spatial  # noqa: B018 - materialise now
+            out.append(g)
         self.records.clear()
         return out
 
@@ -228,6 +268,12 @@ def reduce_attention(channel: torch.Tensor, spatial: torch.Tensor, hw: tuple[int
     """
     h, w = int(hw[0]), int(hw[1])
     sig_ch, _shuffle = VARIANTS.get(variant, VARIANTS["seed"])
+    with torch.no_grad():
+        return _reduce(channel, spatial, h, w, sig_ch, reduction)
+
+
+def _reduce(channel: torch.Tensor, spatial: torch.Tensor, h: int, w: int, sig_ch: bool,
+            reduction: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     ch = channel[0].float().reshape(h * w, -1)  # (HW, C)
     sp = spatial[0].float()  # (C2, H, W)
     if sig_ch:
