@@ -72,8 +72,9 @@ def indices_on_every_level(model, frame, per_level=1):
 @pytest.mark.parametrize("seed", range(4))
 def test_top_component_projection_equals_library_on_every_svd_path(seed):
     rng = np.random.default_rng(seed)
-    # tall (QR path), just under and over gesdd's 11/6 threshold, square-ish, wide
-    for c, h, w in [(16, 20, 30), (64, 8, 14), (64, 9, 13), (32, 6, 6), (128, 4, 5), (8, 1, 1), (3, 7, 1)]:
+    # tall (QR path), just under and over gesdd's 11/6 thresholds, square-ish, wide (LQ path)
+    for c, h, w in [(16, 20, 30), (64, 8, 14), (64, 9, 13), (32, 6, 6), (128, 4, 5), (8, 1, 1), (3, 7, 1),
+                    (256, 8, 10), (256, 10, 14), (256, 10, 13), (128, 10, 7), (64, 6, 6), (37, 2, 3)]:
         a = (rng.normal(size=(2, c, h, w)) * rng.random((1, c, 1, 1)) * 4 + rng.normal()).astype(np.float32)
         ref = get_2d_projection(a)
         got = top_component_projection(a)
