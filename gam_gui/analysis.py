@@ -5,8 +5,9 @@ activation recorder (:class:`~gam_gui.explain.cams.LayerCapture`) and the GAM ho
 runs on that same output, and the backward (when the method needs gradients) starts from the kept
 detections and only covers the head side of the first chosen layer. So ``analyze`` costs one forward
 plus a partial backward, and its detections are exactly those of :func:`gam_gui.detect` for the same
-frame and thresholds. :func:`per_detection_cams` gives one CAM per detection from the same single
-forward and one batched backward.
+frame and thresholds. The forward runs in inference mode up to the first chosen layer (see
+:func:`_forward`). :func:`per_detection_cams` gives one CAM per detection from the same single
+forward and one batched backward. ``benchmarks/RESULTS.md`` has the measured costs.
 
 What does not depend on the frame (the GAM blocks, the head's level convs, the CAM objects) is found
 once per model and cached (:class:`_Plan`): walking the model's ~300 modules per frame costs more than
@@ -459,18 +460,12 @@ def _select(pred: torch.Tensor, det: torch.Tensor, spec: TargetSpec) -> tuple[to
     return r.view(1), best.indices[r].view(1), "no detections: CAM of the strongest raw prediction"
 
 
-def _unit(m: np.ndarray) -> np.ndarray:
-    m = np.nan_to_num(np.maximum(m, 0).astype(np.float32))
-    mx = float(m.max())
-    return m / mx if mx > 0 else m
-
-
 def _to_frame_unit(cam_in: np.ndarray, lb: Letterbox) -> np.ndarray:
     """An input-size CAM (from :func:`cam_images`, before its final normalisation) -> the original
     frame, shifted to a minimum of 0 over the network input and scaled to a maximum of 1.
 
-    Equals ``_unit(lb.map_to_frame(scale_cam_image(cam_in)))``, the library's last step followed by
-    the alignment, up to rounding: the shift and the scale commute with the crop and the bilinear
+    Equals the library's last step (``scale_cam_image``) followed by the alignment and a clip-and-scale
+    to a maximum of 1, up to rounding: the shift and the scale commute with the crop and the bilinear
     resize. Done in place on the one frame-sized array (a 4K frame is 8 M pixels per pass).
     """
     cam_in = np.asarray(cam_in, np.float32)
