@@ -27,6 +27,7 @@ _LAZY = {
     "analyze": "gam_gui.analysis",
     "analyze_with": "gam_gui.analysis",
     "list_layers": "gam_gui.analysis",
+    "per_detection_cams": "gam_gui.analysis",
     "Result": "gam_gui.analysis",
     "Settings": "gam_gui.analysis",
     "GamMaps": "gam_gui.explain.attention",
@@ -45,6 +46,7 @@ __all__ = [
     "detect",
     "list_layers",
     "load_model",
+    "per_detection_cams",
     "read_image",
     "save_model",
 ]
