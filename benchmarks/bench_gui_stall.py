@@ -38,13 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=25.0, help="playing phase")
     p.add_argument("--idle-seconds", type=float, default=5.0)
     p.add_argument("--interval-ms", type=int, default=10)
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="analysis threads passed to the window (default: the app's own choice, one CPU fewer "
+                        "than available); 0: leave torch's default (all cores), the set-up before the app chose")
     args = p.parse_args(argv)
 
     import torch
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    # 0: torch's own default (one thread per core), i.e. no thread policy at all
+    threads = torch.get_num_threads() if args.threads == 0 else args.threads
     from PyQt5.QtCore import QEventLoop, QSettings, Qt, QTimer
 
     from gam_gui.ui.app import application
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             app.processEvents(QEventLoop.AllEvents, 20)
             time.sleep(0.002)
 
-    win = start_window(path=args.video, weights=args.weights, qsettings=qs)
+    win = start_window(path=args.video, weights=args.weights, qsettings=qs, threads=threads)
     pump(120, lambda: win.last is not None and win.last.result is not None)
     if win.last is None or win.last.result is None:
         print("the window did not show an analysed frame within 120 s", file=sys.stderr)

@@ -73,6 +73,9 @@ def _gui_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--weights", "-w", default=None, help="checkpoint to load instead of the default model")
     ap.add_argument("--camera", type=int, default=None, help="open camera N")
     ap.add_argument("--device", default=None, help="cpu or cuda")
+    ap.add_argument("--threads", type=int, default=None,
+                    help="analysis threads (default: $GAM_GUI_THREADS, else one CPU fewer than available, "
+                         "which keeps the window responsive)")
 
 
 def _load(weights: str | None, device: str | None, gam_variant: str | None = None):
@@ -157,7 +160,8 @@ def cmd_layers(args: argparse.Namespace) -> int:
 def cmd_gui(args: argparse.Namespace) -> int:
     from gam_gui.ui.app import run
 
-    return run(path=args.path, weights=args.weights, camera=args.camera, device=args.device)
+    return run(path=args.path, weights=args.weights, camera=args.camera, device=args.device,
+               threads=args.threads)
 
 
 def main(argv: list[str] | None = None) -> int:

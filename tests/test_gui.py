@@ -103,6 +103,20 @@ def dialogs(monkeypatch):
     return calls
 
 
+@pytest.fixture(autouse=True)
+def threads(monkeypatch):
+    """Each window sets the process's torch/OpenCV thread counts: give them back after the test, and
+    start from no thread settings in the environment."""
+    import torch
+
+    monkeypatch.delenv(worker_mod.THREADS_ENV, raising=False)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    saved = torch.get_num_threads(), cv2.getNumThreads()
+    yield
+    torch.set_num_threads(saved[0])
+    cv2.setNumThreads(saved[1])
+
+
 @pytest.fixture
 def env(monkeypatch, model_path):
     monkeypatch.setenv("GAM_GUI_WEIGHTS", str(model_path))
@@ -188,6 +202,33 @@ def test_window_opens_with_default_model_and_sample_analysed(open_window, model_
     assert [s.toString() for s in win.act_step.shortcuts()] == ["Right", "."]
     assert win.act_save.shortcut().toString() == "Ctrl+S"
     assert "Ctrl+Q" in [s.toString() for s in win.act_quit.shortcuts()]
+
+
+def test_analysis_threads_leave_a_core_to_the_gui(monkeypatch, caplog):
+    import torch
+
+    for cpus, want in ((1, 1), (2, 1), (8, 7)):
+        monkeypatch.setattr(worker_mod, "usable_cpus", lambda cpus=cpus: cpus)
+        assert worker_mod.configure_analysis_threads() == want
+        assert torch.get_num_threads() == want and cv2.getNumThreads() == want
+    assert worker_mod.configure_analysis_threads(3) == 3 and torch.get_num_threads() == 3
+    monkeypatch.setenv(worker_mod.THREADS_ENV, "2")
+    assert worker_mod.configure_analysis_threads() == 2 and torch.get_num_threads() == 2
+    assert worker_mod.configure_analysis_threads(1) == 1  # the command line wins over the environment
+    monkeypatch.setenv(worker_mod.THREADS_ENV, "lots")
+    assert worker_mod.configure_analysis_threads() == 7  # a bad value is reported, the default used
+    assert "not a number" in caplog.text
+    monkeypatch.delenv(worker_mod.THREADS_ENV)
+    torch.set_num_threads(2)
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")  # the user's OpenMP setting is left alone
+    assert worker_mod.configure_analysis_threads() == 2 and torch.get_num_threads() == 2
+
+
+def test_window_runs_the_analysis_with_a_core_fewer(open_window):
+    import torch
+
+    open_window()
+    assert torch.get_num_threads() == max(1, worker_mod.usable_cpus() - 1)
 
 
 def test_empty_state_without_sample_or_model(qtbot, qs, monkeypatch, tmp_path, dialogs):

@@ -27,10 +27,11 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(path: str | None = None, weights: str | None = None, camera: int | None = None,
-        device: str | None = None, qsettings: QSettings | None = None) -> int:
+        device: str | None = None, qsettings: QSettings | None = None, threads: int | None = None) -> int:
     """Open the window (default model and the sample, or ``path`` / ``camera``) and run until it closes."""
     app = application()
-    win: MainWindow = start_window(path=path, weights=weights, camera=camera, device=device, qsettings=qsettings)
+    win: MainWindow = start_window(path=path, weights=weights, camera=camera, device=device, qsettings=qsettings,
+                                   threads=threads)
     app.aboutToQuit.connect(win.shutdown)
     # Ctrl+C in the terminal closes the window cleanly instead of being swallowed by the Qt loop.
     signal.signal(signal.SIGINT, lambda *_: win.close())

@@ -44,7 +44,14 @@ from gam_gui.sources import VIDEO_SUFFIXES, Source, list_cameras
 from gam_gui.ui.controls import ControlPanel, cuda_available
 from gam_gui.ui.convert import bgr_to_qimage
 from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at
-from gam_gui.ui.worker import AnalysisWorker, FrameResult, ModelInfo, SourceInfo, channel_weights
+from gam_gui.ui.worker import (
+    AnalysisWorker,
+    FrameResult,
+    ModelInfo,
+    SourceInfo,
+    channel_weights,
+    configure_analysis_threads,
+)
 
 LOGGER = logging.getLogger(__name__)
 
@@ -957,12 +964,15 @@ def _shutdown_at_exit(ref: weakref.ref) -> None:
 
 
 def start_window(path: str | None = None, weights: str | None = None, camera: int | None = None,
-                 device: str | None = None, qsettings: QSettings | None = None) -> MainWindow:
+                 device: str | None = None, qsettings: QSettings | None = None,
+                 threads: int | None = None) -> MainWindow:
     """A shown main window that loads the model and opens ``path``, camera ``camera`` or the sample.
 
     Without ``weights`` the last weights of the previous session are loaded when the file still
-    exists, else the default model (``GAM_GUI_WEIGHTS`` or the shipped one).
+    exists, else the default model (``GAM_GUI_WEIGHTS`` or the shipped one). ``threads``: analysis
+    threads (default: one CPU fewer than available, see :func:`configure_analysis_threads`).
     """
+    configure_analysis_threads(threads)
     win = MainWindow(qsettings)
     win.show()
     if weights is None:
