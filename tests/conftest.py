@@ -45,6 +45,25 @@ def tiny_model():
 
 
 @pytest.fixture(scope="session")
+def tiny_weights(tmp_path_factory):
+    """An untrained YOLOv5n-GAM (5 classes) saved as a gam-gui checkpoint with imgsz 64: for tests of
+    the plumbing around the model (sources, export, faults), where analysis must stay cheap."""
+    from gam_gui.checkpoints import save_model
+    from gam_gui.models.yolo import DetectionModel
+
+    torch.manual_seed(0)
+    return save_model(DetectionModel("yolov5n_GAM", nc=5), tmp_path_factory.mktemp("w") / "tiny.pt", imgsz=64)
+
+
+@pytest.fixture(scope="session")
+def tiny_loaded(tiny_weights):
+    """:func:`tiny_weights` loaded back through ``gam_gui.load_model``, as the app loads a file."""
+    from gam_gui.checkpoints import load_model
+
+    return load_model(tiny_weights, device="cpu")
+
+
+@pytest.fixture(scope="session")
 def frame() -> np.ndarray:
     from gam_gui.data.shapes import render_sample
 

@@ -19,15 +19,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
 import gam_gui
 from gam_gui import cli
-from gam_gui.checkpoints import save_model
 from gam_gui.data.shapes import render_sample
 from gam_gui.images import ImageError, decode_image, read_image
 from gam_gui.inference import letterbox
-from gam_gui.models.yolo import DetectionModel
 from gam_gui.sources import FolderSource, SourceError, VideoSource, open_camera, open_source
 
 
@@ -88,15 +85,14 @@ def media(tmp_path_factory) -> dict[str, Path]:
     return {p.name: p for p in d.iterdir()}
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return save_model(DetectionModel("yolov5n_GAM", nc=5), tmp_path_factory.mktemp("w") / "tiny.pt", imgsz=64)
+@pytest.fixture
+def weights(tiny_weights) -> Path:
+    return tiny_weights
 
 
-@pytest.fixture(scope="module")
-def model(weights):
-    return gam_gui.load_model(weights, device="cpu")
+@pytest.fixture
+def model(tiny_loaded):
+    return tiny_loaded
 
 
 #: bad single image files -> what the ImageError must say

@@ -26,24 +26,22 @@ import gam_gui
 from gam_gui import cli
 from gam_gui import export as export_mod
 from gam_gui.analysis import Settings
-from gam_gui.checkpoints import CheckpointError, save_model
+from gam_gui.checkpoints import CheckpointError
 from gam_gui.data.shapes import render_sample
 from gam_gui.export import ExportError, export
-from gam_gui.models.yolo import DetectionModel
 from gam_gui.sources import CaptureSource, GeneratorSource, SourceError, open_stream
 
 FAST = Settings(method="none", imgsz=64)  # analysis stays cheap: these tests are about the plumbing
 
 
-@pytest.fixture(scope="module")
-def weights(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    return save_model(DetectionModel("yolov5n_GAM", nc=5), tmp_path_factory.mktemp("w") / "tiny.pt", imgsz=64)
+@pytest.fixture
+def weights(tiny_weights) -> Path:
+    return tiny_weights
 
 
-@pytest.fixture(scope="module")
-def model(weights):
-    return gam_gui.load_model(weights, device="cpu")
+@pytest.fixture
+def model(tiny_loaded):
+    return tiny_loaded
 
 
 def frames(n: int, size: tuple[int, int] = (48, 64)) -> list[np.ndarray]:
