@@ -42,6 +42,7 @@ from gam_gui.explain.cams import (
     canonical_method,
     head_gradients,
     head_levels,
+    head_logit_scales,
     renormalize_in_boxes,
     target_gradients,
     uses_gradients,
@@ -192,6 +193,7 @@ class _Plan:
         self.gam_blocks = find_gam_blocks(model)
         self.default_layers = default_layers(model)
         self.levels = head_levels(model)
+        self.logit_scales = head_logit_scales(model) if self.levels else None
         self.cams: dict[tuple[str, tuple[int, ...]], BaseCAM] = {}
         self.no_inference_prefix: set[tuple[int, ...]] = set()  # layer choices that need no_grad (see _forward)
         self.lock = threading.RLock()
@@ -291,7 +293,7 @@ def _analyze(model: nn.Module, image: np.ndarray, method: str, layers: Any, targ
         cam = plan.cam(model, key, order) if use_cam else None
         seq = _layers(model)
         cap = LayerCapture(model, [seq[i] for i in order], track=grads) if cam is not None else None
-        head = HeadCapture(plan.levels) if grads and plan.levels else None
+        head = HeadCapture(plan.levels, plan.logit_scales) if grads and plan.levels else None
         recorder = GamRecorder(model, plan.gam_blocks)
         try:
             t0 = time.perf_counter()
@@ -394,9 +396,7 @@ def _single_cam(cam: BaseCAM, cap: LayerCapture, head: HeadCapture | None, x: to
     """The CAM of one (summed) target at input size, before its final normalisation (:func:`cam_images`)."""
     grads: list[np.ndarray | None] = []
     if cam.uses_gradients:
-        with torch.enable_grad():
-            score = target(out[0])
-        grads = _numpy(head_gradients(score, out[0:1], target.rows, cap.outputs, head))
+        grads = _numpy(head_gradients(target, out[0:1], cap.outputs, head))
     return cam_images(cam, x, [target], _numpy(cap.activations), grads, 1)[0]
 
 
@@ -417,9 +417,7 @@ def _box_cams(cam: BaseCAM, cap: LayerCapture, head: HeadCapture | None, x: torc
         chunk = unique[s : s + BOX_CHUNK]
         rows, classes = det[chunk, 6].long(), det[chunk, 5].long()
         target = YoloTarget(rows, classes, mode)
-        with torch.enable_grad():
-            scores = target.scores(out[0])
-        for members, grads in target_gradients(scores, out[0:1], rows, cap.outputs, head):
+        for members, grads in target_gradients(target, out[0:1], cap.outputs, head):
             if not members:
                 continue
             maps = cam_images(cam, x, [target], acts, _numpy(grads), len(members))

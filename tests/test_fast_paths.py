@@ -12,6 +12,7 @@ import weakref
 import numpy as np
 import pytest
 import torch
+from conftest import conv_output_gradients
 from pytorch_grad_cam import EigenCAM, EigenGradCAM, GradCAM, GradCAMPlusPlus, HiResCAM, LayerCAM, XGradCAM
 from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 
@@ -143,6 +144,37 @@ def test_layer_order_does_not_matter(tiny_model, frame):
     a = analyze(tiny_model, frame, "gradcam", layers=[26, 18], conf=0.001, imgsz=IMGSZ)
     b = analyze(tiny_model, frame, "gradcam", layers=[18, 26], conf=0.001, imgsz=IMGSZ)
     assert a.layers == (26, 18) and np.abs(a.cam - b.cam).max() < 1e-6
+
+
+@pytest.mark.parametrize("mode", ["all", "class"])
+def test_closed_form_head_gradient_equals_autograd(tiny_model, frame, mode):
+    det, x = detections(tiny_model, frame, LOW)
+    rows, classes = det[:, 6].long(), det[:, 5].long()
+    assert len(set(level_of_rows(tiny_model, x, rows))) == 3
+    # a repeated row (the strongest raw prediction chosen twice) must add up, as autograd's sum does
+    rows, classes = torch.cat((rows, rows[:1])), torch.cat((classes, (classes[:1] + 1) % 5))
+    auto, closed = conv_output_gradients(tiny_model, x, YoloTarget(rows, classes, mode))
+    for a, c in zip(auto, closed):
+        assert float(a.abs().max()) > 0
+        assert torch.allclose(a, c, rtol=1e-5, atol=1e-9)
+    from gam_gui.explain.cams import _conv_seeds
+
+    assert _conv_seeds(YoloTarget(rows, classes, "box"), tiny_model(x), [], HeadCapture([], [])) is None
+
+
+@pytest.mark.parametrize("mode", ["all", "class", 2])
+def test_closed_form_head_cams_equal_the_autograd_route(tiny_model, frame, mode, monkeypatch):
+    from gam_gui.analysis import _plan
+
+    plan = _plan(tiny_model)
+    assert plan.logit_scales is not None  # the project's Detect is a known sigmoid head
+    kw = dict(target=mode, conf=LOW, imgsz=IMGSZ, per_detection=[0, 3, 5])
+    fast = analyze(tiny_model, frame, "gradcam", **kw)
+    monkeypatch.setattr(plan, "logit_scales", None)
+    slow = analyze(tiny_model, frame, "gradcam", **kw)
+    assert np.abs(fast.cam - slow.cam).max() < 1e-5
+    for a, b in zip(fast.detection_cams, slow.detection_cams):
+        assert np.abs(a - b).max() < 1e-5
 
 
 # -- per-detection CAMs -------------------------------------------------------------------------------

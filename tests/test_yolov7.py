@@ -32,7 +32,7 @@ from standins_v7 import (
 import gam_gui
 from gam_gui.analysis import analyze
 from gam_gui.checkpoints import CheckpointError, load_model, save_model
-from gam_gui.explain.cams import METHODS
+from gam_gui.explain.cams import METHODS, YoloTarget
 from gam_gui.inference import non_max_suppression
 from gam_gui.models.common import Conv
 from gam_gui.models.gam import GAM
@@ -465,6 +465,27 @@ def test_analyze_targets_and_layers(loaded, frame, target):
     np.testing.assert_allclose([d.score for d in res.detections], [d.score for d in dets], rtol=1e-5)
     if isinstance(target, int):
         assert res.target == f"detection #{target}"
+
+
+@pytest.mark.parametrize("mode", ["all", "class"])
+def test_closed_form_head_gradient_through_implicit_m(loaded, frame, mode):
+    """IDetect multiplies the conv output by ImplicitM before the sigmoid: the closed-form start of
+    the backward (what analyze uses for all/class targets) scales by it and equals autograd."""
+    from conftest import conv_output_gradients
+
+    from gam_gui.explain.cams import head_logit_scales
+    from gam_gui.inference import preprocess
+
+    scales = head_logit_scales(loaded)
+    assert scales is not None and all(s is not None and s.shape[1] == loaded.model[-1].no * 3 for s in scales)
+    assert any(float((s.detach() - 1).abs().max()) > 1e-3 for s in scales)  # the multiplier really matters
+    x, _ = preprocess(loaded, frame, IMGSZ)
+    with torch.no_grad():
+        det = non_max_suppression(loaded(x), 0.001, 0.45)[0][:40]
+    auto, closed = conv_output_gradients(loaded, x, YoloTarget(det[:, 6].long(), det[:, 5].long(), mode))
+    assert sum(float(a.abs().max() > 0) for a in auto) >= 2
+    for a, c in zip(auto, closed):
+        assert torch.allclose(a, c, rtol=1e-5, atol=1e-9)
 
 
 def test_analyze_rejects_a_missing_detection_index(loaded, frame):

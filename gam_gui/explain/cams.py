@@ -341,12 +341,63 @@ def head_levels(model: nn.Module) -> list[nn.Module] | None:
     return list(convs)
 
 
+def head_logit_scales(model: nn.Module) -> list[torch.Tensor | None] | None:
+    """How the head's per-level conv outputs become the logits whose sigmoids are the objectness and
+    class columns of ``model(x)``, or None for a head of another kind.
+
+    A YOLOv5/YOLOv7 ``Detect`` takes the sigmoid of the conv output itself (entries None); YOLOv7's
+    ``IDetect`` multiplies it by ``ImplicitM`` first (entries: that (1, C, 1, 1) multiplier). Knowing
+    this, :func:`decode_gradients` gives a target's gradient at the conv outputs in closed form,
+    instead of a backward through the box decoding of every prediction.
+    """
+    from gam_gui.models.yolo import Detect
+    from gam_gui.models.yolov7 import DetectV7, IDetect
+
+    seq = getattr(model, "model", None)
+    head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
+    if type(head) in (Detect, DetectV7):
+        return [None] * int(head.nl)
+    if type(head) is IDetect:
+        scales = [getattr(im, "implicit", None) for im in head.im]
+        if all(isinstance(t, torch.Tensor) and t.dim() == 4 and t.shape[0] == 1 for t in scales):
+            return scales
+    return None
+
+
+def decode_gradients(target: YoloTarget, out: torch.Tensor) -> torch.Tensor | None:
+    """(n, no): row k is the gradient of ``target.scores(out[0])[k]`` with respect to the logits of
+    prediction ``target.rows[k]`` (the values the head's sigmoid turns into its objectness and class
+    columns), or None for the ``box`` mode (whose decoding also involves the grid and anchors).
+
+    With ``p = sigmoid(z)``, ``all`` scores ``p_obj * p_cls`` and ``class`` scores ``p_cls``; their
+    derivatives need only the two decoded scores of each row, which ``out`` already holds.
+    """
+    if target.mode not in ("all", "class"):
+        return None
+    p = out[0].detach()[target.rows]  # (n, no)
+    g = torch.zeros_like(p)
+    obj = p[:, 4]
+    if p.shape[1] > 5:
+        col = 5 + target.classes[:, None]
+        cls = p.gather(1, col)[:, 0]
+        if target.mode == "all":
+            g[:, 4] = obj * (1 - obj) * cls
+            g.scatter_(1, col, (cls * (1 - cls) * obj)[:, None])
+        else:
+            g.scatter_(1, col, (cls * (1 - cls))[:, None])
+    elif target.mode == "all":  # no class columns: the score is the objectness
+        g[:, 4] = obj * (1 - obj)
+    return g
+
+
 class HeadCapture:
     """Forward hooks on the head's per-level convs (:func:`head_levels`): their inputs and outputs,
-    graph attached, for :func:`layer_gradients` and :func:`target_gradients`."""
+    graph attached, for :func:`layer_gradients` and :func:`target_gradients`. ``logit_scales``
+    (:func:`head_logit_scales`) enables the closed-form start of the backward."""
 
-    def __init__(self, convs: Sequence[nn.Module]) -> None:
+    def __init__(self, convs: Sequence[nn.Module], logit_scales: Sequence[torch.Tensor | None] | None = None) -> None:
         self.convs = list(convs)
+        self.logit_scales = list(logit_scales) if logit_scales is not None else None
         self.inputs: list[torch.Tensor | None] = [None] * len(self.convs)
         self.outputs: list[torch.Tensor | None] = [None] * len(self.convs)
         self._handles = [m.register_forward_hook(self._hook(i)) for i, m in enumerate(self.convs)]
@@ -462,54 +513,122 @@ def layer_gradients(scores: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
     return out
 
 
-def _head_cotangents(score: torch.Tensor, where: list[tuple[int, int, int, int]], no: int,
+def _by_level(where: list[tuple[int, int, int, int]]) -> dict[int, list[int]]:
+    """Target indices grouped by the head level their prediction lies on (levels in order)."""
+    groups: dict[int, list[int]] = {}
+    for i, w in enumerate(where):
+        groups.setdefault(w[0], []).append(i)
+    return dict(sorted(groups.items()))
+
+
+def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
+                     head: HeadCapture, levels: dict[int, list[int]]) -> dict[int, torch.Tensor] | None:
+    """Per level, (n, no): each target's gradient at the head's conv output, over the ``no`` channels
+    of its own anchor at its own pixel (the only place it is non-zero).
+
+    In closed form (:func:`decode_gradients`) when the head is a known sigmoid head; otherwise from
+    one small backward of the summed score through the box decoding (the scores of distinct rows
+    do not interact, so each target's share can be read off the sum's gradient).
+    """
+    no = int(out.shape[-1])
+    live = {j: m for j, m in levels.items() if head.outputs[j] is not None and head.outputs[j].requires_grad}
+    g = decode_gradients(target, out) if head.logit_scales is not None else None
+    result: dict[int, torch.Tensor] = {}
+    if g is not None:
+        for j, members in live.items():
+            gj = g[members]
+            scale = head.logit_scales[j]
+            if scale is not None:  # IDetect: logits = conv output * ImplicitM
+                sc = scale.detach().view(-1, no)  # (na, no)
+                gj = gj * sc[torch.tensor([where[i][1] for i in members], device=gj.device)]
+            result[j] = gj
+        return result
+    if not live:
+        return result
+    with torch.enable_grad():
+        score = target.scores(out[0]).sum()
+    outs = [head.outputs[j] for j in live]
+    grads = torch.autograd.grad(score, outs, retain_graph=True, allow_unused=True) if score.requires_grad else ()
+    for (j, members), gl in zip(live.items(), grads):
+        if gl is None:
+            continue
+        a, y, x = (torch.tensor(v, device=gl.device) for v in zip(*(where[i][1:] for i in members)))
+        result[j] = gl[0].view(-1, no, gl.shape[2], gl.shape[3])[a, :, y, x]
+    return result
+
+
+def _conv_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
+                head: HeadCapture) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """(conv output, its cotangent) per level for the summed score of ``target``, in closed form, or
+    None when the head is not a known sigmoid head or the mode is ``box``."""
+    if head.logit_scales is None or target.mode not in ("all", "class"):
+        return None
+    levels = _by_level(where)
+    pixels = _pixel_gradients(target, out, where, head, levels)
+    seeds = []
+    for j, gj in pixels.items():
+        members = levels[j]
+        conv_out = head.outputs[j]
+        no = gj.shape[1]
+        a, y, x = (torch.tensor(v, device=gj.device) for v in zip(*(where[i][1:] for i in members)))
+        ch = a[:, None] * no + torch.arange(no, device=gj.device)  # (n, no) channels of each target
+        cot = torch.zeros(conv_out.shape[1:], dtype=conv_out.dtype, device=conv_out.device)
+        cot.index_put_((ch, y[:, None].expand_as(ch), x[:, None].expand_as(ch)), gj.to(cot.dtype), accumulate=True)
+        seeds.append((conv_out, cot.unsqueeze(0)))
+    return seeds
+
+
+def _head_cotangents(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
                      head: HeadCapture) -> list[tuple[int, list[int], torch.Tensor]]:
     """Per-target gradients at the inputs of the head's 1x1 convs, per level: ``(level, targets,
     cotangent (n, 1, C, H, W))``, each target's non-zero at its own pixel only.
 
-    ``score`` is the sum of the targets' scores over distinct rows; one backward through the box
-    decoding gives its gradient at the conv outputs, where each row owns ``no`` channels of one
-    pixel, so each target's share can be read off. The conv's input gradient at that pixel is
-    ``W^T g``.
+    A target's gradient at the conv output is ``no`` values at one pixel (:func:`_pixel_gradients`);
+    the conv's input gradient at that pixel is ``W^T g``.
     """
-    levels = sorted({w[0] for w in where})
-    outs = [head.outputs[j] for j in levels]
-    live = [t is not None and t.requires_grad and head.inputs[j] is not None and head.inputs[j].requires_grad
-            for j, t in zip(levels, outs)]
-    grads = torch.autograd.grad(score, [t for t, ok in zip(outs, live) if ok], retain_graph=True,
-                                allow_unused=True) if any(live) else ()
-    it = iter(grads)
+    levels = _by_level(where)
+    live = {j: m for j, m in levels.items() if head.inputs[j] is not None and head.inputs[j].requires_grad}
     result = []
-    for j, ok in zip(levels, live):
-        g = next(it) if ok else None
-        if g is None:
-            continue
-        members = [i for i, w in enumerate(where) if w[0] == j]
+    for j, gsel in _pixel_gradients(target, out, where, head, live).items():
+        members = live[j]
         xin = head.inputs[j]
         c = xin.shape[1]
+        no = gsel.shape[1]
         with torch.no_grad():
-            a, y, x = (torch.tensor(v, device=g.device) for v in zip(*(where[i][1:] for i in members)))
-            gsel = g[0].view(-1, no, g.shape[2], g.shape[3])[a, :, y, x]  # (n, no)
+            a, y, x = (torch.tensor(v, device=gsel.device) for v in zip(*(where[i][1:] for i in members)))
             wsel = head.convs[j].weight.view(-1, no, c)[a]  # (n, no, C)
             cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype, device=xin.device)
-            cot[torch.arange(len(members), device=g.device), 0, :, y, x] = \
+            cot[torch.arange(len(members), device=gsel.device), 0, :, y, x] = \
                 torch.einsum("nk,nkc->nc", gsel, wsel).to(xin.dtype)
         result.append((j, members, cot))
     return result
 
 
-def head_gradients(score: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
-                   layer_outputs: Sequence[torch.Tensor], head: HeadCapture | None) -> list[torch.Tensor | None]:
-    """Gradients of one (summed) target ``score`` over prediction ``rows`` with respect to
-    ``layer_outputs``, as :func:`layer_gradients` gives them, by the cheapest route.
+def head_gradients(target: YoloTarget, out: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
+                   head: HeadCapture | None) -> list[torch.Tensor | None]:
+    """Gradients of ``target``'s summed score (``target(out[0])``) with respect to ``layer_outputs``,
+    as :func:`layer_gradients` gives them, by the cheapest route.
 
-    When the rows touch every level of the head, one plain backward from ``score`` is cheapest.
-    When they touch only some (small objects: the stride-8 level alone), the backward starts at
-    those levels' conv outputs and the branches of the others are never walked; on this model that
-    halves the backward. The levels come from :meth:`HeadCapture.locate`, without a backward.
+    With a known sigmoid head (:func:`head_logit_scales`) the backward starts at the head's conv
+    outputs, from cotangents made in closed form (:func:`decode_gradients`): no backward through
+    the box decoding of all predictions, and the branches of levels without a target are never
+    walked. Otherwise, when the rows touch only some levels (small objects: the stride-8 level
+    alone), the backward starts at those levels' conv outputs (on this model that halves it); when
+    they touch all of them, one plain backward from the score is cheapest. The levels come from
+    :meth:`HeadCapture.locate`, without a backward.
     """
     ins = list(layer_outputs)
-    where = head.locate(out, rows) if head is not None else None
+    where = head.locate(out, target.rows) if head is not None else None
+    if where is not None:
+        seeds = _conv_seeds(target, out, where, head)
+        if seeds is not None:
+            seeds = [(t, c) for t, c in seeds if t.requires_grad]
+            if not seeds:
+                return [None] * len(ins)
+            return list(torch.autograd.grad([t for t, _ in seeds], ins, [c for _, c in seeds], retain_graph=True,
+                                            allow_unused=True))
+    with torch.enable_grad():
+        score = target(out[0])
     if where is not None:
         feeding = [j for j, t in enumerate(head.outputs) if t is not None and t.requires_grad]
         touched = sorted({w[0] for w in where} & set(feeding))
@@ -520,27 +639,29 @@ def head_gradients(score: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
     return list(torch.autograd.grad(score, ins, retain_graph=True, allow_unused=True))
 
 
-def target_gradients(scores: torch.Tensor, out: torch.Tensor, rows: torch.Tensor,
-                     layer_outputs: Sequence[torch.Tensor], head: HeadCapture | None
-                     ) -> list[tuple[list[int], list[torch.Tensor | None]]]:
-    """Per-target gradients for K targets ``scores`` (K,), each the score of prediction ``rows[k]``:
-    groups ``(target indices, [(n, C, H, W) gradient or None (zero) per layer])``.
+def target_gradients(target: YoloTarget, out: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
+                     head: HeadCapture | None) -> list[tuple[list[int], list[torch.Tensor | None]]]:
+    """Per-target gradients for the K targets of ``target`` (each the score of prediction
+    ``target.rows[k]``): groups ``(target indices, [(n, C, H, W) gradient or None (zero) per layer])``.
 
     With a YOLO head (:meth:`HeadCapture.locate`) and distinct rows, a target's gradient at its
-    level's 1x1 conv is one pixel: one small backward through the box decoding gives all of them,
-    the 1x1 conv's backward at that pixel is a matrix-vector product, and each level's targets then
-    go down their own branch in one batched backward (``is_grads_batched``) starting at the conv's
-    input. A stride-8 prediction needs no backward through the neck at all. Otherwise (another
-    head, repeated rows): :func:`layer_gradients` for all targets at once.
+    level's 1x1 conv is one pixel (:func:`_pixel_gradients`), the 1x1 conv's backward at that pixel
+    is a matrix-vector product, and each level's targets then go down their own branch in one
+    batched backward (``is_grads_batched``) starting at the conv's input. A stride-8 prediction
+    needs no backward through the neck at all. Otherwise (another head, repeated rows):
+    :func:`layer_gradients` for all targets at once.
     """
     ins = list(layer_outputs)
-    k = scores.numel()
+    rows = target.rows
+    k = rows.numel()
     where = head.locate(out, rows) if head is not None else None
     if where is None or len(set(rows.tolist())) != k:
+        with torch.enable_grad():
+            scores = target.scores(out[0])
         return [(list(range(k)), layer_gradients(scores, ins, head.outputs if head is not None else None))]
     groups = []
     covered: set[int] = set()
-    for j, members, cot in _head_cotangents(scores.sum(), where, int(out.shape[-1]), head):
+    for j, members, cot in _head_cotangents(target, out, where, head):
         grads = _vjp([head.inputs[j]], ins, [cot], True)
         groups.append((members, [None if t is None else t.reshape((len(members),) + tuple(o.shape[1:]))
                                  for t, o in zip(grads, ins)]))
