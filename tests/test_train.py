@@ -65,11 +65,11 @@ def test_loss_decreases_on_a_fixed_batch():
     for _ in range(8):
         loss, parts = loss_fn(model(x), t)
         assert torch.isfinite(loss) and parts.shape == (3,)
-        first = first if first is not None else float(loss)
+        first = first if first is not None else float(loss.detach())
         opt.zero_grad()
         loss.backward()
         opt.step()
-    assert float(loss) < first
+    assert float(loss.detach()) < first
 
 
 def test_trainer_smoke_run_and_resume(tmp_path):

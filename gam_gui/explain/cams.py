@@ -364,27 +364,30 @@ def head_logit_scales(model: nn.Module) -> list[torch.Tensor | None] | None:
     return None
 
 
-def decode_gradients(target: YoloTarget, out: torch.Tensor) -> torch.Tensor | None:
-    """(n, no): row k is the gradient of ``target.scores(out[0])[k]`` with respect to the logits of
-    prediction ``target.rows[k]`` (the values the head's sigmoid turns into its objectness and class
-    columns), or None for the ``box`` mode (whose decoding also involves the grid and anchors).
+def decode_gradients(target: YoloTarget, out: torch.Tensor) -> np.ndarray | None:
+    """(n, no) float64: row k is the gradient of ``target.scores(out[0])[k]`` with respect to the
+    logits of prediction ``target.rows[k]`` (the values the head's sigmoid turns into its objectness
+    and class columns), or None for the ``box`` mode (whose decoding also involves the grid and
+    anchors).
 
     With ``p = sigmoid(z)``, ``all`` scores ``p_obj * p_cls`` and ``class`` scores ``p_cls``; their
-    derivatives need only the two decoded scores of each row, which ``out`` already holds.
+    derivatives need only the two decoded scores of each row, which ``out`` already holds. A few
+    values per detection: numpy does them in microseconds, where each torch call costs tens.
     """
     if target.mode not in ("all", "class"):
         return None
-    p = out[0].detach()[target.rows]  # (n, no)
-    g = torch.zeros_like(p)
+    p = out[0].detach().cpu().numpy()[target.rows.cpu().numpy()].astype(np.float64)  # (n, no)
+    g = np.zeros_like(p)
     obj = p[:, 4]
     if p.shape[1] > 5:
-        col = 5 + target.classes[:, None]
-        cls = p.gather(1, col)[:, 0]
+        n = np.arange(len(p))
+        col = 5 + target.classes.cpu().numpy()
+        cls = p[n, col]
         if target.mode == "all":
             g[:, 4] = obj * (1 - obj) * cls
-            g.scatter_(1, col, (cls * (1 - cls) * obj)[:, None])
+            g[n, col] = cls * (1 - cls) * obj
         else:
-            g.scatter_(1, col, (cls * (1 - cls))[:, None])
+            g[n, col] = cls * (1 - cls)
     elif target.mode == "all":  # no class columns: the score is the objectness
         g[:, 4] = obj * (1 - obj)
     return g
@@ -532,9 +535,10 @@ def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[in
     """
     no = int(out.shape[-1])
     live = {j: m for j, m in levels.items() if head.outputs[j] is not None and head.outputs[j].requires_grad}
-    g = decode_gradients(target, out) if head.logit_scales is not None else None
+    g_np = decode_gradients(target, out) if head.logit_scales is not None else None
     result: dict[int, torch.Tensor] = {}
-    if g is not None:
+    if g_np is not None:
+        g = torch.from_numpy(g_np).to(out.device, out.dtype)
         for j, members in live.items():
             gj = g[members]
             scale = head.logit_scales[j]
@@ -560,22 +564,45 @@ def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[in
 def _conv_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
                 head: HeadCapture) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
     """(conv output, its cotangent) per level for the summed score of ``target``, in closed form, or
-    None when the head is not a known sigmoid head or the mode is ``box``."""
-    if head.logit_scales is None or target.mode not in ("all", "class"):
+    None when the head is not a known sigmoid head or the mode is ``box``.
+
+    Each target adds ``no`` values at one pixel of one level. The flat positions and values are
+    worked out in numpy; torch then makes one zero buffer for all levels and adds them in with one
+    ``index_add_`` (repeated rows add up), the levels' cotangents being views of that buffer.
+    """
+    if head.logit_scales is None:
         return None
-    levels = _by_level(where)
-    pixels = _pixel_gradients(target, out, where, head, levels)
-    seeds = []
-    for j, gj in pixels.items():
-        members = levels[j]
-        conv_out = head.outputs[j]
-        no = gj.shape[1]
-        a, y, x = (torch.tensor(v, device=gj.device) for v in zip(*(where[i][1:] for i in members)))
-        ch = a[:, None] * no + torch.arange(no, device=gj.device)  # (n, no) channels of each target
-        cot = torch.zeros(conv_out.shape[1:], dtype=conv_out.dtype, device=conv_out.device)
-        cot.index_put_((ch, y[:, None].expand_as(ch), x[:, None].expand_as(ch)), gj.to(cot.dtype), accumulate=True)
-        seeds.append((conv_out, cot.unsqueeze(0)))
-    return seeds
+    g = decode_gradients(target, out)
+    if g is None:
+        return None
+    no = g.shape[1]
+    k = np.arange(no)
+    live = [j for j, t in enumerate(head.outputs) if t is not None and t.requires_grad]
+    offsets, total = {}, 0
+    for j in live:
+        offsets[j] = total
+        total += head.outputs[j].numel()
+    flat, vals = [], []
+    for j, members in _by_level(where).items():
+        if j not in offsets:
+            continue
+        _, c, h, w = head.outputs[j].shape
+        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
+        ch = a[:, None] * no + k  # (n, no): each target's channels
+        flat.append((offsets[j] + (ch * h + y[:, None]) * w + x[:, None]).ravel())
+        gj = g[members]
+        scale = head.logit_scales[j]
+        if scale is not None:  # IDetect: logits = conv output * ImplicitM
+            gj = gj * scale.detach().cpu().double().numpy().reshape(-1)[ch]
+        vals.append(gj.ravel())
+    if not flat:
+        return []
+    ref = head.outputs[live[0]]
+    buf = torch.zeros(total, dtype=ref.dtype, device=ref.device)
+    buf.index_add_(0, torch.from_numpy(np.concatenate(flat)).to(ref.device),
+                   torch.from_numpy(np.concatenate(vals)).to(ref.device, ref.dtype))
+    return [(head.outputs[j], buf[offsets[j] : offsets[j] + head.outputs[j].numel()].view(head.outputs[j].shape))
+            for j in live if any(w[0] == j for w in where)]
 
 
 def _head_cotangents(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
