@@ -107,35 +107,53 @@ def non_max_suppression(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.4
     """(B, N, 5 + nc) -> per image (n, 7): xyxy, score, cls, anchor index; best first, class-aware.
 
     The anchor index (row of ``pred``) lets explanations target the exact prediction a box came from.
+    Picking the candidates (objectness, then best class score, above ``conf``) is a handful of
+    operations on a few thousand rows, where each torch call costs more than numpy's whole pass:
+    it runs in numpy on a CPU tensor (the same float32 arithmetic, so the same boxes and scores);
+    torchvision's ``batched_nms`` then suppresses overlaps.
     """
     out = []
     nc = pred.shape[2] - 5
-    for x in pred:
-        idx = torch.arange(x.shape[0], device=x.device)
-        keep = x[:, 4] > conf
-        x, idx = x[keep], idx[keep]
-        if not x.shape[0]:
+    for x in pred.detach():
+        if x.device.type != "cpu":
+            x = x.cpu()
+        a = x.numpy()
+        idx = np.flatnonzero(a[:, 4] > conf)
+        rows = a[idx]
+        if nc > 0:
+            scores = rows[:, 5:] * rows[:, 4:5]
+            c = scores.argmax(1)
+            score = scores[np.arange(len(c)), c]
+        else:
+            score, c = rows[:, 4], np.zeros(len(rows), np.int64)
+        keep = score > conf
+        idx, rows, score, c = idx[keep], rows[keep], score[keep], c[keep]
+        if not len(idx):
             out.append(torch.zeros((0, 7), device=pred.device))
             continue
-        scores = x[:, 5:] * x[:, 4:5] if nc > 0 else x[:, 4:5]
-        score, c = scores.max(1)
-        keep = score > conf
-        x, score, c, idx = x[keep], score[keep], c[keep], idx[keep]
-        xy, wh = x[:, :2], x[:, 2:4] / 2
-        boxes = torch.cat((xy - wh, xy + wh), 1)
-        k = torchvision.ops.batched_nms(boxes, score, c, iou)[:max_det]
-        out.append(torch.cat((boxes[k], score[k, None], c[k, None].float(), idx[k, None].float()), 1))
+        xy, wh = rows[:, :2], rows[:, 2:4] / 2
+        boxes = torch.from_numpy(np.concatenate((xy - wh, xy + wh), 1))
+        score_t, c_t = torch.from_numpy(np.ascontiguousarray(score)), torch.from_numpy(c.astype(np.int64))
+        k = torchvision.ops.batched_nms(boxes, score_t, c_t, iou)[:max_det]
+        det = torch.cat((boxes[k], score_t[k, None], c_t[k, None].to(boxes.dtype),
+                         torch.from_numpy(idx)[k, None].to(boxes.dtype)), 1)
+        out.append(det.to(pred.device))
     return out
 
 
 def to_detections(det: torch.Tensor, lb: Letterbox, names: dict[int, str]) -> list[Detection]:
-    """Rows of :func:`non_max_suppression` -> frame-pixel :class:`Detection` records."""
+    """Rows of :func:`non_max_suppression` -> frame-pixel :class:`Detection` records (the boxes as
+    :meth:`Letterbox.to_frame` maps them, in numpy: a few dozen values)."""
     if not len(det):
         return []
-    boxes = lb.to_frame(det[:, :4]).tolist()
+    d = det.detach().cpu().numpy()
+    h, w = lb.frame_shape
+    b = d[:, :4].copy()
+    b[:, [0, 2]] = np.clip((b[:, [0, 2]] - np.float32(lb.pad[0])) / np.float32(lb.gain), 0, w)
+    b[:, [1, 3]] = np.clip((b[:, [1, 3]] - np.float32(lb.pad[1])) / np.float32(lb.gain), 0, h)
     return [
-        Detection(tuple(b), float(s), int(c), names.get(int(c), str(int(c))))
-        for b, s, c in zip(boxes, det[:, 4].tolist(), det[:, 5].tolist())
+        Detection(tuple(box), float(s), int(c), names.get(int(c), str(int(c))))
+        for box, s, c in zip(b.tolist(), d[:, 4].tolist(), d[:, 5].tolist())
     ]
 
 

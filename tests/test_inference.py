@@ -52,6 +52,36 @@ def test_nms_is_class_aware_and_sorted():
     assert det[:, 6].tolist() == [2.0, 0.0]  # the prediction rows they came from
 
 
+def torch_nms_reference(pred, conf, iou):
+    """The same selection written with torch ops only, as YOLOv5 writes it (the oracle)."""
+    import torchvision
+
+    out = []
+    for x in pred:
+        idx = torch.arange(x.shape[0])
+        keep = x[:, 4] > conf
+        x, idx = x[keep], idx[keep]
+        score, c = (x[:, 5:] * x[:, 4:5]).max(1) if x.shape[1] > 5 else (x[:, 4], torch.zeros(len(x), dtype=torch.long))
+        keep = score > conf
+        x, score, c, idx = x[keep], score[keep], c[keep], idx[keep]
+        boxes = torch.cat((x[:, :2] - x[:, 2:4] / 2, x[:, :2] + x[:, 2:4] / 2), 1)
+        k = torchvision.ops.batched_nms(boxes, score, c, iou)[:300]
+        out.append(torch.cat((boxes[k], score[k, None], c[k, None].float(), idx[k, None].float()), 1))
+    return out
+
+
+@pytest.mark.parametrize("nc, n, conf", [(3, 500, 0.3), (0, 400, 0.5), (80, 6000, 0.05), (5, 50, 0.99)])
+def test_nms_equals_the_torch_formulation_bit_for_bit(nc, n, conf):
+    g = torch.Generator().manual_seed(nc + n)
+    pred = torch.rand(2, n, 5 + nc, generator=g)
+    pred[..., :2] *= 200
+    pred[..., 2:4] *= 40
+    pred[0, : n // 4, 4:] = 0.7  # ties in objectness and class scores
+    for got, ref in zip(non_max_suppression(pred, conf, 0.45), torch_nms_reference(pred, conf, 0.45)):
+        assert got.shape == ref.shape and torch.equal(got, ref)
+    assert sum(len(d) for d in non_max_suppression(pred, conf, 0.45)) > 0 or conf > 0.9
+
+
 def test_detect_returns_frame_pixel_records(tiny_model, frame):
     dets = gam_gui.detect(tiny_model, frame, conf=0.001, iou=0.45, imgsz=256)
     assert dets and isinstance(dets[0], gam_gui.Detection)
