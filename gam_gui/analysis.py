@@ -472,12 +472,12 @@ def _to_frame_unit(cam_in: np.ndarray, lb: Letterbox) -> np.ndarray:
         cam_in = np.nan_to_num(cam_in)
         lo = cam_in.min()
     if cam_in.size < lb.frame_shape[0] * lb.frame_shape[1]:  # shift where there are fewer pixels
-        cam_in = cam_in - np.float32(lo)
-        m = lb.map_to_frame(cam_in)
+        # x - min >= +0 exactly, and a bilinear resize (non-negative weights) keeps it so
+        m = lb.map_to_frame(cam_in - np.float32(lo))
     else:
         m = lb.map_to_frame(cam_in)
         np.subtract(m, np.float32(lo), out=m)
-    np.maximum(m, 0, out=m)  # rounding in the resize may leave a -0.0 or a last-ulp negative
+        np.maximum(m, 0, out=m)  # the resize may undershoot the minimum by an ulp
     mx = cv2.minMaxLoc(m)[1]
     if mx > 0:
         np.divide(m, np.float32(mx), out=m)

@@ -140,6 +140,13 @@ def test_inference_prefix_fallback_for_a_single_late_layer(tiny_model, frame):
     assert res.detections == again.detections == gam_gui.detect(tiny_model, frame, conf=0.001, imgsz=IMGSZ)
 
 
+@pytest.mark.parametrize("imgsz", [96, 512])  # a network input smaller, and larger, than the frame
+def test_frame_cam_is_unit_scaled_without_negative_zeros(trained_model, frame, imgsz):
+    res = analyze(trained_model, frame, "gradcam", conf=0.01, imgsz=imgsz)
+    assert res.cam.shape == frame.shape[:2] and res.cam.max() == 1.0
+    assert res.cam.min() >= 0 and not np.signbit(res.cam).any()
+
+
 def test_layer_order_does_not_matter(tiny_model, frame):
     a = analyze(tiny_model, frame, "gradcam", layers=[26, 18], conf=0.001, imgsz=IMGSZ)
     b = analyze(tiny_model, frame, "gradcam", layers=[18, 26], conf=0.001, imgsz=IMGSZ)
