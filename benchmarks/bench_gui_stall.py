@@ -74,6 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         win.close()
         return 1
     assert win.last.settings.method == args.method, win.last.settings
+    # Opening a model resets the size to the one it was trained at (unless the saved size was chosen
+    # for that model): set the size asked for, and wait for a frame analysed at it.
+    if win.last.settings.imgsz != args.imgsz:
+        win.controls.set_imgsz(args.imgsz)
+        pump(120, lambda: win.last is not None and win.last.settings.imgsz == args.imgsz
+             and win.last.result is not None)
+    if win.last.settings.imgsz != args.imgsz:
+        print(f"the window did not analyse at imgsz {args.imgsz} (got {win.last.settings.imgsz})", file=sys.stderr)
+        win.close()
+        return 1
 
     def probe(seconds: float) -> np.ndarray:
         late: list[float] = []
@@ -117,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
     analysed = fr.analysed - (start_fr.analysed if start_fr is not None else 0)
     dropped = fr.dropped - (start_fr.dropped if start_fr is not None else 0)
     print(f"playing {args.seconds:.0f} s: {painted} frames painted, {analysed} analysed, {dropped} dropped "
-          f"(worker {fr.fps:.1f} fps; last analysis {fr.result.timings.get('total', 0):.0f} ms)")
+          f"(worker {fr.fps:.1f} fps; last analysis {fr.result.timings.get('total', 0):.0f} ms at imgsz "
+          f"{fr.settings.imgsz})")
     return 0
 
 

@@ -309,7 +309,8 @@ def reference_gam_maps(rec, blocks, align, reduction):
     out = []
     for _, name, m in blocks:
         r = rec[name]
-        b, c, h, w = r["shape"]
+        h, w = r["spatial"].shape[-2:]
+        c = r["channel"].shape[-1]
         sig_ch, shuffle = VARIANTS.get(m.gam_variant, VARIANTS["seed"])
         ch = r["channel"][0].float().view(h, w, c).permute(2, 0, 1)
         if sig_ch:

@@ -213,9 +213,7 @@ class GamRecorder:
             rec: dict[str, Any] = {}
             self.records[name] = rec
 
-            def pre(mod, args, rec=rec):
-                rec["shape"] = args[0].shape
-
+            # Two hooks per block, no pre-hook: the feature map's size is the spatial output's.
             def ch_hook(mod, args, out, rec=rec):
                 rec["channel"] = out.detach()
 
@@ -223,7 +221,6 @@ class GamRecorder:
                 rec["spatial"] = out.detach()
 
             self._handles += [
-                m.register_forward_pre_hook(pre),
                 m.channel_attention.register_forward_hook(ch_hook),
                 m.spatial_attention.register_forward_hook(sp_hook),
             ]
@@ -247,7 +244,7 @@ class GamRecorder:
             rec = self.records.get(name, {})
             if "channel" not in rec or "spatial" not in rec:
                 continue
-            b, c, h, w = rec["shape"]
+            h, w = rec["spatial"].shape[-2:]
             g = GamMaps(index=index, name=name, variant=block_variant(m), feature_shape=(int(h), int(w)),
                         align=align, source=(rec["channel"], rec["spatial"], reduction))
             if not lazy:
