@@ -31,20 +31,20 @@ def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     return model
 
 
-def conv_output_gradients(model: torch.nn.Module, x: torch.Tensor, target) -> tuple[list, list]:
-    """Gradients of CAM ``target``'s summed score at the head's per-level conv outputs, for one
-    forward: by autograd through the box decoding, and in closed form (``cams._conv_seeds``)."""
-    from gam_gui.explain.cams import HeadCapture, _conv_seeds, head_levels, head_logit_scales
+def head_input_gradients(model: torch.nn.Module, x: torch.Tensor, target) -> tuple[list, list]:
+    """Gradients of CAM ``target``'s summed score at the inputs of the head's per-level convs (the
+    GAM blocks' outputs on the recipe), for one forward: by autograd through the head, and by
+    ``cams.head_gradients``, which starts the backward from cotangents written in closed form."""
+    from gam_gui.explain.cams import HeadCapture, head_gradients, head_levels, head_logit_scales
 
     head = HeadCapture(head_levels(model), head_logit_scales(model))
     try:
         with torch.enable_grad():
+            x = x.clone().requires_grad_(True)  # so that every level's conv input is in the graph
             out = model(x)
-            auto = torch.autograd.grad(target(out[0]), head.outputs, retain_graph=True)
-        closed = [torch.zeros_like(t) for t in head.outputs]
-        for t, cot in _conv_seeds(target, out, head.locate(out, target.rows), head):
-            closed[next(j for j, o in enumerate(head.outputs) if o is t)] = cot
-        return list(auto), closed
+            auto = torch.autograd.grad(target(out[0]), head.inputs, retain_graph=True)
+        closed = head_gradients(target, out, head.inputs, head)
+        return list(auto), [torch.zeros_like(a) if c is None else c for a, c in zip(auto, closed)]
     finally:
         head.release()
         model.zero_grad(set_to_none=True)

@@ -471,7 +471,7 @@ def test_analyze_targets_and_layers(loaded, frame, target):
 def test_closed_form_head_gradient_through_implicit_m(loaded, frame, mode):
     """IDetect multiplies the conv output by ImplicitM before the sigmoid: the closed-form start of
     the backward (what analyze uses for all/class targets) scales by it and equals autograd."""
-    from conftest import conv_output_gradients
+    from conftest import head_input_gradients
 
     from gam_gui.explain.cams import head_logit_scales
     from gam_gui.inference import preprocess
@@ -482,10 +482,10 @@ def test_closed_form_head_gradient_through_implicit_m(loaded, frame, mode):
     x, _ = preprocess(loaded, frame, IMGSZ)
     with torch.no_grad():
         det = non_max_suppression(loaded(x), 0.001, 0.45)[0][:40]
-    auto, closed = conv_output_gradients(loaded, x, YoloTarget(det[:, 6].long(), det[:, 5].long(), mode))
+    auto, closed = head_input_gradients(loaded, x, YoloTarget(det[:, 6].long(), det[:, 5].long(), mode))
     assert sum(float(a.abs().max() > 0) for a in auto) >= 2
     for a, c in zip(auto, closed):
-        assert torch.allclose(a, c, rtol=1e-5, atol=1e-9)
+        assert torch.allclose(a, c, rtol=1e-5, atol=1e-6 * float(a.abs().max()))  # float64 vs float32 sums
 
 
 def test_analyze_rejects_a_missing_detection_index(loaded, frame):

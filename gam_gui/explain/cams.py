@@ -561,14 +561,16 @@ def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[in
     return result
 
 
-def _conv_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
-                head: HeadCapture) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-    """(conv output, its cotangent) per level for the summed score of ``target``, in closed form, or
-    None when the head is not a known sigmoid head or the mode is ``box``.
+def _input_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
+                 head: HeadCapture) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """(head conv input, its cotangent) per level for the summed score of ``target``, in closed form,
+    or None when the head is not a known sigmoid head or the mode is ``box``.
 
-    Each target adds ``no`` values at one pixel of one level. The flat positions and values are
-    worked out in numpy; torch then makes one zero buffer for all levels and adds them in with one
-    ``index_add_`` (repeated rows add up), the levels' cotangents being views of that buffer.
+    A target's gradient at its level's 1x1 conv output is ``no`` values at one pixel
+    (:func:`decode_gradients`), so at the conv's input it is ``W^T g`` at that pixel: the backward can
+    start at the conv inputs (on the GAM recipe, the GAM blocks' own outputs) and the head's
+    convolutions are never differentiated. A few vectors per detection: numpy works them out, and
+    torch gets one cotangent per level.
     """
     if head.logit_scales is None:
         return None
@@ -576,33 +578,25 @@ def _conv_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, in
     if g is None:
         return None
     no = g.shape[1]
-    k = np.arange(no)
-    live = [j for j, t in enumerate(head.outputs) if t is not None and t.requires_grad]
-    offsets, total = {}, 0
-    for j in live:
-        offsets[j] = total
-        total += head.outputs[j].numel()
-    flat, vals = [], []
+    seeds = []
     for j, members in _by_level(where).items():
-        if j not in offsets:
+        xin = head.inputs[j]
+        if xin is None or not xin.requires_grad:
             continue
-        _, c, h, w = head.outputs[j].shape
         a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
-        ch = a[:, None] * no + k  # (n, no): each target's channels
-        flat.append((offsets[j] + (ch * h + y[:, None]) * w + x[:, None]).ravel())
         gj = g[members]
         scale = head.logit_scales[j]
         if scale is not None:  # IDetect: logits = conv output * ImplicitM
-            gj = gj * scale.detach().cpu().double().numpy().reshape(-1)[ch]
-        vals.append(gj.ravel())
-    if not flat:
-        return []
-    ref = head.outputs[live[0]]
-    buf = torch.zeros(total, dtype=ref.dtype, device=ref.device)
-    buf.index_add_(0, torch.from_numpy(np.concatenate(flat)).to(ref.device),
-                   torch.from_numpy(np.concatenate(vals)).to(ref.device, ref.dtype))
-    return [(head.outputs[j], buf[offsets[j] : offsets[j] + head.outputs[j].numel()].view(head.outputs[j].shape))
-            for j in live if any(w[0] == j for w in where)]
+            gj = gj * scale.detach().cpu().double().numpy().reshape(-1, no)[a]
+        c = xin.shape[1]
+        w = head.convs[j].weight.detach().cpu().double().numpy().reshape(-1, no, c)  # (na, no, C)
+        v = np.einsum("nk,nkc->nc", gj, w[a])  # each target's gradient at its pixel of the conv input
+        cot = torch.zeros(tuple(xin.shape), dtype=xin.dtype)
+        cn = cot.numpy()[0]
+        for k in range(len(members)):  # repeated pixels add up
+            cn[:, y[k], x[k]] += v[k]
+        seeds.append((xin, cot.to(xin.device)))
+    return seeds
 
 
 def _head_cotangents(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
@@ -637,19 +631,18 @@ def head_gradients(target: YoloTarget, out: torch.Tensor, layer_outputs: Sequenc
     as :func:`layer_gradients` gives them, by the cheapest route.
 
     With a known sigmoid head (:func:`head_logit_scales`) the backward starts at the head's conv
-    outputs, from cotangents made in closed form (:func:`decode_gradients`): no backward through
-    the box decoding of all predictions, and the branches of levels without a target are never
-    walked. Otherwise, when the rows touch only some levels (small objects: the stride-8 level
-    alone), the backward starts at those levels' conv outputs (on this model that halves it); when
-    they touch all of them, one plain backward from the score is cheapest. The levels come from
-    :meth:`HeadCapture.locate`, without a backward.
+    inputs, from cotangents made in closed form (:func:`_input_seeds`): no backward through the box
+    decoding of all predictions or through the head's convolutions, and the branches of levels
+    without a target are never walked. Otherwise, when the rows touch only some levels (small
+    objects: the stride-8 level alone), the backward starts at those levels' conv outputs (on this
+    model that halves it); when they touch all of them, one plain backward from the score is
+    cheapest. The levels come from :meth:`HeadCapture.locate`, without a backward.
     """
     ins = list(layer_outputs)
     where = head.locate(out, target.rows) if head is not None else None
     if where is not None:
-        seeds = _conv_seeds(target, out, where, head)
+        seeds = _input_seeds(target, out, where, head)
         if seeds is not None:
-            seeds = [(t, c) for t, c in seeds if t.requires_grad]
             if not seeds:
                 return [None] * len(ins)
             return list(torch.autograd.grad([t for t, _ in seeds], ins, [c for _, c in seeds], retain_graph=True,
