@@ -102,6 +102,24 @@ class Result:
             return self.gam[0]
         return next((g for g in self.gam if g.index == layer), self.gam[0])
 
+    def read_gam(self, layer: int | None) -> GamMaps | None:
+        """:meth:`gam_for`, with the block's channel and spatial maps and channel weights made now and
+        their time added to ``timings`` (``gam`` and ``total``).
+
+        ``analyze`` leaves the maps to be made when first read (most blocks are never shown); a
+        display or an export that shows one block calls this, so that the time it reports for the
+        GAM maps is what they cost rather than the near-zero of the lazy objects.
+        """
+        g = self.gam_for(layer)
+        if g is None or g.materialized:
+            return g
+        t0 = time.perf_counter()
+        g.channel, g.spatial, g.channel_weights  # noqa: B018 - made on first access
+        dt = (time.perf_counter() - t0) * 1000
+        for k in ("gam", "total"):
+            self.timings[k] = round(self.timings.get(k, 0.0) + dt, 2)
+        return g
+
 
 @dataclass(frozen=True)
 class LayerInfo:

@@ -213,6 +213,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
             continue
         try:
             res = analyze_with(model, frame.image, s)
+            res.read_gam(s.gam_layer)  # timed into res.timings, which the JSON records
             fig = compose(frame.image, res, s, layout=layout)
         except Exception as e:  # noqa: BLE001 - one frame's failure is reported, not fatal
             in_a_row += 1

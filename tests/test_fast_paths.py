@@ -354,6 +354,17 @@ def test_lazy_gam_maps_equal_reference(trained_model, frame, variant, reduction)
             m.variant = v
 
 
+def test_read_gam_makes_and_times_only_the_shown_block(trained_model, frame):
+    res = analyze(trained_model, frame, "none", imgsz=IMGSZ)
+    before = dict(res.timings)
+    g = res.read_gam(22)
+    assert g.index == 22 and g.materialized and not res.gam[0].materialized
+    assert res.timings["gam"] > before["gam"] and res.timings["total"] > before["total"]
+    assert res.timings["total"] - before["total"] == pytest.approx(res.timings["gam"] - before["gam"], abs=0.02)
+    counted = dict(res.timings)
+    assert res.read_gam(22) is g and res.timings == counted  # made and counted once
+
+
 def test_gam_maps_pickle_and_constructor():
     g = GamMaps(1, "model.1", "seed", channel_small=np.arange(6, dtype=np.float32).reshape(2, 3),
                 spatial_small=np.ones((2, 3), np.float32), channel_weights=np.ones(4, np.float32),

@@ -571,6 +571,7 @@ class AnalysisWorker(QObject):
             # The clicked object is gone (a new frame, a higher threshold): explain all detections.
             res = analyze_with(self.model, frame.image, run.updated(target="all"))
             res.note = f"detection #{s.target} is not in this frame"
+        res.read_gam(s.gam_layer)  # the shown block's maps, timed (the status bar reports them)
         if reuse_cam:
             res = dataclasses.replace(res, cam=last.cam, method=last.method, layers=last.layers,
                                       target=last.target, note=f"CAM every {cam_every} frames")
