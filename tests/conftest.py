@@ -38,6 +38,7 @@ def head_input_gradients(model: torch.nn.Module, x: torch.Tensor, target) -> tup
     from gam_gui.explain.cams import HeadCapture, head_gradients, head_levels, head_logit_scales
 
     head = HeadCapture(head_levels(model), head_logit_scales(model))
+    assert head.logit_scales is not None, "not a sigmoid head: head_gradients would fall back to autograd"
     try:
         with torch.enable_grad():
             x = x.clone().requires_grad_(True)  # so that every level's conv input is in the graph

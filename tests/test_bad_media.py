@@ -85,16 +85,6 @@ def media(tmp_path_factory) -> dict[str, Path]:
     return {p.name: p for p in d.iterdir()}
 
 
-@pytest.fixture
-def weights(tiny_weights) -> Path:
-    return tiny_weights
-
-
-@pytest.fixture
-def model(tiny_loaded):
-    return tiny_loaded
-
-
 #: bad single image files -> what the ImageError must say
 BAD_IMAGES = {
     "empty.png": r"empty file \(0 bytes\)",
@@ -135,16 +125,16 @@ def test_huge_claims_are_refused_from_the_header_before_decoding():
     ("float.tiff", lambda a: a.max() > 200),
     ("png_named.jpg", lambda a: a.shape == (90, 120, 3)),
 ])
-def test_odd_but_valid_images_decode_and_detect(media, model, name, check):
+def test_odd_but_valid_images_decode_and_detect(media, tiny_loaded, name, check):
     img = read_image(media[name])
     assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3 and img.flags.c_contiguous
     assert check(img)
-    dets = gam_gui.detect(model, img, conf=0.001, imgsz=64)
+    dets = gam_gui.detect(tiny_loaded, img, conf=0.001, imgsz=64)
     assert all(0 <= d.xyxy[0] <= d.xyxy[2] <= img.shape[1] and 0 <= d.xyxy[1] <= d.xyxy[3] <= img.shape[0]
                for d in dets)
 
 
-def test_64_megapixel_image_reads_letterboxes_and_detects(tmp_path, model):
+def test_64_megapixel_image_reads_letterboxes_and_detects(tmp_path, tiny_loaded):
     """8000x8000 is under MAX_PIXELS (100 MP): allowed, and detect on it stays within seconds."""
     big = np.zeros((8000, 8000), np.uint8)
     big[1000:3000, 2000:5000] = 255
@@ -156,7 +146,7 @@ def test_64_megapixel_image_reads_letterboxes_and_detects(tmp_path, model):
     assert img.shape == (8000, 8000, 3) and img.dtype == np.uint8
     boxed, lb = letterbox(img, 320, 32)
     assert boxed.shape == (320, 320, 3) and lb.gain == pytest.approx(0.04)
-    dets = gam_gui.detect(model, img, conf=0.001, imgsz=320)
+    dets = gam_gui.detect(tiny_loaded, img, conf=0.001, imgsz=320)
     assert all(d.xyxy[2] <= 8000 and d.xyxy[3] <= 8000 for d in dets)
     assert time.monotonic() - t0 < 60
 
@@ -286,31 +276,31 @@ CLI_BAD = {
 
 
 @pytest.mark.parametrize("name", list(CLI_BAD))
-def test_cli_bad_single_source_exits_1_with_one_line(media, weights, tmp_path, capsys, name):
+def test_cli_bad_single_source_exits_1_with_one_line(media, tiny_weights, tmp_path, capsys, name):
     source = str(media[name]) if name in media else name
     out = tmp_path / "out"
-    rc, err, stdout = run_cli(["export", "--weights", str(weights), "--source", source, "--out", str(out),
+    rc, err, stdout = run_cli(["export", "--weights", str(tiny_weights), "--source", source, "--out", str(out),
                                "--imgsz", "64", "--device", "cpu"], capsys)
     assert rc == 1 and len(err) == 1 and err[0].startswith("gam-gui: error: "), err
     assert re.search(CLI_BAD[name], err[0]) and "Traceback" not in err[0]
     assert stdout == "" and not out.exists()
 
 
-def test_cli_silent_stream_exits_1_in_bounded_time(weights, tmp_path, capsys, silent_server):
+def test_cli_silent_stream_exits_1_in_bounded_time(tiny_weights, tmp_path, capsys, silent_server):
     t0 = time.monotonic()
-    rc, err, _ = run_cli(["export", "--weights", str(weights), "--source", f"http://127.0.0.1:{silent_server}/v",
+    rc, err, _ = run_cli(["export", "--weights", str(tiny_weights), "--source", f"http://127.0.0.1:{silent_server}/v",
                           "--out", str(tmp_path / "out"), "--device", "cpu"], capsys)
     assert rc == 1 and len(err) == 1 and "did not answer" in err[0]
     assert time.monotonic() - t0 < 15
 
 
-def test_cli_folder_mode_skips_bad_files(media, weights, tmp_path, capsys):
+def test_cli_folder_mode_skips_bad_files(media, tiny_weights, tmp_path, capsys):
     folder = tmp_path / "mixed"
     folder.mkdir()
     for name in ("one.png", "gray.png", "empty.png", "truncated.jpg"):
         (folder / name).write_bytes(media[name].read_bytes())
     out = tmp_path / "out"
-    rc, err, stdout = run_cli(["export", "--weights", str(weights), "--source", str(folder), "--out", str(out),
+    rc, err, stdout = run_cli(["export", "--weights", str(tiny_weights), "--source", str(folder), "--out", str(out),
                                "--imgsz", "64", "--method", "none", "--device", "cpu"], capsys)
     assert rc == 0, err
     assert sorted(p.name for p in out.glob("*.png")) == ["gray_panels.png", "one_panels.png"]
@@ -319,19 +309,19 @@ def test_cli_folder_mode_skips_bad_files(media, weights, tmp_path, capsys):
     assert "wrote 2 frame(s)" in stdout and not any("Traceback" in ln for ln in err)
 
 
-def test_cli_folder_of_only_bad_files_exits_1(media, weights, tmp_path, capsys):
+def test_cli_folder_of_only_bad_files_exits_1(media, tiny_weights, tmp_path, capsys):
     folder = tmp_path / "bad"
     folder.mkdir()
     for name in ("empty.png", "truncated.jpg", "text.png"):
         (folder / name).write_bytes(media[name].read_bytes())
-    rc, err, _ = run_cli(["export", "--weights", str(weights), "--source", str(folder), "--out",
+    rc, err, _ = run_cli(["export", "--weights", str(tiny_weights), "--source", str(folder), "--out",
                           str(tmp_path / "out"), "--imgsz", "64", "--device", "cpu"], capsys)
     assert rc == 1 and len(err) == 1, err
     assert re.match(r"gam-gui: error: nothing was exported: .*empty\.png.*\(and 2 more\)", err[0])
 
 
-def test_cli_video_with_corrupt_middle_exports(media, weights, tmp_path, capsys):
-    rc, err, stdout = run_cli(["export", "--weights", str(weights), "--source", str(media["corrupt_middle.mp4"]),
+def test_cli_video_with_corrupt_middle_exports(media, tiny_weights, tmp_path, capsys):
+    rc, err, stdout = run_cli(["export", "--weights", str(tiny_weights), "--source", str(media["corrupt_middle.mp4"]),
                                "--out", str(tmp_path / "out"), "--imgsz", "64", "--method", "none", "--every", "4",
                                "--device", "cpu"], capsys)
     assert rc == 0, err

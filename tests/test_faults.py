@@ -34,16 +34,6 @@ from gam_gui.sources import CaptureSource, GeneratorSource, SourceError, open_st
 FAST = Settings(method="none", imgsz=64)  # analysis stays cheap: these tests are about the plumbing
 
 
-@pytest.fixture
-def weights(tiny_weights) -> Path:
-    return tiny_weights
-
-
-@pytest.fixture
-def model(tiny_loaded):
-    return tiny_loaded
-
-
 def frames(n: int, size: tuple[int, int] = (48, 64)) -> list[np.ndarray]:
     return [render_sample(i, size).image for i in range(n)]
 
@@ -137,10 +127,10 @@ def test_generator_feed_faults_become_source_errors():
 
 
 @pytest.mark.parametrize("video_mode", [False, True])
-def test_export_keeps_what_a_dying_source_delivered(model, tmp_path, video_mode):
+def test_export_keeps_what_a_dying_source_delivered(tiny_loaded, tmp_path, video_mode):
     src = CaptureSource(FakeCapture(4), "fake camera", "camera", max_failures=3)
     out = tmp_path / "out"
-    summary = export(src, out, model, FAST, video=video_mode)
+    summary = export(src, out, tiny_loaded, FAST, video=video_mode)
     assert summary.frames == 4
     assert any("stopped delivering frames" in s for s in summary.skipped)
     records = json.loads((out / "detections.json").read_text())["frames"]
@@ -215,11 +205,11 @@ def failing_on(bad: dict[int, BaseException], calls: list[int]):
     return analyze
 
 
-def test_one_failing_frame_is_skipped_and_the_rest_exported(model, tmp_path, monkeypatch):
+def test_one_failing_frame_is_skipped_and_the_rest_exported(tiny_loaded, tmp_path, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(export_mod, "analyze_with", failing_on({2: ValueError("boom in frame 2")}, calls))
     out = tmp_path / "out"
-    summary = export(GeneratorSource(frames(5), "feed", live=False), out, model, FAST)
+    summary = export(GeneratorSource(frames(5), "feed", live=False), out, tiny_loaded, FAST)
     assert summary.frames == 4 and len(calls) == 5
     assert summary.skipped == ["feed (frame 2): analysis failed: ValueError: boom in frame 2"]
     meta = json.loads((out / "detections.json").read_text())
@@ -228,25 +218,25 @@ def test_one_failing_frame_is_skipped_and_the_rest_exported(model, tmp_path, mon
 
 
 @pytest.mark.parametrize("error", [RuntimeError("CUDA out of memory. Tried to allocate 24.00 GiB"), MemoryError()])
-def test_out_of_memory_on_a_huge_frame_is_reported(model, tmp_path, monkeypatch, error):
+def test_out_of_memory_on_a_huge_frame_is_reported(tiny_loaded, tmp_path, monkeypatch, error):
     calls: list[int] = []
     monkeypatch.setattr(export_mod, "analyze_with", failing_on({1: error}, calls))
     images = frames(3)
     images[1] = np.zeros((1200, 1600, 3), np.uint8)  # "huge"
-    summary = export(GeneratorSource(images, "feed", live=False), tmp_path / "out", model, FAST)
+    summary = export(GeneratorSource(images, "feed", live=False), tmp_path / "out", tiny_loaded, FAST)
     assert summary.frames == 2
     assert summary.skipped == ["feed (frame 1): out of memory analysing a 1600x1200 frame "
                                "(try a smaller --imgsz or --device cpu)"]
 
 
-def test_cli_reports_out_of_memory_cleanly(weights, tmp_path, monkeypatch, capsys):
+def test_cli_reports_out_of_memory_cleanly(tiny_weights, tmp_path, monkeypatch, capsys):
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i in range(3):
         cv2.imwrite(str(folder / f"img_{i}.png"), render_sample(i, (48, 64)).image)
     calls: list[int] = []
     monkeypatch.setattr(export_mod, "analyze_with", failing_on({1: RuntimeError("out of memory")}, calls))
-    base = ["export", "--weights", str(weights), "--imgsz", "64", "--method", "none", "--device", "cpu"]
+    base = ["export", "--weights", str(tiny_weights), "--imgsz", "64", "--method", "none", "--device", "cpu"]
     rc = cli.main([*base, "--source", str(folder), "--out", str(tmp_path / "o1")])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(("skipped", "gam-gui"))]
     assert rc == 0 and err == ["skipped: img_1.png (frame 1): out of memory analysing a 64x48 frame "
@@ -265,52 +255,52 @@ def test_cli_reports_out_of_memory_cleanly(weights, tmp_path, monkeypatch, capsy
     assert rc == 1 and err == ["gam-gui: error: out of memory (try a smaller --imgsz, or fewer layers)"]
 
 
-def test_out_of_memory_while_loading_is_a_checkpoint_error(weights, monkeypatch):
+def test_out_of_memory_while_loading_is_a_checkpoint_error(tiny_weights, monkeypatch):
     def oom(*args, **kwargs):
         raise MemoryError
 
     monkeypatch.setattr(torch, "load", oom)
     with pytest.raises(CheckpointError, match="not enough memory"):
-        gam_gui.load_model(weights, device="cpu")
+        gam_gui.load_model(tiny_weights, device="cpu")
 
 
-def test_unexpected_exception_in_the_cli_is_one_line(weights, tmp_path, monkeypatch, capsys):
+def test_unexpected_exception_in_the_cli_is_one_line(tiny_weights, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("gam_gui.cli._validate", lambda *a: (_ for _ in ()).throw(KeyError("layer")))
-    rc = cli.main(["export", "--weights", str(weights), "--source", str(tmp_path), "--out", str(tmp_path / "o")])
+    rc = cli.main(["export", "--weights", str(tiny_weights), "--source", str(tmp_path), "--out", str(tmp_path / "o")])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert rc == 1 and len(err) == 1 and err[0].startswith("gam-gui: error: unexpected KeyError: 'layer'")
 
 
 # --- failed exports leave nothing half-written ----------------------------------------------------------
 
-def test_repeated_analysis_failures_mid_video_discard_the_video(model, video, tmp_path, monkeypatch):
+def test_repeated_analysis_failures_mid_video_discard_the_video(tiny_loaded, video, tmp_path, monkeypatch):
     calls: list[int] = []
     bad = {i: RuntimeError(f"broken at {i}") for i in range(4, 12)}
     monkeypatch.setattr(export_mod, "analyze_with", failing_on(bad, calls))
     out = tmp_path / "out"
     with pytest.raises(ExportError, match=r"stopped after 3 frames in a row failed .*the video was discarded"):
-        export(video, out, model, FAST, video=True, max_failures=3)
+        export(video, out, tiny_loaded, FAST, video=True, max_failures=3)
     assert len(calls) == 7  # 4 good frames, then 3 failures, then it stopped
     assert sorted(p.name for p in out.iterdir()) == []  # no mp4, no .part, no detections of a discarded video
 
 
-def test_repeated_failures_with_pngs_keep_the_written_panels(model, video, tmp_path, monkeypatch):
+def test_repeated_failures_with_pngs_keep_the_written_panels(tiny_loaded, video, tmp_path, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(export_mod, "analyze_with", failing_on({i: ValueError("x") for i in range(3, 12)}, calls))
     out = tmp_path / "out"
     with pytest.raises(ExportError, match=r"the 3 frame\(s\) exported before were kept"):
-        export(video, out, model, FAST, max_failures=2)
+        export(video, out, tiny_loaded, FAST, max_failures=2)
     assert sorted(p.name for p in out.glob("*.png")) == [f"clip_f{i:06d}_panels.png" for i in range(3)]
     assert [r["frame"] for r in json.loads((out / "detections.json").read_text())["frames"]] == [0, 1, 2]
     assert leftovers(out) == []
 
 
-def test_interrupt_mid_video_leaves_no_partial_file(model, video, tmp_path, monkeypatch):
+def test_interrupt_mid_video_leaves_no_partial_file(tiny_loaded, video, tmp_path, monkeypatch):
     calls: list[int] = []
     monkeypatch.setattr(export_mod, "analyze_with", failing_on({5: KeyboardInterrupt()}, calls))
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
-        export(video, out, model, FAST, video=True)
+        export(video, out, tiny_loaded, FAST, video=True)
     assert list(out.iterdir()) == []
 
 
@@ -340,19 +330,19 @@ class FailingWriter:
 
 
 @pytest.mark.parametrize("opened", [True, False])
-def test_encoder_failure_leaves_no_partial_file(model, video, tmp_path, monkeypatch, opened):
+def test_encoder_failure_leaves_no_partial_file(tiny_loaded, video, tmp_path, monkeypatch, opened):
     monkeypatch.setattr(FailingWriter, "opened", opened)
     monkeypatch.setattr(export_mod.cv2, "VideoWriter", FailingWriter)
     out = tmp_path / "out"
     with pytest.raises(ExportError, match="encoder failed" if opened else "no MP4 encoder available"):
-        export(video, out, model, FAST, video=True)
+        export(video, out, tiny_loaded, FAST, video=True)
     assert list(out.iterdir()) == []
 
 
-def test_cli_encoder_failure_is_one_line_and_no_file(weights, video, tmp_path, monkeypatch, capsys):
+def test_cli_encoder_failure_is_one_line_and_no_file(tiny_weights, video, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(export_mod.cv2, "VideoWriter", FailingWriter)
     out = tmp_path / "out"
-    rc = cli.main(["export", "--weights", str(weights), "--source", str(video), "--out", str(out), "--video",
+    rc = cli.main(["export", "--weights", str(tiny_weights), "--source", str(video), "--out", str(out), "--video",
                    "--imgsz", "64", "--method", "none", "--device", "cpu"])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("gam-gui")]
     assert rc == 1 and len(err) == 1 and "encoder failed" in err[0]
@@ -361,10 +351,10 @@ def test_cli_encoder_failure_is_one_line_and_no_file(weights, video, tmp_path, m
 
 # --- never overwrite without --overwrite ----------------------------------------------------------------
 
-def test_cli_never_overwrites_without_the_flag(weights, video, tmp_path, capsys):
+def test_cli_never_overwrites_without_the_flag(tiny_weights, video, tmp_path, capsys):
     image = tmp_path / "shot.png"
     cv2.imwrite(str(image), render_sample(2, (48, 64)).image)
-    base = ["--weights", str(weights), "--imgsz", "64", "--method", "none", "--device", "cpu"]
+    base = ["--weights", str(tiny_weights), "--imgsz", "64", "--method", "none", "--device", "cpu"]
     cases = [  # source, extra args, the file that already exists
         (image, [], "detections.json"),
         (image, [], "shot_panels.png"),
@@ -387,7 +377,7 @@ def test_cli_never_overwrites_without_the_flag(weights, video, tmp_path, capsys)
         assert (out / existing).read_bytes() != sentinel and leftovers(out) == []
 
 
-def test_same_stem_in_a_folder_does_not_overwrite_within_one_export(model, tmp_path):
+def test_same_stem_in_a_folder_does_not_overwrite_within_one_export(tiny_loaded, tmp_path):
     """a.png and a.jpg of one folder used to map to one a_panels.png: the second replaced (with
     overwrite) or aborted on (without) the first."""
     folder = tmp_path / "imgs"
@@ -396,16 +386,16 @@ def test_same_stem_in_a_folder_does_not_overwrite_within_one_export(model, tmp_p
     cv2.imwrite(str(folder / "a.jpg"), render_sample(2, (48, 64)).image)
     for overwrite in (False, True):
         out = tmp_path / f"out_{overwrite}"
-        summary = export(folder, out, model, FAST, overwrite=overwrite)
+        summary = export(folder, out, tiny_loaded, FAST, overwrite=overwrite)
         assert summary.frames == 2
         assert sorted(p.name for p in out.glob("*.png")) == ["a_panels.png", "a_png_panels.png"]
 
 
-def test_output_folder_that_is_a_file(model, tmp_path):
+def test_output_folder_that_is_a_file(tiny_loaded, tmp_path):
     image = tmp_path / "shot.png"
     cv2.imwrite(str(image), render_sample(2, (48, 64)).image)
     blocker = tmp_path / "out"
     blocker.write_text("a file where the output folder should go")
     with pytest.raises(ExportError, match="cannot create the output folder"):
-        export(image, blocker, model, FAST)
+        export(image, blocker, tiny_loaded, FAST)
     assert blocker.read_text() == "a file where the output folder should go"

@@ -107,14 +107,22 @@ class GamMaps:
             self._reduce()
         return self._spatial_small
 
+    def _frame_sized(self, kind: str) -> np.ndarray:
+        """The frame-sized ``kind`` ("channel" or "spatial") map, made once: a panel and an exporter
+        may read it from different threads."""
+        m = getattr(self, "_" + kind)
+        if m is None:
+            with self._lock:
+                m = getattr(self, "_" + kind)
+                if m is None:
+                    m = frame_map(getattr(self, kind + "_small"), self._align)
+                    setattr(self, "_" + kind, m)
+        return m
+
     @property
     def channel(self) -> np.ndarray:
         """Channel attention reduced over channels, over the frame, in [0, 1]."""
-        if self._channel is None:
-            with self._lock:
-                if self._channel is None:
-                    self._channel = frame_map(self.channel_small, self._align)
-        return self._channel
+        return self._frame_sized("channel")
 
     @channel.setter
     def channel(self, value: np.ndarray) -> None:
@@ -123,11 +131,7 @@ class GamMaps:
     @property
     def spatial(self) -> np.ndarray:
         """Spatial attention reduced over channels, over the frame, in [0, 1]."""
-        if self._spatial is None:
-            with self._lock:
-                if self._spatial is None:
-                    self._spatial = frame_map(self.spatial_small, self._align)
-        return self._spatial
+        return self._frame_sized("spatial")
 
     @spatial.setter
     def spatial(self, value: np.ndarray) -> None:

@@ -45,6 +45,9 @@ from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.image import scale_cam_image
 from torch import nn
 
+from gam_gui.models.yolo import Detect
+from gam_gui.models.yolov7 import DetectV7, IDetect
+
 LOGGER = logging.getLogger(__name__)
 
 _BLAS: Any = None  # numpy's BLAS libraries as threadpoolctl controllers (False: none found)
@@ -347,12 +350,9 @@ def head_logit_scales(model: nn.Module) -> list[torch.Tensor | None] | None:
 
     A YOLOv5/YOLOv7 ``Detect`` takes the sigmoid of the conv output itself (entries None); YOLOv7's
     ``IDetect`` multiplies it by ``ImplicitM`` first (entries: that (1, C, 1, 1) multiplier). Knowing
-    this, :func:`decode_gradients` gives a target's gradient at the conv outputs in closed form,
-    instead of a backward through the box decoding of every prediction.
+    this, a target's gradient at the conv outputs comes in closed form (:func:`decode_gradients`),
+    instead of from a backward through the box decoding of every prediction.
     """
-    from gam_gui.models.yolo import Detect
-    from gam_gui.models.yolov7 import DetectV7, IDetect
-
     seq = getattr(model, "model", None)
     head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
     if type(head) in (Detect, DetectV7):
@@ -525,26 +525,26 @@ def _by_level(where: list[tuple[int, int, int, int]]) -> dict[int, list[int]]:
 
 
 def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
-                     head: HeadCapture, levels: dict[int, list[int]]) -> dict[int, torch.Tensor] | None:
-    """Per level, (n, no): each target's gradient at the head's conv output, over the ``no`` channels
-    of its own anchor at its own pixel (the only place it is non-zero).
+                     head: HeadCapture, levels: dict[int, list[int]]) -> dict[int, np.ndarray]:
+    """Per level, (n, no) float64: each target's gradient at the head's conv output, over the ``no``
+    channels of its own anchor at its own pixel (the only place it is non-zero).
 
     In closed form (:func:`decode_gradients`) when the head is a known sigmoid head; otherwise from
     one small backward of the summed score through the box decoding (the scores of distinct rows
-    do not interact, so each target's share can be read off the sum's gradient).
+    do not interact, so each target's share can be read off the sum's gradient). These are a few
+    values per detection: numpy handles them in microseconds, where each torch call costs tens.
     """
     no = int(out.shape[-1])
     live = {j: m for j, m in levels.items() if head.outputs[j] is not None and head.outputs[j].requires_grad}
-    g_np = decode_gradients(target, out) if head.logit_scales is not None else None
-    result: dict[int, torch.Tensor] = {}
-    if g_np is not None:
-        g = torch.from_numpy(g_np).to(out.device, out.dtype)
+    g = decode_gradients(target, out) if head.logit_scales is not None else None
+    result: dict[int, np.ndarray] = {}
+    if g is not None:
         for j, members in live.items():
             gj = g[members]
             scale = head.logit_scales[j]
             if scale is not None:  # IDetect: logits = conv output * ImplicitM
-                sc = scale.detach().view(-1, no)  # (na, no)
-                gj = gj * sc[torch.tensor([where[i][1] for i in members], device=gj.device)]
+                anchors = [where[i][1] for i in members]
+                gj = gj * scale.detach().cpu().double().numpy().reshape(-1, no)[anchors]
             result[j] = gj
         return result
     if not live:
@@ -556,8 +556,25 @@ def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[in
     for (j, members), gl in zip(live.items(), grads):
         if gl is None:
             continue
-        a, y, x = (torch.tensor(v, device=gl.device) for v in zip(*(where[i][1:] for i in members)))
-        result[j] = gl[0].view(-1, no, gl.shape[2], gl.shape[3])[a, :, y, x]
+        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
+        result[j] = gl[0].detach().cpu().double().numpy().reshape(-1, no, gl.shape[2], gl.shape[3])[a, :, y, x]
+    return result
+
+
+def _input_vectors(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
+                   head: HeadCapture) -> list[tuple[int, list[int], np.ndarray, np.ndarray, np.ndarray]]:
+    """Per level whose conv input is in the graph: ``(level, targets, y, x, v)``, ``v`` (n, C) being
+    each target's gradient at its own pixel ``(y, x)`` of the head's 1x1 conv input: ``W^T g`` of
+    its gradient at the conv output (:func:`_pixel_gradients`), the only pixel where it is non-zero."""
+    levels = _by_level(where)
+    live = {j: m for j, m in levels.items() if head.inputs[j] is not None and head.inputs[j].requires_grad}
+    result = []
+    for j, gsel in _pixel_gradients(target, out, where, head, live).items():
+        members = live[j]
+        c, no = head.inputs[j].shape[1], gsel.shape[1]
+        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
+        w = head.convs[j].weight.detach().cpu().double().numpy().reshape(-1, no, c)  # (na, no, C)
+        result.append((j, members, y, x, np.einsum("nk,nkc->nc", gsel, w[a])))
     return result
 
 
@@ -567,33 +584,18 @@ def _input_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, i
     or None when the head is not a known sigmoid head or the mode is ``box``.
 
     A target's gradient at its level's 1x1 conv output is ``no`` values at one pixel
-    (:func:`decode_gradients`), so at the conv's input it is ``W^T g`` at that pixel: the backward can
-    start at the conv inputs (on the GAM recipe, the GAM blocks' own outputs) and the head's
-    convolutions are never differentiated. A few vectors per detection: numpy works them out, and
-    torch gets one cotangent per level.
+    (:func:`decode_gradients`), so at the conv's input it is ``W^T g`` at that pixel
+    (:func:`_input_vectors`): the backward can start at the conv inputs (on the GAM recipe, the GAM
+    blocks' own outputs) and the head's convolutions are never differentiated.
     """
-    if head.logit_scales is None:
+    if head.logit_scales is None or target.mode not in ("all", "class"):
         return None
-    g = decode_gradients(target, out)
-    if g is None:
-        return None
-    no = g.shape[1]
     seeds = []
-    for j, members in _by_level(where).items():
+    for j, _, y, x, v in _input_vectors(target, out, where, head):
         xin = head.inputs[j]
-        if xin is None or not xin.requires_grad:
-            continue
-        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
-        gj = g[members]
-        scale = head.logit_scales[j]
-        if scale is not None:  # IDetect: logits = conv output * ImplicitM
-            gj = gj * scale.detach().cpu().double().numpy().reshape(-1, no)[a]
-        c = xin.shape[1]
-        w = head.convs[j].weight.detach().cpu().double().numpy().reshape(-1, no, c)  # (na, no, C)
-        v = np.einsum("nk,nkc->nc", gj, w[a])  # each target's gradient at its pixel of the conv input
         cot = torch.zeros(tuple(xin.shape), dtype=xin.dtype)
         cn = cot.numpy()[0]
-        for k in range(len(members)):  # repeated pixels add up
+        for k in range(len(v)):  # repeated pixels add up, as in the summed score's gradient
             cn[:, y[k], x[k]] += v[k]
         seeds.append((xin, cot.to(xin.device)))
     return seeds
@@ -602,26 +604,13 @@ def _input_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, i
 def _head_cotangents(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
                      head: HeadCapture) -> list[tuple[int, list[int], torch.Tensor]]:
     """Per-target gradients at the inputs of the head's 1x1 convs, per level: ``(level, targets,
-    cotangent (n, 1, C, H, W))``, each target's non-zero at its own pixel only.
-
-    A target's gradient at the conv output is ``no`` values at one pixel (:func:`_pixel_gradients`);
-    the conv's input gradient at that pixel is ``W^T g``.
-    """
-    levels = _by_level(where)
-    live = {j: m for j, m in levels.items() if head.inputs[j] is not None and head.inputs[j].requires_grad}
+    cotangent (n, 1, C, H, W))``, each target's non-zero at its own pixel only (:func:`_input_vectors`)."""
     result = []
-    for j, gsel in _pixel_gradients(target, out, where, head, live).items():
-        members = live[j]
+    for j, members, y, x, v in _input_vectors(target, out, where, head):
         xin = head.inputs[j]
-        c = xin.shape[1]
-        no = gsel.shape[1]
-        with torch.no_grad():
-            a, y, x = (torch.tensor(v, device=gsel.device) for v in zip(*(where[i][1:] for i in members)))
-            wsel = head.convs[j].weight.view(-1, no, c)[a]  # (n, no, C)
-            cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype, device=xin.device)
-            cot[torch.arange(len(members), device=gsel.device), 0, :, y, x] = \
-                torch.einsum("nk,nkc->nc", gsel, wsel).to(xin.dtype)
-        result.append((j, members, cot))
+        cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype)
+        cot.numpy()[np.arange(len(members)), 0, :, y, x] = v
+        result.append((j, members, cot.to(xin.device)))
     return result
 
 
