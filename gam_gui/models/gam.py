@@ -9,8 +9,16 @@ the difference visible on a loaded model and lets a caller override it.
 
 from __future__ import annotations
 
+import threading
+
 import torch
 from torch import nn
+
+#: Per-thread ablation overrides, ``id(block) -> callable(block, x) -> output``, set only by
+#: :func:`gam_gui.ablation.ablated`. Thread-local, so an ablated forward in one thread (the GUI worker
+#: comparing with an ablation) never changes what another thread's forward of the same model computes,
+#: and nothing is written on the block itself that an exception could leave behind.
+ABLATION = threading.local()
 
 #: variant name -> (sigmoid on the channel branch, channel shuffle after the spatial sigmoid)
 VARIANTS: dict[str, tuple[bool, bool]] = {
@@ -75,6 +83,9 @@ class GAM(nn.Module):
         return att
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        override = getattr(ABLATION, "blocks", None)
+        if override and id(self) in override:
+            return override[id(self)](self, x)
         x = x * self.channel_gate(x)
         return x * self.spatial_gate(x)
 

@@ -1,0 +1,242 @@
+"""Switch GAM blocks off (or keep one branch, or flatten their gates) and see what the detections lose.
+
+A map of a gate says where a block attends; only an intervention says whether that matters. An
+ablation is a per-call override of the block's ``forward``, held in a thread-local table
+(:data:`gam_gui.models.gam.ABLATION`): nothing is written on the model, no copy is made, a forward
+in another thread (the GUI worker's normal analysis, an export) is unaffected, and leaving the
+``with`` block, by an exception too, restores the previous table.
+
+Modes, for a block computing ``y = x * c(x)`` then ``out = y * s(y)``:
+
+* ``on``: as trained.
+* ``off``: the block returns its input.
+* ``channel-only``: ``x * c(x)`` (the spatial gate skipped).
+* ``spatial-only``: ``x * s(x)`` (the channel gate skipped).
+* ``drop-top-k`` (``drop-top-8``, ``drop-top-16``, ...; plain ``drop-top-k`` means k = 8): the block as
+  trained, then the k channels with the largest mean channel attention zeroed in its output.
+* ``mean-gate``: each gate replaced by its per-channel mean over the network input: the scale the
+  block applies is kept, the "where" is removed (``s`` is computed on the mean-gated ``y``).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from gam_gui.inference import Detection, detect
+from gam_gui.matching import KEPT, LOST, NEW, Match, match_detections, summarize
+from gam_gui.models.gam import ABLATION, GAM, is_gam_block
+
+MODES = ("on", "off", "channel-only", "spatial-only", "drop-top-k", "mean-gate")
+#: the modes ``--ablate-each`` runs (``on`` is the reference)
+ABLATION_MODES = MODES[1:]
+DEFAULT_TOP_K = 8
+_DROP_RE = re.compile(r"drop-top-(\d+|k)")
+
+
+@dataclass(frozen=True)
+class AblationMode:
+    """One mode, parsed: ``name`` is one of :data:`MODES`; ``k`` is used by ``drop-top-k``."""
+
+    name: str
+    k: int = DEFAULT_TOP_K
+
+    @classmethod
+    def parse(cls, text: str | AblationMode) -> AblationMode:
+        if isinstance(text, AblationMode):
+            return text
+        t = str(text).strip().lower().replace("_", "-")
+        m = _DROP_RE.fullmatch(t)
+        if m:
+            k = DEFAULT_TOP_K if m.group(1) == "k" else int(m.group(1))
+            if k < 1:
+                raise ValueError(f"ablation mode {text!r}: k must be >= 1")
+            return cls("drop-top-k", k)
+        if t not in MODES:
+            raise ValueError(f"unknown ablation mode {str(text)[:40]!r}; choose one of {', '.join(MODES)} "
+                             "(drop-top-k takes a number: drop-top-16)")
+        return cls(t)
+
+    @property
+    def label(self) -> str:
+        return f"drop-top-{self.k}" if self.name == "drop-top-k" else self.name
+
+    def forward(self, block: GAM, x: torch.Tensor) -> torch.Tensor:
+        """The block's output under this mode (``on`` is the block's own forward)."""
+        if self.name == "off":
+            return x
+        if self.name == "channel-only":
+            return x * block.channel_gate(x)
+        if self.name == "spatial-only":
+            return x * block.spatial_gate(x)
+        if self.name == "mean-gate":
+            y = x * block.channel_gate(x).mean((2, 3), keepdim=True)
+            return y * block.spatial_gate(y).mean((2, 3), keepdim=True)
+        if self.name == "drop-top-k":
+            c = block.channel_gate(x)
+            y = x * c
+            out = y * block.spatial_gate(y)
+            k = min(self.k, out.shape[1])
+            top = c.mean((2, 3)).topk(k, dim=1).indices  # (B, k)
+            keep = torch.ones(out.shape[:2], dtype=out.dtype, device=out.device).scatter_(1, top, 0.0)
+            return out * keep[:, :, None, None]
+        y = x * block.channel_gate(x)
+        return y * block.spatial_gate(y)
+
+
+def parse_blocks(specs: Iterable[str] | Mapping[int, str | AblationMode]) -> dict[int, AblationMode]:
+    """``["22:off", "26:spatial-only"]`` or ``{22: "off"}`` -> ``{22: AblationMode("off")}``."""
+    if isinstance(specs, Mapping):
+        items = [(k, v) for k, v in specs.items()]
+    else:
+        items = []
+        for spec in specs:
+            layer, sep, mode = str(spec).partition(":")
+            if not sep or not layer.strip().lstrip("-").isdigit():
+                raise ValueError(f"ablation {str(spec)[:40]!r}: expected LAYER:MODE, e.g. 22:off")
+            items.append((int(layer), mode))
+    out: dict[int, AblationMode] = {}
+    for layer, mode in items:
+        if not isinstance(layer, (int, np.integer)) or isinstance(layer, bool):
+            raise ValueError(f"ablation layer must be an integer, got {layer!r:.40}")
+        out[int(layer)] = AblationMode.parse(mode)
+    return out
+
+
+def gam_layers(model: nn.Module) -> dict[int, list[GAM]]:
+    """Layer index -> the GAM blocks in that layer (a stacked layer has several; all are ablated)."""
+    out: dict[int, list[GAM]] = {}
+    layers = getattr(model, "model", None)
+    if not isinstance(layers, nn.Sequential):
+        return out
+    for i, layer in enumerate(layers):
+        blocks = [m for m in layer.modules() if is_gam_block(m)]
+        if blocks:
+            out[int(getattr(layer, "i", i))] = blocks
+    return out
+
+
+def resolve_blocks(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | AblationMode]
+                   ) -> dict[int, AblationMode]:
+    """Parse and check against the model: every layer named must hold GAM blocks (the error lists them)."""
+    spec = parse_blocks(blocks)
+    available = gam_layers(model)
+    names = ", ".join(map(str, available)) or "none"
+    for layer in spec:
+        if layer not in available:
+            raise ValueError(f"layer {layer} is not a GAM block; GAM blocks: {names}")
+        foreign = [type(b).__name__ for b in available[layer] if not isinstance(b, GAM)]
+        if foreign:
+            raise ValueError(f"layer {layer}: {foreign[0]} is not gam-gui's GAM class and cannot be ablated")
+    return spec
+
+
+@contextmanager
+def ablated(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | AblationMode]
+            ) -> Iterator[dict[int, AblationMode]]:
+    """Run the model with these blocks ablated, in this thread only, for the ``with`` body.
+
+    Nested uses combine (the inner one wins for a block named twice); the table in force before is
+    restored on exit, whatever happened inside.
+    """
+    spec = resolve_blocks(model, blocks)
+    layers = gam_layers(model)
+    previous = getattr(ABLATION, "blocks", None)
+    table: dict[int, Callable[[GAM, torch.Tensor], torch.Tensor]] = dict(previous or {})
+    for layer, mode in spec.items():
+        for b in layers[layer]:
+            if mode.name == "on":
+                table.pop(id(b), None)
+            else:
+                table[id(b)] = mode.forward
+    ABLATION.blocks = table
+    try:
+        yield spec
+    finally:
+        ABLATION.blocks = previous
+
+
+@dataclass
+class AblationResult:
+    """The detections of one frame with and without an ablation, and how they pair up.
+
+    ``before``/``after``: :class:`~gam_gui.inference.Detection` lists, best first. ``matches``: one
+    :class:`~gam_gui.matching.Match` per box of either side (``a`` = before, ``b`` = after; status
+    kept / lost / new). ``blocks``: layer -> mode label. ``timings``: ms of the ablated forward (and of
+    the reference one when this call ran it).
+    """
+
+    before: list[Detection]
+    after: list[Detection]
+    matches: list[Match]
+    blocks: dict[int, str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def kept(self) -> list[Match]:
+        return [m for m in self.matches if m.status == KEPT]
+
+    @property
+    def lost(self) -> list[Match]:
+        return [m for m in self.matches if m.status == LOST]
+
+    @property
+    def new(self) -> list[Match]:
+        return [m for m in self.matches if m.status == NEW]
+
+    def summary(self) -> str:
+        """``3 kept (mean -0.21), 1 lost, 0 new``."""
+        return summarize(self.matches)
+
+    def describe_blocks(self) -> str:
+        return ", ".join(f"{k}:{v}" for k, v in sorted(self.blocks.items())) or "none"
+
+    def to_dict(self) -> dict:
+        return {"blocks": {str(k): v for k, v in sorted(self.blocks.items())}, "summary": self.summary(),
+                "before": [d.to_dict() for d in self.before], "after": [d.to_dict() for d in self.after],
+                "matches": [m.to_dict() for m in self.matches],
+                "timings": {k: round(v, 2) for k, v in self.timings.items()}}
+
+
+def ablate(model: nn.Module, image: np.ndarray, blocks: Iterable[str] | Mapping[int, str | AblationMode],
+           conf: float = 0.25, iou: float = 0.45, imgsz: int | None = None,
+           before: list[Detection] | None = None) -> AblationResult:
+    """Detect on ``image`` as trained and with ``blocks`` ablated, and pair the two lists.
+
+    Pass ``before`` (the detections of an analysis already run on this frame with the same conf, iou
+    and imgsz) to pay for one forward only: that is what the GUI and ``gam-gui ablate`` do.
+    """
+    spec = resolve_blocks(model, blocks)
+    imgsz = int(imgsz or getattr(model, "meta", {}).get("imgsz", 640) or 640)
+    timings: dict[str, float] = {}
+    if before is None:
+        t0 = time.perf_counter()
+        before = detect(model, image, conf=conf, iou=iou, imgsz=imgsz)
+        timings["reference"] = (time.perf_counter() - t0) * 1e3
+    t0 = time.perf_counter()
+    with ablated(model, spec):
+        after = detect(model, image, conf=conf, iou=iou, imgsz=imgsz)
+    timings["ablated"] = (time.perf_counter() - t0) * 1e3
+    return AblationResult(list(before), after, match_detections(before, after),
+                          {k: m.label for k, m in spec.items()}, timings)
+
+
+def every_ablation(model: nn.Module, top_k: int = DEFAULT_TOP_K) -> list[dict[int, AblationMode]]:
+    """One single-block ablation per GAM block and mode (what ``eval --ablate-each`` runs)."""
+    out = []
+    for layer in gam_layers(model):
+        for name in ABLATION_MODES:
+            out.append({layer: AblationMode(name, top_k) if name == "drop-top-k" else AblationMode(name)})
+    return out
+
+
+def describe(spec: Mapping[int, AblationMode]) -> str:
+    """``18:off 22:spatial-only``; ``none`` for the reference."""
+    return " ".join(f"{k}:{m.label}" for k, m in sorted(spec.items())) or "none"
