@@ -14,6 +14,8 @@ from torch import nn
 
 from gam_gui.data.shapes import CLASS_NAMES, render_sample
 from gam_gui.inference import detect
+from gam_gui.progress import Progress
+from gam_gui.validate import round_imgsz
 
 LOGGER = logging.getLogger(__name__)
 
@@ -87,66 +89,113 @@ def average_precision(tp: np.ndarray, conf: np.ndarray, n_gt: int) -> np.ndarray
     return ap
 
 
-def evaluate(model: nn.Module, n_images: int = 500, imgsz: int = 320, conf: float = 0.001, iou: float = 0.6,
-             seed0: int = VAL_SEED0, render_size: int = 320) -> EvalResult:
-    """Run ``detect`` on the validation set and compute mAP."""
-    t0 = time.time()
-    model.eval()
-    nc = len(CLASS_NAMES)
-    tps: list[list[np.ndarray]] = [[] for _ in range(nc)]
-    confs: list[list[np.ndarray]] = [[] for _ in range(nc)]
-    n_gt = np.zeros(nc, int)
-    for k in range(n_images):
-        smp = render_sample(seed0 + k, render_size)
-        gt_boxes, gt_cls = smp.boxes_xyxy(), smp.labels[:, 0].astype(int)
-        dets = detect(model, smp.image, conf=conf, iou=iou, imgsz=imgsz)
+class MapAccumulator:
+    """Per-class true positives and scores over images, then mAP: one per model configuration, so
+    that several configurations (ablations) are scored on the same rendered images."""
+
+    def __init__(self, nc: int = len(CLASS_NAMES)) -> None:
+        self.nc = nc
+        self.tps: list[list[np.ndarray]] = [[] for _ in range(nc)]
+        self.confs: list[list[np.ndarray]] = [[] for _ in range(nc)]
+        self.n_gt = np.zeros(nc, int)
+        self.images = 0
+
+    def add(self, dets: list, gt_boxes: np.ndarray, gt_cls: np.ndarray) -> None:
         pb = np.array([d.xyxy for d in dets], np.float32).reshape(-1, 4)
         pc = np.array([d.cls for d in dets], int)
         ps = np.array([d.score for d in dets], np.float32)
         tp = match(pb, pc, gt_boxes, gt_cls)
-        for c in range(nc):
-            n_gt[c] += int((gt_cls == c).sum())
+        for c in range(self.nc):
+            self.n_gt[c] += int((gt_cls == c).sum())
             sel = pc == c
-            tps[c].append(tp[sel])
-            confs[c].append(ps[sel])
-    aps = np.array([
-        average_precision(np.concatenate(tps[c]), np.concatenate(confs[c]), n_gt[c]) for c in range(nc)
-    ])
-    valid = n_gt > 0
-    return EvalResult(
-        map50=float(np.mean(aps[valid, 0])),
-        map50_95=float(np.mean(aps[valid].mean(1))),
-        per_class_ap50={CLASS_NAMES[c]: round(float(aps[c, 0]), 4) for c in range(nc)},
-        images=n_images,
-        instances=int(n_gt.sum()),
-        imgsz=imgsz,
-        seconds=round(time.time() - t0, 1),
-    )
+            self.tps[c].append(tp[sel])
+            self.confs[c].append(ps[sel])
+        self.images += 1
+
+    def result(self, imgsz: int, seconds: float) -> EvalResult:
+        aps = np.array([
+            average_precision(np.concatenate(self.tps[c]), np.concatenate(self.confs[c]), self.n_gt[c])
+            for c in range(self.nc)
+        ])
+        valid = self.n_gt > 0
+        return EvalResult(
+            map50=float(np.mean(aps[valid, 0])),
+            map50_95=float(np.mean(aps[valid].mean(1))),
+            per_class_ap50={CLASS_NAMES[c]: round(float(aps[c, 0]), 4) for c in range(self.nc)},
+            images=self.images,
+            instances=int(self.n_gt.sum()),
+            imgsz=imgsz,
+            seconds=round(seconds, 1),
+        )
 
 
-def main(argv: list[str] | None = None) -> int:
+def evaluate(model: nn.Module, n_images: int = 500, imgsz: int = 320, conf: float = 0.001, iou: float = 0.6,
+             seed0: int = VAL_SEED0, render_size: int = 320, progress: bool | None = None) -> EvalResult:
+    """Run ``detect`` on the validation set and compute mAP (``progress``: see :mod:`gam_gui.progress`)."""
+    return evaluate_configs(model, [None], n_images, imgsz, conf, iou, seed0, render_size, progress)[0]
+
+
+def evaluate_configs(model: nn.Module, configs: list, n_images: int = 500, imgsz: int = 320,
+                     conf: float = 0.001, iou: float = 0.6, seed0: int = VAL_SEED0,
+                     render_size: int = 320, progress: bool | None = None) -> list[EvalResult]:
+    """mAP of ``model`` under each configuration on the same validation images, each image rendered
+    once: ``None`` is the model as trained, anything else a GAM ablation
+    (:func:`gam_gui.ablation.ablated`'s ``blocks``)."""
+    from contextlib import nullcontext
+
+    from gam_gui.ablation import ablated
+
+    t0 = time.time()
+    model.eval()
+    accs = [MapAccumulator() for _ in configs]
+    desc = "mAP" if len(configs) == 1 else f"mAP x {len(configs)} configurations"
+    with Progress(n_images, desc=desc, unit="img", force=progress) as bar:
+        for k in range(n_images):
+            smp = render_sample(seed0 + k, render_size)
+            gt_boxes, gt_cls = smp.boxes_xyxy(), smp.labels[:, 0].astype(int)
+            for cfg, acc in zip(configs, accs):
+                with nullcontext() if cfg is None else ablated(model, cfg):
+                    acc.add(detect(model, smp.image, conf=conf, iou=iou, imgsz=imgsz), gt_boxes, gt_cls)
+            bar.update()
+    seconds = time.time() - t0
+    return [acc.result(imgsz, seconds) for acc in accs]
+
+
+def run(args: argparse.Namespace) -> int:
+    """``gam-gui eval``: mAP, then the parts asked for, one progress bar each; prints JSON whose
+    ``seconds`` is the whole command (model loading included) and ``extra["seconds_by_part"]`` each part."""
     from gam_gui.checkpoints import load_model
+    from gam_gui.inference import model_stride
 
-    ap = argparse.ArgumentParser(description="Evaluate a model on the fixed-seed shapes validation set.")
-    ap.add_argument("--weights", default=None, help="checkpoint (default: the shipped model)")
-    ap.add_argument("--images", type=int, default=500)
-    ap.add_argument("--imgsz", type=int, default=None, help="inference size (default: the model's own, else 320)")
-    ap.add_argument("--pointing", action="store_true", help="also run the Grad-CAM pointing game")
-    args = ap.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    t0 = time.perf_counter()
     torch.set_grad_enabled(False)
     model = load_model(args.weights, device="cpu")
-    args.imgsz = args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 320))
-    res = evaluate(model, args.images, args.imgsz)
+    imgsz = round_imgsz(args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 320) or 320),
+                        model_stride(model), "--imgsz")
+    res = evaluate(model, args.images, imgsz, progress=args.progress)
+    parts = {"mAP": res.seconds}
     if args.pointing:
         from gam_gui.train.pointing import pointing_game
 
+        t1 = time.perf_counter()
         torch.set_grad_enabled(True)
-        res.extra["pointing_game"] = pointing_game(model, args.images, args.imgsz,
-                                                   methods=("gradcam", "hirescam", "layercam"))
+        res.extra["pointing_game"] = pointing_game(model, args.images, imgsz,
+                                                   methods=("gradcam", "hirescam", "layercam"), progress=args.progress)
+        parts["pointing_game"] = round(time.perf_counter() - t1, 1)
+    res.extra["seconds_by_part"] = parts
+    res.seconds = round(time.perf_counter() - t0, 1)
     print(json.dumps(asdict(res), indent=2))
     return 0
 
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m gam_gui.train.evaluate`` = ``gam-gui eval`` (the options live in :mod:`gam_gui.cli`,
+    so that ``--help`` needs no torch)."""
+    from gam_gui.cli import eval_parser
+
+    args = eval_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    return run(args)
 
 if __name__ == "__main__":
     raise SystemExit(main())
