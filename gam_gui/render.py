@@ -5,7 +5,9 @@ Everything returns uint8 BGR numpy arrays; nothing here knows about Qt.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+import math
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
@@ -27,6 +29,7 @@ PANELS = ("detections", "cam", "gam_channel", "gam_spatial")
 PANEL_TITLES = {"detections": "Detections", "cam": "Grad-CAM", "gam_channel": "GAM channel",
                 "gam_spatial": "GAM spatial"}
 NO_GAM_TEXT = "this model has no GAM layers"
+CAPTION_GREY = 32
 # A fixed, colour-blind-friendly-ish palette (BGR), indexed by class id.
 _PALETTE = [(56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49, 210, 207), (10, 249, 72),
             (23, 204, 146), (134, 219, 61), (52, 147, 26), (187, 212, 0), (168, 153, 44), (255, 194, 0),
@@ -58,23 +61,144 @@ def _font_scale(h: int, w: int) -> float:
     return max(0.35, min(1.2, min(h, w) / 900))
 
 
-def draw_detections(frame: np.ndarray, dets: list[Detection], highlight: int | None = None) -> np.ndarray:
-    """Boxes with class name and score; the ``highlight`` detection (the CAM target) drawn thicker."""
+FONT = cv2.FONT_HERSHEY_SIMPLEX
+#: A box label is never shorter than this on screen or in a figure (pixels, label box height).
+MIN_LABEL_PX = 11
+#: ... and, on large pictures, at least this fraction of the shown picture's short side.
+LABEL_FRACTION = 0.03
+#: The width a window panel is assumed to be shown at when the caller does not know it.
+DEFAULT_SHOWN_WIDTH = 320
+
+
+@dataclass(frozen=True)
+class LabelStyle:
+    """Font scale, stroke thickness and padding of box labels, and the label box height they give
+    (all in frame pixels)."""
+
+    scale: float
+    thickness: int
+    pad: int
+    height: int
+
+
+def label_style(frame_hw: tuple[int, int], shown_width: int | None = None) -> LabelStyle:
+    """Box-label size for a frame of ``frame_hw`` that is shown ``shown_width`` pixels wide.
+
+    The rule: a label box is at least ``MIN_LABEL_PX`` tall as shown (and in frame pixels, so an
+    enlarged small frame does not blow up a blurred few-pixel label), and at least
+    ``LABEL_FRACTION`` of the shown picture's short side, so labels on a big figure stay in
+    proportion. A fixed fraction of the frame alone made labels 7 px tall in a window panel
+    showing a 640x480 video at a quarter of the window.
+    """
+    h, w = int(frame_hw[0]), int(frame_hw[1])
+    shown = max(1, int(shown_width or min(w, DEFAULT_SHOWN_WIDTH)))
+    per_shown = w / shown  # frame pixels per shown pixel
+    need = max(MIN_LABEL_PX * max(1.0, per_shown), LABEL_FRACTION * min(h, w))
+    return _style_for_height(int(math.ceil(need)))
+
+
+@functools.lru_cache(maxsize=64)
+def _style_for_height(need: int) -> LabelStyle:
+    (_, th), base = cv2.getTextSize("Ag", FONT, 1.0, 1)
+    pad = max(1, need // 12)
+    scale = max(0.2, (need - 2 * pad) / (th + base))
+    while True:
+        thickness = max(1, int(round(scale * 1.6)))
+        (_, th), base = cv2.getTextSize("Ag", FONT, scale, thickness)
+        height = th + base + 2 * pad
+        if height >= need:
+            return LabelStyle(scale, thickness, pad, height)
+        scale *= 1.04
+
+
+@dataclass
+class LabelBox:
+    """Where one detection's label goes: ``rect`` is (x1, y1, x2, y2), x2/y2 exclusive, frame pixels."""
+
+    index: int  # the detection's index
+    text: str
+    rect: tuple[int, int, int, int]
+    colour: tuple[int, int, int]
+
+
+def _overlap(rect: tuple[int, int, int, int], boxes: np.ndarray) -> np.ndarray:
+    """Intersection areas of one rect with each row (x1, y1, x2, y2, exclusive ends) of ``boxes``."""
+    if not len(boxes):
+        return np.zeros(0)
+    iw = np.minimum(rect[2], boxes[:, 2]) - np.maximum(rect[0], boxes[:, 0])
+    ih = np.minimum(rect[3], boxes[:, 3]) - np.maximum(rect[1], boxes[:, 1])
+    return np.clip(iw, 0, None) * np.clip(ih, 0, None)
+
+
+def layout_labels(dets: list[Detection], frame_hw: tuple[int, int], style: LabelStyle) -> list[LabelBox]:
+    """Place each detection's label, best detection first, where it hides the least.
+
+    Candidates, in order of preference: above the box, below it, inside at the top, inside at the
+    bottom (left-aligned, then right-aligned). The first candidate that overlaps neither an already
+    placed label nor another box wins; failing that, the first that overlaps no label; failing
+    that, the one that overlaps placed labels least. Labels of overlapping boxes therefore stop
+    covering each other wherever the frame leaves room.
+    """
+    H, W = int(frame_hw[0]), int(frame_hw[1])
+    boxes = np.array([[round(v) for v in d.xyxy] for d in dets], np.int64).reshape(-1, 4)
+    grown = boxes + np.array([-1, -1, 2, 2])  # the outline, drawn on the edge pixels, counts as the box
+    placed = np.zeros((0, 4), np.int64)
+    out: list[LabelBox] = []
+    for k, d in enumerate(dets):
+        text = f"{d.name} {d.score:.2f}"
+        (tw, _), _ = cv2.getTextSize(text, FONT, style.scale, style.thickness)
+        lw, lh = min(W, tw + 2 * style.pad + 1), min(H, style.height)
+        x1, y1, x2, y2 = (int(v) for v in boxes[k])
+        others = np.delete(grown, k, axis=0)
+        best: tuple | None = None
+        for order, (x, y) in enumerate(((x1, y1 - lh), (x1, y2 + 1), (x1, y1), (x1, y2 - lh + 1),
+                                        (x2 - lw + 1, y1 - lh), (x2 - lw + 1, y2 + 1), (x2 - lw + 1, y1),
+                                        (x2 - lw + 1, y2 - lh + 1))):
+            if y < 0 or y + lh > H:
+                continue
+            x = min(max(0, x), W - lw)
+            rect = (x, y, x + lw, y + lh)
+            key = (int(_overlap(rect, placed).sum()), bool(_overlap(rect, others).any()), order)
+            if best is None or key < best[0]:
+                best = (key, rect)
+        if best is None:  # a label taller than the room above, below and inside: clamp it in
+            x, y = min(max(0, x1), W - lw), min(max(0, y1), H - lh)
+            rect = (x, y, x + lw, y + lh)
+        else:
+            rect = best[1]
+        placed = np.vstack([placed, np.array(rect, np.int64)[None]])
+        out.append(LabelBox(k, text, rect, class_colour(d.cls)))
+    return out
+
+
+def _text_colour(bg: tuple[int, int, int]) -> tuple[int, int, int]:
+    """Black on light label colours, white on dark ones (BGR luma)."""
+    b, g, r = bg
+    return (0, 0, 0) if 0.114 * b + 0.587 * g + 0.299 * r > 150 else (255, 255, 255)
+
+
+def draw_detections(frame: np.ndarray, dets: list[Detection], highlight: int | None = None,
+                    shown_width: int | None = None) -> np.ndarray:
+    """Boxes with class name and score; the ``highlight`` detection (the CAM target) drawn thicker.
+
+    All boxes are drawn before any label, so no box line crosses a label; labels are sized by
+    :func:`label_style` for a picture shown ``shown_width`` pixels wide and placed by
+    :func:`layout_labels`.
+    """
     out = frame.copy()
     h, w = out.shape[:2]
-    fs = _font_scale(h, w)
-    lw = max(1, int(round(min(h, w) / 300)))
+    style = label_style((h, w), shown_width)
+    lw = max(1, int(round(style.height / 12)))
     for k, d in enumerate(dets):
         x1, y1, x2, y2 = (int(round(v)) for v in d.xyxy)
-        col = class_colour(d.cls)
-        t = lw * 3 if k == highlight else lw
-        cv2.rectangle(out, (x1, y1), (x2, y2), col, t, cv2.LINE_AA)
-        label = f"{d.name} {d.score:.2f}"
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, fs, max(1, lw))
-        ty = y1 - 2 if y1 - th - base - 2 >= 0 else y1 + th + base + 2
-        cv2.rectangle(out, (x1, ty - th - base), (x1 + tw + 2, ty + 1), col, -1)
-        cv2.putText(out, label, (x1 + 1, ty - base + 1), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255),
-                    max(1, lw), cv2.LINE_AA)
+        cv2.rectangle(out, (x1, y1), (x2, y2), class_colour(d.cls), lw * 3 if k == highlight else lw, cv2.LINE_AA)
+    labels = layout_labels(dets, (h, w), style)
+    for lab in reversed(labels):  # the best detection's label ends up on top where overlap is unavoidable
+        x1, y1, x2, y2 = lab.rect
+        cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), lab.colour, -1)
+        base = cv2.getTextSize(lab.text, FONT, style.scale, style.thickness)[1]
+        cv2.putText(out, lab.text, (x1 + style.pad, y2 - style.pad - base), FONT, style.scale,
+                    _text_colour(lab.colour), style.thickness, cv2.LINE_AA)
     return out
 
 
@@ -92,37 +216,70 @@ def message_panel(frame: np.ndarray, text: str) -> np.ndarray:
     return out
 
 
+#: Caption strings of the panels: titles and subtitle templates (``str.format`` fields). Figures use
+#: them in English (OpenCV's fonts draw ASCII only); the window translates them (``gam_gui.ui.panels``).
+TITLE_DETECTIONS, TITLE_CAM, TITLE_GAM_CHANNEL, TITLE_GAM_SPATIAL, TITLE_FRAME = (
+    "Detections", "CAM", "GAM channel", "GAM spatial", "Frame")
+SUB_OBJECTS_ONE = "{n} object  conf {conf}  iou {iou}"
+SUB_OBJECTS = "{n} objects  conf {conf}  iou {iou}"
+SUB_CAM = "L{layers}  target: {target}"
+SUB_CAM_NOTE = "L{layers}  target: {target}  ({note})"
+SUB_CAM_OFF = "off"
+SUB_GAM_CHANNEL = "layer {layer}  {reduction} over {channels} ch  ({variant})"
+SUB_GAM_SPATIAL = "layer {layer}  {reduction}"
+CAPTION_STRINGS = (TITLE_DETECTIONS, TITLE_CAM, TITLE_GAM_CHANNEL, TITLE_GAM_SPATIAL, TITLE_FRAME, SUB_OBJECTS_ONE,
+                   SUB_OBJECTS, SUB_CAM, SUB_CAM_NOTE, SUB_CAM_OFF, SUB_GAM_CHANNEL, SUB_GAM_SPATIAL)
+
+
 @dataclass
 class Panel:
+    """One panel picture with its caption. ``subtitle`` is ``template.format(**values)`` when a
+    template is given, so a translated template can be filled with the same values."""
+
     key: str
     image: np.ndarray  # BGR, the frame's size
     title: str
     subtitle: str
+    template: str = ""
+    values: dict[str, str] = field(default_factory=dict)
+
+
+def _panel(key: str, image: np.ndarray, title: str, template: str, **values: object) -> Panel:
+    vals = {k: str(v) for k, v in values.items()}
+    return Panel(key, image, title, template.format(**vals), template, vals)
 
 
 def panels(frame: np.ndarray, result: Result, settings: Settings | None = None,
-           highlight: int | None = None) -> list[Panel]:
-    """The four panels of one frame, in display order, with their captions."""
+           highlight: int | None = None, shown_width: int | None = None) -> list[Panel]:
+    """The four panels of one frame, in display order, with their captions.
+
+    ``shown_width``: how wide the panels will be shown (a figure's panel width, a window panel's
+    width), which sizes the box labels (:func:`label_style`); default: the window's usual size.
+    """
     s = settings or Settings()
     n = len(result.detections)
-    out = [Panel("detections", draw_detections(frame, result.detections, highlight), "Detections",
-                 f"{n} object{'s' if n != 1 else ''}  conf {s.conf:.3g}  iou {s.iou:.2f}")]
+    out = [_panel("detections", draw_detections(frame, result.detections, highlight, shown_width), TITLE_DETECTIONS,
+                  SUB_OBJECTS_ONE if n == 1 else SUB_OBJECTS, n=n, conf=f"{s.conf:.3g}", iou=f"{s.iou:.2f}")]
     if result.cam is not None:
         layers = "+".join(map(str, result.layers))
-        sub = f"L{layers}  target: {result.target}" + (f"  ({result.note})" if result.note else "")
-        out.append(Panel("cam", draw_boxes_only(overlay(frame, result.cam, s.colormap, s.alpha), result.detections),
-                         result.method, sub))
+        img = draw_boxes_only(overlay(frame, result.cam, s.colormap, s.alpha), result.detections)
+        if result.note:
+            out.append(_panel("cam", img, result.method, SUB_CAM_NOTE, layers=layers, target=result.target,
+                              note=result.note))
+        else:
+            out.append(_panel("cam", img, result.method, SUB_CAM, layers=layers, target=result.target))
     else:
-        out.append(Panel("cam", message_panel(frame, "CAM off (method: none)"), "CAM", "off"))
+        out.append(_panel("cam", message_panel(frame, "CAM off (method: none)"), TITLE_CAM, SUB_CAM_OFF))
     g = result.gam_for(s.gam_layer)
     if g is None:
-        out.append(Panel("gam_channel", message_panel(frame, NO_GAM_TEXT), "GAM channel", "-"))
-        out.append(Panel("gam_spatial", message_panel(frame, NO_GAM_TEXT), "GAM spatial", "-"))
+        out.append(Panel("gam_channel", message_panel(frame, NO_GAM_TEXT), TITLE_GAM_CHANNEL, "-"))
+        out.append(Panel("gam_spatial", message_panel(frame, NO_GAM_TEXT), TITLE_GAM_SPATIAL, "-"))
     else:
-        sub = f"layer {g.index}  {s.reduction} over {len(g.channel_weights)} ch  ({g.variant})"
-        out.append(Panel("gam_channel", overlay(frame, g.channel, s.colormap, s.alpha), "GAM channel", sub))
-        out.append(Panel("gam_spatial", overlay(frame, g.spatial, s.colormap, s.alpha), "GAM spatial",
-                         f"layer {g.index}  {s.reduction}"))
+        out.append(_panel("gam_channel", overlay(frame, g.channel, s.colormap, s.alpha), TITLE_GAM_CHANNEL,
+                          SUB_GAM_CHANNEL, layer=g.index, reduction=s.reduction, channels=len(g.channel_weights),
+                          variant=g.variant))
+        out.append(_panel("gam_spatial", overlay(frame, g.spatial, s.colormap, s.alpha), TITLE_GAM_SPATIAL,
+                          SUB_GAM_SPATIAL, layer=g.index, reduction=s.reduction))
     return out
 
 
@@ -135,23 +292,80 @@ def draw_boxes_only(img: np.ndarray, dets: list[Detection]) -> np.ndarray:
     return out
 
 
-def captioned(panel: Panel, width: int) -> np.ndarray:
-    """Scale a panel to ``width`` and put a two-line caption bar above it."""
+def wrap_text(text: str, scale: float, thickness: int, max_width: int) -> list[str]:
+    """Greedy word wrap of ``text`` into lines no wider than ``max_width`` pixels in :data:`FONT`;
+    a word wider than a line is broken between characters. No lines for empty text."""
+
+    def width(t: str) -> int:
+        return cv2.getTextSize(t, FONT, scale, thickness)[0][0]
+
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        trial = f"{line} {word}" if line else word
+        if width(trial.rstrip()) <= max_width:
+            line = trial
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = word
+        while line and width(line) > max_width:  # one word wider than the line
+            cut = len(line) - 1
+            while cut > 1 and width(line[:cut]) > max_width:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+    if line.strip():
+        lines.append(line.rstrip())
+    return lines
+
+
+@dataclass(frozen=True)
+class CaptionLayout:
+    """A panel caption cut into lines that fit the panel width, and the bar height they need."""
+
+    title: list[str]
+    subtitle: list[str]
+    scale: float
+    line_h: int
+    margin: int
+
+    @property
+    def height(self) -> int:
+        return self.margin * 2 + self.line_h * (len(self.title) + len(self.subtitle))
+
+
+def caption_layout(title: str, subtitle: str, width: int) -> CaptionLayout:
+    """Wrap a caption to ``width``: text that does not fit goes on more lines instead of being cut."""
+    fs = max(0.5, min(0.8, width / 700))  # the subtitle (0.8 of it) stays >= ~11 px per line
+    margin = max(3, int(round(6 * fs / 0.5)))
+    (_, th), base = cv2.getTextSize("Ag", FONT, fs, 1)
+    line_h = th + base + max(2, int(round(4 * fs / 0.5)))
+    room = max(1, width - 2 * margin)
+    return CaptionLayout(wrap_text(title, fs, 1, room), wrap_text(subtitle, fs * 0.8, 1, room), fs, line_h, margin)
+
+
+def caption_bar(title: str, subtitle: str, width: int, min_height: int = 0) -> np.ndarray:
+    """The caption bar above a figure panel: the title, then the subtitle, wrapped to ``width``."""
+    lay = caption_layout(title, subtitle, width)
+    bar = np.full((max(lay.height, min_height), width, 3), CAPTION_GREY, np.uint8)
+    y = lay.margin
+    for lines, fs, colour in ((lay.title, lay.scale, (255, 255, 255)),
+                              (lay.subtitle, lay.scale * 0.8, (200, 200, 200))):
+        for line in lines:
+            base = cv2.getTextSize(line, FONT, fs, 1)[1]
+            y += lay.line_h
+            cv2.putText(bar, line, (lay.margin, y - base - 1), FONT, fs, colour, 1, cv2.LINE_AA)
+    return bar
+
+
+def captioned(panel: Panel, width: int, min_bar_height: int = 0) -> np.ndarray:
+    """Scale a panel to ``width`` and put its caption bar (wrapped, at least ``min_bar_height`` tall) above."""
     h, w = panel.image.shape[:2]
     scale = width / w
     img = cv2.resize(panel.image, (width, max(1, int(round(h * scale)))),
                      interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    fs = max(0.4, min(0.8, width / 700))
-    bar_h = int(44 * fs / 0.5)
-    bar = np.full((bar_h, width, 3), 32, np.uint8)
-    cv2.putText(bar, panel.title, (6, int(bar_h * 0.42)), cv2.FONT_HERSHEY_SIMPLEX, fs, (255, 255, 255), 1,
-                cv2.LINE_AA)
-    sub = panel.subtitle
-    sfs = fs * 0.8
-    while sub and cv2.getTextSize(sub, cv2.FONT_HERSHEY_SIMPLEX, sfs, 1)[0][0] > width - 10:
-        sub = sub[:-2]
-    cv2.putText(bar, sub, (6, int(bar_h * 0.85)), cv2.FONT_HERSHEY_SIMPLEX, sfs, (200, 200, 200), 1, cv2.LINE_AA)
-    return np.vstack([bar, img])
+    return np.vstack([caption_bar(panel.title, panel.subtitle, width, min_bar_height), img])
 
 
 def compose(frame: np.ndarray, result: Result, settings: Settings | None = None, keys: tuple[str, ...] = PANELS,
@@ -160,11 +374,12 @@ def compose(frame: np.ndarray, result: Result, settings: Settings | None = None,
 
     ``panel_width`` defaults to the frame width, capped to keep a figure of a 4K frame manageable.
     """
-    chosen = [p for p in panels(frame, result, settings, highlight) if p.key in keys]
-    if not chosen:
+    if not any(k in PANELS for k in keys):
         raise ValueError(f"no panels chosen; choose from {', '.join(PANELS)}")
     width = panel_width or min(frame.shape[1], 960)
-    tiles = [captioned(p, width) for p in chosen]
+    chosen = [p for p in panels(frame, result, settings, highlight, shown_width=width) if p.key in keys]
+    bar_h = max(caption_layout(p.title, p.subtitle, width).height for p in chosen)  # one height: tiles line up
+    tiles = [captioned(p, width, bar_h) for p in chosen]
     gap = 4
     if layout == "grid" and len(tiles) > 2:
         rows = [tiles[i : i + 2] for i in range(0, len(tiles), 2)]
