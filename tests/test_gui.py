@@ -272,6 +272,9 @@ def test_open_image_folder_and_video(qtbot, open_window, media):
     fr = wait_frame(qtbot, win, lambda fr: fr.source.kind == "video")
     assert fr.frame.index == 0 and fr.source.count == 40 and fr.source.fps == pytest.approx(20, abs=0.5)
     assert win.seek_slider.isEnabled() and win.seek_slider.maximum() == 39
+    qtbot.waitUntil(lambda: win.playing, timeout=5000)  # a video plays when opened, as in players
+    win.pause()
+    qtbot.waitUntil(lambda: not win.playing, timeout=5000)
     win.seek(25)
     assert wait_frame(qtbot, win, lambda fr: fr.frame.index == 25).result is not None
 
@@ -329,10 +332,14 @@ def test_video_plays_pauses_steps_and_stops(qtbot, open_window, media):
     win.open_path(media["video"])
     wait_frame(qtbot, win, lambda fr: fr.source.kind == "video")
     start = win.frames_painted
-    win.act_play.trigger()  # the Space action
+    # It starts playing by itself.
     qtbot.waitUntil(lambda: win.playing and win.frames_painted >= start + 6, timeout=15000)
     assert win.last.frame.index >= 5
     assert win.act_play.iconText() == "Pause"
+    win.act_play.trigger()  # the Space action pauses ...
+    qtbot.waitUntil(lambda: not win.playing, timeout=5000)
+    win.act_play.trigger()  # ... and plays again
+    qtbot.waitUntil(lambda: win.playing, timeout=5000)
     win.pause()
     qtbot.waitUntil(lambda: not win.playing, timeout=5000)
     qtbot.wait(200)

@@ -9,7 +9,8 @@ import sys
 from PyQt5.QtCore import QCoreApplication, QSettings, Qt, QTimer
 from PyQt5.QtWidgets import QApplication
 
-from gam_gui.ui.main_window import APPLICATION, ORGANISATION, MainWindow, start_window
+from gam_gui.ui import i18n
+from gam_gui.ui.main_window import APPLICATION, ORGANISATION, MainWindow, default_qsettings, start_window
 
 LOGGER = logging.getLogger(__name__)
 
@@ -27,11 +28,25 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 
 def run(path: str | None = None, weights: str | None = None, camera: int | None = None,
-        device: str | None = None, qsettings: QSettings | None = None, threads: int | None = None) -> int:
-    """Open the window (default model and the sample, or ``path`` / ``camera``) and run until it closes."""
+        device: str | None = None, qsettings: QSettings | None = None, threads: int | None = None,
+        lang: str | None = None) -> int:
+    """Open the window (default model and the sample, or ``path`` / ``camera``) and run until it closes.
+
+    ``lang``: ``"en"`` or ``"zh_CN"`` (``gam-gui --lang``); None = the choice remembered from
+    View > Language, else the system locale. An unknown code raises ValueError before any window opens.
+    """
+    code = i18n.resolve_language(lang, qsettings or default_qsettings())
     app = application()
-    win: MainWindow = start_window(path=path, weights=weights, camera=camera, device=device, qsettings=qsettings,
-                                   threads=threads)
+    translators = i18n.install(code, app)
+    try:
+        return _run_window(app, path=path, weights=weights, camera=camera, device=device, qsettings=qsettings,
+                           threads=threads)
+    finally:
+        i18n.uninstall(translators, app)  # an embedding program keeps its own language afterwards
+
+
+def _run_window(app: QApplication, **kw) -> int:
+    win: MainWindow = start_window(**kw)
     app.aboutToQuit.connect(win.shutdown)
     # Ctrl+C in the terminal closes the window cleanly instead of being swallowed by the Qt loop.
     signal.signal(signal.SIGINT, lambda *_: win.close())

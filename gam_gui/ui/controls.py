@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import logging
 
-from PyQt5.QtCore import QSettings, Qt, pyqtSignal
+from PyQt5.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSettings, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont
 from PyQt5.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
+    QAbstractSlider,
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -34,8 +37,12 @@ from gam_gui.render import COLORMAPS
 
 LOGGER = logging.getLogger(__name__)
 
-TARGET_MODES = (("all", "All detections"), ("class", "Class scores"), ("box", "Box outputs"),
-                ("clicked", "Clicked object"), ("cls", "Class id"))
+TARGET_MODES = (("all", QT_TRANSLATE_NOOP("ControlPanel", "All detections")),
+                ("class", QT_TRANSLATE_NOOP("ControlPanel", "Class scores")),
+                ("box", QT_TRANSLATE_NOOP("ControlPanel", "Box outputs")),
+                ("clicked", QT_TRANSLATE_NOOP("ControlPanel", "Clicked object")),
+                ("cls", QT_TRANSLATE_NOOP("ControlPanel", "Class id")))
+REDUCTIONS = (("mean", QT_TRANSLATE_NOOP("ControlPanel", "mean")), ("max", QT_TRANSLATE_NOOP("ControlPanel", "max")))
 CONF_SCALE = 1000  # the confidence slider has 0.001 steps: untrained or weak models need low thresholds
 DEFAULT_IMGSZ = 640
 
@@ -62,6 +69,41 @@ def _slider(lo: int, hi: int, value: int) -> QSlider:
     s.setRange(lo, hi)
     s.setValue(value)
     return s
+
+
+class WheelGuard(QObject):
+    """Event filter for the dock's value controls (combo boxes, spin boxes, sliders, buttons, lists).
+
+    * The mouse wheel over an unfocused control scrolls the dock instead of changing the value under
+      the cursor (the issue: scrolling the dock turned "Channel reduction" from mean to max). The
+      wheel event is ignored and consumed here, and QApplication hands an ignored wheel event on to
+      the parent widgets, i.e. the dock's scroll area. A focused control (clicked or tabbed into)
+      still takes the wheel, as users expect.
+    * Space pressed in a focused control is the control's own (toggle a check box, open a combo,
+      type in a spin box), not the window's Play/Pause shortcut: accepting the ShortcutOverride
+      event keeps the shortcut from firing there.
+    """
+
+    SPACE_OWNERS = (QComboBox, QAbstractSpinBox, QAbstractButton, QAbstractItemView)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        kind = event.type()
+        if kind == QEvent.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
+            event.ignore()
+            return True
+        if (kind == QEvent.ShortcutOverride and event.key() == Qt.Key_Space
+                and not event.modifiers() and isinstance(obj, self.SPACE_OWNERS)):
+            event.accept()
+        return False
+
+    def guard(self, root: QWidget) -> None:
+        """Install on every value control under ``root``; they take focus on click or Tab, not wheel."""
+        for w in root.findChildren(QWidget):
+            if isinstance(w, (QComboBox, QAbstractSpinBox, QAbstractSlider)):
+                w.setFocusPolicy(Qt.StrongFocus)
+                w.installEventFilter(self)
+            elif isinstance(w, self.SPACE_OWNERS):
+                w.installEventFilter(self)
 
 
 def _with_label(widget: QWidget, label: QLabel) -> QWidget:
@@ -93,110 +135,111 @@ class ControlPanel(QWidget):
         root.setContentsMargins(6, 6, 6, 6)
 
         # -- model --
-        g = QGroupBox("Model")
+        g = QGroupBox(self.tr("Model"))
         f = QFormLayout(g)
-        self.weights_button = QPushButton("Open weights...")
-        self.weights_button.setToolTip("Load a gam-gui, YOLOv5 or YOLOv7 checkpoint (.pt); you can also drop it here")
+        self.weights_button = QPushButton(self.tr("Open weights..."))
+        self.weights_button.setToolTip(
+            self.tr("Load a gam-gui, YOLOv5 or YOLOv7 checkpoint (.pt); you can also drop it here"))
         self.weights_button.clicked.connect(self.open_weights_requested)
         f.addRow(self.weights_button)
-        self.model_label = QLabel("no model loaded")
+        self.model_label = QLabel(self.tr("no model loaded"))
         self.model_label.setWordWrap(True)
-        f.addRow("Model:", self.model_label)
+        f.addRow(self.tr("Model:"), self.model_label)
         self.classes_label = QLabel("-")
         self.classes_label.setWordWrap(True)
-        f.addRow("Classes:", self.classes_label)
+        f.addRow(self.tr("Classes:"), self.classes_label)
         self.gam_label = QLabel("-")
         self.gam_label.setWordWrap(True)
-        f.addRow("GAM:", self.gam_label)
+        f.addRow(self.tr("GAM:"), self.gam_label)
         self.device = QComboBox()
         for key, label in devices if devices is not None else available_devices():
             self.device.addItem(label, key)
         self.device.currentIndexChanged.connect(self._device_changed)
-        f.addRow("Device:", self.device)
+        f.addRow(self.tr("Device:"), self.device)
         root.addWidget(g)
 
         # -- detection --
-        g = QGroupBox("Detection")
+        g = QGroupBox(self.tr("Detection"))
         f = QFormLayout(g)
         self.conf = _slider(1, CONF_SCALE, 250)
         self.conf_label = QLabel()
-        self.conf.setToolTip("Confidence threshold")
-        f.addRow("Confidence:", _with_label(self.conf, self.conf_label))
+        self.conf.setToolTip(self.tr("Confidence threshold"))
+        f.addRow(self.tr("Confidence:"), _with_label(self.conf, self.conf_label))
         self.iou = _slider(1, 100, 45)
         self.iou_label = QLabel()
-        self.iou.setToolTip("NMS IoU threshold")
-        f.addRow("IoU:", _with_label(self.iou, self.iou_label))
+        self.iou.setToolTip(self.tr("NMS IoU threshold"))
+        f.addRow(self.tr("IoU:"), _with_label(self.iou, self.iou_label))
         self.imgsz = QSpinBox()
         self.imgsz.setRange(64, 1920)
         self.imgsz.setSingleStep(32)
         self.imgsz.setValue(DEFAULT_IMGSZ)
-        self.imgsz.setSuffix(" px")
-        self.imgsz.setToolTip("Inference size (the long side of the network input)")
+        self.imgsz.setSuffix(self.tr(" px"))
+        self.imgsz.setToolTip(self.tr("Inference size (the long side of the network input)"))
         self.imgsz.setKeyboardTracking(False)
-        f.addRow("Image size:", self.imgsz)
+        f.addRow(self.tr("Image size:"), self.imgsz)
         root.addWidget(g)
 
         # -- CAM --
-        g = QGroupBox("Explanation (CAM)")
+        g = QGroupBox(self.tr("Explanation (CAM)"))
         f = QFormLayout(g)
         self.method = QComboBox()
         for key in METHODS:
-            self.method.addItem("none (off)" if key == "none" else DISPLAY_NAMES[key], key)
-        f.addRow("Method:", self.method)
+            self.method.addItem(self.tr("none (off)") if key == "none" else DISPLAY_NAMES[key], key)
+        f.addRow(self.tr("Method:"), self.method)
         self.layers = QListWidget()
         self.layers.setSelectionMode(QAbstractItemView.ExtendedSelection)
-        self.layers.setToolTip("Layers whose CAMs are averaged; none selected = the GAM blocks "
-                               "(or the layers feeding the head). Ctrl/Shift-click to choose several.")
+        self.layers.setToolTip(self.tr("Layers whose CAMs are averaged; none selected = the GAM blocks "
+                                       "(or the layers feeding the head). Ctrl/Shift-click to choose several."))
         mono = QFont("Monospace")
         mono.setStyleHint(QFont.TypeWriter)
         self.layers.setFont(mono)
         self.layers.setMinimumHeight(150)
-        f.addRow(QLabel("Layers (index, type, shape):"))
+        f.addRow(QLabel(self.tr("Layers (index, type, shape):")))
         f.addRow(self.layers)
-        self.layers_default = QPushButton("Default layers")
-        self.layers_default.setToolTip("Clear the selection: use the GAM blocks")
+        self.layers_default = QPushButton(self.tr("Default layers"))
+        self.layers_default.setToolTip(self.tr("Clear the selection: use the GAM blocks"))
         self.layers_default.clicked.connect(self.layers.clearSelection)
         f.addRow(self.layers_default)
         self.target = QComboBox()
         for key, label in TARGET_MODES:
-            self.target.addItem(label, key)
-        f.addRow("Target:", self.target)
+            self.target.addItem(self.tr(label), key)
+        f.addRow(self.tr("Target:"), self.target)
         self.target_index = QSpinBox()
         self.target_index.setRange(0, 9999)
         self.target_index.setPrefix("#")
-        self.target_index.setToolTip("The detection the CAM explains (click a box to choose it)")
-        f.addRow("Object:", self.target_index)
+        self.target_index.setToolTip(self.tr("The detection the CAM explains (click a box to choose it)"))
+        f.addRow(self.tr("Object:"), self.target_index)
         self.target_class = QComboBox()
-        self.target_class.setToolTip("Explain every detection of this class")
-        f.addRow("Class:", self.target_class)
-        self.renorm = QCheckBox("Renormalise inside boxes")
+        self.target_class.setToolTip(self.tr("Explain every detection of this class"))
+        f.addRow(self.tr("Class:"), self.target_class)
+        self.renorm = QCheckBox(self.tr("Renormalise inside boxes"))
         f.addRow(self.renorm)
         self.cam_every = QSpinBox()
         self.cam_every.setRange(1, 60)
-        self.cam_every.setToolTip("On a playing video or camera, compute the CAM only every N frames "
-                                  "(detections and GAM maps still every frame)")
-        f.addRow("CAM every N frames:", self.cam_every)
+        self.cam_every.setToolTip(self.tr("On a playing video or camera, compute the CAM only every N frames "
+                                          "(detections and GAM maps still every frame)"))
+        f.addRow(self.tr("CAM every N frames:"), self.cam_every)
         root.addWidget(g)
 
         # -- display --
-        g = QGroupBox("Display")
+        g = QGroupBox(self.tr("Display"))
         f = QFormLayout(g)
         self.gam_layer = QComboBox()
-        self.gam_layer.addItem("first", None)
-        self.gam_layer.setToolTip("Which GAM block the GAM panels and the channel chart show")
-        f.addRow("GAM block:", self.gam_layer)
+        self.gam_layer.addItem(self.tr("first"), None)
+        self.gam_layer.setToolTip(self.tr("Which GAM block the GAM panels and the channel chart show"))
+        f.addRow(self.tr("GAM block:"), self.gam_layer)
         self.reduction = QComboBox()
-        for r in ("mean", "max"):
-            self.reduction.addItem(r, r)
-        self.reduction.setToolTip("How the GAM maps are reduced over channels")
-        f.addRow("Channel reduction:", self.reduction)
+        for key, label in REDUCTIONS:
+            self.reduction.addItem(self.tr(label), key)
+        self.reduction.setToolTip(self.tr("How the GAM maps are reduced over channels"))
+        f.addRow(self.tr("Channel reduction:"), self.reduction)
         self.colormap = QComboBox()
         for c in COLORMAPS:
             self.colormap.addItem(c, c)
-        f.addRow("Colormap:", self.colormap)
+        f.addRow(self.tr("Colormap:"), self.colormap)
         self.alpha = _slider(0, 100, 50)
         self.alpha_label = QLabel()
-        f.addRow("Overlay alpha:", _with_label(self.alpha, self.alpha_label))
+        f.addRow(self.tr("Overlay alpha:"), _with_label(self.alpha, self.alpha_label))
         root.addWidget(g)
         root.addStretch(1)
 
@@ -207,6 +250,8 @@ class ControlPanel(QWidget):
                     self.gam_layer.currentIndexChanged, self.reduction.currentIndexChanged,
                     self.colormap.currentIndexChanged, self.alpha.valueChanged):
             sig.connect(self._emit_changed)
+        self.wheel_guard = WheelGuard(self)
+        self.wheel_guard.guard(self)
         self._update_labels()
 
     # -- reading -----------------------------------------------------------------------------------
@@ -277,14 +322,15 @@ class ControlPanel(QWidget):
             self.model_label.setText(f"{info.name}  ({info.device})")
             self.model_label.setToolTip(info.path)
             names = ", ".join(f"{k}: {v}" for k, v in sorted(info.names.items()))
-            self.classes_label.setText(f"{len(info.names)} - {names}" if info.names else "none")
+            self.classes_label.setText(f"{len(info.names)} - {names}" if info.names else self.tr("none"))
             if info.gam_layers:
-                self.gam_label.setText(f"{len(info.gam_layers)} GAM block(s) at layer(s) "
-                                       f"{', '.join(map(str, info.gam_layers))}")
+                self.gam_label.setText(self.tr("{0} GAM block(s) at layer(s) {1}").format(
+                    len(info.gam_layers), ", ".join(map(str, info.gam_layers))))
                 self.gam_label.setStyleSheet("")
             else:
-                self.gam_label.setText("no GAM blocks found: the GAM panels stay empty; the CAM uses the "
-                                       f"layers feeding the head ({', '.join(map(str, info.default_layers))})")
+                self.gam_label.setText(self.tr("no GAM blocks found: the GAM panels stay empty; the CAM uses the "
+                                               "layers feeding the head ({0})").format(
+                    ", ".join(map(str, info.default_layers))))
                 self.gam_label.setStyleSheet("color: #d08000;")
             self.layers.clear()
             for li in info.layers[:-1]:  # the head itself is no CAM layer
@@ -295,13 +341,13 @@ class ControlPanel(QWidget):
                     f.setBold(True)
                     it.setFont(f)
                     it.setForeground(QBrush(QColor(200, 90, 0)))
-                    it.setToolTip("a GAM block (used by default)")
+                    it.setToolTip(self.tr("a GAM block (used by default)"))
                 self.layers.addItem(it)
                 it.setSelected(li.index in keep_layers)
             self.gam_layer.clear()
-            self.gam_layer.addItem("first", None)
+            self.gam_layer.addItem(self.tr("first"), None)
             for i in info.gam_layers:
-                self.gam_layer.addItem(f"layer {i}", i)
+                self.gam_layer.addItem(self.tr("layer {0}").format(i), i)
             gi = self.gam_layer.findData(keep_gam) if keep_gam is not None else 0
             self.gam_layer.setCurrentIndex(max(0, gi))
             self.target_class.clear()
@@ -315,7 +361,7 @@ class ControlPanel(QWidget):
 
     def set_model_failed(self) -> None:
         if self.layers.count() == 0:
-            self.model_label.setText("no model loaded")
+            self.model_label.setText(self.tr("no model loaded"))
 
     # -- persistence -------------------------------------------------------------------------------
     def save(self, qs: QSettings) -> None:

@@ -15,10 +15,21 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from PyQt5.QtCore import QSettings, Qt, QThread, QTimer, pyqtSignal
+from PyQt5.QtCore import (
+    PYQT_VERSION_STR,
+    QT_TRANSLATE_NOOP,
+    QT_VERSION_STR,
+    QCoreApplication,
+    QSettings,
+    Qt,
+    QThread,
+    QTimer,
+    pyqtSignal,
+)
 from PyQt5.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt5.QtWidgets import (
     QAction,
+    QActionGroup,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
@@ -41,9 +52,10 @@ from gam_gui import render
 from gam_gui.export import ExportError, atomic_write_bytes, write_png
 from gam_gui.images import IMAGE_SUFFIXES
 from gam_gui.sources import VIDEO_SUFFIXES, Source, list_cameras
+from gam_gui.ui import i18n
 from gam_gui.ui.controls import ControlPanel, cuda_available
 from gam_gui.ui.convert import bgr_to_qimage
-from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at
+from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at, panel_caption, tr_render
 from gam_gui.ui.worker import (
     AnalysisWorker,
     FrameResult,
@@ -59,8 +71,9 @@ ORGANISATION = APPLICATION = "gam-gui"
 REPO_ROOT = Path(gam_gui.__file__).resolve().parent.parent
 WEIGHT_SUFFIXES = {".pt", ".pth"}
 MAX_RECENT = 10
-EMPTY_HINT = "Open an image, folder or video (Ctrl+O), a camera, or drop a file here"
-NO_MODEL_HINT = "No model loaded: File > Open weights... (or drop a .pt file here)"
+# English source strings (tests compare with them); the window shows them through self.tr().
+EMPTY_HINT = QT_TRANSLATE_NOOP("MainWindow", "Open an image, folder or video (Ctrl+O), a camera, or drop a file here")
+NO_MODEL_HINT = QT_TRANSLATE_NOOP("MainWindow", "No model loaded: File > Open weights... (or drop a .pt file here)")
 
 
 def find_sample(root: Path = REPO_ROOT) -> Path | None:
@@ -100,7 +113,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, qsettings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle("gam-gui: GAM attention in YOLO")
+        self.setWindowTitle(self.tr("gam-gui: GAM attention in YOLO"))
         self.setAcceptDrops(True)
         self.qsettings = qsettings or default_qsettings()
         self.last: FrameResult | None = None
@@ -119,6 +132,7 @@ class MainWindow(QMainWindow):
         self._keep_imgsz = False
         self._export_job = None
         self._unpainted: FrameResult | None = None
+        self._shown_width: int | None = None
 
         self._build_ui()
         self._build_actions()
@@ -139,9 +153,14 @@ class MainWindow(QMainWindow):
     # -- construction ------------------------------------------------------------------------------
     def _build_ui(self) -> None:
         self.grid = PanelGrid()
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(250)
+        self._resize_timer.timeout.connect(self._grid_resized)
+        self.grid.resized.connect(self._resize_timer.start)
         for p in self.grid.panels.values():
             p.clicked.connect(self._panel_clicked)
-            p.set_placeholder(EMPTY_HINT)
+            p.set_placeholder(self.tr(EMPTY_HINT))
         self.chart = ChannelBarChart()
 
         self.transport = QWidget()
@@ -183,7 +202,7 @@ class MainWindow(QMainWindow):
         scroll.setWidget(self.controls)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
-        self.dock = QDockWidget("Controls", self)
+        self.dock = QDockWidget(self.tr("Controls"), self)
         self.dock.setObjectName("controls")
         self.dock.setWidget(scroll)
         self.dock.setMinimumWidth(300)
@@ -199,8 +218,8 @@ class MainWindow(QMainWindow):
         for lab in (self.fps_label, self.timings_label, self.device_label, self.model_label):
             lab.setStyleSheet("QLabel { padding: 0 8px; border-left: 1px solid palette(mid); }")
             sb.addPermanentWidget(lab)
-        self.device_label.setText("device: -")
-        self.model_label.setText("model: -")
+        self.device_label.setText(self.tr("device: {0}").format("-"))
+        self.model_label.setText(self.tr("model: {0}").format("-"))
         self.resize(1500, 850)
 
     def _action(self, text: str, slot, shortcuts: tuple = (), tip: str = "", checkable: bool = False) -> QAction:
@@ -217,67 +236,89 @@ class MainWindow(QMainWindow):
 
     def _build_actions(self) -> None:
         A = self._action
-        self.act_open = A("&Open image or video...", self.open_dialog, (QKeySequence.Open,), "Open an image or video")
-        self.act_open_folder = A("Open &folder...", self.open_folder_dialog, ("Ctrl+Shift+O",),
-                                 "Open a folder of images")
-        self.act_camera = A("Open &camera...", self.open_camera_dialog, ("Ctrl+Shift+C",), "Open a webcam")
-        self.act_stream = A("Open &stream URL...", self.open_stream_dialog, ("Ctrl+Shift+U",),
-                            "Open an rtsp/http stream")
-        self.act_weights = A("Open &weights...", self.open_weights_dialog, ("Ctrl+Shift+W",),
-                             "Load a detector checkpoint (.pt)")
-        self.act_save = A("&Save panels as PNG...", self.save_composite_dialog, (QKeySequence.Save,),
-                          "Save the side-by-side panels as one PNG")
-        self.act_save_panels = A("Save individual &panels...", self.save_panels_dialog, ("Ctrl+Shift+S",),
-                                 "Save each visible panel as its own PNG")
-        self.act_save_json = A("Save &detections (JSON)...", self.save_detections_dialog, ("Ctrl+J",),
-                               "Save the current detections as JSON")
-        self.act_record = A("&Record panels to MP4", self.toggle_recording, ("Ctrl+R",),
-                            "Record the panels of the playing source to an MP4", checkable=True)
-        self.act_export = A("&Export whole source...", self.export_source_dialog, ("Ctrl+E",),
-                            "Export the panels of every frame of the current file or folder")
-        self.act_quit = A("&Quit", self.close, (QKeySequence.Quit, "Ctrl+Q"), "Quit gam-gui")
-        self.act_play = A("&Play / Pause", self.toggle_play, ("Space",), "Play or pause")
-        self.act_step = A("&Step forward", lambda: self.step(1), ("Right", "."), "Next frame or image")
-        self.act_back = A("Step &back", lambda: self.step(-1), ("Left", ","), "Previous frame or image")
-        self.act_next = A("&Next image", lambda: self.step(1), ("PgDown",), "Next image of the folder")
-        self.act_prev = A("P&revious image", lambda: self.step(-1), ("PgUp",), "Previous image of the folder")
-        self.act_stop = A("S&top", self.stop, ("Ctrl+.",), "Stop: back to the first frame; release a camera")
-        self.act_loop = A("&Loop video", self._loop_toggled, ("Ctrl+L",), "Start a video again at its end",
+        self.act_open = A(self.tr("&Open image or video..."), self.open_dialog, (QKeySequence.Open,),
+                          self.tr("Open an image or video"))
+        self.act_open_folder = A(self.tr("Open &folder..."), self.open_folder_dialog, ("Ctrl+Shift+O",),
+                                 self.tr("Open a folder of images"))
+        self.act_camera = A(self.tr("Open &camera..."), self.open_camera_dialog, ("Ctrl+Shift+C",),
+                            self.tr("Open a webcam"))
+        self.act_stream = A(self.tr("Open &stream URL..."), self.open_stream_dialog, ("Ctrl+Shift+U",),
+                            self.tr("Open an rtsp/http stream"))
+        self.act_weights = A(self.tr("Open &weights..."), self.open_weights_dialog, ("Ctrl+Shift+W",),
+                             self.tr("Load a detector checkpoint (.pt)"))
+        self.act_save = A(self.tr("&Save panels as PNG..."), self.save_composite_dialog, (QKeySequence.Save,),
+                          self.tr("Save the side-by-side panels as one PNG"))
+        self.act_save_panels = A(self.tr("Save individual &panels..."), self.save_panels_dialog, ("Ctrl+Shift+S",),
+                                 self.tr("Save each visible panel as its own PNG"))
+        self.act_save_json = A(self.tr("Save &detections (JSON)..."), self.save_detections_dialog, ("Ctrl+J",),
+                               self.tr("Save the current detections as JSON"))
+        self.act_record = A(self.tr("&Record panels to MP4"), self.toggle_recording, ("Ctrl+R",),
+                            self.tr("Record the panels of the playing source to an MP4"), checkable=True)
+        self.act_export = A(self.tr("&Export whole source..."), self.export_source_dialog, ("Ctrl+E",),
+                            self.tr("Export the panels of every frame of the current file or folder"))
+        self.act_quit = A(self.tr("&Quit"), self.close, (QKeySequence.Quit, "Ctrl+Q"), self.tr("Quit gam-gui"))
+        # Space plays/pauses wherever the focus is in the window, except in a control that uses Space
+        # itself (a text field, check box or combo box: see controls.WheelGuard).
+        self.act_play = A(self.tr("&Play / Pause"), self.toggle_play, ("Space",), self.tr("Play or pause"))
+        self.act_step = A(self.tr("&Step forward"), lambda: self.step(1), ("Right", "."),
+                          self.tr("Next frame or image"))
+        self.act_back = A(self.tr("Step &back"), lambda: self.step(-1), ("Left", ","),
+                          self.tr("Previous frame or image"))
+        self.act_next = A(self.tr("&Next image"), lambda: self.step(1), ("PgDown",),
+                          self.tr("Next image of the folder"))
+        self.act_prev = A(self.tr("P&revious image"), lambda: self.step(-1), ("PgUp",),
+                          self.tr("Previous image of the folder"))
+        self.act_stop = A(self.tr("S&top"), self.stop, ("Ctrl+.",),
+                          self.tr("Stop: back to the first frame; release a camera"))
+        self.act_loop = A(self.tr("&Loop video"), self._loop_toggled, ("Ctrl+L",),
+                          self.tr("Start a video again at its end"),
                           checkable=True)
-        self.act_reanalyse = A("Re-&analyse", self._controls_changed, ("F5",), "Analyse the current frame again")
+        self.act_reanalyse = A(self.tr("Re-&analyse"), self._controls_changed, ("F5",),
+                               self.tr("Analyse the current frame again"))
         self.panel_actions: dict[str, QAction] = {}
         for i, key in enumerate(render.PANELS):
-            a = A(f"{render.PANEL_TITLES[key]} panel", lambda on, k=key: self._panel_toggled(k, on),
-                  (f"Ctrl+{i + 1}",), f"Show or hide the {render.PANEL_TITLES[key]} panel", checkable=True)
+            title = tr_render(render.PANEL_TITLES[key])
+            a = A(self.tr("{0} panel").format(title), lambda on, k=key: self._panel_toggled(k, on),
+                  (f"Ctrl+{i + 1}",), self.tr("Show or hide the {0} panel").format(title), checkable=True)
             a.blockSignals(True)
             a.setChecked(True)
             a.blockSignals(False)
             self.panel_actions[key] = a
-        self.act_chart = A("Channel &chart", self.chart.setVisible, ("Ctrl+5",), "Show or hide the bar chart",
+        self.act_chart = A(self.tr("Channel &chart"), self.chart.setVisible, ("Ctrl+5",),
+                           self.tr("Show or hide the bar chart"),
                            checkable=True)
         self.act_chart.blockSignals(True)
         self.act_chart.setChecked(True)
         self.act_chart.blockSignals(False)
-        self.act_about = A("&About gam-gui", self._about)
+        self.act_about = A(self.tr("&About gam-gui"), self._about)
+        self.language_group = QActionGroup(self)
+        self.language_actions: dict[str, QAction] = {}
+        for code, name in i18n.LANGUAGES.items():  # each language's name in itself: findable in any language
+            a = QAction(name, self.language_group)
+            a.setCheckable(True)
+            a.setChecked(code == i18n.active_language())
+            a.triggered.connect(lambda _=False, c=code: self.choose_language(c))
+            self.language_actions[code] = a
         self.btn_prev.setDefaultAction(self.act_back)
         self.btn_play.setDefaultAction(self.act_play)
         self.btn_step.setDefaultAction(self.act_step)
         self.btn_stop.setDefaultAction(self.act_stop)
         self.btn_loop.setDefaultAction(self.act_loop)
         self.btn_prev.setText("<<")
-        self.act_play.setIconText("Play")
+        self.act_play.setIconText(self.tr("Play"))
         self.act_step.setIconText(">>")
         self.act_back.setIconText("<<")
-        self.act_stop.setIconText("Stop")
-        self.act_loop.setIconText("Loop")
+        self.act_stop.setIconText(self.tr("Stop"))
+        self.act_loop.setIconText(self.tr("Loop"))
         self._update_transport()
 
     def _build_menus(self) -> None:
         mb = self.menuBar()
-        m = mb.addMenu("&File")
+        self.menus: dict[str, Any] = {}
+        m = self.menus["file"] = mb.addMenu(self.tr("&File"))
         for a in (self.act_open, self.act_open_folder, self.act_camera, self.act_stream):
             m.addAction(a)
-        self.recent_menu = m.addMenu("Open &recent")
+        self.recent_menu = m.addMenu(self.tr("Open &recent"))
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         m.addSeparator()
         m.addAction(self.act_weights)
@@ -286,18 +327,22 @@ class MainWindow(QMainWindow):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_quit)
-        m = mb.addMenu("&Playback")
+        m = self.menus["playback"] = mb.addMenu(self.tr("&Playback"))
         for a in (self.act_play, self.act_step, self.act_back, self.act_next, self.act_prev, self.act_stop):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_loop)
         m.addAction(self.act_reanalyse)
-        m = mb.addMenu("&View")
+        m = self.menus["view"] = mb.addMenu(self.tr("&View"))
         for a in self.panel_actions.values():
             m.addAction(a)
         m.addAction(self.act_chart)
         m.addAction(self.dock.toggleViewAction())
-        m = mb.addMenu("&Help")
+        m.addSeparator()
+        self.language_menu = m.addMenu(self.tr("&Language"))
+        for a in self.language_actions.values():
+            self.language_menu.addAction(a)
+        m = self.menus["help"] = mb.addMenu(self.tr("&Help"))
         m.addAction(self.act_about)
 
     def _connect_worker(self) -> None:
@@ -324,7 +369,7 @@ class MainWindow(QMainWindow):
         w.source_failed.connect(self._on_source_failed)
         w.source_closed.connect(self._on_source_closed)
         w.playing_changed.connect(self._on_playing)
-        w.ended.connect(lambda: self.statusBar().showMessage("end of source", 3000))
+        w.ended.connect(lambda: self.statusBar().showMessage(self.tr("end of source"), 3000))
         w.error.connect(self._on_worker_error)
         w.recording_changed.connect(self._on_recording)
         self._cmd_loop.emit(self.act_loop.isChecked())
@@ -335,7 +380,7 @@ class MainWindow(QMainWindow):
         self.model_path = str(path) if path else ""
         if device:
             if device.startswith("cuda") and not cuda_available():
-                self._status(f"CUDA is not available; using the CPU instead of {device}")
+                self._status(self.tr("CUDA is not available; using the CPU instead of {0}").format(device))
                 device = "cpu"
             self.controls.set_device(device.split(":")[0])
         self._model_requested = True
@@ -355,7 +400,7 @@ class MainWindow(QMainWindow):
         if self._loading_model:
             self._pending_source = spec  # analyse it once the model is there
             return
-        self._status(f"opening {spec.label if isinstance(spec, Source) else spec} ...")
+        self._status(self.tr("opening {0} ...").format(spec.label if isinstance(spec, Source) else spec))
         self._cmd_open.emit(spec)
 
     def open_camera(self, index: int | str) -> None:
@@ -434,7 +479,7 @@ class MainWindow(QMainWindow):
                 continue
             widget.set_detections(dets)
             if panel.key in visible:
-                widget.set_image(bgr_to_qimage(panel.image), panel.title, panel.subtitle, (w, h))
+                widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h))
         weights, title = channel_weights(fr, fr.settings.gam_layer)
         self.chart.set_weights(weights, title)
         self._update_frame_label(fr)
@@ -445,7 +490,7 @@ class MainWindow(QMainWindow):
     def _on_model_loading(self, path: str) -> None:
         self.progress.setVisible(True)
         self.controls.weights_button.setEnabled(False)
-        self._status(f"loading model {path} ...", 0)
+        self._status(self.tr("loading model {0} ...").format(path), 0)
 
     def _finish_loading(self) -> None:
         self._loading_model = False
@@ -467,14 +512,14 @@ class MainWindow(QMainWindow):
         self.qsettings.setValue("controls/imgsz_weights", info.path)
         if self.model_path:
             self.qsettings.setValue("paths/last_weights", self.model_path)
-        self.device_label.setText(f"device: {info.device}")
-        self.model_label.setText(f"model: {info.name}")
+        self.device_label.setText(self.tr("device: {0}").format(info.device))
+        self.model_label.setText(self.tr("model: {0}").format(info.name))
         self.model_label.setToolTip(info.path)
-        gam = f"{len(info.gam_layers)} GAM blocks" if info.gam_layers else "no GAM blocks"
-        self._status(f"loaded {info.name}: {len(info.names)} classes, {gam}", 5000)
+        gam = self.tr("{0} GAM blocks").format(len(info.gam_layers)) if info.gam_layers else self.tr("no GAM blocks")
+        self._status(self.tr("loaded {0}: {1} classes, {2}").format(info.name, len(info.names), gam), 5000)
         if not info.gam_layers:
             for key in ("gam_channel", "gam_spatial"):
-                self.grid.panels[key].set_placeholder(render.NO_GAM_TEXT)
+                self.grid.panels[key].set_placeholder(tr_render(render.NO_GAM_TEXT))
         self._push_settings()  # before a waiting source opens: its first frame uses this model's controls
         self._finish_loading()
         self.reanalyse()
@@ -486,33 +531,33 @@ class MainWindow(QMainWindow):
         if self.model_info is None:
             for p in self.grid.panels.values():
                 if p.image.isNull():
-                    p.set_placeholder(NO_MODEL_HINT)
+                    p.set_placeholder(self.tr(NO_MODEL_HINT))
         if startup:
-            self._status(f"no model: {msg}", 0)
+            self._status(self.tr("no model: {0}").format(msg), 0)
             self.errors.append(msg)
             LOGGER.warning("%s", msg)
         else:
-            self.show_error("Cannot load the weights", msg)
+            self.show_error(self.tr("Cannot load the weights"), msg)
         self._finish_loading()
 
     def _on_source_opened(self, info: SourceInfo) -> None:
         self.source_info = info
         self.last = None
-        self._status(f"opened {info.label} ({info.kind})", 4000)
+        self._status(self.tr("opened {0} ({1})").format(info.label, info.kind), 4000)
         self.setWindowTitle(f"gam-gui: {info.label}")
         self._update_transport()
 
     def _on_source_failed(self, msg: str) -> None:
-        self.show_error("Cannot open", msg)
+        self.show_error(self.tr("Cannot open"), msg)
 
     def _on_source_closed(self) -> None:
         self.source_info = None
-        self._status("source closed", 3000)
+        self._status(self.tr("source closed"), 3000)
         self._update_transport()
 
     def _on_playing(self, playing: bool) -> None:
         self.playing = playing
-        self.act_play.setIconText("Pause" if playing else "Play")
+        self.act_play.setIconText(self.tr("Pause") if playing else self.tr("Play"))
         if not playing and self.recording:
             pass  # a recording continues across pauses; frames are written when analysed
         self._update_transport()
@@ -527,7 +572,8 @@ class MainWindow(QMainWindow):
         self.act_record.blockSignals(True)
         self.act_record.setChecked(on)
         self.act_record.blockSignals(False)
-        self._status(f"recording to {path}" if on else (f"saved {path}" if path else "recording stopped"), 5000)
+        msg = self.tr("recording to {0}") if on else (self.tr("saved {0}") if path else self.tr("recording stopped"))
+        self._status(msg.format(path), 5000)
 
     # -- UI state ----------------------------------------------------------------------------------
     def _status(self, msg: str, timeout: int = 4000) -> None:
@@ -564,14 +610,17 @@ class MainWindow(QMainWindow):
             self.frame_label.setText(fr.frame.name)
             return
         if info.live:
-            self.frame_label.setText(f"live frame {fr.frame.index}  (dropped {fr.dropped})")
+            self.frame_label.setText(self.tr("live frame {0}  (dropped {1})").format(fr.frame.index, fr.dropped))
         elif info.kind == "folder":
-            self.frame_label.setText(f"image {fr.frame.index + 1} / {info.count}: {fr.frame.name}")
+            self.frame_label.setText(self.tr("image {0} / {1}: {2}").format(fr.frame.index + 1, info.count,
+                                                                           fr.frame.name))
         elif info.kind == "image":
             self.frame_label.setText(fr.frame.name)
         else:
-            self.frame_label.setText(f"frame {fr.frame.index + 1} / {info.count or '?'}"
-                                     + (f"  (dropped {fr.dropped})" if fr.dropped else ""))
+            text = self.tr("frame {0} / {1}").format(fr.frame.index + 1, info.count or "?")
+            if fr.dropped:
+                text += self.tr("  (dropped {0})").format(fr.dropped)
+            self.frame_label.setText(text)
         if self.seek_slider.isEnabled() and not self.seek_slider.isSliderDown():
             self.seek_slider.blockSignals(True)
             self.seek_slider.setValue(fr.frame.index)
@@ -585,8 +634,8 @@ class MainWindow(QMainWindow):
             return
         t = r.timings
         infer = t.get("preprocess", 0) + t.get("forward", 0) + t.get("postprocess", 0)
-        self.timings_label.setText(f"inference {infer:.0f} ms | CAM {t.get('cam', 0):.0f} ms | "
-                                   f"GAM {t.get('gam', 0):.0f} ms | total {t.get('total', 0):.0f} ms")
+        self.timings_label.setText(self.tr("inference {0:.0f} ms | CAM {1:.0f} ms | GAM {2:.0f} ms | total {3:.0f} ms")
+                                   .format(infer, t.get("cam", 0), t.get("gam", 0), t.get("total", 0)))
         self.fps_label.setText(f"{fr.fps:.1f} fps" if fr.playing and fr.fps else "")
 
     def _loop_toggled(self, on: bool) -> None:
@@ -608,6 +657,24 @@ class MainWindow(QMainWindow):
 
     def _push_settings(self) -> None:
         self.worker.set_settings(self.controls.settings(), self.controls.cam_every.value(), self.visible_panels())
+        self._shown_width = self.shown_panel_width()
+        self.worker.set_shown_width(self._shown_width)
+
+    def shown_panel_width(self) -> int | None:
+        """How wide the detections panel shows its picture (the worker sizes box labels for it)."""
+        panel = self.grid.panels["detections"]
+        if not panel.isVisible() or panel.image.isNull():
+            return None
+        return max(1, int(panel.image_rect().width()))
+
+    def _grid_resized(self) -> None:
+        """After the panels changed size (window, dock, splitter), re-render when the box labels would
+        be noticeably off (the analysis itself is cached, so this only redraws)."""
+        w = self.shown_panel_width()
+        old = self._shown_width
+        if w is None or (old is not None and abs(w - old) <= 0.1 * old):
+            return
+        self.reanalyse()
 
     def _controls_changed(self) -> None:
         self.reanalyse()
@@ -625,7 +692,7 @@ class MainWindow(QMainWindow):
         if k is None:
             return
         d = fr.result.detections[k]
-        self._status(f"CAM target: detection #{k} ({d.name}, score {d.score:.3f})", 5000)
+        self._status(self.tr("CAM target: detection #{0} ({1}, score {2:.3f})").format(k, d.name, d.score), 5000)
         self.controls.set_target_index(k)
 
     # -- dialogs -----------------------------------------------------------------------------------
@@ -651,43 +718,45 @@ class MainWindow(QMainWindow):
             a = self.recent_menu.addAction(f"&{(i + 1) % 10} {f}")
             a.triggered.connect(lambda _=False, f=f: self.open_path(f))
         if not files:
-            self.recent_menu.addAction("(none)").setEnabled(False)
+            self.recent_menu.addAction(self.tr("(none)")).setEnabled(False)
         else:
             self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear list", lambda: self.qsettings.setValue("paths/recent", []))
+            self.recent_menu.addAction(self.tr("Clear list"), lambda: self.qsettings.setValue("paths/recent", []))
 
     def open_dialog(self) -> None:
         exts = " ".join(f"*{s}" for s in sorted(IMAGE_SUFFIXES | VIDEO_SUFFIXES))
-        path, _ = QFileDialog.getOpenFileName(self, "Open image or video", self._last_folder(),
-                                              f"Images and videos ({exts});;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open image or video"), self._last_folder(),
+                                              self.tr("Images and videos ({0});;All files (*)").format(exts))
         if path:
             self.open_path(path)
 
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a folder of images", self._last_folder())
+        path = QFileDialog.getExistingDirectory(self, self.tr("Open a folder of images"), self._last_folder())
         if path:
             self.open_path(path)
 
     def open_camera_dialog(self) -> None:
         cams = list_cameras()
         if not cams:
-            QMessageBox.information(self, "No camera", "No camera was found (no /dev/video* device).")
+            QMessageBox.information(self, self.tr("No camera"), self.tr("No camera was found (no /dev/video* device)."))
             return
         labels = [label for _, label in cams]
-        label, ok = QInputDialog.getItem(self, "Open camera", "Camera:", labels, 0, False)
+        label, ok = QInputDialog.getItem(self, self.tr("Open camera"), self.tr("Camera:"), labels, 0, False)
         if ok and label:
             self.open_camera(cams[labels.index(label)][0])
 
     def open_stream_dialog(self) -> None:
         last = str(self.qsettings.value("paths/last_stream", "rtsp://") or "rtsp://")
-        url, ok = QInputDialog.getText(self, "Open stream", "Stream URL (rtsp://, http://, ...):", text=last)
+        url, ok = QInputDialog.getText(self, self.tr("Open stream"), self.tr("Stream URL (rtsp://, http://, ...):"),
+                                       text=last)
         if ok and url.strip():
             self.qsettings.setValue("paths/last_stream", url.strip())
             self.open_source(url.strip())
 
     def open_weights_dialog(self) -> None:
         start = str(self.qsettings.value("paths/last_weights", "") or self._last_folder())
-        path, _ = QFileDialog.getOpenFileName(self, "Open weights", start, "Checkpoints (*.pt *.pth);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open weights"), start,
+                                              self.tr("Checkpoints (*.pt *.pth);;All files (*)"))
         if path:
             self.load_weights(path)
 
@@ -707,7 +776,8 @@ class MainWindow(QMainWindow):
         if not existing:
             return True
         names = "\n".join(str(p) for p in existing[:8]) + ("\n..." if len(existing) > 8 else "")
-        answer = QMessageBox.question(self, "Replace files?", f"These files exist already:\n{names}\n\nReplace them?",
+        answer = QMessageBox.question(self, self.tr("Replace files?"),
+                                      self.tr("These files exist already:\n{0}\n\nReplace them?").format(names),
                                       QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return answer == QMessageBox.Yes
 
@@ -722,7 +792,7 @@ class MainWindow(QMainWindow):
 
     def _need_result(self) -> FrameResult | None:
         if self.last is None or self.last.result is None:
-            self._status("nothing analysed to save yet", 4000)
+            self._status(self.tr("nothing analysed to save yet"), 4000)
             return None
         return self.last
 
@@ -741,15 +811,16 @@ class MainWindow(QMainWindow):
         try:
             write_png(path, img, overwrite=True)
         except (ExportError, OSError) as e:
-            self.show_error("Cannot save", str(e))
+            self.show_error(self.tr("Cannot save"), str(e))
             return False
-        self._status(f"saved {path}", 5000)
+        self._status(self.tr("saved {0}").format(path), 5000)
         return True
 
     def save_composite_dialog(self) -> None:
         if self._need_result() is None:
             return
-        p = self._save_path("Save panels as PNG", f"{self._stem()}_panels.png", "PNG images (*.png)", ".png")
+        p = self._save_path(self.tr("Save panels as PNG"), f"{self._stem()}_panels.png", self.tr("PNG images (*.png)"),
+                            ".png")
         if p is not None:
             self.save_composite(p)
 
@@ -767,15 +838,15 @@ class MainWindow(QMainWindow):
             for panel, path in zip(chosen, paths):
                 write_png(path, panel.image, overwrite=True)
         except (ExportError, OSError) as e:
-            self.show_error("Cannot save", str(e))
+            self.show_error(self.tr("Cannot save"), str(e))
             return []
-        self._status(f"saved {len(paths)} panel(s) to {folder}", 5000)
+        self._status(self.tr("saved {0} panel(s) to {1}").format(len(paths), folder), 5000)
         return paths
 
     def save_panels_dialog(self) -> None:
         if self._need_result() is None:
             return
-        folder = QFileDialog.getExistingDirectory(self, "Save panels into folder", self._last_folder())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Save panels into folder"), self._last_folder())
         if folder:
             self.save_panels(Path(folder))
 
@@ -796,15 +867,16 @@ class MainWindow(QMainWindow):
         try:
             atomic_write_bytes(path, json.dumps(data, indent=1).encode(), overwrite=True)
         except (ExportError, OSError) as e:
-            self.show_error("Cannot save", str(e))
+            self.show_error(self.tr("Cannot save"), str(e))
             return False
-        self._status(f"saved {path}", 5000)
+        self._status(self.tr("saved {0}").format(path), 5000)
         return True
 
     def save_detections_dialog(self) -> None:
         if self._need_result() is None:
             return
-        p = self._save_path("Save detections", f"{self._stem()}_detections.json", "JSON (*.json)", ".json")
+        p = self._save_path(self.tr("Save detections"), f"{self._stem()}_detections.json", self.tr("JSON (*.json)"),
+                            ".json")
         if p is not None:
             self.save_detections(p)
 
@@ -822,10 +894,10 @@ class MainWindow(QMainWindow):
         self.act_record.setChecked(False)  # checked again when the worker confirms
         self.act_record.blockSignals(False)
         if self.source_info is None:
-            self._status("open a video or camera first", 4000)
+            self._status(self.tr("open a video or camera first"), 4000)
             return
         name = f"{Path(self.source_info.label).stem or 'recording'}_panels.mp4"
-        p = self._save_path("Record panels to MP4", name, "MP4 video (*.mp4)", ".mp4")
+        p = self._save_path(self.tr("Record panels to MP4"), name, self.tr("MP4 video (*.mp4)"), ".mp4")
         if p is not None:
             self.start_recording(p)
             if not self.playing and self.source_info.kind not in ("image",):
@@ -834,9 +906,9 @@ class MainWindow(QMainWindow):
     def export_source_dialog(self) -> None:
         info = self.source_info
         if info is None or info.live or self.model_info is None:
-            self._status("open a file or folder and a model first", 4000)
+            self._status(self.tr("open a file or folder and a model first"), 4000)
             return
-        folder = QFileDialog.getExistingDirectory(self, "Export panels into folder", self._last_folder())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Export panels into folder"), self._last_folder())
         if not folder:
             return
         out = Path(folder)
@@ -844,7 +916,7 @@ class MainWindow(QMainWindow):
         if not self.confirm_overwrite(targets):
             return
         video = info.kind == "video" and QMessageBox.question(
-            self, "Export video", "Write one MP4 of the panels (Yes) or a PNG per frame (No)?",
+            self, self.tr("Export video"), self.tr("Write one MP4 of the panels (Yes) or a PNG per frame (No)?"),
             QMessageBox.Yes | QMessageBox.No, QMessageBox.Yes) == QMessageBox.Yes
         self.export_source(info.spec, out, video=video)
 
@@ -855,10 +927,10 @@ class MainWindow(QMainWindow):
         from gam_gui.ui.export_job import ExportJob
 
         if self._export_job is not None:
-            self._status("an export is running already", 4000)
+            self._status(self.tr("an export is running already"), 4000)
             return
-        dlg = QProgressDialog("Exporting...", "Cancel", 0, 0, self)
-        dlg.setWindowTitle("Export")
+        dlg = QProgressDialog(self.tr("Exporting..."), self.tr("Cancel"), 0, 0, self)
+        dlg.setWindowTitle(self.tr("Export"))
         dlg.setMinimumDuration(0)
         job = ExportJob(self.model_path or None, self.controls.device_value(), spec, out, self.controls.settings(),
                         video=video)
@@ -874,17 +946,47 @@ class MainWindow(QMainWindow):
             if ok:
                 self._status(msg, 8000)
             else:
-                self.show_error("Export", msg)
+                self.show_error(self.tr("Export"), msg)
 
         job.done.connect(finished)
         job.start()
         dlg.show()
 
+    def about_text(self) -> str:
+        """What Help > About says: the versions a bug report needs, and the device the model runs on."""
+        import platform
+
+        import torch
+
+        device = self.model_info.device if self.model_info is not None else self.controls.device_value()
+        cuda = torch.cuda.get_device_name(0) if device.startswith("cuda") and cuda_available() else ""
+        return "\n".join([
+            self.tr("gam-gui {0}").format(gam_gui.__version__),
+            "",
+            self.tr("gam-gui shows what the GAM attention in a YOLO-GAM detector does: detections, a Grad-CAM "
+                    "explanation and the GAM channel and spatial attention, side by side."),
+            self.tr("Click a box to explain that object. Space plays or pauses, Right/'.' steps."),
+            "",
+            self.tr("Device: {0}").format(f"{device} ({cuda})" if cuda else device),
+            f"torch {torch.__version__}, Qt {QT_VERSION_STR}, PyQt5 {PYQT_VERSION_STR}, "
+            f"Python {platform.python_version()}",
+        ])
+
     def _about(self) -> None:
-        QMessageBox.about(self, "About gam-gui",
-                          "gam-gui shows what the GAM attention in a YOLO-GAM detector does: detections, a "
-                          "Grad-CAM explanation and the GAM channel and spatial attention, side by side.\n\n"
-                          "Click a box to explain that object. Space plays or pauses, Right/'.' steps.")
+        QMessageBox.about(self, self.tr("About gam-gui"), self.about_text())
+
+    def choose_language(self, code: str) -> None:
+        """View > Language: remember the choice; it applies when gam-gui starts again (every text of
+        the window is set once, when it is built)."""
+        i18n.remember_language(self.qsettings, code)
+        for c, a in self.language_actions.items():
+            a.setChecked(c == code)
+        if code == i18n.active_language():
+            self._status(self.tr("the window is already in {0}").format(i18n.LANGUAGES[code]), 5000)
+            return
+        msg = self.tr("The window will be in {0} the next time gam-gui starts.").format(i18n.LANGUAGES[code])
+        self._status(msg, 8000)
+        QMessageBox.information(self, self.tr("Language"), msg)
 
     # -- drag and drop -----------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 - Qt API
@@ -989,6 +1091,6 @@ def start_window(path: str | None = None, weights: str | None = None, camera: in
         if sample is not None:
             win.open_source(str(sample))
         else:
-            win._status("no sample found: " + EMPTY_HINT, 0)
+            win._status(QCoreApplication.translate("MainWindow", "no sample found: {0}").format(win.tr(EMPTY_HINT)), 0)
     return win
 

@@ -7,18 +7,73 @@ frame coordinates themselves, so a click or hover on a box finds the detection u
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
-from PyQt5.QtCore import QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
+from PyQt5.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
 from PyQt5.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PyQt5.QtWidgets import QGridLayout, QSizePolicy, QToolTip, QWidget
 
+from gam_gui import render
 from gam_gui.inference import Detection
 from gam_gui.render import PANEL_TITLES, PANELS
 
 CAPTION_H = 38
 BACKGROUND = QColor(24, 24, 28)
 CAPTION_BG = QColor(40, 40, 46)
+
+#: The captions ``gam_gui.render`` writes (English: figures are drawn with OpenCV's ASCII fonts), marked
+#: here for Qt's translation tools under the context "render" so the window can show them translated.
+#: ``tests/test_gui_i18n.py`` checks that this list covers ``render.CAPTION_STRINGS``.
+RENDER_STRINGS = (
+    QT_TRANSLATE_NOOP("render", "Detections"), QT_TRANSLATE_NOOP("render", "CAM"),
+    QT_TRANSLATE_NOOP("render", "GAM channel"), QT_TRANSLATE_NOOP("render", "GAM spatial"),
+    QT_TRANSLATE_NOOP("render", "Frame"),
+    QT_TRANSLATE_NOOP("render", "{n} object  conf {conf}  iou {iou}"),
+    QT_TRANSLATE_NOOP("render", "{n} objects  conf {conf}  iou {iou}"),
+    QT_TRANSLATE_NOOP("render", "L{layers}  target: {target}"),
+    QT_TRANSLATE_NOOP("render", "L{layers}  target: {target}  ({note})"),
+    QT_TRANSLATE_NOOP("render", "off"),
+    QT_TRANSLATE_NOOP("render", "layer {layer}  {reduction} over {channels} ch  ({variant})"),
+    QT_TRANSLATE_NOOP("render", "layer {layer}  {reduction}"),
+    QT_TRANSLATE_NOOP("render", "this model has no GAM layers"),
+    QT_TRANSLATE_NOOP("render", "no model loaded: File > Open weights"),
+    # CAM target descriptions (``gam_gui.explain.cams.TargetSpec.label``) and channel reductions.
+    QT_TRANSLATE_NOOP("render", "all detections"), QT_TRANSLATE_NOOP("render", "class scores"),
+    QT_TRANSLATE_NOOP("render", "box outputs"), QT_TRANSLATE_NOOP("render", "detection #{0}"),
+    QT_TRANSLATE_NOOP("render", "class {0}"), QT_TRANSLATE_NOOP("render", "mean"),
+    QT_TRANSLATE_NOOP("render", "max"),
+)
+_NUMBERED = re.compile(r"^(detection #|class )(.+)$")
+
+
+def tr_render(text: str) -> str:
+    """A caption string of ``gam_gui.render`` in the window's language (unchanged when untranslated)."""
+    return QCoreApplication.translate("render", text)
+
+
+def _tr_value(key: str, value: str) -> str:
+    if key == "reduction":
+        return tr_render(value)
+    if key == "target":
+        m = _NUMBERED.match(value)
+        return tr_render(m.group(1) + "{0}").format(m.group(2)) if m else tr_render(value)
+    return value
+
+
+def panel_caption(panel: render.Panel) -> tuple[str, str]:
+    """A rendered panel's title and subtitle in the window's language.
+
+    The subtitle template is translated and filled with the panel's values (a translation with
+    broken fields falls back to the English subtitle rather than failing to paint)."""
+    title = tr_render(panel.title)
+    if not panel.template:
+        return title, tr_render(panel.subtitle)
+    try:
+        values = {k: _tr_value(k, v) for k, v in panel.values.items()}
+        return title, tr_render(panel.template).format(**values)
+    except (KeyError, IndexError, ValueError):
+        return title, panel.subtitle
 
 
 class ImagePanel(QWidget):
@@ -137,7 +192,8 @@ class ImagePanel(QWidget):
 
     def tooltip_for(self, k: int) -> str:
         d = self.detections[k]
-        return f"#{k} {d.name} (class {d.cls})  score {d.score:.3f}\nclick: explain this object"
+        return self.tr("#{0} {1} (class {2})  score {3:.3f}\nclick: explain this object").format(
+            k, d.name, d.cls, d.score)
 
     def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
         if self._hover is not None:
@@ -170,9 +226,12 @@ class PanelGrid(QWidget):
     """The visible panels in the column count that shows the pictures largest: a row of four when
     wide, 2x2 when narrow (or a column when very tall)."""
 
+    #: Emitted after every resize (the window re-renders box labels for the new size).
+    resized = pyqtSignal()
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.panels = {k: ImagePanel(k, PANEL_TITLES[k], self) for k in PANELS}
+        self.panels = {k: ImagePanel(k, tr_render(PANEL_TITLES[k]), self) for k in PANELS}
         self.visible = {k: True for k in PANELS}
         self.aspect = 4 / 3  # frame width / height
         self._cols = 0
@@ -217,6 +276,7 @@ class PanelGrid(QWidget):
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt API
         super().resizeEvent(event)
         self._relayout()
+        self.resized.emit()
 
     def _relayout(self, force: bool = False) -> None:
         keys = self.visible_keys()
@@ -243,7 +303,7 @@ class ChannelBarChart(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.weights: np.ndarray | None = None
-        self.title = "Channel attention"
+        self.title = self.tr("Channel attention")
         self.setMouseTracking(True)
         self.setMinimumHeight(90)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
@@ -276,7 +336,7 @@ class ChannelBarChart(QWidget):
         r = self._plot_rect()
         if w is None or not len(w):
             p.setPen(QColor(150, 150, 155))
-            p.drawText(r, Qt.AlignCenter, "no GAM channel attention to show")
+            p.drawText(r, Qt.AlignCenter, self.tr("no GAM channel attention to show"))
             return
         # Signed weights are possible (a GAM whose channel attention has no sigmoid): bars grow from 0.
         top, bottom = max(float(w.max()), 0.0), min(float(w.min()), 0.0)
@@ -310,5 +370,6 @@ class ChannelBarChart(QWidget):
         if i is None:
             QToolTip.hideText()
         else:
-            QToolTip.showText(event.globalPos(), f"channel {i}: {float(self.weights[i]):.4f}", self)
+            text = self.tr("channel {0}: {1:.4f}").format(i, float(self.weights[i]))
+            QToolTip.showText(event.globalPos(), text, self)
         super().mouseMoveEvent(event)

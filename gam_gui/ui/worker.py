@@ -30,7 +30,7 @@ from typing import Any
 
 import cv2
 import numpy as np
-from PyQt5.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal, pyqtSlot
 
 from gam_gui import render
 from gam_gui.analysis import LayerInfo, Result, Settings, analyze_with, default_layers, list_layers
@@ -231,6 +231,9 @@ class AnalysisWorker(QObject):
         self._dropped = 0
         self._times: collections.deque[float] = collections.deque(maxlen=30)
         self._recorder: VideoRecorder | None = None
+        self._shown_width: int | None = None
+        #: A video file starts playing when it has opened, as in media players (benchmarks turn it off).
+        self.autoplay = True
         self._pending_seek: int | None = None
         # The timer slots are pyqtSlots: a plain Python callable would get a proxy object living on the
         # thread that made the connection (the GUI thread), and the analysis would run there.
@@ -251,6 +254,11 @@ class AnalysisWorker(QObject):
                 self._cam_every = max(1, int(cam_every))
             if panel_keys is not None:
                 self._panel_keys = tuple(panel_keys) or render.PANELS
+
+    def set_shown_width(self, width: int | None) -> None:
+        """How wide the window shows a panel (any thread): box labels are sized for it."""
+        with self._lock:
+            self._shown_width = int(width) if width else None
 
     def snapshot(self) -> tuple[Settings, int, tuple[str, ...]]:
         with self._lock:
@@ -316,7 +324,7 @@ class AnalysisWorker(QObject):
                 return
             if first is None:
                 src.close()
-                self.source_failed.emit(f"{src.label}: has no readable frame")
+                self.source_failed.emit(self.tr("{0}: has no readable frame").format(src.label))
                 return
         self._close_source(emit=False)
         self.source = src
@@ -335,6 +343,8 @@ class AnalysisWorker(QObject):
         else:
             self._new_frame(first)
             self._process()
+            if self.autoplay and src.kind == "video":
+                self._set_playing(True)
 
     @pyqtSlot()
     def close_source(self) -> None:
@@ -595,16 +605,18 @@ class AnalysisWorker(QObject):
             except Exception as e:  # noqa: BLE001 - a bad setting or frame is a message, not a crash
                 LOGGER.warning("analysis failed: %s", e)
                 err = str(e) or type(e).__name__
-                self.error.emit(f"analysis failed: {err}")
+                self.error.emit(self.tr("analysis failed: {0}").format(err))
                 self._set_playing(False)
         highlight = s.target if isinstance(s.target, int) and result is not None \
             and s.target < len(result.detections) else None
         try:
-            panels = render.panels(frame.image, result, s, highlight) if result is not None \
+            with self._lock:
+                shown = self._shown_width
+            panels = render.panels(frame.image, result, s, highlight, shown) if result is not None \
                 else _raw_panels(frame, NO_MODEL_TEXT if self.model is None else f"analysis failed: {err}")
         except Exception as e:  # noqa: BLE001
             LOGGER.exception("rendering failed")
-            self.error.emit(f"rendering failed: {e}")
+            self.error.emit(self.tr("rendering failed: {0}").format(e))
             return
         panels = [_display_copy(p) for p in panels]
         if self._recorder is not None and result is not None:
@@ -652,7 +664,7 @@ class AnalysisWorker(QObject):
         try:
             kept = rec.close(keep=keep)
         except Exception as e:  # noqa: BLE001
-            self.error.emit(f"recording failed: {e}")
+            self.error.emit(self.tr("recording failed: {0}").format(e))
             kept = False
         self.recording_changed.emit(False, str(rec.path) if kept else "")
 
@@ -673,7 +685,7 @@ def _display_copy(panel: render.Panel) -> render.Panel:
     if scale >= 1:
         return panel
     img = cv2.resize(panel.image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return render.Panel(panel.key, img, panel.title, panel.subtitle)
+    return dataclasses.replace(panel, image=img)
 
 
 def _raw_panels(frame: Frame, text: str) -> list[render.Panel]:
@@ -687,8 +699,10 @@ def _raw_panels(frame: Frame, text: str) -> list[render.Panel]:
 def channel_weights(fr: FrameResult | None, gam_layer: int | None) -> tuple[np.ndarray | None, str]:
     """The per-channel attention the bar chart shows, and its caption."""
     if fr is None or fr.result is None:
-        return None, "Channel attention"
+        return None, QCoreApplication.translate("ChannelBarChart", "Channel attention")
     g = fr.result.gam_for(gam_layer)
     if g is None:
-        return None, f"Channel attention: {render.NO_GAM_TEXT}"
-    return g.channel_weights, f"Channel attention, GAM layer {g.index} ({len(g.channel_weights)} channels)"
+        return None, QCoreApplication.translate("ChannelBarChart", "Channel attention: {0}").format(
+            QCoreApplication.translate("render", render.NO_GAM_TEXT))
+    return g.channel_weights, QCoreApplication.translate(
+        "ChannelBarChart", "Channel attention, GAM layer {0} ({1} channels)").format(g.index, len(g.channel_weights))
