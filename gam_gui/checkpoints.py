@@ -21,9 +21,12 @@ import math
 import os
 import pickletools
 import re
+import shutil
+import struct
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +51,20 @@ _MAX_ACTIVATIONS = 300_000_000
 
 
 class CheckpointError(ValueError):
-    """A file that cannot be loaded as a model; the message says why, for the user."""
+    """A file that cannot be loaded as a model; the message says why, for the user.
+
+    Callers branch on the attributes, not the text: ``reason`` (a short tag such as ``"legacy"``,
+    ``"call"``, ``"memory"``, ``"activations"``, ``"structure"``), ``path`` (the file, when known) and
+    any figures the check produced (``declared``, ``estimate``, ``imgsz`` ...).
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid", path: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.path = path
+        self.details = details
+        for k, v in details.items():
+            setattr(self, k, v)
 
 
 def default_weights_path() -> Path:
@@ -370,66 +386,158 @@ def prepare_for_inference(model: nn.Module, device: str | torch.device | None = 
 def _unpickle(data: bytes, source: str) -> Any:
     """The restricted unpickler; every failure becomes a CheckpointError.
 
-    Before torch sees the file, the archive's directory and every ``data.pkl`` in it are checked
-    (see :func:`_check_archive`): torch's allowlist says which globals may appear, not how they may
-    be used, and an allowed class called as a function can allocate whatever memory it is asked for.
+    torch's allowlist says which globals may appear, not how they are used, and torch's zip reader
+    finds its records by its own rules. So the archive is read once here (:func:`_read_archive`), its
+    one pickle is scanned (:func:`_scan_pickle`: every call, object creation, tensor view and shared
+    container checked against what the real formats do, memory counted from declared sizes), and torch
+    is handed a fresh archive holding exactly the scanned pickle and the storages it names: the bytes
+    torch unpickles are the bytes that were checked.
     """
-    if not zipfile.is_zipfile(io.BytesIO(data)):
+    if data[:4] != b"PK\x03\x04":
         head = data[:8]
-        if head[:2] == b"\x80\x02" or head[:1] == b"\x80":
+        if head[:1] == b"\x80":
             raise CheckpointError(
                 f"{source}: a legacy (non-zip) torch pickle; gam-gui reads only zip-format checkpoints "
-                "(torch >= 1.6) so that it never runs code from the file"
-            )
-        if head[:4] == b"PK\x03\x04":
-            raise CheckpointError(f"{source}: the file is truncated or corrupt (a zip archive without its directory)")
-        raise CheckpointError(f"{source}: not a PyTorch checkpoint (not a zip archive)")
-    from gam_gui.ultralytics_compat import safe_globals
+                "(torch >= 1.6) so that it never runs code from the file", reason="legacy")
+        if b"PK\x03\x04" in data[:1 << 16] or zipfile.is_zipfile(io.BytesIO(data)):
+            raise CheckpointError(f"{source}: refused: data in front of the zip archive (torch and a zip reader "
+                                  "would see different files). Nothing from it was executed.", reason="archive")
+        raise CheckpointError(f"{source}: not a PyTorch checkpoint (not a zip archive)", reason="format")
+    from gam_gui.ultralytics_compat import module_class_paths, safe_globals
 
     allowed = safe_globals()
-    for pkl in _check_archive(data, source):
-        _scan_pickle(pkl, source, _allowed_names(allowed))
+    archive = _read_archive(data, source)
+    scan = _scan_pickle(archive.pickle, source, _allowed_names(allowed), module_class_paths(),
+                        record_sizes=archive.storage_sizes)
+    clean = archive.rebuild(scan.storage_keys, source)
     try:
         with torch.serialization.safe_globals(allowed), warnings.catch_warnings():
             # a crafted PROTO or storage call makes torch warn before it fails; the CheckpointError says
             # it in one line
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             warnings.filterwarnings("ignore", message="TypedStorage is deprecated", category=UserWarning)
-            return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+            return torch.load(io.BytesIO(clean), map_location="cpu", weights_only=True)
     except MemoryError as e:
-        raise CheckpointError(f"{source}: not enough memory to read this file") from e
+        raise CheckpointError(f"{source}: not enough memory to read this file", reason="memory") from e
     except Exception as e:  # noqa: BLE001 - whatever the unpickler raises, the user needs one message
-        raise CheckpointError(_explain_unpickling_error(e, source)) from e
+        raise CheckpointError(_explain_unpickling_error(e, source), reason="unpickling") from e
 
 
-def _check_archive(data: bytes, source: str) -> list[bytes]:
-    """The pickles of a zip checkpoint, after checking that its directory claims no more than it holds.
+#: Small records of torch's archive layout copied into the clean archive (all optional but the version).
+_META_RECORDS = (".format_version", ".storage_alignment", "byteorder", ".data/version", "version")
+_KEY_RE = re.compile(r"[A-Za-z0-9_]{1,64}")
+_ASCII_FOLD = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
-    torch writes its archives uncompressed, so what the entries claim to expand to is about the file
-    size; a directory claiming far more is a zip bomb or a forged size, refused before anything is read.
-    """
+
+def _fold(raw: bytes) -> bytes:
+    """A record name as torch's zip reader (miniz, flags 0) compares it: ASCII letters case-folded."""
+    return raw.translate(_ASCII_FOLD)
+
+
+def _raw_name(info: zipfile.ZipInfo) -> bytes:
+    """The name bytes as stored in the directory (what miniz compares), from zipfile's decoded name."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-            claimed = sum(i.file_size for i in infos)
-            if claimed > _MAX_BYTES or claimed > 4 * len(data) + (1 << 20):
-                raise CheckpointError(
-                    f"{source}: its entries claim {claimed / 1e6:.0f} MB in a {len(data) / 1e6:.1f} MB file "
-                    "(a zip bomb or a corrupt archive); refusing to unpack it"
-                )
-            if any(i.filename.endswith("/constants.pkl") or "/code/" in i.filename for i in infos):
-                raise CheckpointError(
-                    f"{source}: a TorchScript archive (a compiled model that carries code); gam-gui reads "
-                    "checkpoints saved by YOLOv5/YOLOv7 train.py or by gam-gui itself"
-                )
-            pickles = [zf.read(i) for i in infos if i.filename.rsplit("/", 1)[-1] == "data.pkl"]
+        return info.orig_filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+    except UnicodeEncodeError:
+        return info.orig_filename.encode("utf-8", "surrogateescape")
+
+
+class _Archive:
+    """The one view of a checkpoint archive that both the scanner and torch get.
+
+    Built as torch's reader sees the file: the records live under the folder of the first entry, and
+    a record is found by a case-insensitive name match. Any name that two records share under that
+    match, a second ``data.pkl`` anywhere (a decoy), or data before the first entry is refused,
+    because then two readers could disagree on which bytes are the pickle.
+    """
+
+    def __init__(self, data: bytes, source: str) -> None:
+        self.zf = zipfile.ZipFile(io.BytesIO(data))
+        infos = self.zf.infolist()
+        if not infos:
+            raise CheckpointError(f"{source}: not a PyTorch checkpoint (an empty zip archive)", reason="format")
+        claimed = sum(i.file_size for i in infos)
+        if claimed > _MAX_BYTES or claimed > 4 * len(data) + (1 << 20):
+            raise CheckpointError(
+                f"{source}: its entries claim {claimed / 1e6:.0f} MB in a {len(data) / 1e6:.1f} MB file "
+                "(a zip bomb or a corrupt archive); refusing to unpack it", reason="zip-bomb")
+        if infos[0].header_offset != 0 or _zip_prefix_length(data) != 0:
+            raise CheckpointError(f"{source}: refused: the zip directory does not start at the file's first "
+                                  "entry (data in front of the archive). Nothing from it was executed.",
+                                  reason="archive")
+        names = [_raw_name(i) for i in infos]
+        if any(n.endswith(b"/constants.pkl") or b"/code/" in n for n in names):
+            raise CheckpointError(
+                f"{source}: a TorchScript archive (a compiled model that carries code); gam-gui reads "
+                "checkpoints saved by YOLOv5/YOLOv7 train.py or by gam-gui itself", reason="torchscript")
+        if b"/" not in names[0]:
+            raise CheckpointError(f"{source}: not a PyTorch checkpoint (its first record is not in a folder)",
+                                  reason="format")
+        self.prefix = _fold(names[0].split(b"/", 1)[0]) + b"/"
+        by_name: dict[bytes, zipfile.ZipInfo] = {}
+        for raw, info in zip(names, infos):
+            key = _fold(raw)
+            if key in by_name:
+                raise CheckpointError(f"{source}: refused: two records are named {_short_repr(info.filename, 80)} "
+                                      "for torch's reader (names differ only in case, or repeat). Nothing from it "
+                                      "was executed.", reason="ambiguous-archive")
+            by_name[key] = info
+        pkls = [k for k in by_name if k.rsplit(b"/", 1)[-1] == b"data.pkl"]
+        if pkls != [self.prefix + b"data.pkl"]:
+            if not pkls:
+                raise CheckpointError(f"{source}: not a PyTorch checkpoint (a zip archive without data.pkl)",
+                                      reason="format")
+            raise CheckpointError(f"{source}: refused: the archive holds {len(pkls)} data.pkl records or one outside "
+                                  "its folder, so readers could disagree on which is the model. Nothing from it "
+                                  "was executed.", reason="ambiguous-archive")
+        self.by_name = by_name
+        self.pickle = self.zf.read(by_name[self.prefix + b"data.pkl"])
+        self.storage_sizes = {k[len(self.prefix) + 5:].decode("ascii", "replace"): i.file_size
+                              for k, i in by_name.items() if k.startswith(self.prefix + b"data/")}
+
+    def rebuild(self, keys: list[str], source: str) -> bytes:
+        """A fresh archive with the scanned pickle, the storages it names and torch's small records."""
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
+            zout.writestr("archive/data.pkl", self.pickle)
+            for name in _META_RECORDS:
+                info = self.by_name.get(self.prefix + name.encode())
+                if info is not None and info.file_size <= 64:
+                    zout.writestr(f"archive/{name}", self.zf.read(info))
+            for key in keys:
+                info = self.by_name.get(self.prefix + b"data/" + key.encode().translate(_ASCII_FOLD))
+                if info is None:
+                    raise CheckpointError(f"{source}: the file is truncated or corrupt (storage {key!r} is missing)",
+                                          reason="corrupt")
+                big = info.file_size > 1 << 31
+                with self.zf.open(info) as src, zout.open(f"archive/data/{key}", "w", force_zip64=big) as dst:
+                    shutil.copyfileobj(src, dst, 1 << 20)
+        return out.getvalue()
+
+
+def _zip_prefix_length(data: bytes) -> int:
+    """How many bytes come before the archive by its end record (zipfile allows and skips them;
+    torch's reader does not)."""
+    try:
+        end = zipfile._EndRecData(io.BytesIO(data))  # type: ignore[attr-defined]
+        if end is None:
+            return 0
+        concat = end[zipfile._ECD_LOCATION] - end[zipfile._ECD_SIZE] - end[zipfile._ECD_OFFSET]  # type: ignore
+        if end[zipfile._ECD_SIGNATURE] == zipfile.stringEndArchive64:  # type: ignore[attr-defined]
+            concat -= zipfile.sizeEndCentDir64 + zipfile.sizeEndCentDir64Locator  # type: ignore[attr-defined]
+        return int(concat)
+    except (AttributeError, IndexError, TypeError, OSError, struct.error):  # pragma: no cover - private API moved
+        return 0
+
+
+def _read_archive(data: bytes, source: str) -> _Archive:
+    try:
+        return _Archive(data, source)
     except CheckpointError:
         raise
     except Exception as e:  # noqa: BLE001 - BadZipFile, zlib.error, NotImplementedError (method), EOFError ...
-        raise CheckpointError(f"{source}: the file is truncated or corrupt ({_first_line(e)})") from e
-    if not pickles:
-        raise CheckpointError(f"{source}: not a PyTorch checkpoint (a zip archive without data.pkl)")
-    return pickles
+        raise CheckpointError(f"{source}: the file is truncated or corrupt ({_first_line(e)})", reason="corrupt") \
+            from e
 
 
 def _allowed_names(allowed: list[Any]) -> set[str]:
@@ -444,8 +552,13 @@ def _allowed_names(allowed: list[Any]) -> set[str]:
     return names
 
 
+# ---------------------------------------------------------------------------------------------------
+# The pickle scanner. Values on its stack are symbols: plain ints, floats, strings and bools as they
+# are, and these classes for what matters (globals, containers with their expanded size, objects made
+# by NEWOBJ, storages and tensor views with their declared sizes).
+
 class _Global:
-    """A global named by the pickle, as it sits on the scanner's stack."""
+    """A global named by the pickle."""
 
     __slots__ = ("name",)
 
@@ -453,9 +566,46 @@ class _Global:
         self.name = name
 
 
+class _Node:
+    """A container or object: ``nodes`` is its size with every shared reference expanded (what a
+    ``hash()``, ``repr()`` or ``deepcopy`` of it would walk); ``used`` once it went into another value."""
+
+    __slots__ = ("kind", "nodes", "count", "items", "used", "built", "name")
+
+    def __init__(self, kind: str, items: tuple = (), nodes: int = 1, name: str = "") -> None:
+        self.kind, self.items, self.nodes, self.count = kind, items, nodes, len(items)
+        self.used = self.built = False
+        self.name = name
+
+
+class _Storage:
+    __slots__ = ("key", "itemsize", "numel")
+
+    def __init__(self, key: str, itemsize: int, numel: int) -> None:
+        self.key, self.itemsize, self.numel = key, itemsize, numel
+
+
+class _TensorSym:
+    __slots__ = ("numel", "dense", "hooks")
+
+    def __init__(self, numel: int, dense: bool) -> None:
+        self.numel, self.dense, self.hooks = numel, dense, False
+
+
+@dataclass
+class ScanResult:
+    """What a scan found: the storages the pickle names and the memory its tensors declare."""
+
+    storage_keys: list[str]
+    storage_bytes: int
+    tensor_bytes: int
+    nodes: int
+
+
 #: Callables a checkpoint's pickle may *call* (REDUCE): tensor, container and numpy rebuilders.
-#: Everything else the unpickler allows (module classes, torch.nn layers, numpy.ndarray, bytearray of
-#: a size ...) may only be instantiated empty and filled with state, as pickling a module does.
+#: Everything else the unpickler allows (module classes, torch.nn layers, numpy.ndarray, tensor types,
+#: bytearray of a size ...) may only be created empty by NEWOBJ and filled with state, as pickling a
+#: module does.
 _CALLABLE = frozenset({
     "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3",
     "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
@@ -469,23 +619,114 @@ _TENSOR_REBUILDERS = frozenset({
     "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
 })
 _TENSOR_TYPES = frozenset({"torch.Tensor", "torch.nn.parameter.Parameter"})
-_NO_ARGS = ()
-_OPAQUE = object()
+#: A value (the whole checkpoint included) may expand to this many nodes when every shared reference is
+#: followed (a YOLOv7x training checkpoint has about 10^5); and the scan as a whole may place at most
+#: this many nodes into containers. Both bound what hash(), repr() and copies of the result can cost.
+_MAX_NODES = 3_000_000
+_MAX_WORK = 12_000_000
+#: A tensor that views its storage with zero or overlapping strides may have at most this many
+#: elements (YOLOv5's cached ``anchor_grid`` is an expanded view); weights never do (checked later).
+_MAX_OVERLAPPING_NUMEL = 1 << 22
+#: Tensors may declare at most twice their storages' bytes (fp16 counted as the fp32 it becomes) plus this.
+_TENSOR_SLACK = 256 * 1024**2
+_MAX_DIMS = 8
 
 
-def _scan_pickle(data: bytes, source: str, allowed: set[str]) -> None:
-    """Walk the pickle's opcodes as torch's restricted unpickler would, without building anything,
-    and refuse every call (REDUCE) of a global that is not a plain rebuilder.
-
-    The stack is tracked symbolically (globals, ints and tuples of them; everything else opaque),
-    through MARKs and the memo, so a call is seen whichever way the file reaches its callable. The
-    opcode set is the one torch accepts: anything else stops torch too, so the scan stops there.
-    A pickle the scanner cannot follow is refused (fail closed).
-    """
-    stack: list[Any] = []
-    marks: list[list[Any]] = []
-    memo: dict[int, Any] = {}
+def _storage_itemsize(name: str) -> int | None:
+    """Bytes per element of a pickled storage type (``torch.HalfStorage``), or None if not one."""
+    if name == "torch.UntypedStorage":
+        return 1
+    if not name.startswith("torch.") or not name.endswith("Storage"):
+        return None
     try:
+        return torch.serialization.StorageType(name[6:]).dtype.itemsize
+    except (AttributeError, RuntimeError, TypeError):
+        return None
+
+
+def _dtype_itemsize(name: str) -> int | None:
+    dt = getattr(torch, name[6:], None) if name.startswith("torch.") else None
+    return dt.itemsize if isinstance(dt, torch.dtype) else None
+
+
+def non_overlapping(size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
+    """Whether a view with ``size`` and ``stride`` gives every element its own memory (no zero or
+    overlapping strides): a copy of it costs no more than the storage it reads."""
+    dims = sorted((st, sz) for sz, st in zip(size, stride) if sz != 1)
+    if any(sz == 0 for sz in size):
+        return True
+    reach = 0  # the largest offset reached by the dimensions with smaller strides
+    for st, sz in dims:
+        if st <= reach:
+            return False
+        reach += (sz - 1) * st
+    return True
+
+
+class _Scanner:
+    """Walk the pickle's opcodes as torch's restricted unpickler would, without building anything.
+
+    Refused: every call (REDUCE) of a global that is not a plain rebuilder, every NEWOBJ except an
+    empty allow-listed layer, every BUILD except state into such a layer (or a numpy dtype/array), a
+    tensor view outside its storage or larger than it (zero/overlapping strides beyond a small cache),
+    a storage whose record is not the size it claims, tensors declaring more memory than the file can
+    back, a container changed after it was used, and values that expand beyond ``_MAX_NODES`` when
+    every shared reference is followed (hash/repr bombs). A pickle the scanner cannot follow is
+    refused (fail closed).
+    """
+
+    def __init__(self, source: str, allowed: set[str], modules: frozenset[str], record_sizes: dict[str, int],
+                 pickle_len: int) -> None:
+        self.source, self.allowed, self.modules, self.record_sizes = source, allowed, modules, record_sizes
+        self.storages: dict[str, _Storage] = {}
+        self.tensor_bytes = 0
+        self.work = 0
+        self.encoded = 0
+        self.encode_budget = 2 * pickle_len + (1 << 20)
+
+    def refuse(self, what: str, reason: str = "pickle") -> CheckpointError:
+        return CheckpointError(f"{self.source}: refused: {what}. Nothing from it was executed.", reason=reason)
+
+    # -- sizes ------------------------------------------------------------------------------------
+    def take(self, v: Any, into: _Node | None = None) -> int:
+        """Account for ``v`` going into a container, call or state; returns its expanded size."""
+        if isinstance(v, _Node):
+            if v is into:
+                raise CheckpointError(f"{self.source}: the pickled model is malformed: a value contains itself "
+                                  "(refused before loading)", reason="structure")
+            v.used = True
+            n = v.nodes
+        else:
+            n = 1
+        self.work += n
+        if self.work > _MAX_WORK:
+            raise self.refuse(f"its pickle references shared containers so often that reading it would walk "
+                              f"more than {_MAX_WORK} values (a hash/repr bomb)", "shared-structure")
+        return n
+
+    def grow(self, node: _Node, added: int, count: int) -> None:
+        if node.used:
+            raise CheckpointError(f"{self.source}: the pickled model is malformed: a layer or container "
+                                  "contains itself, or is changed after it was used (refused before loading)",
+                                  reason="structure")
+        node.nodes += added
+        node.count += count
+        if node.nodes > _MAX_NODES:
+            raise self.refuse(f"one of its values expands to more than {_MAX_NODES} entries when its shared "
+                              "references are followed (a hash/repr bomb)", "shared-structure")
+
+    def node(self, kind: str, items: tuple = (), name: str = "") -> _Node:
+        nodes = 1 + sum(self.take(v) for v in items)
+        if nodes > _MAX_NODES:
+            raise self.refuse(f"one of its values expands to more than {_MAX_NODES} entries when its shared "
+                              "references are followed (a hash/repr bomb)", "shared-structure")
+        return _Node(kind, items, nodes, name)
+
+    # -- the walk ---------------------------------------------------------------------------------
+    def run(self, data: bytes) -> ScanResult:
+        stack: list[Any] = []
+        marks: list[list[Any]] = []
+        memo: dict[int, Any] = {}
         for op, arg, _pos in _genops(data):
             name = op.name
             if name == "GLOBAL":
@@ -497,40 +738,58 @@ def _scan_pickle(data: bytes, source: str, allowed: set[str]) -> None:
                 stack.append(_Global(f"{mod}.{attr}"))
             elif name == "REDUCE":
                 args = stack.pop()
-                _check_call(stack[-1], args, source, allowed)
-                stack[-1] = _OPAQUE
+                stack[-1] = self.call(stack[-1], args)
             elif name == "NEWOBJ":
-                del stack[-2:]
-                stack.append(_OPAQUE)
-            elif name in ("BUILD", "APPEND"):
-                stack.pop()
-            elif name == "SETITEM":
-                del stack[-2:]
-            elif name in ("APPENDS", "SETITEMS"):
+                args = stack.pop()
+                stack[-1] = self.newobj(stack[-1], args)
+            elif name == "BUILD":
+                state = stack.pop()
+                self.build(stack[-1], state)
+            elif name == "APPEND":
+                item = stack.pop()
+                self.add(stack[-1], ("list",), (item,))
+            elif name == "APPENDS":
+                items = stack
                 stack = marks.pop()
+                self.add(stack[-1], ("list",), tuple(items))
+            elif name == "SETITEM":
+                v = stack.pop()
+                k = stack.pop()
+                self.add(stack[-1], ("dict", "odict"), (k, v))
+            elif name == "SETITEMS":
+                items = stack
+                stack = marks.pop()
+                if len(items) % 2:
+                    raise IndexError("odd number of items for SETITEMS")
+                self.add(stack[-1], ("dict", "odict"), tuple(items))
             elif name == "MARK":
                 marks.append(stack)
                 stack = []
             elif name == "TUPLE":
                 items = tuple(stack)
                 stack = marks.pop()
-                stack.append(items)
+                stack.append(self.node("tuple", items))
             elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
                 n = int(name[-1])
                 if len(stack) < n:
                     raise IndexError("stack underflow")
                 items = tuple(stack[-n:])
                 del stack[-n:]
-                stack.append(items)
+                stack.append(self.node("tuple", items))
             elif name == "EMPTY_TUPLE":
-                stack.append(_NO_ARGS)
-            elif name in ("BININT", "BININT1", "BININT2", "LONG1"):
-                stack.append(int(arg))
-            elif name in ("NONE", "NEWFALSE", "NEWTRUE", "EMPTY_LIST", "EMPTY_DICT", "EMPTY_SET", "BINFLOAT",
-                          "BINUNICODE", "SHORT_BINSTRING"):
-                stack.append(_OPAQUE)
+                stack.append(self.node("tuple"))
+            elif name == "EMPTY_LIST":
+                stack.append(self.node("list"))
+            elif name == "EMPTY_DICT":
+                stack.append(self.node("dict"))
+            elif name == "EMPTY_SET":
+                stack.append(self.node("set"))
+            elif name in ("BININT", "BININT1", "BININT2", "LONG1", "BINFLOAT", "BINUNICODE", "SHORT_BINSTRING"):
+                stack.append(arg)
+            elif name in ("NONE", "NEWFALSE", "NEWTRUE"):
+                stack.append({"NONE": None, "NEWFALSE": False, "NEWTRUE": True}[name])
             elif name == "BINPERSID":
-                stack[-1] = _OPAQUE
+                stack[-1] = self.storage(stack[-1])
             elif name in ("BINGET", "LONG_BINGET"):
                 stack.append(memo[arg])
             elif name in ("BINPUT", "LONG_BINPUT"):
@@ -538,17 +797,218 @@ def _scan_pickle(data: bytes, source: str, allowed: set[str]) -> None:
             elif name == "PROTO":
                 continue
             elif name == "STOP":
-                return
+                return self.finish(stack.pop())
             else:  # torch's unpickler would stop here too; say why in words
                 raise CheckpointError(
-                    f"{source}: refused: its pickle uses the {name} instruction, which torch.save never writes "
-                    "(a pickle from another tool, or crafted). Nothing from it was executed."
-                )
+                    f"{self.source}: refused: its pickle uses the {name} instruction, which torch.save never "
+                    "writes (a pickle from another tool, or crafted). Nothing from it was executed.",
+                    reason="pickle")
+        raise EOFError("no STOP")
+
+    def add(self, target: Any, kinds: tuple[str, ...], items: tuple) -> None:
+        if not isinstance(target, _Node) or target.kind not in kinds:
+            raise TypeError("items added to something that is not a list or dict")
+        self.grow(target, sum(self.take(v, target) for v in items), len(items))
+        if target.kind != "list" and len(target.items) < 32:
+            target.items += items[0::2]  # a dict keeps its first keys, for the BUILD check below
+
+    def finish(self, root: Any) -> ScanResult:
+        storage_bytes = sum(s.numel * s.itemsize for s in self.storages.values())
+        if self.tensor_bytes > 2 * storage_bytes + _TENSOR_SLACK:
+            raise CheckpointError(
+                f"{self.source}: refused: its tensors declare {self.tensor_bytes / 1e9:.2f} GB (as fp32) from "
+                f"{storage_bytes / 1e6:.1f} MB of stored data (views of the same values many times over). "
+                "Nothing from it was executed.", reason="memory", declared=self.tensor_bytes)
+        return ScanResult(sorted(self.storages), storage_bytes, self.tensor_bytes,
+                          root.nodes if isinstance(root, _Node) else 1)
+
+    # -- what the opcodes do ----------------------------------------------------------------------
+    def storage(self, pid: Any) -> _Storage:
+        items = pid.items if isinstance(pid, _Node) and pid.kind == "tuple" else None
+        if items is None or len(items) != 5 or items[0] != "storage" or not isinstance(items[1], _Global):
+            raise self.refuse("its pickle asks for an object that is not a storage from the archive")
+        _, stype, key, _location, numel = items
+        itemsize = _storage_itemsize(stype.name)
+        if itemsize is None:
+            raise self.refuse(f"its storage type {_short_repr(stype.name, 60)} is not a tensor storage")
+        if not isinstance(key, str) or not _KEY_RE.fullmatch(key) or not isinstance(_location, str) \
+                or not _index(numel) or numel < 0:
+            raise CheckpointError(f"{self.source}: the file is truncated or corrupt (a malformed storage "
+                                  "reference)", reason="corrupt")
+        known = self.storages.get(key)
+        if known is not None:
+            if (known.itemsize, known.numel) != (itemsize, numel):
+                raise self.refuse(f"storage {key!r} is declared with two different sizes", "storage")
+            return known
+        record = self.record_sizes.get(key.lower())
+        if record is None:
+            raise CheckpointError(f"{self.source}: the file is truncated or corrupt (storage {key!r} is missing)",
+                                  reason="corrupt")
+        if record != numel * itemsize:
+            raise CheckpointError(f"{self.source}: cannot be read as a checkpoint: record size of storage {key!r} "
+                                  f"is {record} bytes but it claims {numel * itemsize}", reason="storage")
+        self.storages[key] = s = _Storage(key, itemsize, numel)
+        return s
+
+    def newobj(self, cls: Any, args: Any) -> _Node:
+        if not isinstance(cls, _Global):
+            raise TypeError("NEWOBJ of something that is not a class")
+        if cls.name not in self.allowed:
+            raise CheckpointError(_explain_global(cls.name, self.source), reason="global")
+        if cls.name not in self.modules:
+            raise self.refuse(f"the file creates a {cls.name!r} object directly, which a saved model never does "
+                              "(it can ask for any amount of memory)", "call")
+        if not (isinstance(args, _Node) and args.kind == "tuple" and not args.items):
+            raise self.refuse(f"the file creates {cls.name!r} with constructor arguments, which a saved model "
+                              "never does (layers are restored from their state)", "call")
+        self.take(args)
+        return _Node("object", name=cls.name)
+
+    def build(self, inst: Any, state: Any) -> None:
+        if isinstance(inst, _Node) and inst.kind in ("object", "numpy") and not inst.built:
+            if inst.kind == "object" and not (isinstance(state, _Node) and state.kind == "dict"):
+                raise self.refuse(f"the state given to a {inst.name!r} layer is not an attribute table", "build")
+            inst.built = True
+            self.grow(inst, self.take(state, inst), 1)
+            return
+        if isinstance(inst, _Node) and inst.kind == "odict" and not inst.built and isinstance(state, _Node) \
+                and state.kind == "dict" and state.items == ("_metadata",):
+            inst.built = True  # a state_dict's version table, restored as an attribute: the one BUILD torch writes
+            self.grow(inst, self.take(state, inst), 1)
+            return
+        what = inst.name if isinstance(inst, _Global) else type(inst).__name__
+        if isinstance(inst, _Node):
+            what = "an ordered dict" if inst.kind == "odict" else f"a {inst.kind} {inst.name}".strip()
+        raise self.refuse(f"the file sets the state of {_short_repr(what, 80)} (BUILD), which a saved model "
+                          "never does", "build")
+
+    def call(self, func: Any, args: Any) -> Any:
+        if not isinstance(func, _Global):
+            raise TypeError("REDUCE of something that is not a global")
+        name = func.name
+        if name not in _CALLABLE:
+            if name in self.allowed:
+                raise self.refuse(f"the file calls {name!r} directly, which a saved model never does (a call can "
+                                  "ask for any amount of memory or read other files)", "call")
+            raise CheckpointError(_explain_global(name, self.source), reason="global")
+        if not (isinstance(args, _Node) and args.kind == "tuple"):
+            raise TypeError("call arguments are not a tuple")
+        a = args.items
+        nodes = self.take(args)
+        if name in _TENSOR_REBUILDERS or name == "torch._tensor._rebuild_from_type_v2":
+            return self.tensor(name, a)
+        if name == "collections.OrderedDict":
+            if a:
+                raise self.refuse("the file builds an ordered dict from arguments, which torch.save never does",
+                                  "call")
+            return _Node("odict")
+        if name == "torch.Size":
+            if len(a) != 1 or not isinstance(a[0], _Node) or a[0].kind != "tuple":
+                raise self.refuse("the file builds a torch.Size from something that is not a tuple", "call")
+            return a[0]
+        if name == "builtins.bytearray" and any(isinstance(x, int) for x in a):
+            raise self.refuse("the file asks for an empty buffer of a given size (a bytearray call), which a "
+                              "saved model never does", "call")
+        if name in ("_codecs.encode", "builtins.bytearray"):
+            self.encoded += sum(len(x) for x in a if isinstance(x, (str, bytes)))
+            if self.encoded > self.encode_budget:
+                raise self.refuse("the file encodes the same text into bytes many times over", "memory")
+        if name.endswith("._reconstruct"):
+            shape = a[1].items if len(a) > 1 and isinstance(a[1], _Node) and a[1].kind == "tuple" else ()
+            n = math.prod(x for x in shape if isinstance(x, int))
+            if n > 1 << 24:
+                raise self.refuse(f"the file asks numpy for an array of {n} elements before filling it, which a "
+                                  "saved array never does", "call")
+            return _Node("numpy", nodes=nodes, name="ndarray")
+        if name == "numpy.dtype":
+            return _Node("numpy", nodes=nodes, name="dtype")
+        if name == "builtins.set":
+            return _Node("set", nodes=nodes)
+        return _Node("value", nodes=nodes, name=name)
+
+    def tensor(self, name: str, a: tuple) -> _TensorSym:
+        if name == "torch._tensor._rebuild_from_type_v2":
+            ok = (len(a) == 4 and isinstance(a[0], _Global) and a[0].name in _TENSOR_REBUILDERS
+                  and isinstance(a[1], _Global) and a[1].name in _TENSOR_TYPES
+                  and isinstance(a[2], _Node) and a[2].kind == "tuple" and _empty_state(a[3]))
+            if not ok:
+                what = a[0].name if a and isinstance(a[0], _Global) else "something else"
+                raise self.refuse(f"the file rebuilds a tensor through {what!r} with extra state, or through "
+                                  "something that is not a tensor rebuilder", "call")
+            return self.tensor(a[0].name, a[2].items)
+        if name in ("torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state"):
+            if len(a) not in (3, 4) or not isinstance(a[0], _TensorSym):
+                raise self.refuse("the file makes a parameter of something that is not a tensor", "call")
+            if len(a) == 4 and not _empty_state(a[3]):
+                raise self.refuse("the file attaches attributes to a parameter, which a saved model never does",
+                                  "call")
+            self.check_hooks(a[2])
+            return a[0]
+        # _rebuild_tensor(storage, offset, size, stride), _v2(..., requires_grad, hooks[, metadata]),
+        # _v3(..., requires_grad, hooks, dtype[, metadata])
+        if len(a) < 4 or not isinstance(a[0], _Storage):
+            raise self.refuse("the file rebuilds a tensor without a storage from the archive", "tensor")
+        storage, offset, size, stride = a[:4]
+        size = size.items if isinstance(size, _Node) and size.kind == "tuple" else None
+        stride = stride.items if isinstance(stride, _Node) and stride.kind == "tuple" else None
+        itemsize = storage.itemsize
+        if name.endswith("_v3"):
+            itemsize = _dtype_itemsize(a[6].name) if len(a) > 6 and isinstance(a[6], _Global) else None
+            if itemsize is None:
+                raise self.refuse("the file rebuilds a tensor of an unknown element type", "tensor")
+        if name.endswith(("_v2", "_v3")):
+            if len(a) > 5:
+                self.check_hooks(a[5])
+            meta = a[7] if name.endswith("_v3") and len(a) > 7 else a[6] if name.endswith("_v2") and len(a) > 6 \
+                else None
+            if not _empty_state(meta):
+                raise self.refuse("the file attaches metadata to a tensor, which YOLO checkpoints never do", "tensor")
+        ints = (size or ()) + (stride or ()) + (offset,)
+        if size is None or stride is None or len(size) != len(stride) or len(size) > _MAX_DIMS \
+                or not all(_index(x) and 0 <= x < 1 << 48 for x in ints):
+            raise self.refuse("the file rebuilds a tensor with a malformed size, stride or offset", "tensor")
+        numel = math.prod(size)
+        capacity = storage.numel * storage.itemsize // itemsize
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if numel else offset - 1
+        if last >= capacity or offset > capacity:
+            raise self.refuse(f"a tensor of {numel} elements reaches past the end of its storage "
+                              f"({capacity} elements)", "tensor")
+        dense = non_overlapping(size, stride)
+        if not dense and numel > _MAX_OVERLAPPING_NUMEL:
+            raise self.refuse(f"a tensor repeats its stored values (zero or overlapping strides) to {numel} "
+                              "elements", "tensor")
+        self.tensor_bytes += numel * max(4, itemsize)  # fp16/bf16 weights become fp32 (.float())
+        return _TensorSym(numel, dense)
+
+    def check_hooks(self, hooks: Any) -> None:
+        if not _empty_state(hooks):
+            raise CheckpointError(f"{self.source}: the pickled model is malformed: a tensor carries gradient hooks "
+                                  "(refused before loading)", reason="hooks")
+
+
+def _empty_state(x: Any) -> bool:
+    """None, or an empty dict / ordered dict / tuple: the only extra state the real formats pickle."""
+    return x is None or (isinstance(x, _Node) and x.kind in ("dict", "odict", "tuple") and x.count == 0)
+
+
+def _index(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _scan_pickle(data: bytes, source: str, allowed: set[str], modules: frozenset[str] = frozenset(),
+                 record_sizes: dict[str, int] | None = None) -> ScanResult:
+    """Scan one pickle (see :class:`_Scanner`); ``record_sizes`` maps storage keys to their record sizes."""
+    try:
+        return _Scanner(source, allowed, modules, {k.lower(): v for k, v in (record_sizes or {}).items()},
+                        len(data)).run(data)
     except CheckpointError:
         raise
+    except RecursionError as e:
+        raise CheckpointError(f"{source}: the file is truncated or corrupt (malformed pickle: too deep)",
+                              reason="corrupt") from e
     except Exception as e:  # noqa: BLE001 - genops' ValueError, stack underflow, unknown memo key ...
-        raise CheckpointError(f"{source}: the file is truncated or corrupt (malformed pickle: {_first_line(e)})") \
-            from e
+        raise CheckpointError(f"{source}: the file is truncated or corrupt (malformed pickle: {_first_line(e)})",
+                              reason="corrupt") from e
 
 
 def _genops(data: bytes) -> Iterator[tuple[Any, Any, int | None]]:
@@ -558,34 +1018,45 @@ def _genops(data: bytes) -> Iterator[tuple[Any, Any, int | None]]:
         yield from pickletools.genops(data)
 
 
-def _check_call(func: Any, args: Any, source: str, allowed: set[str]) -> None:
-    """Refuse one REDUCE unless it calls a rebuilder with arguments that cannot ask for unbounded memory."""
-    if not isinstance(func, _Global):
-        return  # not a global: torch's unpickler refuses to call it
-    name = func.name
-    if name not in _CALLABLE:
-        if name in allowed:
-            raise CheckpointError(
-                f"{source}: refused: the file calls {name!r} directly, which a saved model never does (a call "
-                "can ask for any amount of memory or read other files). Nothing from it was executed."
-            )
-        raise CheckpointError(_explain_global(name, source))
-    args = args if isinstance(args, tuple) else ()
-    if name == "builtins.bytearray" and any(isinstance(a, int) for a in args):
-        raise CheckpointError(f"{source}: refused: the file asks for an empty buffer of a given size (a bytearray "
-                              "call), which a saved model never does. Nothing from it was executed.")
-    if name.endswith("._reconstruct") and len(args) > 1 and isinstance(args[1], tuple):
-        n = math.prod(a for a in args[1] if isinstance(a, int))
-        if n > 1 << 24:
-            raise CheckpointError(f"{source}: refused: the file asks numpy for an array of {n} elements before "
-                                  "filling it, which a saved array never does. Nothing from it was executed.")
-    if name == "torch._tensor._rebuild_from_type_v2":
-        ok = (len(args) == 4 and isinstance(args[0], _Global) and args[0].name in _TENSOR_REBUILDERS
-              and isinstance(args[1], _Global) and args[1].name in _TENSOR_TYPES)
-        if not ok:
-            what = args[0].name if args and isinstance(args[0], _Global) else "something else"
-            raise CheckpointError(f"{source}: refused: the file rebuilds a tensor through {what!r}, which is not "
-                                  "a tensor rebuilder. Nothing from it was executed.")
+def _short_repr(x: Any, limit: int = 80) -> str:
+    """``repr(x)`` cut to ``limit`` characters, computed with a budget: a file's nested or shared
+    structures (a DAG of tuples) would make the plain ``repr`` take exponential time and memory."""
+    out: list[str] = []
+    budget = [limit + 1]
+
+    def emit(s: str) -> bool:
+        out.append(s[: budget[0]])
+        budget[0] -= len(s)
+        return budget[0] > 0
+
+    def walk(v: Any, depth: int) -> bool:
+        if isinstance(v, (str, bytes)):
+            return emit(repr(v[: budget[0] + 2]))
+        if isinstance(v, (bool, int, float)) or v is None:
+            if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+                return emit(f"<int of {v.bit_length()} bits>")
+            return emit(repr(v))
+        if isinstance(v, torch.Tensor):
+            return emit(f"tensor{tuple(v.shape)}")
+        if isinstance(v, (list, tuple, set, frozenset, dict)) and depth < 6:
+            o, c = {list: "[]", tuple: "()", dict: "{}"}.get(type(v), "{}")
+            if not emit(o):
+                return False
+            seq = dict.items(v) if isinstance(v, dict) else v
+            for i, item in enumerate(seq):
+                if i and not emit(", "):
+                    return False
+                if isinstance(v, dict):
+                    if not (walk(item[0], depth + 1) and emit(": ") and walk(item[1], depth + 1)):
+                        return False
+                elif not walk(item, depth + 1):
+                    return False
+            return emit(c)
+        return emit(f"<{type(v).__name__}>")
+
+    walk(x, 0)
+    s = "".join(out)
+    return s if len(s) <= limit else s[: max(0, limit - 3)] + "..."
 
 
 _GLOBAL_RE = re.compile(r"GLOBAL\s+([A-Za-z_][\w.]*)")

@@ -106,6 +106,12 @@ def _numpy_globals() -> list[Any]:
     return out
 
 
+def module_class_paths() -> frozenset[str]:
+    """Pickle paths of the layer classes a checkpoint may create (empty, by NEWOBJ) and fill with state."""
+    paths = set(allowed_classes()) | {f"{cls.__module__}.{cls.__qualname__}" for cls in _TORCH_NN}
+    return frozenset(paths)
+
+
 def safe_globals() -> list[Any]:
     """The allowlist for ``torch.serialization.safe_globals``: ``(class, "pickled.path")`` pairs plus
     the torch.nn layer classes under their own names and numpy's array rebuilders."""
