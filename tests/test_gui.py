@@ -196,6 +196,8 @@ def test_window_opens_with_default_model_and_sample_analysed(open_window, model_
     assert "cpu" in win.device_label.text() and "tiny_gam" in win.model_label.text()
     assert "total" in win.timings_label.text()
     assert win.controls.layers.count() == 27 and "[GAM]" in win.controls.layers.item(18).text()
+    # Box labels of the next frames are sized for the panel as shown.
+    assert win.worker._shown_width == win.shown_panel_width() > 0
     # The menus show the shortcuts of the common actions.
     assert win.act_open.shortcut().toString() == "Ctrl+O"
     assert win.act_play.shortcut().toString() == "Space"
@@ -711,3 +713,99 @@ def test_channel_chart_draws_signed_weights_from_zero(qtbot):
     assert coloured(col_x[0], int(r.top()) + 1, zero_y - 3) == 0
     assert coloured(col_x[1], int(r.top()) + 1, zero_y - 3) > 10  # positive bar above zero
     assert chart.bar_at(col_x[2]) == 2 and chart.bar_at(1) is None
+
+
+def test_wheel_over_an_unfocused_control_scrolls_the_dock_not_the_setting(qtbot):
+    """The issue: scrolling the Controls dock turned "Channel reduction" from mean to max."""
+    from PyQt5.QtCore import QPointF
+    from PyQt5.QtGui import QWheelEvent
+    from PyQt5.QtWidgets import QApplication, QScrollArea
+
+    from gam_gui.ui.controls import ControlPanel
+
+    controls = ControlPanel(devices=[("cpu", "CPU")])
+    scroll = QScrollArea()
+    scroll.setWidget(controls)
+    scroll.setWidgetResizable(True)
+    scroll.resize(320, 300)  # shorter than the controls: the dock can scroll
+    qtbot.addWidget(scroll)
+    scroll.show()
+    qtbot.waitExposed(scroll)
+    changed: list[int] = []
+    controls.changed.connect(lambda: changed.append(1))
+
+    def wheel(widget, steps: int = -1) -> None:
+        pos = QPointF(widget.width() / 2, widget.height() / 2)
+        ev = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(0, 0), QPoint(0, 120 * steps),
+                         Qt.NoButton, Qt.NoModifier, Qt.NoScrollPhase, False)
+        QApplication.sendEvent(widget, ev)
+
+    bar = scroll.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    for w in (controls.reduction, controls.imgsz, controls.alpha, controls.colormap):
+        assert w.focusPolicy() == Qt.StrongFocus  # a click or Tab focuses them, the wheel does not
+    values = (controls.reduction.currentIndex(), controls.imgsz.value(), controls.alpha.value(),
+              controls.colormap.currentIndex())
+    for w in (controls.reduction, controls.imgsz, controls.alpha, controls.colormap):
+        assert not w.hasFocus()
+        wheel(w)
+    assert (controls.reduction.currentIndex(), controls.imgsz.value(), controls.alpha.value(),
+            controls.colormap.currentIndex()) == values
+    assert not changed and controls.settings().reduction == "mean"
+    assert bar.value() > 0  # the wheel scrolled the dock instead
+    # A focused control still takes the wheel.
+    controls.reduction.setFocus()
+    qtbot.waitUntil(controls.reduction.hasFocus, timeout=2000)
+    wheel(controls.reduction)
+    assert controls.settings().reduction == "max" and changed
+
+
+def test_space_plays_and_pauses_but_not_inside_a_control_that_uses_it(qtbot, qs, monkeypatch):
+    from PyQt5.QtTest import QTest
+    from PyQt5.QtWidgets import QApplication
+
+    monkeypatch.setattr(MainWindow, "toggle_play", lambda self: toggles.append(1))
+    toggles: list[int] = []
+    win = MainWindow(qs)  # no model and no source: only the window's key handling is tested
+    qtbot.addWidget(win)
+    win.show()
+    QApplication.setActiveWindow(win)
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    win.act_play.setEnabled(True)
+    try:
+        win.grid.setFocus()
+        QTest.keyClick(win.grid, Qt.Key_Space)
+        assert toggles == [1]  # Space anywhere in the window: play/pause
+        c = win.controls
+        c.renorm.setFocus()
+        qtbot.waitUntil(c.renorm.hasFocus, timeout=2000)
+        QTest.keyClick(c.renorm, Qt.Key_Space)
+        assert toggles == [1] and c.renorm.isChecked()  # the focused check box keeps its Space
+        c.imgsz.setFocus()
+        qtbot.waitUntil(c.imgsz.hasFocus, timeout=2000)
+        QTest.keyClick(c.imgsz, Qt.Key_Space)
+        assert toggles == [1]  # typing in a spin box is not play/pause
+        c.conf.setFocus()  # a slider has no use for Space: it stays the window's
+        qtbot.waitUntil(c.conf.hasFocus, timeout=2000)
+        QTest.keyClick(c.conf, Qt.Key_Space)
+        assert toggles == [1, 1]
+    finally:
+        win.close()
+    assert not win.thread.isRunning()
+
+
+def test_about_shows_version_torch_qt_and_device(qtbot, qs, dialogs):
+    import torch
+    from PyQt5.QtCore import QT_VERSION_STR
+
+    import gam_gui
+
+    win = MainWindow(qs)
+    qtbot.addWidget(win)
+    try:
+        text = win.about_text()
+    finally:
+        win.close()
+    assert f"gam-gui {gam_gui.__version__}" in text
+    assert f"torch {torch.__version__}" in text and f"Qt {QT_VERSION_STR}" in text
+    assert "Device: cpu" in text  # no model yet: the device the controls will load it on

@@ -14,8 +14,10 @@ from PyQt5.QtGui import QBrush, QColor, QFont
 from PyQt5.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
+    QAbstractScrollArea,
     QAbstractSlider,
     QAbstractSpinBox,
+    QApplication,
     QCheckBox,
     QComboBox,
     QFormLayout,
@@ -75,10 +77,9 @@ class WheelGuard(QObject):
     """Event filter for the dock's value controls (combo boxes, spin boxes, sliders, buttons, lists).
 
     * The mouse wheel over an unfocused control scrolls the dock instead of changing the value under
-      the cursor (the issue: scrolling the dock turned "Channel reduction" from mean to max). The
-      wheel event is ignored and consumed here, and QApplication hands an ignored wheel event on to
-      the parent widgets, i.e. the dock's scroll area. A focused control (clicked or tabbed into)
-      still takes the wheel, as users expect.
+      the cursor (the issue: scrolling the dock turned "Channel reduction" from mean to max): the
+      event goes to the enclosing scroll area's scroll bar. A focused control (clicked or tabbed
+      into) still takes the wheel, as users expect.
     * Space pressed in a focused control is the control's own (toggle a check box, open a combo,
       type in a spin box), not the window's Play/Pause shortcut: accepting the ShortcutOverride
       event keeps the shortcut from firing there.
@@ -89,7 +90,11 @@ class WheelGuard(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
         kind = event.type()
         if kind == QEvent.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
-            event.ignore()
+            area = _scroll_area_of(obj)
+            if area is not None:  # scroll the dock explicitly: Qt passes only real (spontaneous) wheels on
+                QApplication.sendEvent(area.verticalScrollBar(), event)
+            else:
+                event.ignore()  # no scroll area: let the parents have it
             return True
         if (kind == QEvent.ShortcutOverride and event.key() == Qt.Key_Space
                 and not event.modifiers() and isinstance(obj, self.SPACE_OWNERS)):
@@ -104,6 +109,13 @@ class WheelGuard(QObject):
                 w.installEventFilter(self)
             elif isinstance(w, self.SPACE_OWNERS):
                 w.installEventFilter(self)
+
+
+def _scroll_area_of(widget: QWidget) -> QAbstractScrollArea | None:
+    w = widget.parentWidget()
+    while w is not None and not isinstance(w, QAbstractScrollArea):
+        w = w.parentWidget()
+    return w
 
 
 def _with_label(widget: QWidget, label: QLabel) -> QWidget:

@@ -484,6 +484,9 @@ class MainWindow(QMainWindow):
         self.chart.set_weights(weights, title)
         self._update_frame_label(fr)
         self._update_status(fr)
+        if self._width_changed():  # labels of the next frames fit the panel (a resize re-renders this one)
+            self._shown_width = self.shown_panel_width()
+            self.worker.set_shown_width(self._shown_width)
         self.frames_painted += 1
         self.frame_painted.emit(fr)
 
@@ -667,14 +670,16 @@ class MainWindow(QMainWindow):
             return None
         return max(1, int(panel.image_rect().width()))
 
+    def _width_changed(self) -> bool:
+        """Whether the panel's shown width moved more than 10 % from the one the worker sizes labels for."""
+        w, old = self.shown_panel_width(), self._shown_width
+        return w is not None and (old is None or abs(w - old) > 0.1 * old)
+
     def _grid_resized(self) -> None:
         """After the panels changed size (window, dock, splitter), re-render when the box labels would
         be noticeably off (the analysis itself is cached, so this only redraws)."""
-        w = self.shown_panel_width()
-        old = self._shown_width
-        if w is None or (old is not None and abs(w - old) <= 0.1 * old):
-            return
-        self.reanalyse()
+        if self._width_changed():
+            self.reanalyse()
 
     def _controls_changed(self) -> None:
         self.reanalyse()
