@@ -7,8 +7,10 @@ The public API, Qt-free::
     dets = gam_gui.detect(model, bgr_image)           # list[Detection]
     res = gam_gui.analyze(model, bgr_image)           # detections + Grad-CAM + GAM maps + timings
 
-The explanation names are imported on first use: pytorch-grad-cam pulls in scikit-learn, SciPy and
-matplotlib, which detection-only users (and ``gam-gui --help``) should not pay for.
+Every public name is imported on first use (PEP 562 ``__getattr__``): ``import gam_gui`` costs
+nothing, so ``gam-gui --help`` and the checks of bad arguments answer at once, and torch, OpenCV and
+pytorch-grad-cam (which pulls in scikit-learn, SciPy and matplotlib) load only when a name that
+needs them is used. ``from gam_gui import load_model`` works as usual.
 """
 
 from __future__ import annotations
@@ -16,14 +18,17 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gam_gui.checkpoints import CheckpointError, load_model, save_model
-from gam_gui.images import ImageError, read_image
-from gam_gui.inference import Detection, detect
-from gam_gui.models.yolo import DetectionModel
-
 __version__ = "0.1.0"
 
 _LAZY = {
+    "CheckpointError": "gam_gui.checkpoints",
+    "load_model": "gam_gui.checkpoints",
+    "save_model": "gam_gui.checkpoints",
+    "ImageError": "gam_gui.images",
+    "read_image": "gam_gui.images",
+    "Detection": "gam_gui.inference",
+    "detect": "gam_gui.inference",
+    "DetectionModel": "gam_gui.models.yolo",
     "analyze": "gam_gui.analysis",
     "analyze_with": "gam_gui.analysis",
     "list_layers": "gam_gui.analysis",
@@ -58,3 +63,7 @@ def __getattr__(name: str) -> Any:
         globals()[name] = value
         return value
     raise AttributeError(f"module 'gam_gui' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

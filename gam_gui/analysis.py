@@ -30,6 +30,7 @@ import torch
 from pytorch_grad_cam.base_cam import BaseCAM
 from torch import nn
 
+from gam_gui import validate as V
 from gam_gui.explain.attention import REDUCTIONS, GamMaps, GamRecorder, find_gam_blocks
 from gam_gui.explain.cams import (
     DISPLAY_NAMES,
@@ -47,7 +48,15 @@ from gam_gui.explain.cams import (
     target_gradients,
     uses_gradients,
 )
-from gam_gui.inference import Detection, Letterbox, model_names, non_max_suppression, preprocess, to_detections
+from gam_gui.inference import (
+    Detection,
+    Letterbox,
+    model_names,
+    model_stride,
+    non_max_suppression,
+    preprocess,
+    to_detections,
+)
 
 LOGGER = logging.getLogger(__name__)
 #: Targets per batched backward: bounds the memory of per-detection CAMs (K gradients per layer).
@@ -69,6 +78,23 @@ class Settings:
     colormap: str = "jet"
     alpha: float = 0.5
     gam_layer: int | None = None  # which GAM block the panels show (None: the first)
+
+    def __post_init__(self) -> None:
+        """Refuse values that cannot work on any model (:mod:`gam_gui.validate`, the CLI's rules): a
+        wrong setting must fail here, where it was made, not as an odd picture later. What depends on
+        the model (layer indices, the GAM block, the stride rounding) is checked by the analysis."""
+        self.conf = V.check_unit(self.conf, "conf")
+        self.iou = V.check_unit(self.iou, "iou")
+        self.alpha = V.check_unit(self.alpha, "alpha")
+        self.imgsz = V.check_imgsz(self.imgsz, "imgsz")
+        V.check_method(self.method, "method")
+        V.check_target(self.target, "target")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction {self.reduction!r} is unknown; choose one of {', '.join(REDUCTIONS)}")
+        if self.colormap not in V.COLORMAP_NAMES:
+            raise ValueError(f"colormap {self.colormap!r} is unknown; choose one of {', '.join(V.COLORMAP_NAMES)}")
+        if self.gam_layer is not None:
+            self.gam_layer = V.check_count(self.gam_layer, "gam_layer", 0)
 
     def updated(self, **changes: Any) -> Settings:
         known = {f.name for f in fields(self)}
@@ -170,28 +196,27 @@ def list_layers(model: nn.Module, imgsz: int = 320) -> list[LayerInfo]:
 
 def default_layers(model: nn.Module) -> tuple[int, ...]:
     """The GAM blocks when there are any, else the layers that feed the detection head."""
-    gam = [i for i, _, _ in find_gam_blocks(model) if i >= 0]
+    gam = gam_layers(model)
     if gam:
-        return tuple(gam)
+        return gam
     f = getattr(_layers(model)[-1], "f", -1)
     return tuple(f) if isinstance(f, (list, tuple)) else (len(_layers(model)) - 2,)
 
 
-def resolve_layers(model: nn.Module, layers: Any) -> tuple[int, ...]:
+def gam_layers(model: nn.Module) -> tuple[int, ...]:
+    """Indices of the model's GAM blocks, in layer order."""
+    return tuple(i for i, _, _ in find_gam_blocks(model) if i >= 0)
+
+
+def resolve_layers(model: nn.Module, layers: Any, name: str = "layers") -> tuple[int, ...]:
+    """The layers a CAM averages: the default ones for ``None``/empty, else valid indices (negative
+    ones count from the end) or ``ValueError`` naming the valid range."""
     seq = _layers(model)
     if layers is None or layers == () or layers == []:
         return default_layers(model)
     if isinstance(layers, (int, np.integer)):
         layers = (int(layers),)
-    out = []
-    for x in layers:
-        i = int(x)
-        if i < 0:
-            i += len(seq)
-        if not 0 <= i < len(seq) - 1:
-            raise ValueError(f"layer {x} is out of range: choose 0..{len(seq) - 2} (the head is {len(seq) - 1})")
-        out.append(i)
-    return tuple(dict.fromkeys(out))
+    return V.check_layer_indices(layers, len(seq), name)
 
 
 def _ms(t0: float) -> float:
@@ -284,6 +309,8 @@ def _analyze(model: nn.Module, image: np.ndarray, method: str, layers: Any, targ
              iou: float, imgsz: int, reduction: str, renorm_boxes: bool, single: bool,
              per_detection: bool | Sequence[int]) -> Result:
     t_all = time.perf_counter()
+    conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
+    imgsz = V.round_imgsz(imgsz, model_stride(model))
     key = canonical_method(method)
     spec = TargetSpec.parse(target)
     if reduction not in REDUCTIONS:
@@ -445,7 +472,9 @@ def _box_cams(cam: BaseCAM, cap: LayerCapture, head: HeadCapture | None, x: torc
 
 
 def analyze_with(model: nn.Module, image: np.ndarray, settings: Settings) -> Result:
-    """:func:`analyze` driven by a :class:`Settings` (what the GUI and CLI call)."""
+    """:func:`analyze` driven by a :class:`Settings` (what the GUI and CLI call); ``settings.gam_layer``
+    must be one of the model's GAM blocks."""
+    V.check_gam_layer(settings.gam_layer, [i for i, _, _ in _plan(model).gam_blocks if i >= 0])
     return analyze(model, image, method=settings.method, layers=settings.layers, target=settings.target,
                    conf=settings.conf, iou=settings.iou, imgsz=settings.imgsz, reduction=settings.reduction,
                    renorm_boxes=settings.renorm_boxes)

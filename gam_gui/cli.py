@@ -1,8 +1,13 @@
 """``gam-gui``: the window (default), ``gam-gui export`` (headless panels), ``gam-gui layers``,
 ``gam-gui train`` and ``gam-gui eval``.
 
-Errors the user can fix (a bad file, a refused checkpoint) print one line and exit non-zero; no
-traceback.
+Usage errors (a value out of range, a layer the model does not have) print argparse's usage and one
+error line and exit 2; errors in the input (a missing or bad file, a refused checkpoint) print one
+line and exit 1; no traceback either way.
+
+This module imports nothing heavy at the top: every parser, ``--help`` included, is built from
+:mod:`gam_gui.validate` alone, and torch, OpenCV and Qt load only in the command that runs. Paths
+are checked before a model loads, so a typo is reported at once rather than after the model.
 """
 
 from __future__ import annotations
@@ -10,31 +15,148 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
+from typing import Any
+
+from gam_gui import __version__
+from gam_gui import validate as V
 
 LOGGER = logging.getLogger("gam_gui")
 EXIT_USAGE, EXIT_INPUT = 2, 1
+COMMANDS = ("gui", "export", "layers", "train", "eval")
+LANGUAGES = ("en", "zh_CN")
+
+
+def _progress_arg(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="show a progress bar on stderr (default: when stderr is a terminal, or "
+                         "$GAM_GUI_PROGRESS=1)")
 
 
 def _settings_args(ap: argparse.ArgumentParser) -> None:
-    from gam_gui.explain.cams import METHODS
-    from gam_gui.render import COLORMAPS
-
     ap.add_argument("--weights", "-w", default=None, help="checkpoint: gam-gui, YOLOv5 or YOLOv7 best.pt "
                     "(default: the shipped YOLOv5n-GAM shapes model)")
-    ap.add_argument("--method", "-m", default="gradcam", help=f"CAM method: {', '.join(METHODS)}")
+    ap.add_argument("--method", "-m", default="gradcam", type=V.arg(V.check_method),
+                    help=f"CAM method: {', '.join(V.METHOD_NAMES)}")
     ap.add_argument("--layers", "-l", type=int, nargs="+", default=None,
                     help="layer indices for the CAM, averaged (default: the GAM blocks)")
-    ap.add_argument("--target", "-t", default="all", help="all, class, box, a detection index, or cls:<id>")
-    ap.add_argument("--conf", type=float, default=0.25, help="confidence threshold")
-    ap.add_argument("--iou", type=float, default=0.45, help="NMS IoU threshold")
-    ap.add_argument("--imgsz", type=int, default=None, help="inference size (default: the model's, else 640)")
+    ap.add_argument("--target", "-t", default="all", type=V.arg(V.check_target),
+                    help="all, class, box, a detection index, or cls:<id>")
+    ap.add_argument("--conf", type=V.arg(V.check_unit), default=0.25, help="confidence threshold, in [0, 1]")
+    ap.add_argument("--iou", type=V.arg(V.check_unit), default=0.45, help="NMS IoU threshold, in [0, 1]")
+    ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
+                    help="inference size, rounded up to the model's stride (default: the model's, else 640)")
     ap.add_argument("--reduction", choices=["mean", "max"], default="mean", help="GAM maps over channels")
     ap.add_argument("--gam-layer", type=int, default=None, help="GAM block shown in the panels (default: first)")
-    ap.add_argument("--colormap", default="jet", choices=sorted(COLORMAPS))
-    ap.add_argument("--alpha", type=float, default=0.5, help="heatmap overlay weight")
+    ap.add_argument("--colormap", default="jet", choices=V.COLORMAP_NAMES, help="heatmap colours")
+    ap.add_argument("--alpha", type=V.arg(V.check_unit), default=0.5, help="heatmap overlay weight, in [0, 1]")
     ap.add_argument("--renorm-boxes", action="store_true", help="renormalise the CAM inside each box")
-    ap.add_argument("--gam-variant", default=None, help="force the GAM forward: seed, paper, paper-shuffle")
+    ap.add_argument("--gam-variant", default=None, choices=V.GAM_VARIANTS, help="force the GAM forward")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+
+
+def _gui_args(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("path", nargs="?", default=None, help="image, folder or video to open")
+    ap.add_argument("--weights", "-w", default=None, help="checkpoint to load instead of the default model")
+    ap.add_argument("--camera", type=V.arg(V.check_count, minimum=0), default=None, help="open camera N")
+    ap.add_argument("--device", default=None, help="cpu or cuda")
+    ap.add_argument("--threads", type=V.arg(V.check_count), default=None,
+                    help="analysis threads (default: $GAM_GUI_THREADS, else one CPU fewer than available, "
+                         "which keeps the window responsive)")
+    ap.add_argument("--lang", choices=LANGUAGES, default=None,
+                    help="interface language (default: the one chosen in View > Language, else the system's)")
+
+
+def _train_args(ap: argparse.ArgumentParser) -> None:
+    count, pos = V.arg(V.check_count), V.arg(V.check_positive)
+    ap.add_argument("--cfg", default="yolov5n_GAM", help="model YAML: a name under gam_gui/models/cfg or a path")
+    ap.add_argument("--out", default="runs/train", help="run folder: last.pt, best.pt, ema_snapshot.pt")
+    ap.add_argument("--iters", type=count, default=4000, help="training iterations (batches)")
+    ap.add_argument("--batch", type=count, default=16, help="images per batch")
+    ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=320,
+                    help="training input size, rounded up to the model's stride")
+    ap.add_argument("--render-size", type=V.arg(V.check_count, minimum=32), default=320,
+                    help="side of the rendered shapes images")
+    ap.add_argument("--pool", type=count, default=10000, help="rendered training images kept in memory")
+    ap.add_argument("--lr", type=pos, default=2e-3, help="peak learning rate (AdamW)")
+    ap.add_argument("--lrf", type=V.arg(V.check_unit), default=0.02,
+                    help="final learning rate as a fraction of --lr (cosine decay)")
+    ap.add_argument("--wd", type=V.arg(V.check_unit), default=0.01, help="weight decay")
+    ap.add_argument("--warmup", type=V.arg(V.check_count, minimum=0), default=300,
+                    help="warm-up iterations (linear learning-rate ramp)")
+    ap.add_argument("--seed", type=int, default=1, help="random seed (pool and batches)")
+    ap.add_argument("--workers", type=count, default=2, help="processes rendering the pool")
+    ap.add_argument("--threads", type=V.arg(V.check_count, minimum=0), default=0,
+                    help="torch CPU threads (0: torch default)")
+    ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    ap.add_argument("--gam-variant", default=None, choices=V.GAM_VARIANTS,
+                    help="GAM forward to train (default: seed, the recipe's)")
+    ap.add_argument("--log-every", type=count, default=20, help="log a line every N iterations")
+    ap.add_argument("--save-every", type=count, default=100, help="write last.pt every N iterations")
+    ap.add_argument("--eval-every", type=count, default=500, help="evaluate the EMA model every N iterations")
+    ap.add_argument("--eval-images", type=count, default=100, help="validation images per evaluation")
+    ap.add_argument("--final-eval-images", type=count, default=500, help="validation images at the end")
+    ap.add_argument("--resume", action="store_true", help="continue runs/<out>/last.pt")
+    ap.add_argument("--resume-from", default=None, help="continue from a gam-gui weights file (EMA weights, "
+                                                        "fresh optimizer)")
+    ap.add_argument("--export-resume", default=None, help="also write the EMA snapshot here at each save")
+    _progress_arg(ap)
+
+
+def _eval_args(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--weights", "-w", default=None, help="checkpoint (default: the shipped model)")
+    ap.add_argument("--images", type=V.arg(V.check_count), default=500, help="validation images to render")
+    ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
+                    help="inference size, rounded up to the model's stride (default: the model's own, else 320)")
+    ap.add_argument("--pointing", action="store_true",
+                    help="also run the pointing game (Grad-CAM, HiResCAM, LayerCAM)")
+    _progress_arg(ap)
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """``gam-gui train``'s own parser (``python -m gam_gui.train.trainer`` uses it too)."""
+    ap = argparse.ArgumentParser(prog="gam-gui train", description=TRAIN_DESCRIPTION)
+    _train_args(ap)
+    return ap
+
+
+def eval_parser() -> argparse.ArgumentParser:
+    """``gam-gui eval``'s own parser (``python -m gam_gui.train.evaluate`` uses it too)."""
+    ap = argparse.ArgumentParser(prog="gam-gui eval", description=EVAL_DESCRIPTION)
+    _eval_args(ap)
+    return ap
+
+
+TRAIN_DESCRIPTION = "Train YOLOv5n-GAM on rendered shapes (CPU or CUDA)."
+EVAL_DESCRIPTION = ("Evaluate a model on the fixed-seed shapes validation set: mAP@0.5 and mAP@0.5:0.95, "
+                    "optionally the pointing game; prints JSON.")
+
+
+class _Version(argparse.Action):
+    """``--version``: the package, torch and Qt versions and the device analysis would use (imports
+    torch, which only this option pays for)."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print the version of gam-gui, torch and Qt and the device, then exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        print(version_line())
+        parser.exit()
+
+
+def version_line() -> str:
+    import torch
+
+    try:
+        from PyQt5.QtCore import QT_VERSION_STR
+
+        qt = f"Qt {QT_VERSION_STR}"
+    except ImportError:
+        qt = "Qt not installed"
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return f"gam-gui {__version__} (torch {torch.__version__.split('+')[0]}, {qt}, device {device})"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,39 +165,62 @@ def build_parser() -> argparse.ArgumentParser:
         description="See what the GAM attention in a YOLO-GAM detector does: detections, Grad-CAM and GAM "
                     "channel/spatial maps side by side. Without a command, opens the window.",
     )
-    ap.add_argument("--log-level", default="WARNING", help="DEBUG, INFO, WARNING, ERROR")
-    sub = ap.add_subparsers(dest="command")
+    ap.add_argument("--version", action=_Version)
+    ap.add_argument("--log-level", default=None, type=str.upper,
+                    choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+                    help="logging detail (default: WARNING; INFO for train and eval)")
+    sub = ap.add_subparsers(dest="command", metavar="{gui,export,layers,train,eval}")
 
-    gui = sub.add_parser("gui", help="open the window (the default)")
+    gui = sub.add_parser("gui", help="open the window (the default)", description="Open the window.")
     _gui_args(gui)
 
-    ex = sub.add_parser("export", help="write side-by-side panels and detections for an image, folder or video")
+    ex = sub.add_parser("export", help="write side-by-side panels and detections for an image, folder or video",
+                        description="Write side-by-side panels (detections, CAM, GAM channel, GAM spatial) and "
+                                    "detections.json/.csv for an image, a folder, a video or a stream.")
     ex.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
     ex.add_argument("--out", "-o", required=True, help="output folder")
     _settings_args(ex)
     ex.add_argument("--video", action="store_true", help="for a video: one MP4 of the panels instead of PNGs")
-    ex.add_argument("--every", type=int, default=1, help="export every N-th frame of a video")
-    ex.add_argument("--max-frames", type=int, default=None, help="stop after this many exported frames")
+    ex.add_argument("--every", type=V.arg(V.check_count), default=1, help="export every N-th frame of a video")
+    ex.add_argument("--max-frames", type=V.arg(V.check_count), default=None,
+                    help="stop after this many exported frames")
     ex.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")
     ex.add_argument("--overwrite", action="store_true", help="replace existing output files")
+    _progress_arg(ex)
 
-    lay = sub.add_parser("layers", help="list a model's layers (index, type, output shape, GAM blocks)")
-    lay.add_argument("--weights", "-w", default=None)
-    lay.add_argument("--imgsz", type=int, default=320)
+    lay = sub.add_parser("layers", help="list a model's layers (index, type, output shape, GAM blocks)",
+                         description="List a model's layers: index, type, output shape, GAM blocks marked.")
+    lay.add_argument("--weights", "-w", default=None, help="checkpoint (default: the shipped model)")
+    lay.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
+                     help="input size for the shapes (default: the model's own, else 640)")
 
-    sub.add_parser("train", help="train the default model (see gam-gui train --help)", add_help=False)
-    sub.add_parser("eval", help="evaluate a model on the shapes validation set", add_help=False)
+    tr = sub.add_parser("train", help="train the default model (see gam-gui train --help)",
+                        description=TRAIN_DESCRIPTION)
+    _train_args(tr)
+    ev = sub.add_parser("eval", help="evaluate a model on the shapes validation set", description=EVAL_DESCRIPTION)
+    _eval_args(ev)
+    for p in sub.choices.values():
+        p.set_defaults(_parser=p)
     return ap
 
 
-def _gui_args(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("path", nargs="?", default=None, help="image, folder or video to open")
-    ap.add_argument("--weights", "-w", default=None, help="checkpoint to load instead of the default model")
-    ap.add_argument("--camera", type=int, default=None, help="open camera N")
-    ap.add_argument("--device", default=None, help="cpu or cuda")
-    ap.add_argument("--threads", type=int, default=None,
-                    help="analysis threads (default: $GAM_GUI_THREADS, else one CPU fewer than available, "
-                         "which keeps the window responsive)")
+def _usage_error(args: argparse.Namespace, message: str) -> int:
+    """argparse's usage error (usage line, ``gam-gui export: error: ...``), for values that are only
+    known to be wrong once the model is loaded; returns exit code 2 instead of raising SystemExit."""
+    p: argparse.ArgumentParser = args._parser
+    p.print_usage(sys.stderr)
+    print(f"{p.prog}: error: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    """Missing files are reported before a model (and torch) is loaded."""
+    if getattr(args, "weights", None):
+        V.check_file(args.weights, "checkpoint")
+    if getattr(args, "source", None) is not None:
+        V.check_source(args.source)
+    if getattr(args, "path", None) is not None:
+        V.check_source(args.path)
 
 
 def _load(weights: str | None, device: str | None, gam_variant: str | None = None):
@@ -84,22 +229,36 @@ def _load(weights: str | None, device: str | None, gam_variant: str | None = Non
     return load_model(weights, device=device, gam_variant=gam_variant)
 
 
+def _model_imgsz(model: Any, imgsz: int | None, fallback: int) -> int:
+    """The size asked for, else the model's own (stored in the checkpoint), rounded up to its stride."""
+    from gam_gui.inference import model_stride
+
+    size = imgsz or int(getattr(model, "meta", {}).get("imgsz", fallback) or fallback)
+    return V.round_imgsz(size, model_stride(model), "--imgsz")
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from gam_gui.analysis import Settings
     from gam_gui.export import export
+    from gam_gui.progress import Progress
 
+    t0 = time.perf_counter()
     model = _load(args.weights, args.device, args.gam_variant)
-    imgsz = args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 640) or 640)
     s = Settings(method=args.method, layers=tuple(args.layers) if args.layers else None, target=args.target,
-                 conf=args.conf, iou=args.iou, imgsz=imgsz, reduction=args.reduction,
-                 renorm_boxes=args.renorm_boxes, colormap=args.colormap, alpha=args.alpha, gam_layer=args.gam_layer)
+                 conf=args.conf, iou=args.iou, imgsz=_model_imgsz(model, args.imgsz, 640),
+                 reduction=args.reduction, renorm_boxes=args.renorm_boxes, colormap=args.colormap,
+                 alpha=args.alpha, gam_layer=args.gam_layer)
     _validate(model, s)
-    bar = _progress_bar()
-    try:
+    limit = args.max_frames * args.every if args.max_frames else None  # source frames that will be read
+
+    with Progress(desc="export", unit="frame", force=args.progress) as bar:
+        def report(done: int, total: int | None) -> None:
+            bar.set(done, min(total, limit) if total and limit else total or limit)
+
         summary = export(args.source, args.out, model, s, video=args.video, every=args.every,
-                         overwrite=args.overwrite, layout=args.layout, max_frames=args.max_frames, progress=bar)
-    finally:
-        bar.close()
+                         overwrite=args.overwrite, layout=args.layout, max_frames=args.max_frames, progress=report)
+        if summary.frames and not summary.cancelled:
+            bar.finish()  # the last frames may not be reported (skipped by --every): end at N/N
     if not summary.frames and not summary.cancelled:
         # nothing to show for it: one error line (the first reason), like any other bad input
         why = summary.skipped[0] if summary.skipped else "the source delivered no frames"
@@ -108,51 +267,34 @@ def cmd_export(args: argparse.Namespace) -> int:
         return EXIT_INPUT
     for msg in summary.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
-    print(f"wrote {summary.frames} frame(s) to {summary.out_dir}")
+    print(f"wrote {summary.frames} frame(s) to {summary.out_dir} in {time.perf_counter() - t0:.1f} s")
     return 0 if summary.frames else EXIT_INPUT
 
 
-def _validate(model, s) -> None:
-    """Fail before any work for settings that cannot work on this model."""
-    from gam_gui.analysis import resolve_layers
-    from gam_gui.explain.cams import TargetSpec, canonical_method
-    from gam_gui.render import colorize
+def _validate(model: Any, s: Any) -> None:
+    """Fail before any work for settings that cannot work on this model (:class:`validate.UsageError`:
+    exit 2, like argparse's own errors)."""
+    from gam_gui.analysis import gam_layers, resolve_layers
 
-    canonical_method(s.method)
-    TargetSpec.parse(s.target)
-    resolve_layers(model, s.layers)
-    colorize(__import__("numpy").zeros((1, 1), "float32"), s.colormap)
-
-
-class _progress_bar:  # noqa: N801 - used like a function
-    """tqdm progress on stderr (tqdm comes with grad-cam), shown from the first frame on: an export
-    that fails before any frame prints its one error line and nothing else."""
-
-    def __init__(self) -> None:
-        self.bar = None
-
-    def __call__(self, done: int, total: int | None) -> None:
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(unit="frame", file=sys.stderr)
-        if total and self.bar.total != total:
-            self.bar.total = total
-        self.bar.n = done
-        self.bar.refresh()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+    try:
+        resolve_layers(model, s.layers, "--layers")
+    except ValueError as e:
+        raise V.UsageError("--layers", str(e)) from None
+    try:
+        V.check_gam_layer(s.gam_layer, gam_layers(model), "--gam-layer")
+    except ValueError as e:
+        raise V.UsageError("--gam-layer", str(e)) from None
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
     from gam_gui.analysis import list_layers
 
     model = _load(args.weights, "cpu")
+    imgsz = _model_imgsz(model, args.imgsz, 640)
     names = getattr(model, "names", {})
     print(f"classes ({len(names)}): {', '.join(names.values())}")
-    for info in list_layers(model, args.imgsz):
+    print(f"output shapes at {imgsz}x{imgsz}:")
+    for info in list_layers(model, imgsz):
         print(info.label())
     return 0
 
@@ -161,39 +303,64 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from gam_gui.ui.app import run
 
     return run(path=args.path, weights=args.weights, camera=args.camera, device=args.device,
-               threads=args.threads)
+               threads=args.threads, lang=args.lang)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from gam_gui.train.trainer import train
+
+    best = train(args)
+    LOGGER.info("done: %s", best)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from gam_gui.train.evaluate import run
+
+    return run(args)
+
+
+def _with_default_command(argv: list[str]) -> list[str]:
+    """``gam-gui [options] [path]`` means ``gam-gui [options] gui [path]``: insert ``gui`` after
+    the leading top-level options unless a command (or help/version) is there."""
+    i = 0
+    while i < len(argv) and argv[i].startswith("--log-level"):
+        i += 1 if "=" in argv[i] else 2
+    rest = argv[i:]
+    if rest and (rest[0] in COMMANDS or rest[0] in ("-h", "--help", "--version")):
+        return argv
+    return [*argv[:i], "gui", *rest]
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "train":
-        from gam_gui.train.trainer import main as train_main
-
-        return train_main(argv[1:])
-    if argv and argv[0] == "eval":
-        from gam_gui.train.evaluate import main as eval_main
-
-        return eval_main(argv[1:])
-    commands = {"gui", "export", "layers", "train", "eval"}
-    if not argv or (argv[0] not in commands and argv[0] not in ("-h", "--help") and not argv[0].startswith("--log")):
-        argv = ["gui", *argv]
+    argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     ap = build_parser()
     args = ap.parse_args(argv)
-    logging.basicConfig(level=getattr(logging, str(args.log_level).upper(), logging.WARNING),
-                        format="%(levelname)s %(name)s: %(message)s")
+    level = args.log_level or ("INFO" if args.command in ("train", "eval") else "WARNING")
+    fmt = "%(asctime)s %(message)s" if args.command == "train" else "%(levelname)s %(name)s: %(message)s"
+    logging.basicConfig(level=getattr(logging, level), format=fmt, datefmt="%H:%M:%S")
+    try:
+        _check_paths(args)
+    except FileNotFoundError as e:
+        print(f"gam-gui: error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     from gam_gui.checkpoints import CheckpointError
     from gam_gui.export import ExportError
     from gam_gui.images import ImageError
     from gam_gui.models.yolo import ModelConfigError
     from gam_gui.sources import SourceError
 
-    handlers = {"export": cmd_export, "layers": cmd_layers, "gui": cmd_gui}
-    if args.command is None:
-        args = ap.parse_args(["gui"])
+    handlers = {"export": cmd_export, "layers": cmd_layers, "gui": cmd_gui, "train": cmd_train, "eval": cmd_eval}
     try:
         return handlers[args.command](args)
+    except V.UsageError as e:
+        return _usage_error(args, str(e))
     except (CheckpointError, ExportError, ImageError, SourceError, ModelConfigError, ValueError) as e:
-        print(f"gam-gui: error: {e}", file=sys.stderr)
+        print(f"gam-gui: error: {_first_line(e)}", file=sys.stderr)
         return EXIT_INPUT
     except MemoryError:
         print("gam-gui: error: out of memory (try a smaller --imgsz, or fewer layers)", file=sys.stderr)

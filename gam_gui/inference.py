@@ -10,6 +10,7 @@ import torch
 import torchvision
 from torch import nn
 
+from gam_gui import validate as V
 from gam_gui.images import ImageError, to_bgr
 
 
@@ -160,10 +161,14 @@ def to_detections(det: torch.Tensor, lb: Letterbox, names: dict[int, str]) -> li
 @torch.no_grad()
 def detect(model: nn.Module, image: np.ndarray, conf: float = 0.25, iou: float = 0.45,
            imgsz: int = 640) -> list[Detection]:
-    """Detect objects in one uint8 BGR frame (grayscale and BGRA are converted); best first."""
+    """Detect objects in one uint8 BGR frame (grayscale and BGRA are converted); best first.
+
+    ``conf`` and ``iou`` must be in [0, 1]; ``imgsz`` is rounded up to the model's stride (a notice
+    is logged once), as the network input is padded to it anyway."""
     if not isinstance(image, np.ndarray):
         raise ImageError(f"expected a numpy image, got {type(image).__name__}")
-    x, lb = preprocess(model, image, imgsz)
+    conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
+    x, lb = preprocess(model, image, V.round_imgsz(imgsz, model_stride(model)))
     pred = model(x)
     return to_detections(non_max_suppression(pred, conf, iou)[0], lb, model_names(model))
 

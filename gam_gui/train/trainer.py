@@ -27,10 +27,13 @@ from torch import nn
 
 from gam_gui.checkpoints import save_model
 from gam_gui.data.shapes import CLASS_NAMES, render_sample
+from gam_gui.inference import model_stride
 from gam_gui.models.yolo import DetectionModel
+from gam_gui.progress import Progress
 from gam_gui.train.augment import flip_and_colour, mosaic, random_affine
 from gam_gui.train.evaluate import TRAIN_SEED_LIMIT, evaluate
 from gam_gui.train.loss import YoloLoss
+from gam_gui.validate import round_imgsz
 
 LOGGER = logging.getLogger("gam_gui.train")
 
@@ -132,6 +135,7 @@ def train(args: argparse.Namespace) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     model = DetectionModel(args.cfg, nc=len(CLASS_NAMES))
     model.names = dict(enumerate(CLASS_NAMES))
+    args.imgsz = round_imgsz(args.imgsz, model_stride(model), "--imgsz")
     if args.gam_variant:
         for m in model.modules():
             if hasattr(m, "variant"):
@@ -163,6 +167,9 @@ def train(args: argparse.Namespace) -> Path:
     bad_streak, t_start, seen = 0, time.time(), 0
     lr_scale = 1.0
     warmup = args.warmup if it0 == 0 or not args.resume_from else min(args.warmup, 100) + it0
+    # one bar over the iterations (shown on a terminal or with --progress); the log lines stay
+    bar = Progress(args.iters, desc="train", unit="it", force=getattr(args, "progress", None))
+    bar.set(it0)
     for it in range(it0, args.iters):
         rng = np.random.default_rng([args.seed, it])
         x, targets = batcher.batch(args.batch, rng)
@@ -182,6 +189,7 @@ def train(args: argparse.Namespace) -> Path:
                 lr_scale *= 0.5
                 bad_streak = 0
                 LOGGER.warning("reloaded %s, learning rate scale now %.3g", last, lr_scale)
+            bar.update(1)
             continue
         bad_streak = 0
         opt.zero_grad(set_to_none=True)
@@ -190,6 +198,7 @@ def train(args: argparse.Namespace) -> Path:
         opt.step()
         ema.update(model)
         seen += args.batch
+        bar.update(1)
         if (it + 1) % args.log_every == 0:
             el = time.time() - t_start
             ips = seen / el
@@ -209,48 +218,24 @@ def train(args: argparse.Namespace) -> Path:
         if (it + 1) % args.eval_every == 0 or final:
             snap = copy.deepcopy(ema.ema).float().eval()
             res = evaluate(snap, n_images=args.eval_images if not final else args.final_eval_images,
-                           imgsz=args.imgsz)
+                           imgsz=args.imgsz, progress=False)  # the training bar is the one shown
             LOGGER.info("eval it %d: mAP@0.5 %.4f  mAP@0.5:0.95 %.4f  %s", it + 1, res.map50, res.map50_95,
                         res.per_class_ap50)
             if res.map50 >= best:
                 best = res.map50
                 save_model(snap.cpu(), out / "best.pt", iter=it + 1, imgsz=args.imgsz, map50=res.map50,
                            map50_95=res.map50_95, cfg=str(args.cfg))
+    bar.close()
     return out / "best.pt"
 
 
-def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(description="Train YOLOv5n-GAM on rendered shapes (CPU or CUDA).")
-    ap.add_argument("--cfg", default="yolov5n_GAM")
-    ap.add_argument("--out", default="runs/train")
-    ap.add_argument("--iters", type=int, default=4000)
-    ap.add_argument("--batch", type=int, default=16)
-    ap.add_argument("--imgsz", type=int, default=320)
-    ap.add_argument("--render-size", type=int, default=320)
-    ap.add_argument("--pool", type=int, default=10000, help="rendered training images kept in memory")
-    ap.add_argument("--lr", type=float, default=2e-3)
-    ap.add_argument("--lrf", type=float, default=0.02)
-    ap.add_argument("--wd", type=float, default=0.01)
-    ap.add_argument("--warmup", type=int, default=300)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--workers", type=int, default=2, help="processes rendering the pool")
-    ap.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
-    ap.add_argument("--device", default=None)
-    ap.add_argument("--gam-variant", default=None, help="seed (default), paper, paper-shuffle")
-    ap.add_argument("--log-every", type=int, default=20)
-    ap.add_argument("--save-every", type=int, default=100)
-    ap.add_argument("--eval-every", type=int, default=500)
-    ap.add_argument("--eval-images", type=int, default=100)
-    ap.add_argument("--final-eval-images", type=int, default=500)
-    ap.add_argument("--resume", action="store_true", help="continue runs/<out>/last.pt")
-    ap.add_argument("--resume-from", default=None, help="continue from a committed EMA snapshot")
-    ap.add_argument("--export-resume", default=None, help="also write the EMA snapshot here at each save")
-    return ap
-
-
 def main(argv: list[str] | None = None) -> int:
+    """``python -m gam_gui.train.trainer`` = ``gam-gui train`` (the options live in :mod:`gam_gui.cli`,
+    so that ``--help`` needs no torch)."""
+    from gam_gui.cli import train_parser
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
-    args = parser().parse_args(argv)
+    args = train_parser().parse_args(argv)
     best = train(args)
     LOGGER.info("done: %s", best)
     return 0
