@@ -91,6 +91,7 @@ class ImagePanel(QWidget):
         self.frame_size = (0, 0)  # (w, h) of the frame the image shows; the image may be a smaller copy
         self.detections: list[Detection] = []
         self._hover: int | None = None
+        self.subtitle_elided = False
         self.setMouseTracking(True)
         self.setMinimumSize(120, 100)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -162,6 +163,7 @@ class ImagePanel(QWidget):
         p.setFont(f)
         p.setPen(QColor(190, 190, 195))
         sub = p.fontMetrics().elidedText(self.subtitle, Qt.ElideRight, self.width() - 16)
+        self.subtitle_elided = sub != self.subtitle  # the whole caption is then the caption's tooltip
         p.drawText(QRect(8, 19, self.width() - 16, 17), Qt.AlignLeft | Qt.AlignVCenter, sub)
         if self.image.isNull():
             p.setPen(QColor(170, 170, 175))
@@ -183,7 +185,10 @@ class ImagePanel(QWidget):
             self._hover = k
             self.update()
         if k is None:
-            QToolTip.hideText()
+            if event.pos().y() < CAPTION_H and self.subtitle_elided:
+                QToolTip.showText(event.globalPos(), self.subtitle, self)
+            else:
+                QToolTip.hideText()
             self.unsetCursor()
         else:
             self.setCursor(Qt.PointingHandCursor)
