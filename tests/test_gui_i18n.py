@@ -10,6 +10,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -130,7 +131,11 @@ def test_run_in_chinese_shows_translated_menus_and_controls(qtbot, qs, tiny_weig
         win.close()
 
     QTimer.singleShot(0, inspect)
-    assert app_mod.run(qsettings=qs, lang="zh_CN") == 0
+    old = signal.getsignal(signal.SIGINT)
+    try:
+        assert app_mod.run(qsettings=qs, lang="zh_CN") == 0
+    finally:
+        signal.signal(signal.SIGINT, old)
     assert seen["menus"] == ["文件(&F)", "播放(&P)", "视图(&V)", "帮助(&H)"]
     assert seen["dock"] == "控制面板"
     assert seen["groups"] == ["模型", "检测", "解释（CAM）", "显示"]
