@@ -12,8 +12,11 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from gam_gui.ablation import AblationResult
 from gam_gui.analysis import Result, Settings
+from gam_gui.compare import CompareResult
 from gam_gui.inference import Detection
+from gam_gui.matching import LOST, NEW, Match
 
 COLORMAPS: dict[str, int] = {
     "jet": cv2.COLORMAP_JET,
@@ -130,8 +133,12 @@ def _overlap(rect: tuple[int, int, int, int], boxes: np.ndarray) -> np.ndarray:
     return np.clip(iw, 0, None) * np.clip(ih, 0, None)
 
 
-def layout_labels(dets: list[Detection], frame_hw: tuple[int, int], style: LabelStyle) -> list[LabelBox]:
+def layout_labels(dets: list[Detection], frame_hw: tuple[int, int], style: LabelStyle,
+                  texts: list[str] | None = None, colours: list[tuple[int, int, int]] | None = None
+                  ) -> list[LabelBox]:
     """Place each detection's label, best detection first, where it hides the least.
+
+    ``texts``/``colours``: per detection, instead of ``name score`` in the class colour.
 
     Candidates, in order of preference: above the box, below it, inside at the top, inside at the
     bottom (left-aligned, then right-aligned). The first candidate that overlaps neither an already
@@ -145,7 +152,7 @@ def layout_labels(dets: list[Detection], frame_hw: tuple[int, int], style: Label
     placed = np.zeros((0, 4), np.int64)
     out: list[LabelBox] = []
     for k, d in enumerate(dets):
-        text = f"{d.name} {d.score:.2f}"
+        text = texts[k] if texts is not None else f"{d.name} {d.score:.2f}"
         (tw, _), _ = cv2.getTextSize(text, FONT, style.scale, style.thickness)
         lw, lh = min(W, tw + 2 * style.pad + 1), min(H, style.height)
         x1, y1, x2, y2 = (int(v) for v in boxes[k])
@@ -167,7 +174,7 @@ def layout_labels(dets: list[Detection], frame_hw: tuple[int, int], style: Label
         else:
             rect = best[1]
         placed = np.vstack([placed, np.array(rect, np.int64)[None]])
-        out.append(LabelBox(k, text, rect, class_colour(d.cls)))
+        out.append(LabelBox(k, text, rect, colours[k] if colours is not None else class_colour(d.cls)))
     return out
 
 
@@ -192,14 +199,17 @@ def draw_detections(frame: np.ndarray, dets: list[Detection], highlight: int | N
     for k, d in enumerate(dets):
         x1, y1, x2, y2 = (int(round(v)) for v in d.xyxy)
         cv2.rectangle(out, (x1, y1), (x2, y2), class_colour(d.cls), lw * 3 if k == highlight else lw, cv2.LINE_AA)
-    labels = layout_labels(dets, (h, w), style)
+    _draw_labels(out, layout_labels(dets, (h, w), style), style)
+    return out
+
+
+def _draw_labels(out: np.ndarray, labels: list[LabelBox], style: LabelStyle) -> None:
     for lab in reversed(labels):  # the best detection's label ends up on top where overlap is unavoidable
         x1, y1, x2, y2 = lab.rect
         cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), lab.colour, -1)
         base = cv2.getTextSize(lab.text, FONT, style.scale, style.thickness)[1]
         cv2.putText(out, lab.text, (x1 + style.pad, y2 - style.pad - base), FONT, style.scale,
                     _text_colour(lab.colour), style.thickness, cv2.LINE_AA)
-    return out
 
 
 def message_panel(frame: np.ndarray, text: str) -> np.ndarray:
@@ -378,16 +388,21 @@ def compose(frame: np.ndarray, result: Result, settings: Settings | None = None,
         raise ValueError(f"no panels chosen; choose from {', '.join(PANELS)}")
     width = panel_width or min(frame.shape[1], 960)
     chosen = [p for p in panels(frame, result, settings, highlight, shown_width=width) if p.key in keys]
+    return compose_panels(chosen, width, layout)
+
+
+def compose_panels(chosen: list[Panel], width: int, layout: str = "row", columns: int = 2) -> np.ndarray:
+    """Captioned panels ``width`` wide, side by side (``row``) or ``columns`` to a row (``grid``)."""
+    if layout not in ("row", "grid"):
+        raise ValueError(f"unknown layout {layout!r}; use row or grid")
     bar_h = max(caption_layout(p.title, p.subtitle, width).height for p in chosen)  # one height: tiles line up
     tiles = [captioned(p, width, bar_h) for p in chosen]
     gap = 4
-    if layout == "grid" and len(tiles) > 2:
-        rows = [tiles[i : i + 2] for i in range(0, len(tiles), 2)]
-        if len(rows[-1]) == 1:
+    if layout == "grid" and len(tiles) > columns:
+        rows = [tiles[i : i + columns] for i in range(0, len(tiles), columns)]
+        while len(rows[-1]) < columns:
             rows[-1].append(np.full_like(rows[-1][0], 0))
         return _stack([_stack(r, gap, axis=1) for r in rows], gap, axis=0)
-    if layout not in ("row", "grid"):
-        raise ValueError(f"unknown layout {layout!r}; use row or grid")
     return _stack(tiles, gap, axis=1)
 
 
@@ -415,3 +430,124 @@ def channel_bar_chart(weights: np.ndarray, width: int = 640, height: int = 120) 
         x1, x2 = int(i * bw), max(int(i * bw) + 1, int((i + 1) * bw) - 1)
         cv2.rectangle(img, (x1, height - 1 - int(v * (height - 10))), (x2, height - 1), (180, 120, 40), -1)
     return img
+
+
+#: Colours (BGR) of a comparison's detections panel: boxes only in the reference (lost) and only in the
+#: changed run (new); boxes in both keep their class colour.
+LOST_COLOUR, NEW_COLOUR = (40, 40, 230), (60, 200, 60)
+
+
+def _dashed_rect(img: np.ndarray, xyxy: tuple[int, int, int, int], colour: tuple[int, int, int], thickness: int,
+                 dash: int) -> None:
+    x1, y1, x2, y2 = xyxy
+    for (ax, ay), (bx, by) in (((x1, y1), (x2, y1)), ((x2, y1), (x2, y2)), ((x2, y2), (x1, y2)), ((x1, y2), (x1, y1))):
+        length = max(abs(bx - ax), abs(by - ay))
+        for s in range(0, max(length, 1), 2 * dash):
+            e = min(s + dash, length)
+            t0, t1 = s / max(length, 1), e / max(length, 1)
+            cv2.line(img, (int(ax + (bx - ax) * t0), int(ay + (by - ay) * t0)),
+                     (int(ax + (bx - ax) * t1), int(ay + (by - ay) * t1)), colour, thickness, cv2.LINE_8)
+
+
+def draw_matches(frame: np.ndarray, matches: list[Match], shown_width: int | None = None) -> np.ndarray:
+    """The detections panel of an ablation or an A/B comparison, from a match table.
+
+    Kept boxes are drawn where the changed run (after / B) put them, in their class colour, labelled
+    ``cross 0.94 -> 0.61``; lost boxes (only before / A) dashed red, ``cross 0.94 -> lost``; new boxes
+    (only after / B) green, ``cross new 0.40``.
+    """
+    out = frame.copy()
+    h, w = out.shape[:2]
+    style = label_style((h, w), shown_width)
+    lw = max(1, int(round(style.height / 12)))
+    dets, texts, colours = [], [], []
+    for m in matches:
+        d = m.b if m.b is not None else m.a
+        box = tuple(int(round(v)) for v in d.xyxy)
+        if m.status == LOST:
+            colour = LOST_COLOUR
+            _dashed_rect(out, box, colour, lw + 1, max(5, style.height // 2))
+        else:
+            colour = NEW_COLOUR if m.status == NEW else class_colour(m.cls)
+            cv2.rectangle(out, box[:2], box[2:], colour, lw + (1 if m.status == NEW else 0), cv2.LINE_AA)
+        dets.append(d)
+        texts.append(m.label())
+        colours.append(colour)
+    _draw_labels(out, layout_labels(dets, (h, w), style, texts, colours), style)
+    return out
+
+
+def _diverging_lut() -> np.ndarray:
+    """256-entry BGR table: blue (most negative) - white (0, at the middle) - red (most positive)."""
+    t = np.linspace(-1.0, 1.0, 256)[:, None]
+    blue, white, red = np.array([180, 60, 30.0]), np.array([255, 255, 255.0]), np.array([30, 40, 200.0])
+    lut = np.where(t < 0, white + (blue - white) * -t, white + (red - white) * t)
+    lut[127:129] = white  # the two middle entries, where 0 lands, are exactly white
+    return np.clip(np.round(lut), 0, 255).astype(np.uint8).reshape(256, 1, 3)
+
+
+DIVERGING_LUT = _diverging_lut()
+
+
+def colorize_signed(m: np.ndarray, limit: float) -> np.ndarray:
+    """A signed map -> BGR on the blue-white-red scale, 0 always white, +-``limit`` the full colours
+    (a fixed centre: a min-max stretch would move 0 from frame to frame)."""
+    lim = float(limit) if limit and np.isfinite(limit) and limit > 0 else 1.0
+    u8 = np.clip(np.round((np.nan_to_num(m) / lim + 1.0) * 127.5), 0, 255).astype(np.uint8)
+    return cv2.LUT(cv2.cvtColor(u8, cv2.COLOR_GRAY2BGR), DIVERGING_LUT)
+
+
+def draw_colour_bar(img: np.ndarray, lo: float, hi: float, caption: str, lut: np.ndarray = DIVERGING_LUT,
+                    shown_width: int | None = None) -> np.ndarray:
+    """A colour scale along the bottom of ``img``: the gradient, its two end values, and a caption
+    saying what is drawn (``CAM A - CAM B: -0.62 ... +0.81``)."""
+    out = img.copy()
+    h, w = out.shape[:2]
+    style = label_style((h, w), shown_width)
+    bar_h = max(4, style.height // 2)
+    y0 = h - bar_h - style.height - 2
+    if y0 < 0:
+        return out
+    ramp = cv2.resize(lut.reshape(1, 256, 3), (w - 2 * style.pad, bar_h), interpolation=cv2.INTER_LINEAR)
+    out[y0 + style.height: y0 + style.height + bar_h, style.pad: w - style.pad] = ramp
+    text = f"{caption}: {lo:+.2f} ... {hi:+.2f}"
+    cv2.rectangle(out, (0, y0), (w - 1, y0 + style.height), (32, 32, 32), -1)
+    base = cv2.getTextSize(text, FONT, style.scale, style.thickness)[1]
+    cv2.putText(out, text, (style.pad, y0 + style.height - style.pad - base), FONT, style.scale, (255, 255, 255),
+                style.thickness, cv2.LINE_AA)
+    return out
+
+
+def ablation_panels(frame: np.ndarray, result: Result, ablation: AblationResult, settings: Settings | None = None,
+                    shown_width: int | None = None) -> list[Panel]:
+    """The usual panels with the detections panel showing what the ablation changed (see
+    :func:`draw_matches`); the CAM and GAM panels are those of the model as trained."""
+    out = panels(frame, result, settings, shown_width=shown_width)
+    out[0] = Panel("detections", draw_matches(frame, ablation.matches, shown_width),
+                   f"Ablation {ablation.describe_blocks()}", ablation.summary())
+    return out
+
+
+def compare_panels(frame: np.ndarray, cmp: CompareResult, settings: Settings | None = None,
+                   name_a: str = "A", name_b: str = "B", shown_width: int | None = None) -> list[Panel]:
+    """Detections A | detections B | the match table drawn on B's boxes, then CAM A | CAM B | CAM A - CAM B."""
+    s = settings or Settings()
+    pa = panels(frame, cmp.a, s, shown_width=shown_width)
+    pb = panels(frame, cmp.b, s, shown_width=shown_width)
+    out = [Panel("detections_a", pa[0].image, f"A: {name_a}", pa[0].subtitle),
+           Panel("detections_b", pb[0].image, f"B: {name_b}", pb[0].subtitle),
+           Panel("matches", draw_matches(frame, cmp.matches, shown_width), "A vs B: boxes",
+                 f"{cmp.summary()}  (kept: B's box, A -> B score; red dashed: A only; green: B only)"),
+           Panel("cam_a", pa[1].image, f"A: {pa[1].title}", pa[1].subtitle),
+           Panel("cam_b", pb[1].image, f"B: {pb[1].title}", pb[1].subtitle)]
+    if cmp.diff is None:
+        out.append(Panel("cam_diff", message_panel(frame, "no CAM difference (method: none)"), "CAM A - CAM B", "-"))
+    else:
+        lo, hi = cmp.diff_range()
+        lim = max(abs(lo), abs(hi), 1e-6)
+        grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        img = cv2.addWeighted(grey, 0.35, colorize_signed(cmp.diff, lim), 0.65, 0)
+        img = draw_colour_bar(img, -lim, lim, "CAM A - CAM B", shown_width=shown_width)
+        out.append(Panel("cam_diff", img, "CAM A - CAM B",
+                         f"red: A's map stronger, blue: B's; white 0; drawn {lo:+.2f} ... {hi:+.2f}"))
+    return out

@@ -223,3 +223,16 @@ def test_match_of_empty_lists():
     assert [x.status for x in match_detections([_d(0, 0, 1, 1, 0.5)], [])] == [LOST]
     assert summarize([]) == "0 kept, 0 lost, 0 new"
     assert np.isclose(match_detections([], [_d(0, 0, 1, 1, 0.5)])[0].delta, 0.5)
+
+
+def test_ablation_panels_replace_the_detections_panel(trained_model):
+    from gam_gui.analysis import Settings, analyze_with
+    from gam_gui.render import ablation_panels
+
+    img = read_image(SAMPLE)
+    s = Settings(imgsz=256)
+    res = analyze_with(trained_model, img, s)
+    ab = ablate(trained_model, img, {18: "off"}, imgsz=256, before=res.detections)
+    ps = ablation_panels(img, res, ab, s)
+    assert ps[0].title == "Ablation 18:off" and ps[0].subtitle == ab.summary()
+    assert [p.key for p in ps[1:]] == ["cam", "gam_channel", "gam_spatial"]
