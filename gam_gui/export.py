@@ -1,8 +1,14 @@
 """Headless export: the side-by-side panels of an image, a folder or a video, plus detections as JSON/CSV.
 
-Files are written under a temporary name and renamed when complete, so an interrupted or failed
-export never leaves half a file under the final name, and nothing existing is replaced unless
-``overwrite`` is set.
+Files are written through :mod:`gam_gui.video_out`: each goes to an exclusively created, randomly named
+temporary file and is renamed when complete, so an interrupted or failed export never leaves half a file
+under the final name, a link planted in the output folder is never written through, and nothing existing
+(a link included) is replaced unless ``overwrite`` is set. SIGTERM during an export removes the
+temporary files in flight and exits 143.
+
+File names in ``detections.json``/``.csv`` are written with :func:`escape_name`, so that any name a
+folder can hold (bytes that are not UTF-8 included) is written as valid UTF-8 and read back exactly
+with :func:`unescape_name`.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import io
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,14 +31,21 @@ import torch
 from torch import nn
 
 from gam_gui.analysis import Settings, analyze_with
+from gam_gui.images import ImageError, check_analysable
 from gam_gui.render import compose
-from gam_gui.sources import Frame, Source, SourceError, open_source
+from gam_gui.sources import FolderSource, Frame, Source, SourceError, open_source
+from gam_gui.video_out import (
+    ExportError,
+    VideoRecorder,
+    atomic_write_bytes,
+    cleanup_on_signals,
+    refuse_existing,
+)
+
+__all__ = ["ExportError", "ExportSummary", "VideoRecorder", "atomic_write_bytes", "encode_png", "escape_name",
+           "export", "unescape_name", "write_png"]
 
 LOGGER = logging.getLogger(__name__)
-
-
-class ExportError(RuntimeError):
-    """An export that cannot start or finish; the message is meant for the user."""
 
 
 @dataclass
@@ -41,20 +55,54 @@ class ExportSummary:
     files: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     cancelled: bool = False
+    seconds: float = 0.0  # wall time of the whole export, opening the source to the last file
 
 
-def atomic_write_bytes(path: Path, data: bytes, overwrite: bool = False) -> None:
-    if path.exists() and not overwrite:
-        raise ExportError(f"{path} exists; not overwriting it (use --overwrite)")
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except OSError as e:  # disk full, permission denied, the folder removed meanwhile
-        raise ExportError(f"cannot write {path} ({e.strerror or e})") from e
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+def escape_name(name: str) -> str:
+    """A file name as valid UTF-8 text that :func:`unescape_name` turns back into the same name.
+
+    ``\\`` becomes ``\\\\``; a byte that is not UTF-8 (a lone surrogate U+DC80-U+DCFF from
+    ``os.fsdecode``'s surrogateescape) becomes ``\\xNN``; any other lone surrogate (possible in
+    Windows names) becomes ``\\uNNNN``. Every other name is written unchanged.
+    """
+    if "\\" not in name and not any(0xD800 <= ord(c) <= 0xDFFF for c in name):
+        return name
+    out = []
+    for c in name:
+        o = ord(c)
+        if c == "\\":
+            out.append("\\\\")
+        elif 0xDC80 <= o <= 0xDCFF:
+            out.append(f"\\x{o - 0xDC00:02x}")
+        elif 0xD800 <= o <= 0xDFFF:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+def unescape_name(text: str) -> str:
+    """The inverse of :func:`escape_name`: ``os.fsencode(unescape_name(escape_name(n)))`` gives n's bytes."""
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        c = text[i]
+        if c != "\\":
+            out.append(c)
+            i += 1
+        elif text.startswith("\\\\", i):
+            out.append("\\")
+            i += 2
+        elif text.startswith("\\x", i):
+            out.append(chr(0xDC00 + int(text[i + 2:i + 4], 16)))
+            i += 4
+        elif text.startswith("\\u", i):
+            out.append(chr(int(text[i + 2:i + 6], 16)))
+            i += 6
+        else:
+            raise ValueError(f"not an escaped name: {text[:200]!r}")
+    return "".join(out)
 
 
 def encode_png(img: np.ndarray) -> bytes:
@@ -68,54 +116,42 @@ def write_png(path: Path, img: np.ndarray, overwrite: bool = False) -> None:
     atomic_write_bytes(path, encode_png(img), overwrite)
 
 
-class VideoRecorder:
-    """An MP4 of composed panels, written to a temporary file and moved into place on ``close``."""
+def check_out_dir(out_dir: str | os.PathLike, source: str | os.PathLike | Source) -> Path:
+    """The output folder as a Path, or ``ValueError`` for one that cannot be right whatever the flags.
 
-    def __init__(self, path: Path, fps: float, overwrite: bool = False) -> None:
-        if path.exists() and not overwrite:
-            raise ExportError(f"{path} exists; not overwriting it (use --overwrite)")
-        self.path = path
-        self.tmp = path.with_name(f".{path.stem}.part{path.suffix}")
-        self.fps = fps if fps and fps > 0 else 25.0
-        self.writer: cv2.VideoWriter | None = None
-        self.size: tuple[int, int] | None = None
-        self.frames = 0
-
-    def write(self, img: np.ndarray) -> None:
-        """Append one frame; an encoder failure raises :class:`ExportError` (the caller discards the file)."""
-        try:
-            if self.writer is None:
-                h, w = img.shape[:2]
-                self.size = (max(2, w - w % 2), max(2, h - h % 2))  # codecs want even sizes
-                self.writer = cv2.VideoWriter(str(self.tmp), cv2.VideoWriter_fourcc(*"mp4v"), self.fps, self.size)
-                if not self.writer.isOpened():
-                    raise ExportError(f"cannot write video {self.path} (no MP4 encoder available)")
-            if (img.shape[1], img.shape[0]) != self.size:
-                img = cv2.resize(img, self.size)
-            self.writer.write(img)
-        except cv2.error as e:
-            raise ExportError(f"cannot write video {self.path}: the encoder failed ({e})") from e
-        self.frames += 1
-
-    def close(self, keep: bool = True) -> bool:
-        """Finish the file and move it to its final name (``keep``), or delete it; True when kept."""
-        try:
-            if self.writer is not None:
-                self.writer.release()
-                self.writer = None
-            if keep and self.frames and self.tmp.exists():
-                os.replace(self.tmp, self.path)
-                return True
-            return False
-        except (cv2.error, OSError) as e:
-            raise ExportError(f"cannot finish video {self.path} ({e})") from e
-        finally:
-            if self.tmp.exists():
-                self.tmp.unlink()
+    An empty name would silently mean the current folder. The folder being exported must not be the
+    output folder: its panels would be listed as inputs by the next run (even with ``--overwrite``).
+    """
+    if not str(out_dir).strip():
+        raise ValueError("the output folder name is empty (give --out a folder)")
+    out = Path(out_dir)
+    folder = source.path if isinstance(source, FolderSource) else None
+    if folder is None and not isinstance(source, Source):
+        with contextlib.suppress(OSError, ValueError):
+            folder = Path(source) if Path(source).is_dir() else None
+    if folder is not None and _same_dir(out, folder):
+        raise ValueError(f"the output folder {out} is the source folder: the next export would read its own "
+                         "panels back as inputs (choose another --out)")
+    return out
 
 
-def _rows(frame_name: str, index: int, dets) -> list[dict]:
-    return [{"frame": index, "name": frame_name, **d.to_dict()} for d in dets]
+def _same_dir(a: Path, b: Path) -> bool:
+    with contextlib.suppress(OSError, ValueError):
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+    with contextlib.suppress(OSError, ValueError, RuntimeError):
+        return a.resolve() == b.resolve()
+    return False
+
+
+def _rows_csv(records: list[dict]) -> bytes:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["frame", "name", "x1", "y1", "x2", "y2", "score", "cls", "class_name"])
+    for r in records:
+        for d in r["detections"]:
+            w.writerow([r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"], escape_name(str(d["name"]))])
+    return buf.getvalue().encode("utf-8", "backslashreplace")
 
 
 def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model: nn.Module,
@@ -126,8 +162,11 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
     """Write panels and detections for every (``every``-th) frame of ``source`` into ``out_dir``.
 
     Images and folders give one ``<name>_panels.png`` each; a video gives one PNG per exported frame,
-    or with ``video`` a single ``<name>_panels.mp4``. ``detections.json`` and ``detections.csv`` list
-    every box. Bad files in a folder are reported in ``skipped`` and the rest is processed.
+    or with ``video`` a single ``<name>_panels.mp4`` (H.264 where available, see
+    :mod:`gam_gui.video_out`). ``detections.json`` and ``detections.csv`` list every box; they are
+    written only when at least one frame was exported (an export of nothing leaves no files). Bad
+    files in a folder are reported in ``skipped`` and the rest is processed. ``progress(done, total)``
+    is called after each exported frame and once more with ``(n, n)`` when the source is finished.
 
     A frame whose analysis fails (an exception, out of memory on a huge frame) is reported in
     ``skipped`` and the export goes on: one bad frame must not cost the others. After
@@ -135,14 +174,29 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
     with an :class:`ExportError`, as it does when writing fails. A stopped export leaves no partial
     file: the video is only moved to its final name when complete, each PNG is written atomically,
     and the PNGs written before the failure are kept with their detections.
+
+    ``ValueError`` for an empty ``out_dir`` or one that is the source folder itself.
     """
+    t0 = time.monotonic()
     s = settings or Settings()
     every = max(1, int(every))
-    out = Path(out_dir)
-    try:
-        src = source if isinstance(source, Source) else open_source(source)
-    except SourceError as e:
-        raise ExportError(str(e)) from e
+    out = check_out_dir(out_dir, source)
+    with cleanup_on_signals():
+        try:
+            src = source if isinstance(source, Source) else open_source(source)
+        except SourceError as e:
+            raise ExportError(str(e)) from e
+        summary = _export(src, source, out, model, s, video, every, overwrite, layout, max_frames, progress,
+                          cancelled, max_failures)
+    summary.seconds = round(time.monotonic() - t0, 3)
+    return summary
+
+
+def _export(src: Source, source: object, out: Path, model: nn.Module, s: Settings, video: bool, every: int,
+            overwrite: bool, layout: str, max_frames: int | None,
+            progress: Callable[[int, int | None], None] | None, cancelled: Callable[[], bool] | None,
+            max_failures: int) -> ExportSummary:
+    t0 = time.monotonic()
     summary = ExportSummary(str(out))
     json_path, csv_path = out / "detections.json", out / "detections.csv"
     recorder: VideoRecorder | None = None
@@ -154,8 +208,7 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
         except OSError as e:
             raise ExportError(f"{out}: cannot create the output folder ({e.strerror or e})") from e
         for p in (json_path, csv_path):
-            if p.exists() and not overwrite:
-                raise ExportError(f"{p} exists; not overwriting it (use --overwrite)")
+            refuse_existing(p, overwrite)
         stem = Path(str(getattr(src, "path", src.label))).stem or "frame"
         if video and src.kind in ("video", "camera", "stream"):
             recorder = VideoRecorder(out / f"{stem}_panels.mp4", (src.fps or 25.0) / every, overwrite)
@@ -174,16 +227,15 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
     summary.skipped.extend(src.errors)
     if failure and (recorder is not None or not records):
         raise ExportError(f"{failure}; nothing was written" if not records else f"{failure}; the video was discarded")
-    meta = {"source": str(source if not isinstance(source, Source) else source.label),
-            "settings": asdict(s), "frames": records, "skipped": summary.skipped}
-    atomic_write_bytes(json_path, json.dumps(meta, indent=1, default=str).encode(), overwrite)
-    buf = io.StringIO()
-    w = csv.writer(buf)
-    w.writerow(["frame", "name", "x1", "y1", "x2", "y2", "score", "cls", "class_name"])
-    for r in records:
-        for d in r["detections"]:
-            w.writerow([r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"], d["name"]])
-    atomic_write_bytes(csv_path, buf.getvalue().encode(), overwrite)
+    if not records:  # nothing exported: no detections files that would describe nothing
+        return summary
+    meta = {"source": escape_name(str(source if not isinstance(source, Source) else source.label)),
+            "settings": asdict(s), "seconds": round(time.monotonic() - t0, 3), "frames": records,
+            "skipped": [escape_name(m) for m in summary.skipped]}
+    # names are escaped already; "backslashreplace" only guards odd class names stored in a model file
+    text = json.dumps(meta, indent=1, default=str, ensure_ascii=False)
+    atomic_write_bytes(json_path, text.encode("utf-8", "backslashreplace"), overwrite)
+    atomic_write_bytes(csv_path, _rows_csv(records), overwrite)
     summary.files += [str(json_path), str(csv_path)]
     if failure:
         raise ExportError(f"{failure}; the {len(records)} frame(s) exported before were kept")
@@ -205,6 +257,8 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
             summary.skipped.append(str(e))
             return ""
         if frame is None:
+            if progress and src.position:  # the bar ends at N/N, whatever the estimate or the skips were
+                progress(src.position, src.position)
             return ""
         if cancelled and cancelled():
             summary.cancelled = True
@@ -212,6 +266,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
         if frame.index % every:
             continue
         try:
+            check_analysable(frame.image, s.imgsz, frame.name)
             res = analyze_with(model, frame.image, s)
             res.read_gam(s.gam_layer)  # timed into res.timings, which the JSON records
             fig = compose(frame.image, res, s, layout=layout)
@@ -230,7 +285,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
             name = _panel_name(src, frame, stem, used)
             write_png(out / name, fig, overwrite)
             summary.files.append(str(out / name))
-        records.append({"frame": frame.index, "name": frame.name, "timestamp": round(frame.timestamp, 3),
+        records.append({"frame": frame.index, "name": escape_name(frame.name), "timestamp": round(frame.timestamp, 3),
                         "method": res.method, "target": res.target, "note": res.note,
                         "timings_ms": res.timings, "detections": [d.to_dict() for d in res.detections]})
         summary.frames = len(records)
@@ -260,6 +315,8 @@ def _panel_name(src: Source, frame: Frame, stem: str, used: set[str]) -> str:
 
 def _frame_failure(frame: Frame, e: BaseException) -> str:
     """What went wrong with one frame, for ``skipped``; frees what an out-of-memory left behind."""
+    if isinstance(e, ImageError):  # says what is wrong with the image itself, with its name
+        return str(e)
     h, w = frame.image.shape[:2]
     where = f"{frame.name} (frame {frame.index})"
     if isinstance(e, MemoryError) or "out of memory" in str(e).lower():

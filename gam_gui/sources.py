@@ -18,7 +18,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from gam_gui.images import ImageError, is_image_path, read_image, to_bgr
+from gam_gui.images import MAX_PIXELS, ImageError, is_image_path, read_image, to_bgr
 
 LOGGER = logging.getLogger(__name__)
 VIDEO_SUFFIXES = {".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".mpg", ".mpeg", ".wmv", ".gif"}
@@ -177,6 +177,20 @@ def _suffixes() -> set[str]:
     return IMAGE_SUFFIXES
 
 
+def _check_frame_size(cap: cv2.VideoCapture, label: str) -> None:
+    """Refuse a video or stream whose declared frame size is over :data:`MAX_PIXELS` before any frame
+    is decoded (a 16000x12000 MJPEG would cost gigabytes per frame). Opening costs no frame buffers."""
+    w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0), int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+    if w * h > MAX_PIXELS:
+        cap.release()
+        raise SourceError(f"{label}: {w}x{h} frames are too large (max {MAX_PIXELS // 1_000_000} MP)")
+
+
+def _frame_ok(img: np.ndarray | None) -> bool:
+    """A decoded frame within the pixel cap (a stream may switch to a larger size after opening)."""
+    return img is not None and img.size > 0 and img.shape[0] * img.shape[1] <= MAX_PIXELS
+
+
 class VideoSource(Source):
     """A video file. A damaged stretch is skipped (up to ``max_skip`` frames) rather than ending
     playback, so a file with a corrupt middle still plays to its end."""
@@ -197,6 +211,7 @@ class VideoSource(Source):
         if not self.cap.isOpened():
             self.cap.release()
             raise SourceError(f"{self.path}: not a readable video (corrupt or unsupported format)")
+        _check_frame_size(self.cap, str(self.path))
         self._count = max(0, int(self.cap.get(cv2.CAP_PROP_FRAME_COUNT)))
         self._fps = float(self.cap.get(cv2.CAP_PROP_FPS)) or 25.0
         if not (0 < self._fps < 1000):
@@ -214,7 +229,7 @@ class VideoSource(Source):
         """The next decoded frame as uint8 BGR, or None for a frame the decoder could not deliver."""
         try:
             ok, img = self.cap.read()
-            return to_bgr(img) if ok and img is not None else None
+            return to_bgr(img) if ok and _frame_ok(img) else None
         except (cv2.error, ImageError) as e:
             LOGGER.debug("%s: bad frame near %d: %s", self.path.name, self._pos, e)
             return None
@@ -279,11 +294,14 @@ class CaptureSource(Source):
         for _ in range(self.max_failures):
             try:
                 ok, img = self.cap.read()
-                if ok and img is not None and img.size:
+                if ok and _frame_ok(img):
                     image = to_bgr(img)
                     i = self._i
                     self._i += 1
                     return Frame(image, i, time.monotonic() - self._t0, self.label)
+                if ok and img is not None and img.size:
+                    h, w = img.shape[:2]
+                    problem = f" (last problem: a {w}x{h} frame, over {MAX_PIXELS // 1_000_000} MP)"
             except (cv2.error, ImageError) as e:  # a driver fault or a malformed frame counts as a failed read
                 problem = f" (last problem: {_cv_msg(e)})"
             time.sleep(0.02)
@@ -316,6 +334,7 @@ def open_camera(index: int | str) -> CaptureSource:
     if not cap.isOpened():
         cap.release()
         raise SourceError(f"{label}: cannot be opened (missing, busy, or no permission)")
+    _check_frame_size(cap, label)
     return CaptureSource(cap, label, "camera")
 
 
@@ -329,6 +348,7 @@ def open_stream(url: str, timeout_ms: int = STREAM_TIMEOUT_MS) -> CaptureSource:
     if not cap.isOpened():
         cap.release()
         raise SourceError(f"{url}: the stream did not answer within {timeout_ms / 1000:.0f} s or cannot be read")
+    _check_frame_size(cap, url)
     return CaptureSource(cap, url, "stream", max_failures=3)
 
 

@@ -14,6 +14,7 @@ import cv2
 import numpy as np
 
 from gam_gui.data.shapes import _background, _distractors, _draw_shape, _outline, render_sample
+from gam_gui.video_out import VideoRecorder
 
 LOGGER = logging.getLogger(__name__)
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -56,10 +57,8 @@ def make_video(path: Path, seconds: float = 12.0, fps: float = 15.0, size: tuple
             "seed": int(rng.integers(1 << 30)),
         })
     frames = int(seconds * fps)
-    tmp = path.with_name(f".{path.stem}.part{path.suffix}")
-    writer = cv2.VideoWriter(str(tmp), cv2.VideoWriter_fourcc(*"mp4v"), fps, (w, h))
-    if not writer.isOpened():
-        raise RuntimeError("no MP4 encoder available")
+    writer = VideoRecorder(path, fps, overwrite=True)  # H.264 where PyAV has it, so browsers play the sample
+    ok = False
     try:
         for f in range(frames):
             t = f / fps
@@ -84,9 +83,9 @@ def make_video(path: Path, seconds: float = 12.0, fps: float = 15.0, size: tuple
             view = cv2.GaussianBlur(view, (0, 0), 0.8)
             view = cv2.convertScaleAbs(view, alpha=1.0 + 0.04 * math.sin(t * 3.1), beta=0)
             writer.write(view)
+        ok = True
     finally:
-        writer.release()
-    tmp.replace(path)
+        writer.close(keep=ok)
     return path
 
 

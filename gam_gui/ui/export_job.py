@@ -54,7 +54,7 @@ class ExportJob(QObject):
                              cancelled=self._cancel.is_set)
             ok = True
             msg = (f"export cancelled after {summary.frames} frame(s)" if summary.cancelled
-                   else f"exported {summary.frames} frame(s) to {summary.out_dir}")
+                   else f"exported {summary.frames} frame(s) to {summary.out_dir} in {summary.seconds:.1f} s")
             if summary.skipped:
                 msg += f"; skipped {len(summary.skipped)}"
         except (CheckpointError, ExportError, ValueError, OSError) as e:
