@@ -65,7 +65,8 @@ def _font_scale(h: int, w: int) -> float:
 
 
 FONT = cv2.FONT_HERSHEY_SIMPLEX
-#: A box label is never shorter than this on screen or in a figure (pixels, label box height).
+#: A box label's text (ascender to descender) is never shorter than this on screen or in a figure;
+#: its filled box adds a padding above and below.
 MIN_LABEL_PX = 11
 #: ... and, on large pictures, at least this fraction of the shown picture's short side.
 LABEL_FRACTION = 0.03
@@ -75,20 +76,21 @@ DEFAULT_SHOWN_WIDTH = 320
 
 @dataclass(frozen=True)
 class LabelStyle:
-    """Font scale, stroke thickness and padding of box labels, and the label box height they give
-    (all in frame pixels)."""
+    """Font scale, stroke thickness and padding of box labels, and the text and label box heights
+    they give (all in frame pixels)."""
 
     scale: float
     thickness: int
     pad: int
-    height: int
+    height: int  # the filled label box
+    text_height: int  # the text in it, ascender to descender
 
 
 def label_style(frame_hw: tuple[int, int], shown_width: int | None = None) -> LabelStyle:
     """Box-label size for a frame of ``frame_hw`` that is shown ``shown_width`` pixels wide.
 
-    The rule: a label box is at least ``MIN_LABEL_PX`` tall as shown (and in frame pixels, so an
-    enlarged small frame does not blow up a blurred few-pixel label), and at least
+    The rule: a label's text is at least ``MIN_LABEL_PX`` tall as shown (and in frame pixels, so
+    an enlarged small frame does not blow up a blurred few-pixel label), and at least
     ``LABEL_FRACTION`` of the shown picture's short side, so labels on a big figure stay in
     proportion. A fixed fraction of the frame alone made labels 7 px tall in a window panel
     showing a 640x480 video at a quarter of the window.
@@ -103,14 +105,13 @@ def label_style(frame_hw: tuple[int, int], shown_width: int | None = None) -> La
 @functools.lru_cache(maxsize=64)
 def _style_for_height(need: int) -> LabelStyle:
     (_, th), base = cv2.getTextSize("Ag", FONT, 1.0, 1)
-    pad = max(1, need // 12)
-    scale = max(0.2, (need - 2 * pad) / (th + base))
+    pad = max(1, need // 8)
+    scale = max(0.2, need / (th + base))
     while True:
         thickness = max(1, int(round(scale * 1.6)))
         (_, th), base = cv2.getTextSize("Ag", FONT, scale, thickness)
-        height = th + base + 2 * pad
-        if height >= need:
-            return LabelStyle(scale, thickness, pad, height)
+        if th + base >= need:
+            return LabelStyle(scale, thickness, pad, th + base + 2 * pad, th + base)
         scale *= 1.04
 
 

@@ -30,16 +30,19 @@ def test_label_is_at_least_11_px_as_shown_and_in_the_frame(frame_hw, shown):
     shown_w = shown or min(w, render.DEFAULT_SHOWN_WIDTH)
     labels = render.layout_labels([det((w * 0.3, h * 0.3, w * 0.6, h * 0.6))], frame_hw, style)
     x1, y1, x2, y2 = labels[0].rect
-    assert (y2 - y1) * shown_w / w >= render.MIN_LABEL_PX  # on screen / in the figure
-    assert y2 - y1 >= render.MIN_LABEL_PX  # and never a few blurred pixels of an enlarged small frame
-    assert (y2 - y1) * shown_w / w >= render.LABEL_FRACTION * min(h, w) * shown_w / w - 1  # in proportion
+    assert y2 - y1 == style.height > style.text_height
+    text_h = cv2.getTextSize("Ag", render.FONT, style.scale, style.thickness)
+    assert style.text_height == text_h[0][1] + text_h[1]  # what OpenCV draws, ascender to descender
+    assert style.text_height * shown_w / w >= render.MIN_LABEL_PX  # on screen / in the figure
+    assert style.text_height >= render.MIN_LABEL_PX  # and never a few blurred pixels of an enlarged small frame
+    assert style.text_height >= render.LABEL_FRACTION * min(h, w) - 1  # in proportion on big pictures
 
 
 def test_label_size_follows_the_shown_size_not_only_the_frame():
     """The issue's case: a 640x480 video in a quarter-window panel had 7 px labels."""
     small = render.label_style((480, 640), 290)
     big = render.label_style((480, 640), 640)
-    assert small.height * 290 / 640 >= render.MIN_LABEL_PX
+    assert small.text_height * 290 / 640 >= render.MIN_LABEL_PX
     assert small.height > big.height and small.scale > big.scale
 
 
