@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.data.shapes import CLASS_NAMES, render_sample
+from gam_gui.data.shapes import CLASS_NAMES, HARD, NORMAL, Difficulty, render_sample
 from gam_gui.inference import detect
 from gam_gui.progress import Progress
 from gam_gui.validate import round_imgsz
@@ -23,6 +23,8 @@ LOGGER = logging.getLogger(__name__)
 #: drawn from seeds below TRAIN_SEED_LIMIT, so the two never meet.
 VAL_SEED0 = 10_000_000
 TRAIN_SEED_LIMIT = VAL_SEED0
+#: The held-out hard slice (:data:`gam_gui.data.shapes.HARD`) uses its own seeds, far from both.
+HARD_SEED0 = VAL_SEED0 + 5_000_000
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, 10)
 
 
@@ -130,17 +132,22 @@ class MapAccumulator:
 
 
 def evaluate(model: nn.Module, n_images: int = 500, imgsz: int = 320, conf: float = 0.001, iou: float = 0.6,
-             seed0: int = VAL_SEED0, render_size: int = 320, progress: bool | None = None) -> EvalResult:
-    """Run ``detect`` on the validation set and compute mAP (``progress``: see :mod:`gam_gui.progress`)."""
-    return evaluate_configs(model, [None], n_images, imgsz, conf, iou, seed0, render_size, progress)[0]
+             seed0: int | None = None, render_size: int = 320, progress: bool | None = None,
+             difficulty: Difficulty = NORMAL) -> EvalResult:
+    """Run ``detect`` on the validation set (or the hard slice) and compute mAP (``progress``: see
+    :mod:`gam_gui.progress`)."""
+    return evaluate_configs(model, [None], n_images, imgsz, conf, iou, seed0, render_size, progress, difficulty)[0]
 
 
 def evaluate_configs(model: nn.Module, configs: list, n_images: int = 500, imgsz: int = 320,
-                     conf: float = 0.001, iou: float = 0.6, seed0: int = VAL_SEED0,
-                     render_size: int = 320, progress: bool | None = None) -> list[EvalResult]:
+                     conf: float = 0.001, iou: float = 0.6, seed0: int | None = None,
+                     render_size: int = 320, progress: bool | None = None,
+                     difficulty: Difficulty = NORMAL) -> list[EvalResult]:
     """mAP of ``model`` under each configuration on the same validation images, each image rendered
     once: ``None`` is the model as trained, anything else a GAM ablation
-    (:func:`gam_gui.ablation.ablated`'s ``blocks``)."""
+    (:func:`gam_gui.ablation.ablated`'s ``blocks``). ``seed0`` defaults to the slice's own seeds."""
+    if seed0 is None:
+        seed0 = HARD_SEED0 if difficulty == HARD else VAL_SEED0
     from contextlib import nullcontext
 
     from gam_gui.ablation import ablated
@@ -151,7 +158,7 @@ def evaluate_configs(model: nn.Module, configs: list, n_images: int = 500, imgsz
     desc = "mAP" if len(configs) == 1 else f"mAP x {len(configs)} configurations"
     with Progress(n_images, desc=desc, unit="img", force=progress) as bar:
         for k in range(n_images):
-            smp = render_sample(seed0 + k, render_size)
+            smp = render_sample(seed0 + k, render_size, difficulty=difficulty)
             gt_boxes, gt_cls = smp.boxes_xyxy(), smp.labels[:, 0].astype(int)
             for cfg, acc in zip(configs, accs):
                 with nullcontext() if cfg is None else ablated(model, cfg):
