@@ -14,6 +14,7 @@ Two formats are read:
 from __future__ import annotations
 
 import _compat_pickle
+import collections
 import copy
 import io
 import logging
@@ -44,10 +45,19 @@ FORMAT = "gam-gui"
 FORMAT_VERSION = 1
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent.parent / "weights" / "yolov5n_gam_shapes.pt"
 _MAX_BYTES = 2 * 1024**3
+#: The work size a file may ask for (``meta["imgsz"]``): clamped to this range, rounded to the stride.
+MIN_IMGSZ, MAX_IMGSZ = 32, 1920
+#: The size activations are estimated at when the file does not say (the CLI's and ultralytics' default).
+DEFAULT_RUN_SIZE = 640
+#: Activations of one frame at the run size (fp32, summed over leaf layers, what a Grad-CAM forward
+#: keeps) may be this much plus ``_ACTIVATION_PER_PARAM_BYTE`` times the model's fp32 weights: a
+#: YOLOv7x needs 1.5 GB at 640 px for 0.28 GB of weights, a crafted 1 MB file gets no more than ~1.5 GB.
+_ACTIVATION_BASE = 3 * 1024**3 // 2
+_ACTIVATION_PER_PARAM_BYTE = 8
+#: Above this a load logs a warning (the frame will be slow and memory-hungry, but it is legitimate).
+_ACTIVATION_WARN = 1024**3
 #: A model description may build at most this many layers, repeats counted (yolov5x has about 60).
 _MAX_REPEATS = 2_000
-#: Activations of one 256x256 probe forward, summed over layers (yolov5s needs 2e7; 4 bytes each).
-_MAX_ACTIVATIONS = 300_000_000
 
 
 class CheckpointError(ValueError):
@@ -108,11 +118,22 @@ def _plain(x: Any) -> Any:
     return str(x)
 
 
+#: Class names: at most this many, each cut to this length.
+_MAX_NAMES = 100_000
+_MAX_NAME_LEN = 200
+
+
 def _names_dict(names: Any) -> dict[int, str]:
-    if isinstance(names, dict):
-        return {int(k): str(v) for k, v in names.items()}
-    if isinstance(names, (list, tuple)):
-        return {i: str(v) for i, v in enumerate(names)}
+    """An index -> name table from a file's ``names`` (dict or list); names that are not strings are
+    described with a budget (``str()`` of a shared structure from a file can take forever)."""
+    def text(v: Any) -> str:
+        return v[:_MAX_NAME_LEN] if isinstance(v, str) else _short_repr(v, _MAX_NAME_LEN)
+
+    if type(names) in (dict, collections.OrderedDict):
+        items = list(dict.items(names))[:_MAX_NAMES]
+        return {k: text(v) for k, v in items if isinstance(k, int) and not isinstance(k, bool) and 0 <= k < _MAX_NAMES}
+    if type(names) in (list, tuple):
+        return {i: text(v) for i, v in enumerate(names[:_MAX_NAMES])}
     return {}
 
 
@@ -127,10 +148,16 @@ def _load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
         # A string here would be opened as a YAML path (/dev/zero, a FIFO ...): only an inline dict is read.
         raise CheckpointError(f"{source}: its model description is a {type(desc).__name__}, not a model dict")
     state = ckpt.get("state_dict")
-    if not isinstance(state, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
-                                              for k, v in state.items()):
-        raise CheckpointError(f"{source}: has no state_dict of named tensors")
-    _check_description_size(desc, state, source)
+    if type(state) not in (dict, collections.OrderedDict) or not all(
+            isinstance(k, str) and type(v) is torch.Tensor for k, v in dict.items(state)):
+        raise CheckpointError(f"{source}: has no state_dict of named tensors", reason="format")
+    for k, v in dict.items(state):
+        if v.layout != torch.strided or v.is_complex() or not non_overlapping(tuple(v.shape), v.stride()):
+            raise CheckpointError(f"{source}: refused: its weight {k[:80]!r} repeats its stored values (zero or "
+                                  "overlapping strides) or is not a dense tensor; saved weights never do. Nothing "
+                                  "from it was executed.", reason="tensor")
+    meta = clean_meta(ckpt.get("meta"), 32, source)
+    _check_description_size(desc, state, source, size=run_size(meta))
     try:
         model = DetectionModel(desc)
     except (ModelConfigError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
@@ -140,7 +167,7 @@ def _load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
         # A YOLOv5 v5.0 head carries a derived ``anchor_grid`` buffer that models built here do not
         # register (it is recomputed from ``anchors``); it is the one entry allowed to be left over.
         state = {k: v for k, v in state.items() if k in expected or not k.endswith("anchor_grid")}
-        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+        model.load_state_dict(state)  # copies (and casts) into the built fp32 tensors, one at a time
     except (RuntimeError, AttributeError, TypeError, ValueError) as e:
         raise CheckpointError(f"{source}: weights do not fit its model description: {_first_line(e)}") from e
     try:
@@ -154,12 +181,15 @@ def _load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
         m = modules.get(name) if isinstance(name, str) else None
         if isinstance(m, gam_mod.GAM) and isinstance(variant, str) and variant in gam_mod.VARIANTS:
             m.variant = variant
-    meta = ckpt.get("meta")
-    model.meta = meta if isinstance(meta, dict) else {}
+    stride = int(model.stride.max()) if isinstance(getattr(model, "stride", None), torch.Tensor) else 32
+    if "imgsz" in meta and meta["imgsz"] % stride:
+        meta["imgsz"] = max(stride, meta["imgsz"] // stride * stride)
+    model.meta = meta
     return model
 
 
-def _check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor], source: str) -> None:
+def _check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor], source: str,
+                            size: int = DEFAULT_RUN_SIZE) -> None:
     """Refuse a model description that asks for far more memory than the file's weights could fill.
 
     The description is ours to build, so a hostile one could ask for a 100 GB layer, a million
@@ -177,7 +207,8 @@ def _check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor]
     for row in rows[0] + rows[1]:
         n = row[1] if isinstance(row, (list, tuple)) and len(row) == 4 else None
         if not isinstance(n, (int, float)) or isinstance(n, bool) or not math.isfinite(n):
-            raise CheckpointError(f"{source}: its model description has a malformed layer {str(row)[:80]}")
+            raise CheckpointError(f"{source}: its model description has a malformed layer {_short_repr(row, 80)}",
+                                  reason="description")
         repeats += max(round(n * gd), 1) if n > 1 else 1
     if repeats > _MAX_REPEATS:
         raise CheckpointError(f"{source}: its model description asks for {repeats} layers; refusing to build it")
@@ -190,13 +221,15 @@ def _check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor]
     except Exception as e:  # noqa: BLE001 - any failure to build the description is the file's fault
         raise CheckpointError(f"{source}: its model description cannot be built: {_first_line(e)}") from e
     needed = sum(t.numel() for t in (*seq.parameters(), *seq.buffers()))
-    stored = sum(t.numel() for t in state.values())
+    stored = sum(t.numel() for t in dict.values(state))
     if needed > 2 * stored + 1_000_000:
         raise CheckpointError(
             f"{source}: its model description needs {needed / 1e6:.1f} M values but the file holds "
             f"{stored / 1e6:.1f} M; refusing to build it"
         )
-    _probe_activations(_Routed(seq, save), ch, source, meta_params=False)
+    # the budget counts what the model will hold: its weights as fp32 plus one frame's activations
+    limit = _ACTIVATION_BASE + _ACTIVATION_PER_PARAM_BYTE * 4 * min(needed, stored)
+    _probe_activations(_Routed(seq, save), ch, source, meta_params=False, size=size, limit=limit)
 
 
 class _Routed(nn.Module):
@@ -210,30 +243,62 @@ class _Routed(nn.Module):
         return run_layers(self.model, self.save, x)
 
 
-def _numel(x: Any) -> int:
+@dataclass
+class WorkEstimate:
+    """What one frame at ``imgsz`` costs a model, from a shape-only (meta device) forward."""
+
+    imgsz: int
+    activation_bytes: int
+    limit_bytes: int
+    level_sizes: list[tuple[int, int]]
+
+
+def _leaf_numel(x: Any) -> int:
     if isinstance(x, torch.Tensor):
         return x.numel()
     if isinstance(x, (list, tuple)):
-        return sum(_numel(v) for v in x)
+        return sum(_leaf_numel(v) for v in x)
     return 0
 
 
-def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool = True, size: int = 256) -> None:
-    """Run ``model`` once on a meta-device input and refuse it when its activations would not fit.
+def _activation_limit(model: nn.Module, meta_params: bool) -> int:
+    if not meta_params:
+        return _ACTIVATION_BASE
+    weights = sum(p.numel() for p in model.parameters()) * 4
+    return _ACTIVATION_BASE + _ACTIVATION_PER_PARAM_BYTE * weights
 
-    Shapes come out exactly as on a real input but nothing is allocated, so a 1000x upsample or a
-    padding of a million pixels is caught here instead of exhausting memory in the first real frame.
-    With ``meta_params`` the real weights are swapped for meta stand-ins only for this call.
+
+def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool = True,
+                       size: int = DEFAULT_RUN_SIZE, limit: int | None = None) -> WorkEstimate:
+    """Run ``model`` once on a ``size`` x ``size`` meta-device input and refuse it when its activations
+    would not fit; returns the estimate and the feature sizes entering the detection head.
+
+    Shapes come out exactly as on a real input but nothing is allocated (and the cost does not grow
+    with ``size``), so a 1000x upsample or a padding of a million pixels is caught here instead of
+    exhausting memory in the first real frame. With ``meta_params`` the real weights are swapped for
+    meta stand-ins only for this call.
     """
+    limit = _activation_limit(model, meta_params) if limit is None else limit
     total = 0
+    levels: list[tuple[int, int]] = []
 
-    def count(_m: nn.Module, _args: Any, out: Any) -> None:
+    def count(m: nn.Module, _args: Any, out: Any) -> None:
         nonlocal total
-        total += _numel(out)
-        if total > _MAX_ACTIVATIONS:
+        if not m._modules:  # leaves only: a container's output is its last child's
+            total += _leaf_numel(out) * 4
+        if total > limit:
             raise _TooLargeError(total)
 
-    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    def head_input(_m: nn.Module, args: Any) -> None:
+        x = args[0] if args else None
+        if isinstance(x, (list, tuple)):
+            levels.extend((int(t.shape[-2]), int(t.shape[-1])) for t in x if isinstance(t, torch.Tensor))
+
+    modules = list(model.modules())
+    hooks = [m.register_forward_hook(count) for m in modules]
+    head = getattr(model, "model", None)
+    if isinstance(head, nn.Sequential) and len(head):
+        hooks.append(head[-1].register_forward_pre_hook(head_input))
     was_training = model.training
     model.train()  # the heads' training path only reshapes: no grid, stride or anchor arithmetic
     x = torch.empty(1, ch, size, size, device="meta")
@@ -247,17 +312,98 @@ def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool
                 model(x)
     except _TooLargeError as e:
         raise CheckpointError(
-            f"{source}: one {size}x{size} frame would need more than {e.args[0] * 4 / 1e9:.1f} GB of activations "
-            "(an implausible upsampling or padding); refusing it"
-        ) from None
+            f"{source}: one {size}x{size} frame would need more than {e.args[0] / 1e9:.1f} GB of activations "
+            f"(the limit for this model is {limit / 1e9:.1f} GB: an implausible upsampling, padding or width); "
+            "refusing it", reason="activations", estimate=int(e.args[0]), limit=limit, imgsz=size) from None
     except NotImplementedError as e:  # an op without a meta kernel: the real smoke test still runs
         LOGGER.debug("meta probe skipped: %s", e)
     except Exception as e:  # noqa: BLE001 - a model that cannot run on a frame is not loadable
-        raise CheckpointError(f"{source}: the model cannot run on a frame: {_first_line(e)}") from e
+        raise CheckpointError(f"{source}: the model cannot run on a frame: {_first_line(e)}",
+                              reason="cannot-run") from e
     finally:
         model.train(was_training)
         for h in hooks:
             h.remove()
+    if total > _ACTIVATION_WARN:
+        LOGGER.warning("%s: one %dx%d frame needs about %.1f GB of activations", source, size, size, total / 1e9)
+    return WorkEstimate(size, total, limit, levels)
+
+
+def estimate_work(model: nn.Module, imgsz: int, source: str = "model") -> WorkEstimate:
+    """Check that one ``imgsz`` frame fits this model's activation budget before running it.
+
+    The loader checks the size the file asks for (or 640); a caller that runs at another size (a
+    ``--imgsz`` option, a GUI setting) calls this once per size, not per frame. Raises
+    :class:`CheckpointError` with ``reason="activations"`` and the ``estimate``/``limit`` figures.
+    """
+    ch = 3
+    p = next(model.parameters(), None)
+    if p is not None and p.dim() == 4:
+        ch = int(p.shape[1])
+    return _probe_activations(model, ch, source, meta_params=True, size=int(imgsz))
+
+
+def derive_strides(model: nn.Module, source: str) -> torch.Tensor:
+    """The detection head's strides computed from the layers (a 256 px shape-only forward, as
+    ultralytics does), never taken from the file."""
+    s = 256
+    est = _probe_activations(model, 3, source, meta_params=True, size=s)
+    if not est.level_sizes or any(h < 1 for h, _ in est.level_sizes):
+        raise CheckpointError(f"{source}: the pickled model is malformed: its detection head gets no feature maps "
+                              f"from a {s}x{s} frame", reason="structure")
+    strides = [s / h for h, _ in est.level_sizes]
+    if any(st < 1 or st > 256 or st != int(st) for st in strides):
+        raise CheckpointError(f"{source}: the pickled model is malformed: its layers give implausible detection "
+                              f"strides {_short_repr(strides, 60)}", reason="stride")
+    return torch.tensor(strides, dtype=torch.float32)
+
+
+def clean_meta(meta: Any, stride: int, source: str) -> dict[str, Any]:
+    """The file's metadata as plain, short values, with ``imgsz`` clamped to a size worth running.
+
+    A stored ``imgsz`` of 20000, ``inf`` or a string would otherwise choose the work size of every
+    caller; it is rounded to the model's stride and clamped to ``MIN_IMGSZ``..``MAX_IMGSZ`` (with a
+    logged notice), and dropped when it is not a finite number.
+    """
+    out: dict[str, Any] = {}
+    if not isinstance(meta, dict):
+        return out
+    for k, v in list(dict.items(meta))[:64]:
+        if not isinstance(k, str) or len(k) > 64:
+            continue
+        if isinstance(v, (bool, int)) and (isinstance(v, bool) or abs(v) < 1 << 63):
+            out[k] = v
+        elif isinstance(v, float) and math.isfinite(v) or v is None:
+            out[k] = v
+        elif isinstance(v, str) and len(v) <= 1000:
+            out[k] = v
+    if "imgsz" in dict(meta):
+        raw = dict.get(meta, "imgsz")
+        if isinstance(raw, (list, tuple)) and raw and len(raw) <= 2:
+            raw = raw[0] if len(raw) == 1 or raw[0] == raw[1] else max(raw, key=lambda v: v if _is_number(v) else -1)
+        out.pop("imgsz", None)
+        if _is_number(raw) and math.isfinite(raw) and raw > 0:
+            stride = max(1, int(stride))
+            size = int(min(max(raw, MIN_IMGSZ), MAX_IMGSZ))
+            size = max(stride, size // stride * stride) if size % stride else size
+            if size != raw:
+                LOGGER.warning("%s: its stored image size %s is used as %d (sizes are kept to %d..%d, multiples of "
+                               "the stride %d)", source, _short_repr(raw, 30), size, MIN_IMGSZ, MAX_IMGSZ, stride)
+            out["imgsz"] = size
+        else:
+            LOGGER.warning("%s: its stored image size %s is not a number; using the default", source,
+                           _short_repr(raw, 30))
+    return out
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def run_size(meta: dict[str, Any]) -> int:
+    """The size a loaded model will run at unless the caller says otherwise."""
+    v = meta.get("imgsz")
+    return v if isinstance(v, int) and MIN_IMGSZ <= v <= MAX_IMGSZ else DEFAULT_RUN_SIZE
 
 
 class _TooLargeError(Exception):
@@ -317,9 +463,17 @@ def load_model(path: str | os.PathLike | None = None, device: str | torch.device
                 f"no default model is shipped at {path}; pass the path of a checkpoint (--weights)"
             )
     path = Path(path)
+    try:
+        return _load(path, device, gam_variant)
+    except CheckpointError as e:
+        if e.path is None:
+            e.path = str(path)
+        raise
+
+
+def _load(path: Path, device: str | torch.device | None, gam_variant: str | None) -> DetectionModel:
     source = str(path)
-    data = _read_bytes(path)
-    ckpt = _unpickle(data, source)
+    ckpt = _unpickle(_read_bytes(path), source)
     try:
         model = model_from_checkpoint(ckpt, source)
         if gam_variant is not None:

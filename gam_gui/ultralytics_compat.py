@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -124,7 +125,7 @@ class ForeignCheckpointError(ValueError):
 
 def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     """Pick the model out of an ultralytics-style checkpoint dict and make it usable here."""
-    from gam_gui.checkpoints import CheckpointError, _probe_activations
+    from gam_gui.checkpoints import DEFAULT_RUN_SIZE, CheckpointError, _probe_activations, derive_strides
 
     if isinstance(ckpt, nn.Module):
         model = ckpt
@@ -136,7 +137,7 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
             )
         model = ckpt.get("ema") if ckpt.get("ema") is not None else ckpt.get("model")
         if model is None:
-            keys = ", ".join(map(str, list(ckpt)[:8]))[:200]
+            keys = ", ".join(k[:40] if isinstance(k, str) else f"<{type(k).__name__}>" for k in list(ckpt)[:8])
             raise CheckpointError(f"{source}: no 'model' or 'ema' entry (keys: {keys}); not a YOLO checkpoint")
     else:
         raise CheckpointError(f"{source}: holds a {type(ckpt).__name__}, not a YOLO checkpoint")
@@ -146,11 +147,23 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
         raise CheckpointError(f"{source}: its model is a {type(model).__name__}, not a YOLO detection model")
     problem = _check_module_tree(model)
     if problem:
-        raise CheckpointError(f"{source}: the pickled model is malformed: {problem}")
+        raise CheckpointError(f"{source}: the pickled model is malformed: {problem}", reason="structure")
     problems = _repair(model)
     if problems:
-        raise CheckpointError(f"{source}: the pickled model is incomplete: {problems}")
-    _probe_activations(model, 3, source)
+        raise CheckpointError(f"{source}: the pickled model is incomplete: {problems}", reason="structure")
+    # The strides come from the layers, not the file: a stored [8, 16, 4096] would choose the work size.
+    det = model.model[-1]
+    strides = derive_strides(model, source)
+    stored = det.stride
+    if stored.shape != strides.shape or not torch.equal(stored, strides):
+        raise CheckpointError(
+            f"{source}: the pickled model is malformed: its detection head's strides {stored.tolist()[:8]} do not "
+            f"match its layers ({strides.tolist()})", reason="stride", stored=stored.tolist()[:8],
+            derived=strides.tolist())
+    det.stride = strides
+    model.stride = strides
+    model.meta = {}
+    _probe_activations(model, 3, source, size=DEFAULT_RUN_SIZE)
     return model
 
 
@@ -166,17 +179,28 @@ _MAX_MODULES = 100_000
 _SHADOW_OK = frozenset({"type"})
 
 
+_TABLES = ("_modules", "_parameters", "_buffers")
+_TABLE_TYPES = (dict, OrderedDict)
+#: Attribute values outside the module tables are walked this deep, and this many values in all.
+_MAX_ATTR_DEPTH = 6
+_MAX_ATTR_VALUES = 1_000_000
+
+
 def _check_module_tree(model: nn.Module) -> str:
     """What is wrong with the structure the pickle restored, or ``""``.
 
-    The unpickler only lets allowlisted classes through, but it restores each one's ``__dict__`` as
-    the file says: a module could list a non-module as a child, an int as a parameter, a child that
-    is its own ancestor (endless recursion), a hook, or an instance attribute that shadows a method
-    (``forward``). None of that runs code from the file, but each would fail later in an obscure
-    place (or loop forever); checked here, it is one clear refusal.
+    The walk reads the real object graph (``vars()``, ``dict.items``), never methods the file could
+    shadow: torch's unpickler restores each layer's ``__dict__`` as the file says, and ``eval()``,
+    ``float()``, ``parameters()`` and the hooks machinery iterate ``_modules`` & co. through their
+    ``items``/``values`` methods. So the tables must be exactly ``dict``/``OrderedDict`` with no
+    instance attributes; hook tables empty; children layers; parameters and buffers plain dense CPU
+    tensors; no stored value replacing a method (``forward``); and no layer kept anywhere but in
+    ``_modules`` (where eval/float/to would not reach it). A child that is its own ancestor (endless
+    recursion) is refused; a shared child is legal (tied layers).
     """
     seen: set[int] = set()
     todo: list[tuple[str, nn.Module, tuple[int, ...]]] = [("model", model, ())]
+    budget = [_MAX_ATTR_VALUES]
     while todo:
         path, m, ancestors = todo.pop()
         if id(m) in ancestors:
@@ -186,32 +210,74 @@ def _check_module_tree(model: nn.Module) -> str:
         seen.add(id(m))
         if len(seen) > _MAX_MODULES:
             return f"more than {_MAX_MODULES} modules"
-        d = m.__dict__
-        for key in ("_modules", "_parameters", "_buffers"):
-            if not isinstance(d.get(key), dict):
-                return f"{path} ({type(m).__name__}) has no {key} table"
+        d = vars(m)
+        name = type(m).__name__
+        for key in _TABLES:
+            why = _table_problem(d.get(key))
+            if why:
+                return f"{path} ({name}) has a {key} table that {why}"
+        nonpersistent = d.get("_non_persistent_buffers_set")
+        if nonpersistent is not None and type(nonpersistent) is not set:
+            return f"{path} ({name}) has a malformed _non_persistent_buffers_set"
         for key in _HOOK_DICTS:
             hooks = d.get(key)
-            if hooks is not None and (not isinstance(hooks, dict) or hooks):
-                return f"{path} ({type(m).__name__}) carries {key}"
-        for key in d:
+            if hooks is not None and (_table_problem(hooks) or dict.__len__(hooks)):
+                return f"{path} ({name}) carries {key}"
+        for key, value in dict.items(d):
             if not isinstance(key, str):
-                return f"{path} has a non-string attribute name {key!r}"[:200]
+                return f"{path} has a non-string attribute name"
             # a property wins over the instance dict (ultralytics stores ``nc``, ours computes it); a
             # method does not, so a stored value would replace it. ultralytics stores the layer's type
             # name as ``type``, shadowing nn.Module.type(), which nothing here calls.
             if key not in _SHADOW_OK and _is_method(type(m), key):
-                return f"{path} ({type(m).__name__}) overrides its method {key!r} with a stored value"
-        for kind, table in (("parameter", d["_parameters"]), ("buffer", d["_buffers"])):
-            for name, t in table.items():
-                why = _tensor_problem(t)
+                return f"{path} ({name}) overrides its method {key[:40]!r} with a stored value"
+            if key not in _TABLES and key.startswith("_") and key.endswith("hooks") and key not in _HOOK_DICTS:
+                return f"{path} ({name}) carries {key[:40]}"
+            if key not in _TABLES:
+                why = _stray_module(value, budget, 0)
                 if why:
-                    return f"{kind} {path}.{name} {why}"[:300]
-        for name, child in d["_modules"].items():
-            if not isinstance(name, str) or (child is not None and not isinstance(child, nn.Module)):
-                return f"child {path}.{name} is a {type(child).__name__}, not a layer"[:200]
+                    return f"{path}.{key[:40]} ({name}) {why}"
+        for kind, table in (("parameter", d["_parameters"]), ("buffer", d["_buffers"])):
+            for tname, t in dict.items(table):
+                why = _tensor_problem(t, kind)
+                if why:
+                    return f"{kind} {path}.{_short(tname)} {why}"
+        for cname, child in dict.items(d["_modules"]):
+            if not isinstance(cname, str) or (child is not None and not isinstance(child, nn.Module)):
+                return f"child {path}.{_short(cname)} is a {type(child).__name__}, not a layer"
             if child is not None:
-                todo.append((f"{path}.{name}", child, (*ancestors, id(m))))
+                todo.append((f"{path}.{cname[:40]}", child, (*ancestors, id(m))))
+    return ""
+
+
+def _table_problem(table: Any) -> str:
+    """Why ``table`` is not a plain dict that nn.Module can iterate safely, or ``""``."""
+    if type(table) not in _TABLE_TYPES:
+        return f"is a {type(table).__name__}, not a dict"
+    if vars(table) if hasattr(table, "__dict__") else False:
+        return "carries attributes of its own (they could hide entries from items()/values())"
+    return ""
+
+
+def _stray_module(value: Any, budget: list[int], depth: int) -> str:
+    """Whether an attribute value holds a layer (outside ``_modules``, where eval/float/to never go)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        return "holds too many values"
+    if isinstance(value, nn.Module):
+        return f"holds a {type(value).__name__} layer outside the module tree"
+    if depth >= _MAX_ATTR_DEPTH:
+        return ""
+    if type(value) in (list, tuple, set):
+        items = value
+    elif type(value) in _TABLE_TYPES:
+        items = dict.values(value)
+    else:
+        return ""
+    for v in items:
+        why = _stray_module(v, budget, depth + 1)
+        if why:
+            return why
     return ""
 
 
@@ -221,17 +287,31 @@ def _is_method(cls: type, key: str) -> bool:
     return callable(getattr(cls, key, None)) and not isinstance(inspect.getattr_static(cls, key, None), property)
 
 
-def _tensor_problem(t: Any) -> str:
-    """Why ``t`` is not what checkpoint weights are (a dense CPU tensor of a real dtype, no hooks), or ``""``."""
+def _tensor_problem(t: Any, kind: str = "parameter") -> str:
+    """Why ``t`` is not what checkpoint weights are (a dense CPU tensor of a real dtype whose elements
+    each have their own memory, no hooks, no attributes), or ``""``."""
     if t is None:
         return ""
-    if not isinstance(t, torch.Tensor):
+    want = nn.Parameter if kind == "parameter" else torch.Tensor
+    if type(t) is not want and not (kind == "parameter" and type(t) is torch.Tensor):
         return f"is a {type(t).__name__}, not a tensor"
     if t.layout != torch.strided or t.device.type != "cpu" or t.is_complex():
         return f"is a {t.layout} {t.dtype} tensor on {t.device}, not dense weights"
     if getattr(t, "_backward_hooks", None) or getattr(t, "_post_accumulate_grad_hooks", None):
         return "carries gradient hooks"
+    if vars(t):
+        return "carries attributes"
+    from gam_gui.checkpoints import non_overlapping
+
+    if not non_overlapping(tuple(t.shape), t.stride()):
+        return "repeats its values (zero or overlapping strides), which weights never do"
     return ""
+
+
+def _short(x: Any) -> str:
+    from gam_gui.checkpoints import _short_repr
+
+    return _short_repr(x, 40)
 
 
 def _index(x: Any) -> bool:
@@ -250,7 +330,7 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
         f = m.f
         refs = [f] if _index(f) else list(f) if isinstance(f, (list, tuple)) else None
         if m.i != i or not refs or not all(_index(x) and (x == -1 or -i <= x < i) for x in refs):
-            return f"layer {i} has a bad 'from' {str(f)[:40]!r} or position {str(m.i)[:20]!r}"
+            return f"layer {i} has a bad 'from' {_short(f)} or position {_short(m.i)}"
     if "save" not in model.__dict__:
         model.save = sorted({x % m.i for m in seq for x in ([m.f] if isinstance(m.f, int) else m.f) if x != -1})
     elif not isinstance(model.save, (list, tuple, set)) or not all(_index(x) for x in model.save):
@@ -261,25 +341,28 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
     try:
         det.stride = torch.as_tensor(det.stride, dtype=torch.float32).flatten()
     except (TypeError, ValueError, RuntimeError):
-        return f"its detection head's strides {str(det.stride)[:40]!r} are not numbers"
+        return f"its detection head's strides {_short(det.stride)} are not numbers"
     if not det.stride.numel() or not bool(((det.stride >= 1) & (det.stride <= 256)).all()):
         return f"its detection head's strides {det.stride.tolist()[:8]} are implausible"
     nc = getattr(det, "nc", None)
     if not _index(nc) or not 0 < nc <= 100_000:
-        return f"its detection head's class count {str(nc)[:20]!r} is implausible"
+        return f"its detection head's class count {_short(nc)} is implausible"
     if not isinstance(det.anchors, torch.Tensor):
         return "its detection head's anchors are not a tensor"
     if not isinstance(model.__dict__.get("stride"), torch.Tensor):
         model.stride = det.stride
     if not isinstance(model.__dict__.get("yaml"), dict):
         model.yaml = {}
-    names = model.__dict__.get("names")
-    if isinstance(names, (list, tuple)):
-        model.names = dict(enumerate(map(str, names)))
-    elif isinstance(names, dict):
-        model.names = {int(k): str(v) for k, v in names.items() if _index(k)}
-    else:
-        model.names = {i: str(i) for i in range(nc)}
+    from gam_gui.checkpoints import _names_dict
+
+    model.names = _names_dict(model.__dict__.get("names")) or {i: str(i) for i in range(nc)}
+    for m in model.modules():
+        if isinstance(m, yolo_mod.Detect):
+            # cached decoding grids (YOLOv5 pickles expanded views of them); the head rebuilds its own
+            nl = len(m.m) if isinstance(m.__dict__.get("_modules", {}).get("m"), nn.ModuleList) else 0
+            for key in ("grid", "anchor_grid"):
+                if key in m.__dict__:
+                    m.__dict__[key] = [torch.empty(0) for _ in range(nl)]
     for m in model.modules():
         if isinstance(m, nn.Upsample) and not hasattr(m, "recompute_scale_factor"):
             m.recompute_scale_factor = None  # pickled by torch < 1.11

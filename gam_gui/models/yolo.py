@@ -154,7 +154,7 @@ def make_divisible(x: float, divisor: int) -> int:
 def resolve_module(name: Any) -> type[nn.Module]:
     """Map a YAML module name to a class: the registry first, then ``nn.X`` from torch.nn."""
     if not isinstance(name, str):
-        raise ModelConfigError(f"module name must be a string, got {name!r}")
+        raise ModelConfigError(f"module name must be a string, got {_describe(name)}")
     if name in MODULES:
         return MODULES[name]
     base = name[3:] if name.startswith("nn.") else None
@@ -163,7 +163,115 @@ def resolve_module(name: Any) -> type[nn.Module]:
         if isinstance(cls, type) and issubclass(cls, nn.Module):
             return cls
     known = ", ".join(sorted(MODULES))
-    raise ModelConfigError(f"unknown block {name!r} in the model YAML (known: {known}, and nn.* layers)")
+    raise ModelConfigError(f"unknown block {name[:80]!r} in the model YAML (known: {known}, and nn.* layers)")
+
+
+#: Caps on what a model description may hold (user YAMLs and the dicts inside checkpoints alike): a
+#: few dozen rows in real YOLOs, a handful of arguments per block, short lists (anchors: 3-4 levels of
+#: 3 pairs; SPP kernel sizes: 3). Without them a small file asks for a 30-million-entry anchor list or
+#: an SPP with 10,000 pooling layers before any size check sees it.
+MAX_ROWS = 1000
+MAX_ARGS = 16
+MAX_LIST = 64
+MAX_TEXT = 200
+MAX_ANCHOR_LEVELS = 8
+MAX_ANCHORS_PER_LEVEL = 16
+MAX_CLASSES = 100_000
+_MAX_VALUES = 200_000
+#: Layers a YAML argument may construct (``nn.LeakyReLU(0.1)``): activations without weights, so an
+#: argument that a block ignores cannot allocate anything.
+ARG_LAYERS = frozenset({"LeakyReLU", "ReLU", "ReLU6", "SiLU", "Hardswish", "Hardsigmoid", "Sigmoid", "Tanh",
+                        "Identity", "Mish", "GELU", "ELU", "Softplus"})
+
+
+def _describe(x: Any, limit: int = 60) -> str:
+    """A short, budgeted description of a YAML value for messages (never a full ``repr``)."""
+    from gam_gui.checkpoints import _short_repr
+
+    return _short_repr(x, limit)
+
+
+def check_model_dict(d: Any) -> None:
+    """Refuse a model description whose sizes are implausible before anything is built from it.
+
+    Every row, argument and list is walked once with a budget (shared sub-lists count each time
+    they appear, as the builder would use them), so the check itself is bounded.
+    """
+    if not isinstance(d, dict):
+        raise ModelConfigError(f"a model description must be a dict, got {type(d).__name__}")
+    rows = d.get("backbone"), d.get("head")
+    if not all(type(r) is list for r in rows):
+        raise ModelConfigError("a model description needs 'backbone' and 'head' layer lists")
+    if len(rows[0]) + len(rows[1]) > MAX_ROWS:
+        raise ModelConfigError(f"the model description has {len(rows[0]) + len(rows[1])} layers (at most {MAX_ROWS})")
+    nc = d.get("nc")
+    if not isinstance(nc, int) or isinstance(nc, bool) or not 0 < nc <= MAX_CLASSES:
+        raise ModelConfigError(f"the model description has an implausible class count {_describe(nc)}")
+    anchors = d.get("anchors")
+    if isinstance(anchors, int) and not isinstance(anchors, bool):
+        if not 0 < anchors <= MAX_ANCHORS_PER_LEVEL:
+            raise ModelConfigError(f"the model description asks for {_describe(anchors)} anchors per level "
+                                   f"(at most {MAX_ANCHORS_PER_LEVEL})")
+    elif not (type(anchors) is list and 0 < len(anchors) <= MAX_ANCHOR_LEVELS
+              and all(type(a) is list and 0 < len(a) <= 2 * MAX_ANCHORS_PER_LEVEL and len(a) % 2 == 0
+                      and all(_finite(v) for v in a) for a in anchors)):
+        raise ModelConfigError(f"the model description's anchors {_describe(anchors)} are not up to "
+                               f"{MAX_ANCHOR_LEVELS} lists of up to {MAX_ANCHORS_PER_LEVEL} (w, h) pairs")
+    for key, most in (("depth_multiple", 16), ("width_multiple", 1e6)):  # width is bounded by the size estimate
+        v = d.get(key, 1.0)
+        if not _finite(v) or not 0 < v <= most:
+            raise ModelConfigError(f"the model description has an implausible {key} {_describe(v)}")
+    budget = [_MAX_VALUES]
+    for i, row in enumerate(rows[0] + rows[1]):
+        if type(row) not in (list, tuple) or len(row) != 4:
+            raise ModelConfigError(f"layer {i} is not a [from, number, module, args] row: {_describe(row)}")
+        f, n, m, args = row
+        if not (_small_int(f) or (type(f) in (list, tuple) and 0 < len(f) <= MAX_LIST and all(map(_small_int, f)))):
+            raise ModelConfigError(f"layer {i} has a malformed 'from' {_describe(f)}")
+        if not _finite(n) or not 0 < n <= MAX_ROWS:
+            raise ModelConfigError(f"layer {i} has an implausible repeat count {_describe(n)}")
+        if not isinstance(m, str) or len(m) > MAX_TEXT:
+            raise ModelConfigError(f"layer {i} names its block with {_describe(m)}, not a short name")
+        if type(args) not in (list, tuple) or len(args) > MAX_ARGS:
+            raise ModelConfigError(f"layer {i} has arguments {_describe(args)}, not a list of at most {MAX_ARGS}")
+        for a in args:
+            _check_value(a, i, 0, budget)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _small_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and -MAX_ROWS <= v < MAX_ROWS
+
+
+def _check_value(a: Any, row: int, depth: int, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ModelConfigError(f"the model description holds more than {_MAX_VALUES} argument values")
+    if a is None or isinstance(a, bool):
+        return
+    if isinstance(a, int):
+        if abs(a) > 1 << 31:
+            raise ModelConfigError(f"layer {row} has an implausible argument {_describe(a)}")
+        return
+    if isinstance(a, float):
+        if not math.isfinite(a) or abs(a) > 1 << 31:
+            raise ModelConfigError(f"layer {row} has an implausible argument {_describe(a)}")
+        return
+    if isinstance(a, str):
+        if len(a) > MAX_TEXT:
+            raise ModelConfigError(f"layer {row} has an argument of {len(a)} characters (at most {MAX_TEXT})")
+        return
+    if type(a) in (list, tuple):
+        if len(a) > MAX_LIST or depth >= 3:
+            raise ModelConfigError(f"layer {row} has an argument list {_describe(a)} longer than {MAX_LIST} "
+                                   "or nested deeper than 3")
+        for v in a:
+            _check_value(v, row, depth + 1, budget)
+        return
+    raise ModelConfigError(f"layer {row} has an argument of type {type(a).__name__}, not a YAML literal")
 
 
 def parse_arg(a: Any, names: dict[str, Any]) -> Any:
@@ -177,23 +285,35 @@ def parse_arg(a: Any, names: dict[str, Any]) -> Any:
         return a
     if a in names:
         return names[a]
+    if len(a) > MAX_TEXT:
+        raise ModelConfigError(f"an argument of {len(a)} characters (at most {MAX_TEXT})")
     try:
-        return ast.literal_eval(a)
-    except (ValueError, SyntaxError):
+        value = ast.literal_eval(a)
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
         pass
+    else:
+        _check_value(value, -1, 0, [_MAX_VALUES])
+        return value
     call = _CALL_RE.match(a)
     if call and call.group(1):
+        if call.group(2) not in ARG_LAYERS:
+            raise ModelConfigError(f"argument {a!r} builds a {call.group(2)}; an argument may only be an activation "
+                                   f"({', '.join(sorted(ARG_LAYERS))})")
         cls = resolve_module("nn." + call.group(2))
         try:
             call_args = ast.literal_eval(f"({call.group(3)},)") if call.group(3).strip() else ()
-        except (ValueError, SyntaxError) as e:
+        except (ValueError, SyntaxError, MemoryError, RecursionError) as e:
             raise ModelConfigError(f"arguments of {a!r} are not literals") from e
+        if len(call_args) > 4 or not all(isinstance(v, (int, float, bool)) for v in call_args):
+            raise ModelConfigError(f"arguments of {a!r} are not a few numbers")
         return cls(*call_args)
     return a
 
 
 def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[int]]:
-    """Build the layer list from a model dict, as ultralytics ``parse_model`` does."""
+    """Build the layer list from a model dict, as ultralytics ``parse_model`` does (after
+    :func:`check_model_dict` has bounded its sizes)."""
+    check_model_dict(d)
     anchors, nc = d["anchors"], d["nc"]
     gd, gw = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0)
     na = (len(anchors[0]) // 2) if isinstance(anchors, list) else anchors
@@ -235,7 +355,7 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
         try:
             m_ = nn.Sequential(*(mcls(*args) for _ in range(n))) if n > 1 else mcls(*args)
         except (TypeError, ValueError, RuntimeError) as e:
-            raise ModelConfigError(f"layer {i} ({m} {args}): {e}") from e
+            raise ModelConfigError(f"layer {i} ({m} {_describe(args)}): {str(e)[:200]}") from e
         m_.i, m_.f, m_.type = i, f, m if isinstance(m, str) else mcls.__name__
         m_.np = sum(x.numel() for x in m_.parameters())
         save.extend(x % i for x in ([f] if isinstance(f, int) else f) if x != -1)
