@@ -140,7 +140,7 @@ def _names_dict(names: Any) -> dict[int, str]:
 def _load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
     version = ckpt.get("version", 0)
     if not isinstance(version, int) or isinstance(version, bool):
-        raise CheckpointError(f"{source}: has a format version {version!r} that is not a number")
+        raise CheckpointError(f"{source}: has a format version {_short_repr(version, 40)} that is not a number")
     if version > FORMAT_VERSION:
         raise CheckpointError(f"{source}: written by a newer gam-gui (format {version})")
     desc = ckpt.get("yaml")
@@ -157,7 +157,8 @@ def _load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
                                   "overlapping strides) or is not a dense tensor; saved weights never do. Nothing "
                                   "from it was executed.", reason="tensor")
     meta = clean_meta(ckpt.get("meta"), 32, source)
-    _check_description_size(desc, state, source, size=run_size(meta))
+    # at least 512 px: building runs a 256 px frame and the smoke test two cells of the largest stride
+    _check_description_size(desc, state, source, size=max(run_size(meta), 512))
     try:
         model = DetectionModel(desc)
     except (ModelConfigError, KeyError, TypeError, ValueError, IndexError, AttributeError, RuntimeError) as e:
@@ -202,7 +203,8 @@ def _check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor]
         raise CheckpointError(f"{source}: its model description has no 'backbone' and 'head' layer lists")
     gd = desc.get("depth_multiple", 1.0)
     if not isinstance(gd, (int, float)) or not 0 < gd <= 16:
-        raise CheckpointError(f"{source}: its model description has an implausible depth_multiple {gd!r}")
+        raise CheckpointError(f"{source}: its model description has an implausible depth_multiple "
+                              f"{_short_repr(gd, 40)}", reason="description")
     repeats = 0
     for row in rows[0] + rows[1]:
         n = row[1] if isinstance(row, (list, tuple)) and len(row) == 4 else None
@@ -214,7 +216,8 @@ def _check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor]
         raise CheckpointError(f"{source}: its model description asks for {repeats} layers; refusing to build it")
     ch = desc.get("ch", 3)
     if not isinstance(ch, int) or isinstance(ch, bool) or not 0 < ch <= 64:
-        raise CheckpointError(f"{source}: its model description has an implausible input channel count {ch!r}")
+        raise CheckpointError(f"{source}: its model description has an implausible input channel count "
+                              f"{_short_repr(ch, 40)}", reason="description")
     try:
         with torch.device("meta"):
             seq, save = parse_model(copy.deepcopy(desc), ch=[ch])
@@ -423,7 +426,9 @@ class _ShapesOnly(TorchFunctionMode):
 def _first_line(e: BaseException) -> str:
     """The gist of an exception in one line (a heading such as "Error(s) in loading ...:" takes its
     first detail along)."""
-    lines = [ln.strip() for ln in str(e).strip().splitlines() if ln.strip()]
+    if isinstance(e, KeyError) and e.args:  # its str() is the repr of a key that may come from the file
+        return f"missing key {_short_repr(e.args[0], 80)}"
+    lines = [ln.strip() for ln in str(e)[:2000].strip().splitlines() if ln.strip()]
     if not lines:
         return type(e).__name__
     return (f"{lines[0]} {lines[1]}" if lines[0].endswith(":") and len(lines) > 1 else lines[0])[:300]
@@ -511,7 +516,8 @@ def _smoke_test(model: nn.Module, source: str) -> None:
 def set_gam_variant(model: nn.Module, variant: str) -> int:
     """Force the forward variant of every GAM block; returns how many blocks were changed."""
     if variant not in gam_mod.VARIANTS:
-        raise CheckpointError(f"unknown GAM variant {variant!r}; choose one of {', '.join(gam_mod.VARIANTS)}")
+        raise CheckpointError(f"unknown GAM variant {_short_repr(variant, 40)}; choose one of "
+                              f"{', '.join(gam_mod.VARIANTS)}", reason="usage")
     n = 0
     for m in model.modules():
         if isinstance(m, gam_mod.GAM):
@@ -794,7 +800,7 @@ def _storage_itemsize(name: str) -> int | None:
         return None
     try:
         return torch.serialization.StorageType(name[6:]).dtype.itemsize
-    except (AttributeError, RuntimeError, TypeError):
+    except (AttributeError, RuntimeError, TypeError, KeyError, ValueError):
         return None
 
 
@@ -885,6 +891,8 @@ class _Scanner:
             name = op.name
             if name == "GLOBAL":
                 mod, _, attr = str(arg).partition(" ")
+                if len(mod) + len(attr) > 300:
+                    raise self.refuse("its pickle names a global hundreds of characters long", "global")
                 if (mod, attr) in _compat_pickle.NAME_MAPPING:
                     mod, attr = _compat_pickle.NAME_MAPPING[(mod, attr)]
                 elif mod in _compat_pickle.IMPORT_MAPPING:
