@@ -569,7 +569,13 @@ def _unpickle(data: bytes, source: str) -> Any:
     archive = _read_archive(data, source)
     scan = _scan_pickle(archive.pickle, source, _allowed_names(allowed), module_class_paths(),
                         record_sizes=archive.storage_sizes)
-    clean = archive.rebuild(scan.storage_keys, source)
+    try:
+        clean = archive.rebuild(scan.storage_keys, source)
+    except CheckpointError:
+        raise
+    except Exception as e:  # noqa: BLE001 - a storage record with a bad CRC, a truncated entry ...
+        raise CheckpointError(f"{source}: the file is truncated or corrupt ({_first_line(e)})", reason="corrupt") \
+            from e
     try:
         with torch.serialization.safe_globals(allowed), warnings.catch_warnings():
             # a crafted PROTO or storage call makes torch warn before it fails; the CheckpointError says

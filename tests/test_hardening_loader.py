@@ -227,6 +227,17 @@ def test_entries_moved_so_the_first_is_not_at_offset_0(own_bytes, tmp_path):
     assert err.reason in ("archive", "ambiguous-archive", "corrupt", "format")
 
 
+@pytest.mark.parametrize("which", [0, 3, -1])
+def test_a_storage_record_with_a_bad_crc_is_refused(own_bytes, tmp_path, which):
+    """Storages are copied into the clean archive after the scan; a damaged one is still one clear error."""
+    data = bytearray(own_bytes)
+    with zipfile.ZipFile(io.BytesIO(own_bytes)) as zf:
+        info = [i for i in zf.infolist() if "/data/" in i.filename][which]
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    data[info.header_offset + 30 + name_len + extra_len] ^= 0x5A
+    assert refusal(bytes(data), tmp_path).reason == "corrupt"
+
+
 def test_torch_reads_exactly_the_scanned_pickle(own_bytes, monkeypatch):
     """The bytes handed to torch.load are the scanned data.pkl plus the named storages, nothing else."""
     entries = entries_of(own_bytes)
