@@ -23,7 +23,7 @@ from gam_gui import validate as V
 
 LOGGER = logging.getLogger("gam_gui")
 EXIT_USAGE, EXIT_INPUT = 2, 1
-COMMANDS = ("gui", "export", "layers", "train", "eval")
+COMMANDS = ("gui", "export", "ablate", "compare", "layers", "train", "eval")
 LANGUAGES = ("en", "zh_CN")
 
 
@@ -33,9 +33,10 @@ def _progress_arg(ap: argparse.ArgumentParser) -> None:
                          "$GAM_GUI_PROGRESS=1)")
 
 
-def _settings_args(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--weights", "-w", default=None, help="checkpoint: gam-gui, YOLOv5 or YOLOv7 best.pt "
-                    "(default: the shipped YOLOv5n-GAM shapes model)")
+def _settings_args(ap: argparse.ArgumentParser, weights: bool = True) -> None:
+    if weights:
+        ap.add_argument("--weights", "-w", default=None, help="checkpoint: gam-gui, YOLOv5 or YOLOv7 best.pt "
+                        "(default: the shipped YOLOv5n-GAM shapes model)")
     ap.add_argument("--method", "-m", default="gradcam", type=V.arg(V.check_method),
                     help=f"CAM method: {', '.join(V.METHOD_NAMES)}")
     ap.add_argument("--layers", "-l", type=int, nargs="+", default=None,
@@ -110,6 +111,34 @@ def _eval_args(ap: argparse.ArgumentParser) -> None:
                     help="inference size, rounded up to the model's stride (default: the model's own, else 320)")
     ap.add_argument("--pointing", action="store_true",
                     help="also run the pointing game (Grad-CAM, HiResCAM, LayerCAM)")
+    ap.add_argument("--ablate", action="append", default=[], metavar="LAYER:MODE[,LAYER:MODE]",
+                    type=_ablation_list,
+                    help="also score the model with these GAM blocks ablated (repeatable: one result per "
+                         "option; a comma joins blocks ablated together), e.g. --ablate 18:off "
+                         "--ablate 22:spatial-only,26:off")
+    ap.add_argument("--ablate-each", action="store_true",
+                    help="also score every GAM block in every ablation mode, one block at a time, and "
+                         "print a table")
+    ap.add_argument("--hard", action="store_true",
+                    help="use the held-out hard slice (small, crowded, occluded, low-contrast objects) "
+                         "instead of the validation set")
+    _progress_arg(ap)
+
+
+def _ablation_list(text: str) -> list[str]:
+    parts = [p.strip() for p in str(text).split(",") if p.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("expected LAYER:MODE, e.g. 18:off")
+    return [V.arg(V.check_ablation)(p) for p in parts]
+
+
+def _run_args(ap: argparse.ArgumentParser, what: str) -> None:
+    """Options shared by export, ablate and compare after the settings."""
+    ap.add_argument("--video", action="store_true", help=f"for a video: one MP4 of the {what} instead of PNGs")
+    ap.add_argument("--every", type=V.arg(V.check_count), default=1, help="use every N-th frame of a video")
+    ap.add_argument("--max-frames", type=V.arg(V.check_count), default=None,
+                    help="stop after this many exported frames")
+    ap.add_argument("--overwrite", action="store_true", help="replace existing output files")
     _progress_arg(ap)
 
 
@@ -169,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--log-level", default=None, type=str.upper,
                     choices=["DEBUG", "INFO", "WARNING", "ERROR"],
                     help="logging detail (default: WARNING; INFO for train and eval)")
-    sub = ap.add_subparsers(dest="command", metavar="{gui,export,layers,train,eval}")
+    sub = ap.add_subparsers(dest="command", metavar="{" + ",".join(COMMANDS) + "}")
 
     gui = sub.add_parser("gui", help="open the window (the default)", description="Open the window.")
     _gui_args(gui)
@@ -180,13 +209,35 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
     ex.add_argument("--out", "-o", required=True, help="output folder")
     _settings_args(ex)
-    ex.add_argument("--video", action="store_true", help="for a video: one MP4 of the panels instead of PNGs")
-    ex.add_argument("--every", type=V.arg(V.check_count), default=1, help="export every N-th frame of a video")
-    ex.add_argument("--max-frames", type=V.arg(V.check_count), default=None,
-                    help="stop after this many exported frames")
     ex.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")
-    ex.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    _progress_arg(ex)
+    _run_args(ex, "panels")
+
+    ab = sub.add_parser("ablate", help="switch GAM blocks off (or one branch) and show what the detections lose",
+                        description="Run each frame as trained and with the given GAM blocks ablated; write the "
+                                    "panels with the ablation overlay (kept: score change, lost: dashed red, "
+                                    "new: green) and ablation.json/.csv (one row per matched box). Modes: on, "
+                                    "off, channel-only, spatial-only, drop-top-k (drop-top-16: k = 16; k = 8 by "
+                                    "default), mean-gate.")
+    ab.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
+    ab.add_argument("--out", "-o", required=True, help="output folder")
+    ab.add_argument("--blocks", "-b", required=True, nargs="+", type=V.arg(V.check_ablation), metavar="LAYER:MODE",
+                    help="GAM blocks and modes, e.g. 22:off 26:spatial-only")
+    _settings_args(ab)
+    ab.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")
+    _run_args(ab, "panels")
+
+    cp = sub.add_parser("compare", help="two models on the same frames: detections, CAMs and their difference",
+                        description="Run two models on the same frames with the same settings; write a 3x2 "
+                                    "figure per frame (detections A | detections B | matched boxes, CAM A | "
+                                    "CAM B | CAM A - CAM B) and compare.json/.csv.")
+    cp.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
+    cp.add_argument("--out", "-o", required=True, help="output folder")
+    cp.add_argument("--a", dest="weights", default=None,
+                    help="model A (default: the shipped YOLOv5n-GAM shapes model)")
+    cp.add_argument("--b", dest="weights_b", required=True, help="model B, e.g. weights/yolov5n_shapes.pt")
+    _settings_args(cp, weights=False)
+    cp.add_argument("--layout", choices=["row", "grid"], default="grid", help="figures in one row or 3x2")
+    _run_args(cp, "figures")
 
     lay = sub.add_parser("layers", help="list a model's layers (index, type, output shape, GAM blocks)",
                          description="List a model's layers: index, type, output shape, GAM blocks marked.")
@@ -215,8 +266,9 @@ def _usage_error(args: argparse.Namespace, message: str) -> int:
 
 def _check_paths(args: argparse.Namespace) -> None:
     """Missing files are reported before a model (and torch) is loaded."""
-    if getattr(args, "weights", None):
-        V.check_file(args.weights, "checkpoint")
+    for key in ("weights", "weights_b"):
+        if getattr(args, key, None):
+            V.check_file(getattr(args, key), "checkpoint")
     if getattr(args, "source", None) is not None:
         V.check_source(args.source)
     if getattr(args, "path", None) is not None:
@@ -238,12 +290,41 @@ def _model_imgsz(model: Any, imgsz: int | None, fallback: int) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    model = _load(args.weights, args.device, args.gam_variant)
+    return _export_with(args, model)
+
+
+def cmd_ablate(args: argparse.Namespace) -> int:
+    from gam_gui.ablation import resolve_blocks
+    from gam_gui.export import AblationView
+
+    model = _load(args.weights, args.device, args.gam_variant)
+    try:
+        blocks = resolve_blocks(model, args.blocks)
+    except ValueError as e:
+        raise V.UsageError("--blocks", str(e)) from None
+    return _export_with(args, model, AblationView(blocks))
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from gam_gui.checkpoints import default_weights_path
+    from gam_gui.export import CompareView
+
+    model = _load(args.weights, args.device, args.gam_variant)
+    model_b = _load(args.weights_b, args.device, args.gam_variant)
+    name_a = Path(args.weights or default_weights_path()).stem
+    return _export_with(args, model, CompareView(model_b, name_a, Path(args.weights_b).stem))
+
+
+def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
+    """export, ablate and compare: the same settings, frame loop, progress and messages."""
     from gam_gui.analysis import Settings
     from gam_gui.export import export
     from gam_gui.progress import Progress
 
     t0 = time.perf_counter()
-    model = _load(args.weights, args.device, args.gam_variant)
     s = Settings(method=args.method, layers=tuple(args.layers) if args.layers else None, target=args.target,
                  conf=args.conf, iou=args.iou, imgsz=_model_imgsz(model, args.imgsz, 640),
                  reduction=args.reduction, renorm_boxes=args.renorm_boxes, colormap=args.colormap,
@@ -256,7 +337,8 @@ def cmd_export(args: argparse.Namespace) -> int:
             bar.set(done, min(total, limit) if total and limit else total or limit)
 
         summary = export(args.source, args.out, model, s, video=args.video, every=args.every,
-                         overwrite=args.overwrite, layout=args.layout, max_frames=args.max_frames, progress=report)
+                         overwrite=args.overwrite, layout=args.layout, max_frames=args.max_frames, progress=report,
+                         view=view)
         if summary.frames and not summary.cancelled:
             bar.finish()  # the last frames may not be reported (skipped by --every): end at N/N
     if not summary.frames and not summary.cancelled:
@@ -354,7 +436,8 @@ def _run(args: argparse.Namespace) -> int:
     from gam_gui.models.yolo import ModelConfigError
     from gam_gui.sources import SourceError
 
-    handlers = {"export": cmd_export, "layers": cmd_layers, "gui": cmd_gui, "train": cmd_train, "eval": cmd_eval}
+    handlers = {"export": cmd_export, "ablate": cmd_ablate, "compare": cmd_compare, "layers": cmd_layers,
+                "gui": cmd_gui, "train": cmd_train, "eval": cmd_eval}
     try:
         return handlers[args.command](args)
     except V.UsageError as e:

@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.analysis import Settings, analyze_with
+from gam_gui.analysis import Result, Settings, analyze_with
 from gam_gui.images import ImageError, check_analysable
 from gam_gui.render import compose
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, open_source
@@ -42,7 +42,8 @@ from gam_gui.video_out import (
     refuse_existing,
 )
 
-__all__ = ["ExportError", "ExportSummary", "VideoRecorder", "atomic_write_bytes", "encode_png", "escape_name",
+__all__ = ["AblationView", "CompareView", "ExportError", "ExportSummary", "PanelsView", "VideoRecorder",
+           "atomic_write_bytes", "encode_png", "escape_name",
            "export", "unescape_name", "write_png"]
 
 LOGGER = logging.getLogger(__name__)
@@ -144,22 +145,107 @@ def _same_dir(a: Path, b: Path) -> bool:
     return False
 
 
-def _rows_csv(records: list[dict]) -> bytes:
+def _csv(header: list[str], rows: list[list]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf)
-    w.writerow(["frame", "name", "x1", "y1", "x2", "y2", "score", "cls", "class_name"])
-    for r in records:
-        for d in r["detections"]:
-            w.writerow([r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"], escape_name(str(d["name"]))])
+    w.writerow(header)
+    w.writerows(rows)
     return buf.getvalue().encode("utf-8", "backslashreplace")
+
+
+class PanelsView:
+    """What :func:`export` makes of one frame: here the four panels and the detections
+    (``detections.json``/``.csv``); :class:`AblationView` and :class:`CompareView` make other figures
+    and tables from the same frame loop."""
+
+    table = "detections"
+
+    def frame(self, model: nn.Module, image: np.ndarray, s: Settings, layout: str) -> tuple[np.ndarray, dict]:
+        """The figure of one frame and the fields its JSON record carries."""
+        res = analyze_with(model, image, s)
+        res.read_gam(s.gam_layer)  # timed into res.timings, which the JSON records
+        return compose(image, res, s, layout=layout), self._fields(res)
+
+    @staticmethod
+    def _fields(res: Result) -> dict:
+        return {"method": res.method, "target": res.target, "note": res.note, "timings_ms": res.timings,
+                "detections": [d.to_dict() for d in res.detections]}
+
+    def csv(self, records: list[dict]) -> bytes:
+        return _csv(["frame", "name", "x1", "y1", "x2", "y2", "score", "cls", "class_name"],
+                    [[r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"], escape_name(str(d["name"]))]
+                     for r in records for d in r["detections"]])
+
+
+_MATCH_HEADER = ["frame", "name", "status", "cls", "class_name", "score_a", "score_b", "delta", "iou",
+                 "a_x1", "a_y1", "a_x2", "a_y2", "b_x1", "b_y1", "b_x2", "b_y2"]
+
+
+def _match_rows(records: list[dict], key: str) -> list[list]:
+    return [[r["frame"], r["name"], m["status"], m["cls"], escape_name(str(m["name"])), m["score_a"], m["score_b"],
+             m["delta"], m["iou"], *(m["box_a"] or [""] * 4), *(m["box_b"] or [""] * 4)]
+            for r in records for m in r[key]["matches"]]
+
+
+class AblationView(PanelsView):
+    """Each frame as trained and with GAM blocks ablated (:func:`gam_gui.ablation.ablate`): the
+    panels with the ablation overlay, and ``ablation.json``/``.csv`` (one row per match; ``a`` is
+    before the ablation, ``b`` after)."""
+
+    table = "ablation"
+
+    def __init__(self, blocks: dict) -> None:
+        self.blocks = blocks
+
+    def frame(self, model: nn.Module, image: np.ndarray, s: Settings, layout: str) -> tuple[np.ndarray, dict]:
+        from gam_gui.ablation import ablate
+        from gam_gui.render import ablation_panels, compose_panels
+
+        res = analyze_with(model, image, s)
+        res.read_gam(s.gam_layer)
+        ab = ablate(model, image, self.blocks, conf=s.conf, iou=s.iou, imgsz=s.imgsz, before=res.detections)
+        width = min(image.shape[1], 960)
+        fig = compose_panels(ablation_panels(image, res, ab, s, shown_width=width), width, layout)
+        return fig, {**self._fields(res), "ablation": ab.to_dict()}
+
+    def csv(self, records: list[dict]) -> bytes:
+        return _csv(_MATCH_HEADER, _match_rows(records, "ablation"))
+
+
+class CompareView(PanelsView):
+    """Each frame through model A (the one given to :func:`export`) and ``model_b`` with the same
+    settings (:func:`gam_gui.compare.compare`): detections, CAMs and their difference in a 3x2
+    figure, and ``compare.json``/``.csv`` (one row per match: both / a_only / b_only)."""
+
+    table = "compare"
+
+    def __init__(self, model_b: nn.Module, name_a: str = "A", name_b: str = "B") -> None:
+        self.model_b, self.name_a, self.name_b = model_b, name_a, name_b
+
+    def frame(self, model: nn.Module, image: np.ndarray, s: Settings, layout: str) -> tuple[np.ndarray, dict]:
+        from gam_gui.compare import compare
+        from gam_gui.render import compare_panels, compose_panels
+
+        cmp = compare(model, self.model_b, image, s)
+        width = min(image.shape[1], 960)
+        fig = compose_panels(compare_panels(image, cmp, s, self.name_a, self.name_b, shown_width=width), width,
+                             "row" if layout == "row" else "grid", columns=3)
+        return fig, {"models": {"a": self.name_a, "b": self.name_b}, "compare": cmp.to_dict()}
+
+    def csv(self, records: list[dict]) -> bytes:
+        return _csv(_MATCH_HEADER, _match_rows(records, "compare"))
 
 
 def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model: nn.Module,
            settings: Settings | None = None, video: bool = False, every: int = 1, overwrite: bool = False,
            layout: str = "row", max_frames: int | None = None,
            progress: Callable[[int, int | None], None] | None = None,
-           cancelled: Callable[[], bool] | None = None, max_failures: int = 5) -> ExportSummary:
+           cancelled: Callable[[], bool] | None = None, max_failures: int = 5,
+           view: PanelsView | None = None) -> ExportSummary:
     """Write panels and detections for every (``every``-th) frame of ``source`` into ``out_dir``.
+
+    ``view`` chooses what a frame becomes: the panels and ``detections.*`` (default), an ablation
+    (:class:`AblationView`: ``ablation.*``) or an A/B comparison (:class:`CompareView`: ``compare.*``).
 
     Images and folders give one ``<name>_panels.png`` each; a video gives one PNG per exported frame,
     or with ``video`` a single ``<name>_panels.mp4`` (H.264 where available, see
@@ -187,7 +273,7 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
         except SourceError as e:
             raise ExportError(str(e)) from e
         summary = _export(src, source, out, model, s, video, every, overwrite, layout, max_frames, progress,
-                          cancelled, max_failures)
+                          cancelled, max_failures, view or PanelsView())
     summary.seconds = round(time.monotonic() - t0, 3)
     return summary
 
@@ -195,10 +281,10 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
 def _export(src: Source, source: object, out: Path, model: nn.Module, s: Settings, video: bool, every: int,
             overwrite: bool, layout: str, max_frames: int | None,
             progress: Callable[[int, int | None], None] | None, cancelled: Callable[[], bool] | None,
-            max_failures: int) -> ExportSummary:
+            max_failures: int, view: PanelsView) -> ExportSummary:
     t0 = time.monotonic()
     summary = ExportSummary(str(out))
-    json_path, csv_path = out / "detections.json", out / "detections.csv"
+    json_path, csv_path = out / f"{view.table}.json", out / f"{view.table}.csv"
     recorder: VideoRecorder | None = None
     records: list[dict] = []
     failure = ""  # why the export stopped early, if it did
@@ -213,7 +299,7 @@ def _export(src: Source, source: object, out: Path, model: nn.Module, s: Setting
         if video and src.kind in ("video", "camera", "stream"):
             recorder = VideoRecorder(out / f"{stem}_panels.mp4", (src.fps or 25.0) / every, overwrite)
         failure = _run(src, model, s, out, stem, recorder, records, summary, every, overwrite, layout,
-                       max_frames, progress, cancelled, max(1, int(max_failures)))
+                       max_frames, progress, cancelled, max(1, int(max_failures)), view)
     except BaseException:
         # an encoder failure, a refused overwrite, an interrupt: the unfinished video goes, nothing else
         with contextlib.suppress(ExportError):
@@ -235,7 +321,7 @@ def _export(src: Source, source: object, out: Path, model: nn.Module, s: Setting
     # names are escaped already; "backslashreplace" only guards odd class names stored in a model file
     text = json.dumps(meta, indent=1, default=str, ensure_ascii=False)
     atomic_write_bytes(json_path, text.encode("utf-8", "backslashreplace"), overwrite)
-    atomic_write_bytes(csv_path, _rows_csv(records), overwrite)
+    atomic_write_bytes(csv_path, view.csv(records), overwrite)
     summary.files += [str(json_path), str(csv_path)]
     if failure:
         raise ExportError(f"{failure}; the {len(records)} frame(s) exported before were kept")
@@ -245,7 +331,7 @@ def _export(src: Source, source: object, out: Path, model: nn.Module, s: Setting
 def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recorder: VideoRecorder | None,
          records: list[dict], summary: ExportSummary, every: int, overwrite: bool, layout: str,
          max_frames: int | None, progress: Callable[[int, int | None], None] | None,
-         cancelled: Callable[[], bool] | None, max_failures: int) -> str:
+         cancelled: Callable[[], bool] | None, max_failures: int, view: PanelsView) -> str:
     """The frame loop of :func:`export`; returns why it stopped early ("" when it did not)."""
     total = src.count
     used: set[str] = set()
@@ -267,9 +353,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
             continue
         try:
             check_analysable(frame.image, s.imgsz, frame.name)
-            res = analyze_with(model, frame.image, s)
-            res.read_gam(s.gam_layer)  # timed into res.timings, which the JSON records
-            fig = compose(frame.image, res, s, layout=layout)
+            fig, fields = view.frame(model, frame.image, s, layout)
         except Exception as e:  # noqa: BLE001 - one frame's failure is reported, not fatal
             in_a_row += 1
             reason = _frame_failure(frame, e)
@@ -286,8 +370,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
             write_png(out / name, fig, overwrite)
             summary.files.append(str(out / name))
         records.append({"frame": frame.index, "name": escape_name(frame.name), "timestamp": round(frame.timestamp, 3),
-                        "method": res.method, "target": res.target, "note": res.note,
-                        "timings_ms": res.timings, "detections": [d.to_dict() for d in res.detections]})
+                        **fields})
         summary.frames = len(records)
         if progress:
             progress(frame.index + 1, total)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 
@@ -179,8 +180,21 @@ def run(args: argparse.Namespace) -> int:
     model = load_model(args.weights, device="cpu")
     imgsz = round_imgsz(args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 320) or 320),
                         model_stride(model), "--imgsz")
-    res = evaluate(model, args.images, imgsz, progress=args.progress)
+    difficulty = HARD if getattr(args, "hard", False) else NORMAL
+    ablations = _ablations(model, args)
+    results = evaluate_configs(model, [None, *ablations], args.images, imgsz, progress=args.progress,
+                               difficulty=difficulty)
+    res = results[0]
+    res.extra["slice"] = "hard" if difficulty == HARD else "validation"
     parts = {"mAP": res.seconds}
+    if ablations:
+        from gam_gui.ablation import describe
+
+        rows = [{"ablation": describe(spec), "map50": r.map50, "map50_95": r.map50_95,
+                 "delta_map50": r.map50 - res.map50, "delta_map50_95": r.map50_95 - res.map50_95,
+                 "per_class_ap50": r.per_class_ap50} for spec, r in zip(ablations, results[1:])]
+        res.extra["ablations"] = rows
+        print(ablation_table(res, rows), file=sys.stderr)
     if args.pointing:
         from gam_gui.train.pointing import pointing_game
 
@@ -193,6 +207,34 @@ def run(args: argparse.Namespace) -> int:
     res.seconds = round(time.perf_counter() - t0, 1)
     print(json.dumps(asdict(res), indent=2))
     return 0
+
+
+def _ablations(model: nn.Module, args: argparse.Namespace) -> list[dict]:
+    """The ablations asked for (``--ablate``, then ``--ablate-each``), checked against the model."""
+    from gam_gui.ablation import every_ablation, resolve_blocks
+    from gam_gui.validate import UsageError
+
+    out = []
+    for specs in getattr(args, "ablate", None) or []:
+        try:
+            out.append(resolve_blocks(model, specs))
+        except ValueError as e:
+            raise UsageError("--ablate", str(e)) from None
+    if getattr(args, "ablate_each", False):
+        if not out and not every_ablation(model):
+            raise UsageError("--ablate-each", "this model has no GAM blocks to ablate")
+        out += every_ablation(model)
+    return out
+
+
+def ablation_table(ref: EvalResult, rows: list[dict]) -> str:
+    """A markdown table: what each ablation costs in mAP against the model as trained."""
+    lines = ["| ablation | mAP@0.5 | change | mAP@0.5:0.95 | change |", "|---|---|---|---|---|",
+             f"| none (as trained) | {ref.map50:.3f} | | {ref.map50_95:.3f} | |"]
+    for r in rows:
+        lines.append(f"| {r['ablation']} | {r['map50']:.3f} | {r['delta_map50']:+.3f} | {r['map50_95']:.3f} | "
+                     f"{r['delta_map50_95']:+.3f} |")
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
