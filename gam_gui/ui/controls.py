@@ -1,8 +1,10 @@
-"""The control dock: model, thresholds, CAM method/layers/target, GAM display options.
+"""The control dock: model, thresholds, CAM method/layers/target, GAM display options, GAM ablation.
 
 It owns no state beyond its widgets: :meth:`ControlPanel.settings` builds a fresh
 :class:`~gam_gui.analysis.Settings` from them each time, and ``changed`` fires on every edit. Each
-control is persisted under its own QSettings key (``controls/<name>``).
+control is persisted under its own QSettings key (``controls/<name>``). The ablation choice
+(:class:`AblationPanel`, one mode per GAM block of the loaded model) is not persisted: a window
+that opens with blocks switched off would show a model that is not the one in the file.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from gam_gui.ablation import DEFAULT_TOP_K, MODES
 from gam_gui.analysis import Settings
 from gam_gui.explain.cams import DISPLAY_NAMES, METHODS
 from gam_gui.render import COLORMAPS
@@ -45,6 +48,22 @@ TARGET_MODES = (("all", QT_TRANSLATE_NOOP("ControlPanel", "All detections")),
                 ("clicked", QT_TRANSLATE_NOOP("ControlPanel", "Clicked object")),
                 ("cls", QT_TRANSLATE_NOOP("ControlPanel", "Class id")))
 REDUCTIONS = (("mean", QT_TRANSLATE_NOOP("ControlPanel", "mean")), ("max", QT_TRANSLATE_NOOP("ControlPanel", "max")))
+#: Ablation modes (``gam_gui.ablation.MODES``, in that order) as the combo boxes name and explain them.
+ABLATION_LABELS = {
+    "on": (QT_TRANSLATE_NOOP("AblationPanel", "on"), QT_TRANSLATE_NOOP("AblationPanel", "as trained")),
+    "off": (QT_TRANSLATE_NOOP("AblationPanel", "off"),
+            QT_TRANSLATE_NOOP("AblationPanel", "the block returns its input")),
+    "channel-only": (QT_TRANSLATE_NOOP("AblationPanel", "channel only"),
+                     QT_TRANSLATE_NOOP("AblationPanel", "the channel gate only (the spatial gate skipped)")),
+    "spatial-only": (QT_TRANSLATE_NOOP("AblationPanel", "spatial only"),
+                     QT_TRANSLATE_NOOP("AblationPanel", "the spatial gate only (the channel gate skipped)")),
+    "drop-top-k": (QT_TRANSLATE_NOOP("AblationPanel", "drop top {0} channels"),
+                   QT_TRANSLATE_NOOP("AblationPanel", "the block as trained, then the {0} channels with the "
+                                                      "largest channel attention set to zero")),
+    "mean-gate": (QT_TRANSLATE_NOOP("AblationPanel", "mean gate"),
+                  QT_TRANSLATE_NOOP("AblationPanel", "each gate replaced by its mean over the frame: the scale "
+                                                     "stays, where it attends goes")),
+}
 CONF_SCALE = 1000  # the confidence slider has 0.001 steps: untrained or weak models need low thresholds
 DEFAULT_IMGSZ = 640
 
@@ -452,3 +471,124 @@ class ControlPanel(QWidget):
     def _device_changed(self, *_args) -> None:
         if not self._updating:
             self.device_changed.emit(self.device_value())
+
+
+class AblationPanel(QGroupBox):
+    """The "Ablation" group: one mode combo per GAM block of the loaded model and the check box that
+    turns the "compare with ablation" view on.
+
+    Choosing a mode other than ``on`` checks the box (that is what the user asked to see);
+    unchecking it restores the normal view and keeps the chosen modes for the next time. A model
+    without GAM blocks gets no combos, a disabled check box and a note. ``changed`` fires on every
+    edit; :meth:`spec` is what the worker runs.
+    """
+
+    changed = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTitle(self.tr("Ablation"))
+        self.setToolTip(self.tr("Switch GAM blocks off, keep one of their gates or flatten them, and see which "
+                                "detections the model keeps, loses or gains on this frame"))
+        self._gam_layers: tuple[int, ...] = ()
+        self.combos: dict[int, QComboBox] = {}
+        v = QVBoxLayout(self)
+        self.enabled = QCheckBox(self.tr("Compare with ablation"))
+        self.enabled.setToolTip(self.tr("Detections panel: kept boxes with their score change, lost boxes dashed "
+                                        "red, new boxes green; the status bar sums it up"))
+        self.enabled.toggled.connect(self._emit_changed)
+        v.addWidget(self.enabled)
+        self.form = QFormLayout()
+        v.addLayout(self.form)
+        self.reset = QPushButton(self.tr("All blocks on"))
+        self.reset.setToolTip(self.tr("Set every block back to on (as trained)"))
+        self.reset.clicked.connect(self.reset_modes)
+        v.addWidget(self.reset)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        self.note.setStyleSheet("color: #d08000;")
+        v.addWidget(self.note)
+        self.wheel_guard = WheelGuard(self)
+        self._comparing = False
+        self.set_layers(())
+        self.note.setText(self.tr("no model loaded"))
+
+    # -- reading -----------------------------------------------------------------------------------
+    def modes(self) -> dict[int, str]:
+        """Every GAM block's chosen mode, ``on`` included."""
+        return {layer: c.currentData() for layer, c in self.combos.items()}
+
+    def spec(self) -> dict[int, str]:
+        """The blocks to ablate (layer -> mode), or ``{}`` when the ablation view is off."""
+        if not self.enabled.isChecked():
+            return {}
+        return {layer: mode for layer, mode in self.modes().items() if mode != "on"}
+
+    # -- writing -----------------------------------------------------------------------------------
+    def set_layers(self, gam_layers: tuple[int, ...] | list[int]) -> None:
+        """One combo per GAM block of a newly loaded model (all ``on``); the view is turned off."""
+        self._gam_layers = tuple(int(x) for x in gam_layers)
+        for c in self.combos.values():
+            self.form.removeRow(c)
+        self.combos = {}
+        for layer in self._gam_layers:
+            c = QComboBox()
+            for key in MODES:
+                label, tip = ABLATION_LABELS[key]
+                c.addItem(self.tr(label).format(DEFAULT_TOP_K), key)
+                c.setItemData(c.count() - 1, self.tr(tip).format(DEFAULT_TOP_K), Qt.ToolTipRole)
+            c.setToolTip(self.tr("What GAM block {0} does while the ablation view is on").format(layer))
+            c.currentIndexChanged.connect(lambda _i, layer=layer: self._mode_changed(layer))
+            self.form.addRow(self.tr("Layer {0}:").format(layer), c)
+            self.combos[layer] = c
+        self.wheel_guard.guard(self)
+        self.enabled.blockSignals(True)
+        self.enabled.setChecked(False)
+        self.enabled.blockSignals(False)
+        self.enabled.setEnabled(bool(self._gam_layers))
+        self.reset.setEnabled(bool(self._gam_layers))
+        self._update_note()
+
+    def set_mode(self, layer: int, mode: str) -> None:
+        """Choose ``mode`` for block ``layer`` (as picking it in its combo does)."""
+        c = self.combos.get(int(layer))
+        if c is None:
+            raise KeyError(f"layer {layer} is not a GAM block of this model")
+        i = c.findData(mode)
+        if i < 0:
+            raise ValueError(f"unknown ablation mode {mode!r}; choose one of {', '.join(MODES)}")
+        c.setCurrentIndex(i)
+
+    def reset_modes(self) -> None:
+        """Every block back to ``on``: the normal view (one ``changed``)."""
+        for c in self.combos.values():
+            c.blockSignals(True)
+            c.setCurrentIndex(0)
+            c.blockSignals(False)
+        self._emit_changed()
+
+    def set_comparing(self, comparing: bool) -> None:
+        """While two models are compared the comparison is shown and no ablation runs: say so."""
+        self._comparing = bool(comparing)
+        self._update_note()
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _update_note(self) -> None:
+        if not self._gam_layers:
+            text = self.tr("this model has no GAM blocks to ablate")
+        elif self._comparing:
+            text = self.tr("while two models are compared, the comparison is shown instead of the ablation")
+        else:
+            text = ""
+        self.note.setText(text)
+        self.note.setVisible(bool(text))
+
+    def _mode_changed(self, layer: int) -> None:
+        if self.combos[layer].currentData() != "on" and not self.enabled.isChecked():
+            self.enabled.blockSignals(True)  # one ``changed`` for the mode and the check together
+            self.enabled.setChecked(True)
+            self.enabled.blockSignals(False)
+        self._emit_changed()
+
+    def _emit_changed(self, *_args) -> None:
+        self.changed.emit()

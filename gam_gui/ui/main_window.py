@@ -3,6 +3,10 @@
 All model work happens in :class:`~gam_gui.ui.worker.AnalysisWorker` on a QThread; this class sends
 it commands through queued signals and paints the :class:`~gam_gui.ui.worker.FrameResult` it gets
 back. Errors end up in the status bar or a message box; the window stays usable.
+
+Two extra views answer "what does GAM change?": the Ablation group of the dock (blocks switched off,
+the detections panel showing what was kept, lost or gained) and ``View > Compare with...`` (a second
+model on the same frames, six panels). While a comparison runs, the ablation is not shown.
 """
 
 from __future__ import annotations
@@ -49,11 +53,13 @@ from PyQt5.QtWidgets import (
 
 import gam_gui
 from gam_gui import render
+from gam_gui.checkpoints import DEFAULT_WEIGHTS
 from gam_gui.export import ExportError, atomic_write_bytes, write_png
 from gam_gui.images import IMAGE_SUFFIXES
+from gam_gui.matching import KEPT, LOST, NEW, Match
 from gam_gui.sources import VIDEO_SUFFIXES, Source, list_cameras
 from gam_gui.ui import i18n
-from gam_gui.ui.controls import ControlPanel, cuda_available
+from gam_gui.ui.controls import AblationPanel, ControlPanel, cuda_available
 from gam_gui.ui.convert import bgr_to_qimage
 from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at, panel_caption, tr_render
 from gam_gui.ui.worker import (
@@ -63,6 +69,8 @@ from gam_gui.ui.worker import (
     SourceInfo,
     channel_weights,
     configure_analysis_threads,
+    figure,
+    figure_panels,
 )
 
 LOGGER = logging.getLogger(__name__)
@@ -71,6 +79,9 @@ ORGANISATION = APPLICATION = "gam-gui"
 REPO_ROOT = Path(gam_gui.__file__).resolve().parent.parent
 WEIGHT_SUFFIXES = {".pt", ".pth"}
 MAX_RECENT = 10
+#: View > Compare with... starts in the shipped weights and preselects the baseline without GAM.
+WEIGHTS_DIR = DEFAULT_WEIGHTS.parent
+BASELINE_WEIGHTS = ("yolov5n_shapes.pt", "yolov5n_shapes_resume.pt")
 # English source strings (tests compare with them); the window shows them through self.tr().
 EMPTY_HINT = QT_TRANSLATE_NOOP("MainWindow", "Open an image, folder or video (Ctrl+O), a camera, or drop a file here")
 NO_MODEL_HINT = QT_TRANSLATE_NOOP("MainWindow", "No model loaded: File > Open weights... (or drop a .pt file here)")
@@ -83,6 +94,35 @@ def find_sample(root: Path = REPO_ROOT) -> Path | None:
         return jpgs[0]
     mp4 = root / "resources" / "sample.mp4"
     return mp4 if mp4.exists() else None
+
+
+def compare_start_path(folder: Path | None = None) -> Path:
+    """Where View > Compare with... opens: the shipped baseline (the model without GAM, or its
+    training snapshot while it trains) when present, else the weights folder (default: the shipped one)."""
+    folder = Path(folder) if folder is not None else WEIGHTS_DIR
+    for name in BASELINE_WEIGHTS:
+        if (folder / name).is_file():
+            return folder / name
+    return folder if folder.is_dir() else Path.home()
+
+
+def match_summary(matches: list[Match], comparison: bool = False) -> str:
+    """A match table in one line, in the window's language: ``3 kept (mean -0.21), 1 lost, 0 new``, or
+    for two models ``3 both (mean -0.05), 1 A only, 0 B only`` (the English text is the core's
+    ``summary()``)."""
+    kept = [m.delta for m in matches if m.status == KEPT]
+    n_lost = sum(m.status == LOST for m in matches)
+    n_new = sum(m.status == NEW for m in matches)
+    translate = QCoreApplication.translate
+    if comparison:
+        if kept:
+            return translate("MainWindow", "{0} both (mean {1}), {2} A only, {3} B only").format(
+                len(kept), f"{sum(kept) / len(kept):+.2f}", n_lost, n_new)
+        return translate("MainWindow", "{0} both, {1} A only, {2} B only").format(0, n_lost, n_new)
+    if kept:
+        return translate("MainWindow", "{0} kept (mean {1}), {2} lost, {3} new").format(
+            len(kept), f"{sum(kept) / len(kept):+.2f}", n_lost, n_new)
+    return translate("MainWindow", "{0} kept, {1} lost, {2} new").format(0, n_lost, n_new)
 
 
 def default_qsettings() -> QSettings:
@@ -107,6 +147,8 @@ class MainWindow(QMainWindow):
     _cmd_record = pyqtSignal(str, float)
     _cmd_stop_record = pyqtSignal()
     _cmd_shutdown = pyqtSignal()
+    _cmd_compare = pyqtSignal(str, str)
+    _cmd_stop_compare = pyqtSignal()
 
     #: Emitted after each painted frame (tests wait on it).
     frame_painted = pyqtSignal(object)
@@ -133,6 +175,7 @@ class MainWindow(QMainWindow):
         self._export_job = None
         self._unpainted: FrameResult | None = None
         self._shown_width: int | None = None
+        self.comparing = ""  # model B's name while View > Compare with... is on
 
         self._build_ui()
         self._build_actions()
@@ -158,7 +201,7 @@ class MainWindow(QMainWindow):
         self._resize_timer.setInterval(250)
         self._resize_timer.timeout.connect(self._grid_resized)
         self.grid.resized.connect(self._resize_timer.start)
-        for p in self.grid.panels.values():
+        for p in (*self.grid.panels.values(), *self.grid.compare_panels.values()):
             p.clicked.connect(self._panel_clicked)
             p.set_placeholder(self.tr(EMPTY_HINT))
         self.chart = ChannelBarChart()
@@ -198,8 +241,21 @@ class MainWindow(QMainWindow):
         self.controls.changed.connect(self._controls_changed)
         self.controls.open_weights_requested.connect(self.open_weights_dialog)
         self.controls.device_changed.connect(self._device_changed)
+        self.ablation = AblationPanel()
+        self.ablation.changed.connect(self._controls_changed)
+        dock_body = QWidget()
+        dv = QVBoxLayout(dock_body)
+        dv.setContentsMargins(0, 0, 0, 0)
+        dv.setSpacing(0)
+        dv.addWidget(self.controls)
+        ab = QWidget()
+        av = QVBoxLayout(ab)
+        av.setContentsMargins(6, 0, 6, 6)
+        av.addWidget(self.ablation)
+        dv.addWidget(ab)
+        dv.addStretch(1)
         scroll = QScrollArea()
-        scroll.setWidget(self.controls)
+        scroll.setWidget(dock_body)
         scroll.setWidgetResizable(True)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
         self.dock = QDockWidget(self.tr("Controls"), self)
@@ -214,8 +270,10 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(120)
         self.progress.setVisible(False)
         self.fps_label, self.timings_label, self.device_label, self.model_label = (QLabel() for _ in range(4))
+        self.summary_label = QLabel()  # the ablation's or the comparison's match table in one line
+        self.summary_label.setVisible(False)
         sb.addPermanentWidget(self.progress)
-        for lab in (self.fps_label, self.timings_label, self.device_label, self.model_label):
+        for lab in (self.summary_label, self.fps_label, self.timings_label, self.device_label, self.model_label):
             lab.setStyleSheet("QLabel { padding: 0 8px; border-left: 1px solid palette(mid); }")
             sb.addPermanentWidget(lab)
         self.device_label.setText(self.tr("device: {0}").format("-"))
@@ -290,6 +348,12 @@ class MainWindow(QMainWindow):
         self.act_chart.blockSignals(True)
         self.act_chart.setChecked(True)
         self.act_chart.blockSignals(False)
+        self.act_compare = A(self.tr("&Compare with..."), self.compare_dialog, ("Ctrl+Shift+B",),
+                             self.tr("Run a second model on the same frames and show both side by side "
+                                     "(the ablation view is off meanwhile)"))
+        self.act_stop_compare = A(self.tr("Stop c&omparing"), self.stop_comparing, (),
+                                  self.tr("Back to the normal view of one model"))
+        self.act_stop_compare.setEnabled(False)
         self.act_about = A(self.tr("&About gam-gui"), self._about)
         self.language_group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
@@ -339,6 +403,9 @@ class MainWindow(QMainWindow):
         m.addAction(self.act_chart)
         m.addAction(self.dock.toggleViewAction())
         m.addSeparator()
+        m.addAction(self.act_compare)
+        m.addAction(self.act_stop_compare)
+        m.addSeparator()
         self.language_menu = m.addMenu(self.tr("&Language"))
         for a in self.language_actions.values():
             self.language_menu.addAction(a)
@@ -361,6 +428,12 @@ class MainWindow(QMainWindow):
         self._cmd_record.connect(w.start_recording)
         self._cmd_stop_record.connect(w.stop_recording)
         self._cmd_shutdown.connect(w.shutdown, Qt.BlockingQueuedConnection)
+        self._cmd_compare.connect(w.load_model_b)
+        self._cmd_stop_compare.connect(w.stop_compare)
+        w.compare_loading.connect(self._on_compare_loading)
+        w.compare_loaded.connect(self._on_compare_loaded)
+        w.compare_failed.connect(self._on_compare_failed)
+        w.compare_stopped.connect(self._on_compare_stopped)
         w.frame_ready.connect(self._on_frame)
         w.model_loading.connect(self._on_model_loading)
         w.model_loaded.connect(self._on_model_loaded)
@@ -386,6 +459,15 @@ class MainWindow(QMainWindow):
         self._model_requested = True
         self._loading_model = True
         self._cmd_load_model.emit(self.model_path, device or self.controls.device_value())
+
+    def compare_with(self, path: str | Path) -> None:
+        """Compare the loaded model (A) with checkpoint ``path`` (B) on every frame: loaded on the worker
+        thread; a refused file is a message box and the view stays as it was."""
+        self._cmd_compare.emit(str(path), self.controls.device_value())
+
+    def stop_comparing(self) -> None:
+        """Back to the normal (or ablation) view of the loaded model."""
+        self._cmd_stop_compare.emit()
 
     def open_path(self, path: str | Path) -> None:
         """Open an image, a folder or a video file (errors come back as a message box)."""
@@ -471,10 +553,12 @@ class MainWindow(QMainWindow):
         self.last = fr
         h, w = fr.frame.image.shape[:2]
         self.grid.set_aspect(w / max(1, h))
-        dets = fr.result.detections if fr.result is not None else []
-        visible = set(self.visible_panels())
+        # Compare panels get no hover boxes: a box index means nothing across two models' lists.
+        dets = fr.result.detections if fr.result is not None and fr.compare is None else []
+        self.grid.set_compare(fr.compare is not None)
+        visible = set(self.grid.shown_keys())
         for panel in fr.panels:
-            widget = self.grid.panels.get(panel.key)
+            widget = self.grid.panel(panel.key)
             if widget is None:
                 continue
             widget.set_detections(dets)
@@ -510,6 +594,7 @@ class MainWindow(QMainWindow):
         keep = self._keep_imgsz and restored_for == info.path
         self._keep_imgsz = False
         self.controls.set_model_info(info)
+        self.ablation.set_layers(info.gam_layers)
         if not keep:
             self.controls.set_imgsz(info.imgsz or 640)
         self.qsettings.setValue("controls/imgsz_weights", info.path)
@@ -542,6 +627,30 @@ class MainWindow(QMainWindow):
         else:
             self.show_error(self.tr("Cannot load the weights"), msg)
         self._finish_loading()
+
+    def _on_compare_loading(self, path: str) -> None:
+        self.progress.setVisible(True)
+        self._status(self.tr("loading model B {0} ...").format(path), 0)
+
+    def _on_compare_loaded(self, name: str) -> None:
+        self.progress.setVisible(self._loading_model)
+        self.comparing = name
+        self.act_stop_compare.setEnabled(True)
+        self.ablation.set_comparing(True)
+        a = self.model_info.name if self.model_info is not None else "-"
+        self._status(self.tr("comparing A: {0} with B: {1}").format(a, name), 5000)
+        self.reanalyse()
+
+    def _on_compare_failed(self, msg: str) -> None:
+        self.progress.setVisible(self._loading_model)
+        self.show_error(self.tr("Cannot load the model to compare with"), msg)
+
+    def _on_compare_stopped(self) -> None:
+        self.comparing = ""
+        self.act_stop_compare.setEnabled(False)
+        self.ablation.set_comparing(False)
+        self._status(self.tr("comparison stopped"), 3000)
+        self.reanalyse()
 
     def _on_source_opened(self, info: SourceInfo) -> None:
         self.source_info = info
@@ -631,15 +740,31 @@ class MainWindow(QMainWindow):
 
     def _update_status(self, fr: FrameResult) -> None:
         r = fr.result
+        summary = ""
+        if fr.compare is not None:
+            summary = self.tr("A vs B: {0}").format(match_summary(fr.compare.matches, comparison=True))
+        elif fr.ablation is not None:
+            summary = self.tr("ablation {0}: {1}").format(fr.ablation.describe_blocks(),
+                                                          match_summary(fr.ablation.matches))
+        self.summary_label.setText(summary)
+        self.summary_label.setVisible(bool(summary))
         if r is None:
             self.timings_label.setText("")
             self.fps_label.setText("")
             return
+        self.fps_label.setText(f"{fr.fps:.1f} fps" if fr.playing and fr.fps else "")
+        if fr.compare is not None:
+            ct = fr.compare.timings
+            self.timings_label.setText(self.tr("A {0:.0f} ms | B {1:.0f} ms | total {2:.0f} ms").format(
+                ct.get("a", 0), ct.get("b", 0), ct.get("total", 0)))
+            return
         t = r.timings
         infer = t.get("preprocess", 0) + t.get("forward", 0) + t.get("postprocess", 0)
-        self.timings_label.setText(self.tr("inference {0:.0f} ms | CAM {1:.0f} ms | GAM {2:.0f} ms | total {3:.0f} ms")
-                                   .format(infer, t.get("cam", 0), t.get("gam", 0), t.get("total", 0)))
-        self.fps_label.setText(f"{fr.fps:.1f} fps" if fr.playing and fr.fps else "")
+        text = self.tr("inference {0:.0f} ms | CAM {1:.0f} ms | GAM {2:.0f} ms | total {3:.0f} ms").format(
+            infer, t.get("cam", 0), t.get("gam", 0), t.get("total", 0))
+        if fr.ablation is not None:
+            text += self.tr(" | ablation {0:.0f} ms").format(fr.ablation.timings.get("ablated", 0))
+        self.timings_label.setText(text)
 
     def _loop_toggled(self, on: bool) -> None:
         self._cmd_loop.emit(bool(on))
@@ -659,13 +784,14 @@ class MainWindow(QMainWindow):
         self.seek(value)
 
     def _push_settings(self) -> None:
-        self.worker.set_settings(self.controls.settings(), self.controls.cam_every.value(), self.visible_panels())
+        self.worker.set_settings(self.controls.settings(), self.controls.cam_every.value(), self.visible_panels(),
+                                 ablation=self.ablation.spec())
         self._shown_width = self.shown_panel_width()
         self.worker.set_shown_width(self._shown_width)
 
     def shown_panel_width(self) -> int | None:
-        """How wide the detections panel shows its picture (the worker sizes box labels for it)."""
-        panel = self.grid.panels["detections"]
+        """How wide the first shown panel shows its picture (the worker sizes box labels for it)."""
+        panel = self.grid.panel(self.grid.shown_keys()[0])
         if not panel.isVisible() or panel.image.isNull():
             return None
         return max(1, int(panel.image_rect().width()))
@@ -691,8 +817,8 @@ class MainWindow(QMainWindow):
     def _panel_clicked(self, key: str, x: float, y: float) -> None:
         """Clicking a box makes that detection the CAM target."""
         fr = self.last
-        if fr is None or fr.result is None:
-            return
+        if fr is None or fr.result is None or fr.compare is not None:
+            return  # in a comparison a box index would name different objects in A and B
         k = detection_at(fr.result.detections, (x, y))
         if k is None:
             return
@@ -758,6 +884,13 @@ class MainWindow(QMainWindow):
             self.qsettings.setValue("paths/last_stream", url.strip())
             self.open_source(url.strip())
 
+    def compare_dialog(self) -> None:
+        """View > Compare with...: choose model B, starting at the shipped baseline without GAM."""
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Compare with model"), str(compare_start_path()),
+                                              self.tr("Checkpoints (*.pt *.pth);;All files (*)"))
+        if path:
+            self.compare_with(path)
+
     def open_weights_dialog(self) -> None:
         start = str(self.qsettings.value("paths/last_weights", "") or self._last_folder())
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Open weights"), start,
@@ -802,12 +935,13 @@ class MainWindow(QMainWindow):
         return self.last
 
     def composite(self) -> Any:
-        """The side-by-side figure of the current frame (visible panels), as a BGR array."""
+        """The side-by-side figure of the current frame as shown (visible panels; the ablation overlay or
+        the six compare panels included), as a BGR array."""
         fr = self._need_result()
         if fr is None:
             return None
-        return render.compose(fr.frame.image, fr.result, fr.settings, keys=self.visible_panels(),
-                              highlight=fr.highlight)
+        return figure(fr.frame.image, fr.result, fr.settings, self.visible_panels(), fr.highlight, fr.ablation,
+                      fr.compare, fr.names)
 
     def save_composite(self, path: Path) -> bool:
         img = self.composite()
@@ -834,8 +968,9 @@ class MainWindow(QMainWindow):
         fr = self._need_result()
         if fr is None:
             return []
-        full = render.panels(fr.frame.image, fr.result, fr.settings, fr.highlight)  # display copies may be smaller
-        chosen = [p for p in full if p.key in self.visible_panels()]
+        full = figure_panels(fr.frame.image, fr.result, fr.settings, fr.highlight, None, fr.ablation, fr.compare,
+                             fr.names)  # display copies may be smaller
+        chosen = [p for p in full if p.key in self.grid.shown_keys()]
         paths = [folder / f"{self._stem()}_{p.key}.png" for p in chosen]
         if not self.confirm_overwrite(paths):
             return []
@@ -863,7 +998,10 @@ class MainWindow(QMainWindow):
         return {"source": fr.source.spec if fr.source else "", "frame": fr.frame.index, "name": fr.frame.name,
                 "timestamp": round(fr.frame.timestamp, 3), "model": self.model_info.path if self.model_info else "",
                 "settings": asdict(fr.settings), "method": r.method, "layers": list(r.layers), "target": r.target,
-                "note": r.note, "timings_ms": r.timings, "detections": [d.to_dict() for d in r.detections]}
+                "note": r.note, "timings_ms": r.timings, "detections": [d.to_dict() for d in r.detections],
+                **({"ablation": fr.ablation.to_dict()} if fr.ablation is not None else {}),
+                **({"compare": {"a": fr.names[0], "b": fr.names[1], **fr.compare.to_dict()}}
+                   if fr.compare is not None else {})}
 
     def save_detections(self, path: Path) -> bool:
         data = self.detections_json()

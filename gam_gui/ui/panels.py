@@ -43,7 +43,14 @@ RENDER_STRINGS = (
     QT_TRANSLATE_NOOP("render", "box outputs"), QT_TRANSLATE_NOOP("render", "detection #{0}"),
     QT_TRANSLATE_NOOP("render", "class {0}"), QT_TRANSLATE_NOOP("render", "mean"),
     QT_TRANSLATE_NOOP("render", "max"),
+    # The A/B comparison's fixed captions (``render.compare_panels``).
+    QT_TRANSLATE_NOOP("render", "A vs B: boxes"), QT_TRANSLATE_NOOP("render", "CAM A - CAM B"),
 )
+#: The six panels of an A/B comparison (``render.compare_panels``), three to a row, and the titles they
+#: show before the first compared frame arrives.
+COMPARE_PANELS = ("detections_a", "detections_b", "matches", "cam_a", "cam_b", "cam_diff")
+COMPARE_TITLES = {"detections_a": "A", "detections_b": "B", "matches": "A vs B: boxes", "cam_a": "A",
+                  "cam_b": "B", "cam_diff": "CAM A - CAM B"}
 _NUMBERED = re.compile(r"^(detection #|class )(.+)$")
 
 
@@ -229,7 +236,11 @@ def detection_at(detections: list[Detection], point: tuple[float, float]) -> int
 
 class PanelGrid(QWidget):
     """The visible panels in the column count that shows the pictures largest: a row of four when
-    wide, 2x2 when narrow (or a column when very tall)."""
+    wide, 2x2 when narrow (or a column when very tall).
+
+    In compare mode (:meth:`set_compare`) it shows the six panels of an A/B comparison instead,
+    3x2 in a usual window (a row of six or a column when that is clearly larger); the normal
+    panels' visibility is kept for when the comparison ends."""
 
     #: Emitted after every resize (the window re-renders box labels for the new size).
     resized = pyqtSignal()
@@ -237,7 +248,9 @@ class PanelGrid(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.panels = {k: ImagePanel(k, tr_render(PANEL_TITLES[k]), self) for k in PANELS}
+        self.compare_panels = {k: ImagePanel(k, tr_render(COMPARE_TITLES[k]), self) for k in COMPARE_PANELS}
         self.visible = {k: True for k in PANELS}
+        self.compare = False
         self.aspect = 4 / 3  # frame width / height
         self._cols = 0
         self._layout = QGridLayout(self)
@@ -247,7 +260,22 @@ class PanelGrid(QWidget):
         self._relayout(force=True)
 
     def visible_keys(self) -> tuple[str, ...]:
+        """The normal panels the user chose to see (View > ... panel)."""
         return tuple(k for k in PANELS if self.visible[k])
+
+    def panel(self, key: str) -> ImagePanel | None:
+        """The panel widget of ``key``, normal or compare (None for an unknown key)."""
+        return self.panels.get(key) or self.compare_panels.get(key)
+
+    def shown_keys(self) -> tuple[str, ...]:
+        """The panels on screen now: the comparison's six in compare mode, else the visible ones."""
+        return COMPARE_PANELS if self.compare else self.visible_keys()
+
+    def set_compare(self, on: bool) -> None:
+        """Show the six A/B panels (True) or the normal ones (False)."""
+        if bool(on) != self.compare:
+            self.compare = bool(on)
+            self._relayout(force=True)
 
     def set_visible(self, key: str, on: bool) -> None:
         self.visible[key] = bool(on)
@@ -268,7 +296,7 @@ class PanelGrid(QWidget):
             return 1
         best, best_scale = n, -1.0
         sp = self._layout.spacing()
-        # A row, two rows (2x2 for four), or a column: never a ragged 3 + 1.
+        # A row, two rows (2x2 for four, 3x2 for six), or a column: never a ragged 3 + 1.
         for cols in sorted({n, math.ceil(n / 2), 1}, reverse=True):
             rows = math.ceil(n / cols)
             cw = (width - sp * (cols - 1)) / cols
@@ -284,20 +312,20 @@ class PanelGrid(QWidget):
         self.resized.emit()
 
     def _relayout(self, force: bool = False) -> None:
-        keys = self.visible_keys()
+        keys = self.shown_keys()
         cols = self.best_columns(max(1, self.width()), max(1, self.height()), len(keys))
         if cols == self._cols and not force:
             return
         self._cols = cols
-        for k, panel in self.panels.items():
+        for k, panel in (*self.panels.items(), *self.compare_panels.items()):
             self._layout.removeWidget(panel)
             panel.setVisible(k in keys)
-        for c in range(4):
+        for c in range(len(COMPARE_PANELS)):
             self._layout.setColumnStretch(c, 0)
             self._layout.setRowStretch(c, 0)
         for i, k in enumerate(keys):
             r, c = divmod(i, cols)
-            self._layout.addWidget(self.panels[k], r, c)
+            self._layout.addWidget(self.panel(k), r, c)
             self._layout.setColumnStretch(c, 1)
             self._layout.setRowStretch(r, 1)
 

@@ -13,7 +13,13 @@ Latency rules:
   time has passed are skipped (counted in ``dropped``) instead of being analysed late.
 
 Settings are a lock-protected snapshot (:meth:`AnalysisWorker.set_settings`, callable from any thread):
-every frame reads the newest one, so a change applies to the next frame.
+every frame reads the newest one, so a change applies to the next frame. The ablation choice travels
+in the same snapshot; a second model (:meth:`AnalysisWorker.load_model_b`) lives here like the first.
+
+Views, by precedence: with a model B set, each frame is a two-model comparison
+(:func:`gam_gui.compare.compare`, six panels) and the ablation is not run; else, with blocks ablated,
+the frame's normal analysis is followed by one ablated forward (:func:`gam_gui.ablation.ablate` with
+``before=`` the detections just found) and the detections panel becomes the match overlay.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +40,10 @@ import numpy as np
 from PyQt5.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal, pyqtSlot
 
 from gam_gui import render
+from gam_gui.ablation import AblationResult, ablate
 from gam_gui.analysis import LayerInfo, Result, Settings, analyze_with, default_layers, list_layers
 from gam_gui.checkpoints import CheckpointError, default_weights_path, load_model
+from gam_gui.compare import CompareResult, compare
 from gam_gui.export import ExportError, VideoRecorder
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, VideoSource, open_source
 
@@ -131,6 +140,9 @@ class FrameResult:
     playing: bool
     fps: float  # analysed frames per second over the last few frames (0 when not playing)
     extra: dict = field(default_factory=dict)
+    ablation: AblationResult | None = None  # the ablation shown on this frame (its match table)
+    compare: CompareResult | None = None  # the A/B comparison shown instead of the normal panels
+    names: tuple[str, str] = ("A", "B")  # the two models' names in a comparison
 
 
 class _Grabber:
@@ -207,6 +219,10 @@ class AnalysisWorker(QObject):
     ended = pyqtSignal()
     error = pyqtSignal(str)
     recording_changed = pyqtSignal(bool, str)
+    compare_loading = pyqtSignal(str)
+    compare_loaded = pyqtSignal(str)  # model B's name
+    compare_failed = pyqtSignal(str)
+    compare_stopped = pyqtSignal()
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -214,6 +230,7 @@ class AnalysisWorker(QObject):
         self._settings = Settings()
         self._cam_every = 1
         self._panel_keys: tuple[str, ...] = render.PANELS
+        self._ablation: dict[int, str] = {}
         self.stopping = threading.Event()
         self.model: Any = None
         self.model_info: ModelInfo | None = None
@@ -223,6 +240,11 @@ class AnalysisWorker(QObject):
         self._frame: Frame | None = None
         self._frame_seq = 0
         self._cached: tuple[int, tuple, Result] | None = None
+        self._cached_ablation: tuple[tuple, AblationResult] | None = None
+        self._cached_compare: tuple[tuple, CompareResult] | None = None
+        self._ablation_error = ""
+        self.model_b: Any = None
+        self.model_b_name = ""
         self._last_cam: Result | None = None
         self._playing = False
         self.loop = True
@@ -246,14 +268,20 @@ class AnalysisWorker(QObject):
 
     # -- thread-safe state shared with the GUI thread ------------------------------------------------
     def set_settings(self, settings: Settings, cam_every: int | None = None,
-                     panel_keys: tuple[str, ...] | None = None) -> None:
-        """Replace the settings snapshot (any thread); the next analysed frame uses it."""
+                     panel_keys: tuple[str, ...] | None = None, ablation: Mapping[int, str] | None = None) -> None:
+        """Replace the settings snapshot (any thread); the next analysed frame uses it.
+
+        ``ablation``: GAM layer -> mode (:data:`gam_gui.ablation.MODES`) of the blocks to ablate; ``{}``
+        turns the ablation view off, ``None`` leaves the current choice.
+        """
         with self._lock:
             self._settings = settings
             if cam_every is not None:
                 self._cam_every = max(1, int(cam_every))
             if panel_keys is not None:
                 self._panel_keys = tuple(panel_keys) or render.PANELS
+            if ablation is not None:
+                self._ablation = {int(k): str(v) for k, v in ablation.items()}
 
     def set_shown_width(self, width: int | None) -> None:
         """How wide the window shows a panel (any thread): box labels are sized for it."""
@@ -263,6 +291,11 @@ class AnalysisWorker(QObject):
     def snapshot(self) -> tuple[Settings, int, tuple[str, ...]]:
         with self._lock:
             return self._settings, self._cam_every, self._panel_keys
+
+    def ablation_snapshot(self) -> dict[int, str]:
+        """The blocks to ablate (a copy; empty when the ablation view is off)."""
+        with self._lock:
+            return dict(self._ablation)
 
     @property
     def playing(self) -> bool:
@@ -295,8 +328,35 @@ class AnalysisWorker(QObject):
             self.model_failed.emit(f"{shown}: {e}")
             return
         self.model, self.model_info = model, info
-        self._cached = self._last_cam = None
+        self._cached = self._last_cam = self._cached_ablation = self._cached_compare = None
         self.model_loaded.emit(info)
+
+    @pyqtSlot(str, str)
+    def load_model_b(self, path: str, device: str) -> None:
+        """Load a second checkpoint to compare with (any file :func:`load_model` reads); while it is set,
+        every frame is analysed by both models. A refused file is a message; the view stays as it was."""
+        self.compare_loading.emit(path)
+        try:
+            model = load_model(path, device=device or None)
+        except CheckpointError as e:
+            self.compare_failed.emit(str(e))
+            return
+        except Exception as e:  # noqa: BLE001 - any failure is a message; the window keeps running
+            LOGGER.exception("loading %s failed", path)
+            self.compare_failed.emit(f"{path}: {e}")
+            return
+        self.model_b, self.model_b_name = model, Path(path).stem
+        self._cached_compare = None
+        self.compare_loaded.emit(self.model_b_name)
+
+    @pyqtSlot()
+    def stop_compare(self) -> None:
+        """Drop model B: the next frames show the normal (or ablation) view again."""
+        if self.model_b is None:
+            return
+        self.model_b, self.model_b_name = None, ""
+        self._cached_compare = None
+        self.compare_stopped.emit()
 
     # -- sources -----------------------------------------------------------------------------------
     @pyqtSlot(object)
@@ -367,7 +427,7 @@ class AnalysisWorker(QObject):
             if emit:
                 self.source_closed.emit()
         self._frame = None
-        self._cached = None
+        self._cached = self._cached_ablation = self._cached_compare = None
 
     def _new_frame(self, frame: Frame) -> None:
         self._frame = frame
@@ -591,28 +651,75 @@ class AnalysisWorker(QObject):
         self._cached = (self._frame_seq, key, res)
         return res
 
+    def _ablate(self, frame: Frame, s: Settings, result: Result, spec: dict[int, str]) -> AblationResult | None:
+        """The ablation of this frame (one extra forward: ``before`` is the analysis just made), or
+        None when it fails: the message is shown once, the normal view stays and playback goes on.
+        ``ablate`` restores the blocks whatever happens inside it."""
+        key = (self._frame_seq, tuple(getattr(s, f) for f in ANALYSIS_FIELDS), tuple(sorted(spec.items())))
+        if self._cached_ablation is not None and self._cached_ablation[0] == key:
+            return self._cached_ablation[1]
+        try:
+            abl = ablate(self.model, frame.image, spec, conf=s.conf, iou=s.iou, imgsz=s.imgsz,
+                         before=result.detections)
+        except Exception as e:  # noqa: BLE001 - a bad spec or block is a message, not a crash
+            msg = str(e) or type(e).__name__
+            LOGGER.warning("ablation failed: %s", msg)
+            if msg != self._ablation_error:  # once, not at every frame of a playing video
+                self.error.emit(self.tr("ablation failed: {0}").format(msg))
+            self._ablation_error = msg
+            return None
+        self._ablation_error = ""
+        self._cached_ablation = (key, abl)
+        return abl
+
+    def _compare(self, frame: Frame, s: Settings) -> CompareResult:
+        """Both models on this frame with the same settings (cached per frame and analysis settings)."""
+        key = (self._frame_seq, tuple(getattr(s, f) for f in ANALYSIS_FIELDS), id(self.model), id(self.model_b))
+        if self._cached_compare is not None and self._cached_compare[0] == key:
+            return self._cached_compare[1]
+        try:
+            cmp = compare(self.model, self.model_b, frame.image, s)
+        except ValueError as e:
+            if not (isinstance(s.target, int) and "does not exist" in str(e)):
+                raise
+            # The clicked detection is not in both models' lists: explain all detections of each.
+            cmp = compare(self.model, self.model_b, frame.image, s.updated(target="all"))
+        cmp.a.read_gam(s.gam_layer)  # the chart shows model A's block
+        self._analysed += 1
+        self._cached_compare = (key, cmp)
+        return cmp
+
     def _process(self) -> None:
         """Analyse (when a model is loaded) and render the current frame, then emit it."""
         frame = self._frame
         if frame is None or self.stopping.is_set():
             return
         s, cam_every, keys = self.snapshot()
-        result = None
+        spec = self.ablation_snapshot()
+        result = abl = cmp = None
+        names = (self.model_info.name if self.model_info is not None else "A", self.model_b_name or "B")
         err = ""
         if self.model is not None:
             try:
-                result = self._analyse(frame, s, cam_every)
+                if self.model_b is not None:
+                    cmp = self._compare(frame, s)
+                    result = cmp.a
+                else:
+                    result = self._analyse(frame, s, cam_every)
             except Exception as e:  # noqa: BLE001 - a bad setting or frame is a message, not a crash
                 LOGGER.warning("analysis failed: %s", e)
                 err = str(e) or type(e).__name__
                 self.error.emit(self.tr("analysis failed: {0}").format(err))
                 self._set_playing(False)
-        highlight = s.target if isinstance(s.target, int) and result is not None \
+            if result is not None and cmp is None and spec:
+                abl = self._ablate(frame, s, result, spec)
+        highlight = s.target if isinstance(s.target, int) and result is not None and cmp is None \
             and s.target < len(result.detections) else None
         try:
             with self._lock:
                 shown = self._shown_width
-            panels = render.panels(frame.image, result, s, highlight, shown) if result is not None \
+            panels = figure_panels(frame.image, result, s, highlight, shown, abl, cmp, names) \
+                if result is not None \
                 else _raw_panels(frame, NO_MODEL_TEXT if self.model is None else f"analysis failed: {err}")
         except Exception as e:  # noqa: BLE001
             LOGGER.exception("rendering failed")
@@ -620,8 +727,8 @@ class AnalysisWorker(QObject):
             return
         panels = [_display_copy(p) for p in panels]
         if self._recorder is not None and result is not None:
-            try:
-                self._recorder.write(render.compose(frame.image, result, s, keys=keys))
+            try:  # what the window shows: the ablation overlay or the comparison included
+                self._recorder.write(figure(frame.image, result, s, keys, highlight, abl, cmp, names))
             except (ExportError, ValueError) as e:
                 self.error.emit(str(e))
                 self._stop_recording(keep=True)
@@ -638,7 +745,7 @@ class AnalysisWorker(QObject):
             latest_index=g.latest_index if g is not None else frame.index,
             produced=g.produced if g is not None else frame.index + 1,
             analysed=self._analysed, dropped=self._dropped, playing=self._playing, fps=fps,
-            extra={"error": err} if err else {}))
+            extra={"error": err} if err else {}, ablation=abl, compare=cmp, names=names))
 
     # -- recording ---------------------------------------------------------------------------------
     @pyqtSlot(str, float)
@@ -676,7 +783,38 @@ class AnalysisWorker(QObject):
         self._play_timer.stop()
         self._refresh_timer.stop()
         self._close_source(emit=False)
-        self.model = None
+        self.model = self.model_b = None
+
+
+#: The columns of the comparison figure: detections A | B | matches over CAM A | B | A - B.
+COMPARE_COLUMNS = 3
+
+
+def figure_panels(image: np.ndarray, result: Result, settings: Settings, highlight: int | None = None,
+                  shown_width: int | None = None, ablation: AblationResult | None = None,
+                  comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B")
+                  ) -> list[render.Panel]:
+    """The panels of one frame as the window shows them: the six of a comparison, the four with the
+    ablation overlay, or the normal four (the window, a recording and a saved figure share this)."""
+    if comparison is not None:
+        return render.compare_panels(image, comparison, settings, names[0], names[1], shown_width)
+    if ablation is not None:
+        return render.ablation_panels(image, result, ablation, settings, shown_width)
+    return render.panels(image, result, settings, highlight, shown_width)
+
+
+def figure(image: np.ndarray, result: Result, settings: Settings, keys: tuple[str, ...] = render.PANELS,
+           highlight: int | None = None, ablation: AblationResult | None = None,
+           comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B")) -> np.ndarray:
+    """The composed figure of what the window shows (a recorded frame, File > Save panels as PNG).
+
+    ``keys``: the visible panels of the normal and ablation views; a comparison always has its six,
+    three to a row."""
+    width = min(image.shape[1], 960)
+    chosen = figure_panels(image, result, settings, highlight, width, ablation, comparison, names)
+    if comparison is not None:
+        return render.compose_panels(chosen, width, "grid", COMPARE_COLUMNS)
+    return render.compose_panels([p for p in chosen if p.key in keys] or chosen[:1], width)
 
 
 def _display_copy(panel: render.Panel) -> render.Panel:
