@@ -76,8 +76,9 @@ def make_temp(path: Path) -> tuple[int, Path]:
     tmp = Path(name)
     with _LOCK:
         _IN_FLIGHT.add(name)
-    with contextlib.suppress(OSError):
-        os.fchmod(fd, 0o666 & ~_UMASK)
+    if hasattr(os, "fchmod"):  # POSIX
+        with contextlib.suppress(OSError):
+            os.fchmod(fd, 0o666 & ~_UMASK)
     return fd, tmp
 
 
@@ -104,7 +105,7 @@ def commit(tmp: Path, path: Path, overwrite: bool) -> None:
                 os.link(tmp, path, follow_symlinks=False)
             except FileExistsError:
                 raise ExportError(f"{path} exists; not overwriting it (use --overwrite)") from None
-            except OSError:  # no hard links here (FAT, some network file systems)
+            except (OSError, NotImplementedError):  # no hard links here (FAT, some network file systems)
                 refuse_existing(path, overwrite)
                 os.replace(tmp, path)
     except ExportError:
