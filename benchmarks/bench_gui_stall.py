@@ -84,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the window did not analyse at imgsz {args.imgsz} (got {win.last.settings.imgsz})", file=sys.stderr)
         win.close()
         return 1
+    win.pause()  # a video plays as soon as it opens: the idle probe needs it paused
+    pump(5, lambda: not win.playing)
 
     def probe(seconds: float) -> np.ndarray:
         late: list[float] = []
