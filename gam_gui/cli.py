@@ -332,7 +332,7 @@ def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
     _validate(model, s)
     limit = args.max_frames * args.every if args.max_frames else None  # source frames that will be read
 
-    with Progress(desc="export", unit="frame", force=args.progress) as bar:
+    with Progress(desc=args.command, unit="frame", force=args.progress) as bar:
         def report(done: int, total: int | None) -> None:
             bar.set(done, min(total, limit) if total and limit else total or limit)
 

@@ -101,6 +101,8 @@ def test_layers_must_exist(tiny_weights, tmp_path, capsys):
     (["/nonexistent/photo.jpg"], "/nonexistent/photo.jpg: no such file or folder"),  # the window's path
     (["layers", "--weights", "/nonexistent/best.pt"], "/nonexistent/best.pt: no such checkpoint"),
     (["eval", "--weights", "/nonexistent/best.pt"], "/nonexistent/best.pt: no such checkpoint"),
+    (["compare", "--source", "x.png", "--out", "o", "--b", "/nonexistent/b.pt"],
+     "/nonexistent/b.pt: no such checkpoint"),
 ])
 def test_missing_files_exit_1_before_the_model_loads(argv, message, capsys, monkeypatch):
     import gam_gui.checkpoints
@@ -212,7 +214,7 @@ def test_the_light_name_lists_match_their_owners():
 
 # -- help, version, layers, lang ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("command", ["export", "layers", "train", "eval", "gui"])
+@pytest.mark.parametrize("command", cli.COMMANDS)
 def test_every_subcommand_help_names_itself_and_every_option(command, capsys):
     rc, out, _ = run_cli([command, "--help"], capsys)
     assert rc == 0 and out.startswith(f"usage: gam-gui {command} [-h]")
