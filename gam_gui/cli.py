@@ -321,7 +321,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
     """export, ablate and compare: the same settings, frame loop, progress and messages."""
     from gam_gui.analysis import Settings
-    from gam_gui.export import export
+    from gam_gui.export import escape_name, export
     from gam_gui.progress import Progress
 
     t0 = time.perf_counter()
@@ -349,7 +349,7 @@ def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
         return EXIT_INPUT
     for msg in summary.skipped:
         print(f"skipped: {msg}", file=sys.stderr)
-    print(f"wrote {summary.frames} frame(s) to {summary.out_dir} in {time.perf_counter() - t0:.1f} s")
+    print(f"wrote {summary.frames} frame(s) to {escape_name(summary.out_dir)} in {time.perf_counter() - t0:.1f} s")
     return 0 if summary.frames else EXIT_INPUT
 
 
@@ -426,6 +426,13 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"gam-gui: error: {e}", file=sys.stderr)
         return EXIT_INPUT
+    if getattr(args, "out", None) is not None:  # an empty --out, or the source folder itself: before the model
+        from gam_gui.export import check_out_dir
+
+        try:
+            check_out_dir(args.out, args.source)
+        except ValueError as e:
+            return _usage_error(args, str(e))
     return _run(args)
 
 

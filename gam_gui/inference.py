@@ -11,7 +11,7 @@ import torchvision
 from torch import nn
 
 from gam_gui import validate as V
-from gam_gui.images import ImageError, to_bgr
+from gam_gui.images import ImageError, check_analysable, to_bgr
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,7 @@ def model_stride(model: nn.Module) -> int:
 def preprocess(model: nn.Module, image: np.ndarray, imgsz: int = 640) -> tuple[torch.Tensor, Letterbox]:
     """uint8 BGR (or gray / BGRA) frame -> (1, 3, H, W) float tensor in [0, 1] on the model's device."""
     bgr = to_bgr(image)
+    check_analysable(bgr, imgsz)
     img, lb = letterbox(bgr, imgsz, model_stride(model))
     x = torch.from_numpy(np.ascontiguousarray(img[:, :, ::-1].transpose(2, 0, 1)))
     x = x.to(model_device(model)).float().div_(255.0).unsqueeze(0)

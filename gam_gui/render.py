@@ -324,6 +324,7 @@ def wrap_text(text: str, scale: float, thickness: int, max_width: int) -> list[s
             cut = len(line) - 1
             while cut > 1 and width(line[:cut]) > max_width:
                 cut -= 1
+            cut = max(1, cut)  # a single character wider than the line still goes on a line of its own
             lines.append(line[:cut])
             line = line[cut:]
     if line.strip():

@@ -23,7 +23,7 @@ import pytest
 import torch
 
 import gam_gui
-from gam_gui import cli
+from gam_gui import cli, video_out
 from gam_gui import export as export_mod
 from gam_gui.analysis import Settings
 from gam_gui.checkpoints import CheckpointError
@@ -332,6 +332,7 @@ class FailingWriter:
 @pytest.mark.parametrize("opened", [True, False])
 def test_encoder_failure_leaves_no_partial_file(tiny_loaded, video, tmp_path, monkeypatch, opened):
     monkeypatch.setattr(FailingWriter, "opened", opened)
+    monkeypatch.setattr(video_out, "_H264", False)  # the OpenCV writer, which FailingWriter stands in for
     monkeypatch.setattr(export_mod.cv2, "VideoWriter", FailingWriter)
     out = tmp_path / "out"
     with pytest.raises(ExportError, match="encoder failed" if opened else "no MP4 encoder available"):
@@ -340,6 +341,7 @@ def test_encoder_failure_leaves_no_partial_file(tiny_loaded, video, tmp_path, mo
 
 
 def test_cli_encoder_failure_is_one_line_and_no_file(tiny_weights, video, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(video_out, "_H264", False)  # the OpenCV writer, which FailingWriter stands in for
     monkeypatch.setattr(export_mod.cv2, "VideoWriter", FailingWriter)
     out = tmp_path / "out"
     rc = cli.main(["export", "--weights", str(tiny_weights), "--source", str(video), "--out", str(out), "--video",
