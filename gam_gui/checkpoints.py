@@ -346,10 +346,11 @@ def estimate_work(model: nn.Module, imgsz: int, source: str = "model") -> WorkEs
     return _probe_activations(model, ch, source, meta_params=True, size=int(imgsz))
 
 
-def derive_strides(model: nn.Module, source: str) -> torch.Tensor:
-    """The detection head's strides computed from the layers (a 256 px shape-only forward, as
-    ultralytics does), never taken from the file."""
-    s = 256
+def derive_strides(model: nn.Module, source: str, size: int = 256) -> torch.Tensor:
+    """The detection head's strides computed from the layers (a shape-only forward of a ``size``
+    frame, as ultralytics does at 256 px), never taken from the file. The same forward checks the
+    activation budget at that size, so a caller passes the size the model will run at."""
+    s = size
     est = _probe_activations(model, 3, source, meta_params=True, size=s)
     if not est.level_sizes or any(h < 1 for h, _ in est.level_sizes):
         raise CheckpointError(f"{source}: the pickled model is malformed: its detection head gets no feature maps "
@@ -796,6 +797,8 @@ _MAX_OVERLAPPING_NUMEL = 1 << 22
 #: Tensors may declare at most twice their storages' bytes (fp16 counted as the fp32 it becomes) plus this.
 _TENSOR_SLACK = 256 * 1024**2
 _MAX_DIMS = 8
+_SCALAR_OPS = frozenset({"BININT", "BININT1", "BININT2", "LONG1", "BINFLOAT", "BINUNICODE", "SHORT_BINSTRING"})
+_CONSTANT_OPS = {"NONE": None, "NEWFALSE": False, "NEWTRUE": True}
 
 
 def _storage_itemsize(name: str) -> int | None:
@@ -882,7 +885,17 @@ class _Scanner:
                               "references are followed (a hash/repr bomb)", "shared-structure")
 
     def node(self, kind: str, items: tuple = (), name: str = "") -> _Node:
-        nodes = 1 + sum(self.take(v) for v in items)
+        nodes = 1
+        for v in items:  # take() inlined: this runs for every tuple in the file
+            if type(v) is _Node:
+                v.used = True
+                nodes += v.nodes
+            else:
+                nodes += 1
+        self.work += nodes - 1
+        if self.work > _MAX_WORK:
+            raise self.refuse(f"its pickle references shared containers so often that reading it would walk "
+                              f"more than {_MAX_WORK} values (a hash/repr bomb)", "shared-structure")
         if nodes > _MAX_NODES:
             raise self.refuse(f"one of its values expands to more than {_MAX_NODES} entries when its shared "
                               "references are followed (a hash/repr bomb)", "shared-structure")
@@ -893,9 +906,45 @@ class _Scanner:
         stack: list[Any] = []
         marks: list[list[Any]] = []
         memo: dict[int, Any] = {}
-        for op, arg, _pos in _genops(data):
-            name = op.name
-            if name == "GLOBAL":
+        for name, arg, _pos in _genops(data):
+            if name in ("BINPUT", "LONG_BINPUT"):
+                memo[arg] = stack[-1]
+            elif name in ("BINGET", "LONG_BINGET"):
+                stack.append(memo[arg])
+            elif name in _SCALAR_OPS:
+                stack.append(arg)
+            elif name == "MARK":
+                marks.append(stack)
+                stack = []
+            elif name == "TUPLE":
+                items = tuple(stack)
+                stack = marks.pop()
+                stack.append(self.node("tuple", items))
+            elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
+                n = int(name[-1])
+                if len(stack) < n:
+                    raise IndexError("stack underflow")
+                items = tuple(stack[-n:])
+                del stack[-n:]
+                stack.append(self.node("tuple", items))
+            elif name in _CONSTANT_OPS:
+                stack.append(_CONSTANT_OPS[name])
+            elif name == "REDUCE":
+                args = stack.pop()
+                stack[-1] = self.call(stack[-1], args)
+            elif name == "SETITEMS":
+                items = stack
+                stack = marks.pop()
+                if len(items) % 2:
+                    raise IndexError("odd number of items for SETITEMS")
+                self.add(stack[-1], ("dict", "odict"), tuple(items))
+            elif name == "EMPTY_TUPLE":
+                stack.append(self.node("tuple"))
+            elif name == "EMPTY_DICT":
+                stack.append(self.node("dict"))
+            elif name == "BINPERSID":
+                stack[-1] = self.storage(stack[-1])
+            elif name == "GLOBAL":
                 mod, _, attr = str(arg).partition(" ")
                 if len(mod) + len(attr) > 300:
                     raise self.refuse("its pickle names a global hundreds of characters long", "global")
@@ -904,9 +953,6 @@ class _Scanner:
                 elif mod in _compat_pickle.IMPORT_MAPPING:
                     mod = _compat_pickle.IMPORT_MAPPING[mod]
                 stack.append(_Global(f"{mod}.{attr}"))
-            elif name == "REDUCE":
-                args = stack.pop()
-                stack[-1] = self.call(stack[-1], args)
             elif name == "NEWOBJ":
                 args = stack.pop()
                 stack[-1] = self.newobj(stack[-1], args)
@@ -924,44 +970,10 @@ class _Scanner:
                 v = stack.pop()
                 k = stack.pop()
                 self.add(stack[-1], ("dict", "odict"), (k, v))
-            elif name == "SETITEMS":
-                items = stack
-                stack = marks.pop()
-                if len(items) % 2:
-                    raise IndexError("odd number of items for SETITEMS")
-                self.add(stack[-1], ("dict", "odict"), tuple(items))
-            elif name == "MARK":
-                marks.append(stack)
-                stack = []
-            elif name == "TUPLE":
-                items = tuple(stack)
-                stack = marks.pop()
-                stack.append(self.node("tuple", items))
-            elif name in ("TUPLE1", "TUPLE2", "TUPLE3"):
-                n = int(name[-1])
-                if len(stack) < n:
-                    raise IndexError("stack underflow")
-                items = tuple(stack[-n:])
-                del stack[-n:]
-                stack.append(self.node("tuple", items))
-            elif name == "EMPTY_TUPLE":
-                stack.append(self.node("tuple"))
             elif name == "EMPTY_LIST":
                 stack.append(self.node("list"))
-            elif name == "EMPTY_DICT":
-                stack.append(self.node("dict"))
             elif name == "EMPTY_SET":
                 stack.append(self.node("set"))
-            elif name in ("BININT", "BININT1", "BININT2", "LONG1", "BINFLOAT", "BINUNICODE", "SHORT_BINSTRING"):
-                stack.append(arg)
-            elif name in ("NONE", "NEWFALSE", "NEWTRUE"):
-                stack.append({"NONE": None, "NEWFALSE": False, "NEWTRUE": True}[name])
-            elif name == "BINPERSID":
-                stack[-1] = self.storage(stack[-1])
-            elif name in ("BINGET", "LONG_BINGET"):
-                stack.append(memo[arg])
-            elif name in ("BINPUT", "LONG_BINPUT"):
-                memo[arg] = stack[-1]
             elif name == "PROTO":
                 continue
             elif name == "STOP":
@@ -976,7 +988,19 @@ class _Scanner:
     def add(self, target: Any, kinds: tuple[str, ...], items: tuple) -> None:
         if not isinstance(target, _Node) or target.kind not in kinds:
             raise TypeError("items added to something that is not a list or dict")
-        self.grow(target, sum(self.take(v, target) for v in items), len(items))
+        added = 0
+        for v in items:  # take() inlined: this runs for every dict and list entry in the file
+            if type(v) is _Node:
+                if v is target:
+                    self.take(v, target)  # raises
+                v.used = True
+                added += v.nodes
+            else:
+                added += 1
+        self.work += added
+        if self.work > _MAX_WORK:
+            self.take(None)  # raises
+        self.grow(target, added, len(items))
         if target.kind != "list" and len(target.items) < 32:
             target.items += items[0::2]  # a dict keeps its first keys, for the BUILD check below
 
@@ -1179,11 +1203,86 @@ def _scan_pickle(data: bytes, source: str, allowed: set[str], modules: frozenset
                               reason="corrupt") from e
 
 
-def _genops(data: bytes) -> Iterator[tuple[Any, Any, int | None]]:
-    """pickletools.genops without the DeprecationWarning it emits for a (crafted) STRING opcode's escapes."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        yield from pickletools.genops(data)
+#: The opcodes torch's restricted unpickler accepts: byte -> (name, argument reader). The scanner reads
+#: arguments exactly as that unpickler does (little-endian ints, UTF-8 text ...), so both see one pickle.
+_OPS: dict[int, tuple[str, str]] = {
+    ord(k): v for k, v in {
+        "\x80": ("PROTO", "u1"), "c": ("GLOBAL", "lines"), "J": ("BININT", "i4"), "K": ("BININT1", "u1"),
+        "M": ("BININT2", "u2"), "\x8a": ("LONG1", "long1"), "G": ("BINFLOAT", "f8"), "X": ("BINUNICODE", "text4"),
+        "U": ("SHORT_BINSTRING", "bytes1"), "Q": ("BINPERSID", ""), "R": ("REDUCE", ""), "\x81": ("NEWOBJ", ""),
+        "b": ("BUILD", ""), "a": ("APPEND", ""), "e": ("APPENDS", ""), "s": ("SETITEM", ""), "u": ("SETITEMS", ""),
+        "(": ("MARK", ""), "t": ("TUPLE", ""), "\x85": ("TUPLE1", ""), "\x86": ("TUPLE2", ""),
+        "\x87": ("TUPLE3", ""), "N": ("NONE", ""), "\x89": ("NEWFALSE", ""), "\x88": ("NEWTRUE", ""),
+        ")": ("EMPTY_TUPLE", ""), "]": ("EMPTY_LIST", ""), "}": ("EMPTY_DICT", ""), "\x8f": ("EMPTY_SET", ""),
+        "h": ("BINGET", "u1"), "j": ("LONG_BINGET", "u4"), "q": ("BINPUT", "u1"), "r": ("LONG_BINPUT", "u4"),
+        ".": ("STOP", ""),
+    }.items()
+}
+
+
+def _genops(data: bytes) -> Iterator[tuple[str, Any, int]]:
+    """(opcode name, argument, position) for each instruction, read the way torch's restricted
+    unpickler reads them; an instruction it does not accept is yielded with its pickle name and
+    ends the walk (the scanner refuses it)."""
+    pos, n = 0, len(data)
+    unpack_from = struct.unpack_from
+    while pos < n:
+        code = data[pos]
+        start = pos
+        pos += 1
+        op = _OPS.get(code)
+        if op is None:
+            info = pickletools.code2op.get(chr(code))
+            yield (info.name if info else f"byte 0x{code:02x}"), None, start
+            return
+        name, kind = op
+        if not kind:
+            arg = None
+        elif kind == "u1":
+            arg = data[pos]
+            pos += 1
+        elif kind == "u4":
+            arg = unpack_from("<I", data, pos)[0]
+            pos += 4
+        elif kind == "text4":
+            size = unpack_from("<I", data, pos)[0]
+            raw = data[pos + 4:pos + 4 + size]
+            if len(raw) != size:
+                raise ValueError("truncated text")
+            arg = raw.decode("utf-8", "surrogatepass")
+            pos += 4 + size
+        elif kind == "i4":
+            arg = unpack_from("<i", data, pos)[0]
+            pos += 4
+        elif kind == "u2":
+            arg = unpack_from("<H", data, pos)[0]
+            pos += 2
+        elif kind == "f8":
+            arg = unpack_from(">d", data, pos)[0]
+            pos += 8
+        elif kind == "bytes1":
+            size = data[pos]
+            raw = data[pos + 1:pos + 1 + size]
+            if len(raw) != size:
+                raise ValueError("truncated string")
+            arg = raw.decode("ascii")
+            pos += 1 + size
+        elif kind == "long1":
+            size = data[pos]
+            raw = data[pos + 1:pos + 1 + size]
+            if len(raw) != size:
+                raise ValueError("truncated integer")
+            arg = int.from_bytes(raw, "little", signed=True)
+            pos += 1 + size
+        else:  # "lines": GLOBAL module\nname\n
+            end1 = data.find(b"\n", pos)
+            end2 = data.find(b"\n", end1 + 1) if end1 >= 0 else -1
+            if end2 < 0:
+                raise ValueError("truncated GLOBAL")
+            arg = data[pos:end1].decode("utf-8") + " " + data[end1 + 1:end2].decode("utf-8")
+            pos = end2 + 1
+        yield name, arg, start
+    raise ValueError("pickle exhausted before STOP")
 
 
 def _short_repr(x: Any, limit: int = 80) -> str:

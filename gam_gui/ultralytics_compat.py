@@ -125,7 +125,7 @@ class ForeignCheckpointError(ValueError):
 
 def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     """Pick the model out of an ultralytics-style checkpoint dict and make it usable here."""
-    from gam_gui.checkpoints import DEFAULT_RUN_SIZE, CheckpointError, _probe_activations, derive_strides
+    from gam_gui.checkpoints import DEFAULT_RUN_SIZE, CheckpointError, derive_strides
 
     if isinstance(ckpt, nn.Module):
         model = ckpt
@@ -153,7 +153,7 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
         raise CheckpointError(f"{source}: the pickled model is incomplete: {problems}", reason="structure")
     # The strides come from the layers, not the file: a stored [8, 16, 4096] would choose the work size.
     det = model.model[-1]
-    strides = derive_strides(model, source)
+    strides = derive_strides(model, source, size=DEFAULT_RUN_SIZE)  # also the activation check at that size
     stored = det.stride
     if stored.shape != strides.shape or not torch.equal(stored, strides):
         raise CheckpointError(
@@ -163,7 +163,6 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     det.stride = strides
     model.stride = strides
     model.meta = {}
-    _probe_activations(model, 3, source, size=DEFAULT_RUN_SIZE)
     return model
 
 
