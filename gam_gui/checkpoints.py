@@ -22,10 +22,10 @@ import math
 import os
 import pickletools
 import re
-import shutil
 import struct
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -583,7 +583,7 @@ def _unpickle(data: bytes, source: str) -> Any:
             # it in one line
             warnings.filterwarnings("ignore", message="Detected pickle protocol", category=UserWarning)
             warnings.filterwarnings("ignore", message="TypedStorage is deprecated", category=UserWarning)
-            return torch.load(io.BytesIO(clean), map_location="cpu", weights_only=True)
+            return torch.load(clean, map_location="cpu", weights_only=True)
     except MemoryError as e:
         raise CheckpointError(f"{source}: not enough memory to read this file", reason="memory") from e
     except Exception as e:  # noqa: BLE001 - whatever the unpickler raises, the user needs one message
@@ -619,6 +619,7 @@ class _Archive:
     """
 
     def __init__(self, data: bytes, source: str) -> None:
+        self.data = data
         self.zf = zipfile.ZipFile(io.BytesIO(data))
         infos = self.zf.infolist()
         if not infos:
@@ -662,24 +663,58 @@ class _Archive:
         self.storage_sizes = {k[len(self.prefix) + 5:].decode("ascii", "replace"): i.file_size
                               for k, i in by_name.items() if k.startswith(self.prefix + b"data/")}
 
-    def rebuild(self, keys: list[str], source: str) -> bytes:
+    def rebuild(self, keys: list[str], source: str) -> io.BytesIO:
         """A fresh archive with the scanned pickle, the storages it names and torch's small records."""
-        out = io.BytesIO()
-        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zout:
-            zout.writestr("archive/data.pkl", self.pickle)
-            for name in _META_RECORDS:
-                info = self.by_name.get(self.prefix + name.encode())
-                if info is not None and info.file_size <= 64:
-                    zout.writestr(f"archive/{name}", self.zf.read(info))
-            for key in keys:
-                info = self.by_name.get(self.prefix + b"data/" + key.encode().translate(_ASCII_FOLD))
-                if info is None:
-                    raise CheckpointError(f"{source}: the file is truncated or corrupt (storage {key!r} is missing)",
-                                          reason="corrupt")
-                big = info.file_size > 1 << 31
-                with self.zf.open(info) as src, zout.open(f"archive/data/{key}", "w", force_zip64=big) as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-        return out.getvalue()
+        records: list[tuple[str, Any, int]] = [("archive/data.pkl", self.pickle, zlib.crc32(self.pickle))]
+        for name in _META_RECORDS:
+            info = self.by_name.get(self.prefix + name.encode())
+            if info is not None and info.file_size <= 64:
+                records.append((f"archive/{name}", self.payload(info), info.CRC))
+        for key in keys:
+            info = self.by_name.get(self.prefix + b"data/" + key.encode().translate(_ASCII_FOLD))
+            if info is None:
+                raise CheckpointError(f"{source}: the file is truncated or corrupt (storage {key!r} is missing)",
+                                      reason="corrupt")
+            records.append((f"archive/data/{key}", self.payload(info), info.CRC))
+        return _write_stored_zip(records)
+
+    def payload(self, info: zipfile.ZipInfo) -> Any:
+        """An entry's bytes, CRC-checked: a stored entry is a view of the file (no copy), others are
+        inflated by zipfile."""
+        if info.compress_type != zipfile.ZIP_STORED:
+            return self.zf.read(info)
+        off = info.header_offset
+        head = self.data[off:off + 30]
+        if len(head) != 30 or head[:4] != b"PK\x03\x04":
+            raise zipfile.BadZipFile(f"bad local header for {info.filename!r}")
+        name_len, extra_len = struct.unpack("<HH", head[26:30])
+        start = off + 30 + name_len + extra_len
+        view = memoryview(self.data)[start:start + info.file_size]
+        if len(view) != info.file_size or info.compress_size != info.file_size or zlib.crc32(view) != info.CRC:
+            raise zipfile.BadZipFile(f"Bad CRC-32 for file {info.filename!r}")
+        return view
+
+
+def _write_stored_zip(records: list[tuple[str, Any, int]]) -> io.BytesIO:
+    """A zip of uncompressed ``(name, bytes, crc)`` records, laid out as torch writes its archives."""
+    if len(records) > 0xFFFF:
+        raise CheckpointError("too many records for one archive", reason="format")
+    out = io.BytesIO()
+    central = bytearray()
+    for name, payload, crc in records:
+        raw = name.encode("ascii")
+        size, offset = len(payload), out.tell()
+        if size > 0xFFFFFFFF or offset > 0xFFFFFFFF:
+            raise CheckpointError("an archive record is too large", reason="format")
+        out.write(struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 0, 0, 0, crc, size, size, len(raw), 0) + raw)
+        out.write(payload)
+        central += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 0, 0, 0, crc, size, size, len(raw),
+                               0, 0, 0, 0, 0, offset) + raw
+    start = out.tell()
+    out.write(central)
+    out.write(struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(records), len(records), len(central), start, 0))
+    out.seek(0)
+    return out
 
 
 def _zip_prefix_length(data: bytes) -> int:
