@@ -426,7 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"gam-gui: error: {e}", file=sys.stderr)
         return EXIT_INPUT
-    if getattr(args, "out", None) is not None:  # an empty --out, or the source folder itself: before the model
+    if getattr(args, "source", None) is not None:  # an empty --out, or the source folder itself: before the model
         from gam_gui.export import check_out_dir
 
         try:

@@ -120,7 +120,7 @@ def image_size(data: bytes | np.ndarray) -> tuple[int, int] | None:
             size = parse(b)
             if size is not None:
                 return size
-    except (struct.error, IndexError, ValueError):
+    except (struct.error, IndexError, KeyError, ValueError):  # a damaged header: the size is unknown
         return None
     return None
 

@@ -83,3 +83,11 @@ def test_eval_ablate_and_ablate_each(tiny_weights, capsys):
 def test_eval_ablate_refuses_a_layer_without_gam(tiny_weights, capsys):
     assert _rc(["eval", "--weights", str(tiny_weights), "--images", "1", "--ablate", "5:off"]) == 2
     assert "layer 5 is not a GAM block" in capsys.readouterr().err
+
+
+def test_eval_in_process_leaves_autograd_as_it_was(tiny_weights, capsys):
+    import torch
+
+    assert torch.is_grad_enabled()
+    assert cli.main(["eval", "--weights", str(tiny_weights), "--images", "1", "--imgsz", "64", "--no-progress"]) == 0
+    assert torch.is_grad_enabled()

@@ -176,8 +176,7 @@ def run(args: argparse.Namespace) -> int:
     from gam_gui.inference import model_stride
 
     t0 = time.perf_counter()
-    torch.set_grad_enabled(False)
-    model = load_model(args.weights, device="cpu")
+    model = load_model(args.weights, device="cpu")  # detect() runs without autograd on its own
     imgsz = round_imgsz(args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 320) or 320),
                         model_stride(model), "--imgsz")
     difficulty = HARD if getattr(args, "hard", False) else NORMAL
@@ -199,9 +198,9 @@ def run(args: argparse.Namespace) -> int:
         from gam_gui.train.pointing import pointing_game
 
         t1 = time.perf_counter()
-        torch.set_grad_enabled(True)
-        res.extra["pointing_game"] = pointing_game(model, args.images, imgsz,
-                                                   methods=("gradcam", "hirescam", "layercam"), progress=args.progress)
+        with torch.enable_grad():  # the CAMs need it, whatever the caller's mode
+            res.extra["pointing_game"] = pointing_game(model, args.images, imgsz, methods=("gradcam", "hirescam",
+                                                       "layercam"), progress=args.progress)
         parts["pointing_game"] = round(time.perf_counter() - t1, 1)
     res.extra["seconds_by_part"] = parts
     res.seconds = round(time.perf_counter() - t0, 1)
