@@ -339,10 +339,9 @@ def estimate_work(model: nn.Module, imgsz: int, source: str = "model") -> WorkEs
     ``--imgsz`` option, a GUI setting) calls this once per size, not per frame. Raises
     :class:`CheckpointError` with ``reason="activations"`` and the ``estimate``/``limit`` figures.
     """
-    ch = 3
-    p = next(model.parameters(), None)
-    if p is not None and p.dim() == 4:
-        ch = int(p.shape[1])
+    # the network's input channels (a Focus stem's first conv sees 4x as many: not its weight's shape)
+    desc = getattr(model, "yaml", None)
+    ch = int(desc.get("ch", 3)) if isinstance(desc, dict) and isinstance(desc.get("ch", 3), int) else 3
     return _probe_activations(model, ch, source, meta_params=True, size=int(imgsz))
 
 

@@ -286,7 +286,12 @@ def _model_imgsz(model: Any, imgsz: int | None, fallback: int) -> int:
     from gam_gui.inference import model_stride
 
     size = imgsz or int(getattr(model, "meta", {}).get("imgsz", fallback) or fallback)
-    return V.round_imgsz(size, model_stride(model), "--imgsz")
+    size = V.round_imgsz(size, model_stride(model), "--imgsz")
+    if imgsz:  # the loader checked the file's own size; a size asked for is checked once here
+        from gam_gui.checkpoints import estimate_work
+
+        estimate_work(model, size, "--imgsz")
+    return size
 
 
 def cmd_export(args: argparse.Namespace) -> int:

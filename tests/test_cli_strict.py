@@ -270,3 +270,12 @@ def test_help_builds_without_heavy_imports():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_an_asked_size_is_checked_once_against_the_activation_budget(capsys):
+    """The shipped model (a Focus stem: its first conv sees 12 channels) runs at a plausible size,
+    and a size whose activations exceed the budget is refused before any frame is analysed."""
+    assert cli.main(["layers", "--imgsz", "640"]) == 0
+    assert "output shapes at 640x640" in capsys.readouterr().out
+    assert cli.main(["layers", "--imgsz", "20000"]) == 1
+    assert "activations" in capsys.readouterr().err
