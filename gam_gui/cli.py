@@ -132,6 +132,11 @@ def _ablation_list(text: str) -> list[str]:
     return [V.arg(V.check_ablation)(p) for p in parts]
 
 
+def _io_args(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
+    ap.add_argument("--out", "-o", required=True, help="output folder")
+
+
 def _run_args(ap: argparse.ArgumentParser, what: str) -> None:
     """Options shared by export, ablate and compare after the settings."""
     ap.add_argument("--video", action="store_true", help=f"for a video: one MP4 of the {what} instead of PNGs")
@@ -206,8 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("export", help="write side-by-side panels and detections for an image, folder or video",
                         description="Write side-by-side panels (detections, CAM, GAM channel, GAM spatial) and "
                                     "detections.json/.csv for an image, a folder, a video or a stream.")
-    ex.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
-    ex.add_argument("--out", "-o", required=True, help="output folder")
+    _io_args(ex)
     _settings_args(ex)
     ex.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")
     _run_args(ex, "panels")
@@ -218,8 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "new: green) and ablation.json/.csv (one row per matched box). Modes: on, "
                                     "off, channel-only, spatial-only, drop-top-k (drop-top-16: k = 16; k = 8 by "
                                     "default), mean-gate.")
-    ab.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
-    ab.add_argument("--out", "-o", required=True, help="output folder")
+    _io_args(ab)
     ab.add_argument("--blocks", "-b", required=True, nargs="+", type=V.arg(V.check_ablation), metavar="LAYER:MODE",
                     help="GAM blocks and modes, e.g. 22:off 26:spatial-only")
     _settings_args(ab)
@@ -230,8 +233,7 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run two models on the same frames with the same settings; write a 3x2 "
                                     "figure per frame (detections A | detections B | matched boxes, CAM A | "
                                     "CAM B | CAM A - CAM B) and compare.json/.csv.")
-    cp.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
-    cp.add_argument("--out", "-o", required=True, help="output folder")
+    _io_args(cp)
     cp.add_argument("--a", dest="weights", default=None,
                     help="model A (default: the shipped YOLOv5n-GAM shapes model)")
     cp.add_argument("--b", dest="weights_b", required=True, help="model B, e.g. weights/yolov5n_shapes.pt")
