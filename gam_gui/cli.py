@@ -331,7 +331,7 @@ def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
     from gam_gui.export import escape_name, export
     from gam_gui.progress import Progress
 
-    t0 = time.perf_counter()
+    t0 = args.started  # the whole command: imports and model loading included
     s = Settings(method=args.method, layers=tuple(args.layers) if args.layers else None, target=args.target,
                  conf=args.conf, iou=args.iou, imgsz=_model_imgsz(model, args.imgsz, 640),
                  reduction=args.reduction, renorm_boxes=args.renorm_boxes, colormap=args.colormap,
@@ -422,9 +422,11 @@ def _with_default_command(argv: list[str]) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
     argv = _with_default_command(list(sys.argv[1:] if argv is None else argv))
     ap = build_parser()
     args = ap.parse_args(argv)
+    args.started = started
     level = args.log_level or ("INFO" if args.command in ("train", "eval") else "WARNING")
     fmt = "%(asctime)s %(message)s" if args.command == "train" else "%(levelname)s %(name)s: %(message)s"
     logging.basicConfig(level=getattr(logging, level), format=fmt, datefmt="%H:%M:%S")

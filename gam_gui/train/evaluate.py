@@ -175,7 +175,7 @@ def run(args: argparse.Namespace) -> int:
     from gam_gui.checkpoints import load_model
     from gam_gui.inference import model_stride
 
-    t0 = time.perf_counter()
+    t0 = getattr(args, "started", None) or time.perf_counter()  # ``gam-gui eval``: its start, imports included
     model = load_model(args.weights, device="cpu")  # detect() runs without autograd on its own
     imgsz = round_imgsz(args.imgsz or int(getattr(model, "meta", {}).get("imgsz", 320) or 320),
                         model_stride(model), "--imgsz")
