@@ -265,10 +265,12 @@ def test_open_image_folder_and_video(qtbot, open_window, media):
     fr = wait_frame(qtbot, win, lambda fr: fr.frame.name == "img_0.png")
     assert fr.source.kind == "folder" and fr.source.count == 4
     assert win.frame_label.text().startswith("image 1 / 4")
+    # a repaint of the current frame (the panel width settling) may come first: wait for the step's frame
     win.step(1)
-    assert wait_frame(qtbot, win).frame.name == "img_1.png"
+    wait_frame(qtbot, win, lambda fr: fr.frame.name == "img_1.png")
+    assert win.frame_label.text().startswith("image 2 / 4")
     win.step(-1)
-    assert wait_frame(qtbot, win).frame.name == "img_0.png"
+    wait_frame(qtbot, win, lambda fr: fr.frame.name == "img_0.png")
 
     win.open_path(media["video"])
     fr = wait_frame(qtbot, win, lambda fr: fr.source.kind == "video")

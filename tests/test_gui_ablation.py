@@ -129,9 +129,11 @@ def test_ablation_per_block_overlay_summary_restore_and_failure(qtbot, open_wind
 
     monkeypatch.setattr(ablation_mod, "detect", failing)
     monkeypatch.setattr(render, "panels", watching)
+    painted = win.frames_painted  # the message and the frame arrive together: count from before both
     ab.set_mode(18, "spatial-only")  # checks the box again; not cached for this frame
-    qtbot.waitUntil(lambda: any("ablation failed: boom" in e for e in win.errors), timeout=10000)
-    fr = wait_frame(qtbot, win, lambda fr: fr.result is not None)
+    qtbot.waitUntil(lambda: any("ablation failed: boom" in e for e in win.errors)
+                    and win.frames_painted > painted and win.last.result is not None, timeout=20000)
+    fr = win.last
     assert fr.ablation is None and det.title == "Detections"
     assert seen and seen[-1] == (False, None)
     assert getattr(ABLATION, "blocks", None) is None  # nor in this thread
