@@ -75,3 +75,16 @@ def test_compare_panels_show_both_models_and_the_difference(trained_model):
     assert ps[0].title == "A: GAM" and "CAM A - CAM B" in ps[-1].title
     fig = compose_panels(ps, 320, "grid", 3)
     assert fig.shape[1] == 3 * 320 + 2 * 4
+
+
+def test_compare_with_a_model_without_the_chosen_gam_block(trained_model):
+    """The GAM block shown is chosen on model A; a baseline without GAM still runs (its panels say so)."""
+    import torch
+
+    from gam_gui.checkpoints import prepare_for_inference
+    from gam_gui.models.yolo import DetectionModel
+
+    torch.manual_seed(0)
+    baseline = prepare_for_inference(DetectionModel("yolov5n", nc=5), "cpu")
+    res = compare(trained_model, baseline, read_image(SAMPLE), imgsz=128, gam_layer=22, method="none")
+    assert res.a.gam_for(22).index == 22 and res.b.gam == []

@@ -625,6 +625,8 @@ class AnalysisWorker(QObject):
 
     # -- analysis ----------------------------------------------------------------------------------
     def _analyse(self, frame: Frame, s: Settings, cam_every: int) -> Result:
+        if s.gam_layer is not None and self.model_info is not None and s.gam_layer not in self.model_info.gam_layers:
+            s = s.updated(gam_layer=None)  # a choice made for the previous model, until the controls catch up
         key = tuple(getattr(s, f) for f in ANALYSIS_FIELDS)
         if self._cached is not None and self._cached[0] == self._frame_seq and self._cached[1] == key:
             return self._cached[2]
