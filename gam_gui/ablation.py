@@ -31,7 +31,7 @@ import torch
 from torch import nn
 
 from gam_gui.inference import Detection, detect
-from gam_gui.matching import KEPT, LOST, NEW, Match, match_detections, summarize
+from gam_gui.matching import Match, MatchTable, match_detections, summarize
 from gam_gui.models.gam import ABLATION, GAM, is_gam_block
 
 MODES = ("on", "off", "channel-only", "spatial-only", "drop-top-k", "mean-gate")
@@ -164,7 +164,7 @@ def ablated(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | Ablatio
 
 
 @dataclass
-class AblationResult:
+class AblationResult(MatchTable):
     """The detections of one frame with and without an ablation, and how they pair up.
 
     ``before``/``after``: :class:`~gam_gui.inference.Detection` lists, best first. ``matches``: one
@@ -178,18 +178,6 @@ class AblationResult:
     matches: list[Match]
     blocks: dict[int, str]
     timings: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def kept(self) -> list[Match]:
-        return [m for m in self.matches if m.status == KEPT]
-
-    @property
-    def lost(self) -> list[Match]:
-        return [m for m in self.matches if m.status == LOST]
-
-    @property
-    def new(self) -> list[Match]:
-        return [m for m in self.matches if m.status == NEW]
 
     def summary(self) -> str:
         """``3 kept (mean -0.21), 1 lost, 0 new``."""

@@ -17,14 +17,14 @@ import numpy as np
 from torch import nn
 
 from gam_gui.analysis import Result, Settings, analyze_with, gam_layers
-from gam_gui.matching import KEPT, LOST, NEW, Match, match_detections, summarize
+from gam_gui.matching import KEPT, LOST, NEW, Match, MatchTable, match_detections, summarize
 
 #: how a compare table names the three statuses
 COMPARE_WORDS = ("both", "A only", "B only")
 
 
 @dataclass
-class CompareResult:
+class CompareResult(MatchTable):
     """Model A's and model B's analysis of one frame, their match table and the CAM difference.
 
     ``diff``: HxW float32 in [-1, 1], CAM A - CAM B (``None`` when either has no CAM).
@@ -36,17 +36,10 @@ class CompareResult:
     diff: np.ndarray | None
     timings: dict[str, float] = field(default_factory=dict)
 
-    @property
-    def both(self) -> list[Match]:
-        return [m for m in self.matches if m.status == KEPT]
-
-    @property
-    def a_only(self) -> list[Match]:
-        return [m for m in self.matches if m.status == LOST]
-
-    @property
-    def b_only(self) -> list[Match]:
-        return [m for m in self.matches if m.status == NEW]
+    # the comparison's words for the match table's kept / lost / new
+    both = MatchTable.kept
+    a_only = MatchTable.lost
+    b_only = MatchTable.new
 
     def summary(self) -> str:
         """``3 both (mean -0.05), 1 A only, 0 B only``: B's score minus A's over the shared boxes."""

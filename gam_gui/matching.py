@@ -63,6 +63,24 @@ class Match:
                 "iou": r(self.iou)}
 
 
+class MatchTable:
+    """A match table's rows by status, for the result types that carry one (``matches``)."""
+
+    matches: list[Match]
+
+    @property
+    def kept(self) -> list[Match]:
+        return [m for m in self.matches if m.status == KEPT]
+
+    @property
+    def lost(self) -> list[Match]:
+        return [m for m in self.matches if m.status == LOST]
+
+    @property
+    def new(self) -> list[Match]:
+        return [m for m in self.matches if m.status == NEW]
+
+
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """(n, 4) x (m, 4) xyxy -> (n, m) IoU."""
     lt = np.maximum(a[:, None, :2], b[None, :, :2])

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from media_helpers import count_frames
 
 import gam_gui
 from gam_gui import cli, video_out
@@ -53,13 +54,6 @@ def leftovers(out: Path) -> list[str]:
     return sorted(p.name for p in out.iterdir() if ".part" in p.name) if out.exists() else []
 
 
-def count_frames(path: Path) -> int:
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    cap.release()
-    return n
 
 
 class FakeCapture:

@@ -17,6 +17,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from media_helpers import count_frames
 
 from gam_gui import video_out
 from gam_gui.video_out import ExportError, VideoRecorder, atomic_write_bytes
@@ -41,13 +42,6 @@ def probe(path: Path) -> tuple[str, str, int, int, int]:
         return s.codec_context.name, s.codec_context.pix_fmt, s.width, s.height, n
 
 
-def cv2_frames(path: Path) -> int:
-    cap = cv2.VideoCapture(str(path))
-    n = 0
-    while cap.read()[0]:
-        n += 1
-    cap.release()
-    return n
 
 
 def test_h264_yuv420p_with_odd_frame_sizes_padded(tmp_path):
@@ -61,7 +55,7 @@ def test_h264_yuv420p_with_odd_frame_sizes_padded(tmp_path):
     rec.write(np.zeros((40, 60, 3), np.uint8))  # another size: resized to the first one
     assert rec.close()
     assert probe(path) == ("h264", "yuv420p", 102, 76, 8)
-    assert cv2_frames(path) == 8  # OpenCV (the app's own reader) plays it too
+    assert count_frames(path) == 8  # OpenCV (the app's own reader) plays it too
     assert sorted(os.listdir(tmp_path)) == ["panels.mp4"]
     assert (path.stat().st_mode & 0o777) == 0o666 & ~video_out._UMASK  # not mkstemp's 0600
 
@@ -135,7 +129,7 @@ def test_video_over_a_linked_final_name_replaces_the_link(tmp_path):
     for img in frames(3):
         rec.write(img)
     assert rec.close()
-    assert not (out / "v.mp4").is_symlink() and cv2_frames(out / "v.mp4") == 3
+    assert not (out / "v.mp4").is_symlink() and count_frames(out / "v.mp4") == 3
     assert target.read_bytes() == b"precious"
 
 
