@@ -31,7 +31,7 @@ from pytorch_grad_cam.base_cam import BaseCAM
 from torch import nn
 
 from gam_gui import validate as V
-from gam_gui.explain.attention import REDUCTIONS, GamMaps, GamRecorder, find_gam_blocks
+from gam_gui.explain.attention import GAM_VIEWS, REDUCTIONS, SCALES, GamMaps, GamRecorder, find_gam_blocks
 from gam_gui.explain.cams import (
     DISPLAY_NAMES,
     METHODS,
@@ -78,6 +78,8 @@ class Settings:
     colormap: str = "jet"
     alpha: float = 0.5
     gam_layer: int | None = None  # which GAM block the panels show (None: the first)
+    scale: str = "per-frame"  # heatmap colours: each frame's range, or "fixed" (held over a video's frames)
+    gam_view: str = "gates"  # GAM panels: gates, or a gain beside a gate (gain, channel-gain, spatial-gain)
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work on any model (:mod:`gam_gui.validate`, the CLI's rules): a
@@ -95,6 +97,10 @@ class Settings:
             raise ValueError(f"colormap {self.colormap!r} is unknown; choose one of {', '.join(V.COLORMAP_NAMES)}")
         if self.gam_layer is not None:
             self.gam_layer = V.check_count(self.gam_layer, "gam_layer", 0)
+        if self.scale not in SCALES:
+            raise ValueError(f"scale {self.scale!r} is unknown; choose one of {', '.join(SCALES)}")
+        if self.gam_view not in GAM_VIEWS:
+            raise ValueError(f"gam_view {self.gam_view!r} is unknown; choose one of {', '.join(GAM_VIEWS)}")
 
     def updated(self, **changes: Any) -> Settings:
         known = {f.name for f in fields(self)}

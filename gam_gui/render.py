@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from dataclasses import dataclass, field
 
 import cv2
@@ -15,6 +16,7 @@ import numpy as np
 from gam_gui.ablation import AblationResult
 from gam_gui.analysis import Result, Settings
 from gam_gui.compare import CompareResult
+from gam_gui.explain.attention import GamMaps
 from gam_gui.inference import Detection
 from gam_gui.matching import LOST, NEW, Match
 
@@ -49,15 +51,6 @@ def colorize(m: np.ndarray, cmap: str = "jet") -> np.ndarray:
         raise ValueError(f"unknown colormap {cmap!r}; choose one of {', '.join(COLORMAPS)}")
     u8 = np.clip(np.nan_to_num(m) * 255, 0, 255).astype(np.uint8)
     return cv2.applyColorMap(u8, COLORMAPS[cmap])
-
-
-def overlay(frame: np.ndarray, m: np.ndarray, cmap: str = "jet", alpha: float = 0.5) -> np.ndarray:
-    """Blend a heatmap over the frame; ``alpha`` is the heatmap's weight."""
-    heat = colorize(m, cmap)
-    if heat.shape[:2] != frame.shape[:2]:
-        heat = cv2.resize(heat, (frame.shape[1], frame.shape[0]))
-    a = float(np.clip(alpha, 0.0, 1.0))
-    return cv2.addWeighted(frame, 1 - a, heat, a, 0)
 
 
 def _font_scale(h: int, w: int) -> float:
@@ -238,8 +231,142 @@ SUB_CAM_NOTE = "L{layers}  target: {target}  ({note})"
 SUB_CAM_OFF = "off"
 SUB_GAM_CHANNEL = "layer {layer}  {reduction} over {channels} ch  ({variant})"
 SUB_GAM_SPATIAL = "layer {layer}  {reduction}"
+TITLE_GAIN_BLOCK, TITLE_GAIN_CHANNEL, TITLE_GAIN_SPATIAL, TITLE_DRILL = (
+    "GAM block gain", "GAM channel-branch gain", "GAM spatial-branch gain", "GAM channel drill-down")
+SUB_GAIN = "layer {layer}  log2 {formula}"
+SUB_DRILL = "layer {layer}  channel {channel}: before | after the block, weight {weight}"
+NO_FEATURES_TEXT = "no block input/output recorded for this frame"
+#: One line per panel kind saying what it shows (figures: nowhere; the window: the caption's tooltip).
+PANEL_HELP = {
+    "detections": "The model's detections: class, score; click a box to explain that object.",
+    "cam": "Where the CAM method finds evidence for the target (red: most, blue: least of this frame's map).",
+    "channel_gate": "Channel gate c(x) of the GAM block, reduced over channels per pixel. Seed variant: no "
+                    "sigmoid, so signed: red > 0 (amplifies), blue < 0 (flips the sign), white 0.",
+    "channel_gate_unit": "Channel gate sigmoid(c(x)) of the GAM block, reduced over channels per pixel, in [0, 1].",
+    "spatial_gate": "Spatial gate s(x*c) of the GAM block, reduced over channels per pixel, in [0, 1]: "
+                    "how much of the channel-gated features each pixel passes on.",
+    "gain_block": "What the whole block did: log2 ||out|| / ||in|| per pixel over channels; red: features "
+                  "made stronger, blue: weaker, white: unchanged (gain 1).",
+    "gain_channel": "What the channel branch did: log2 ||x*c|| / ||x|| per pixel; red: stronger, blue: weaker.",
+    "gain_spatial": "What the spatial branch did: log2 ||out|| / ||x*c|| per pixel; red: stronger, blue: weaker.",
+    "drill": "One channel's feature map before (left) and after (right) the GAM block, on one blue-white-red "
+             "scale (0 white); click the bar again to go back.",
+}
 CAPTION_STRINGS = (TITLE_DETECTIONS, TITLE_CAM, TITLE_GAM_CHANNEL, TITLE_GAM_SPATIAL, TITLE_FRAME, SUB_OBJECTS_ONE,
-                   SUB_OBJECTS, SUB_CAM, SUB_CAM_NOTE, SUB_CAM_OFF, SUB_GAM_CHANNEL, SUB_GAM_SPATIAL)
+                   SUB_OBJECTS, SUB_CAM, SUB_CAM_NOTE, SUB_CAM_OFF, SUB_GAM_CHANNEL, SUB_GAM_SPATIAL,
+                   TITLE_GAIN_BLOCK, TITLE_GAIN_CHANNEL, TITLE_GAIN_SPATIAL, TITLE_DRILL, SUB_GAIN, SUB_DRILL,
+                   NO_FEATURES_TEXT, *PANEL_HELP.values())
+
+
+@dataclass(frozen=True)
+class ColourScale:
+    """What a heatmap panel's colours stand for: ``lo`` and ``hi`` are the values at the two ends of the
+    colour bar (for a ``signed`` map ``-hi ... hi``, 0 at the centre colour), ``drawn`` the range of the
+    values drawn on this frame, in the quantity's own units (before any normalisation)."""
+
+    label: str  # e.g. "spatial gate, mean over 64 ch"
+    lo: float
+    hi: float
+    drawn: tuple[float, float]
+    signed: bool = False
+    fixed: bool = False  # lo/hi held over the frames of a video (Settings.scale == "fixed")
+    colormap: str = "jet"  # sequential maps; signed ones use DIVERGING_LUT
+
+    def text(self) -> str:
+        """The colour bar's text: ``label: lo ... hi`` (the drawn values; ``fixed`` adds the held range)."""
+        fmt = _fmt_signed if self.signed else _fmt
+        text = f"{self.label}: {fmt(self.drawn[0])} ... {fmt(self.drawn[1])}"
+        if self.fixed:
+            text += f" (fixed {fmt(self.lo)} ... {fmt(self.hi)})"
+        return text
+
+
+def _fmt(v: float) -> str:
+    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
+
+
+def _fmt_signed(v: float) -> str:
+    return ("+" if v > 0 else "") + _fmt(v)
+
+
+class ScaleMemory:
+    """The colour range of each heatmap held over the frames of one video (``Settings.scale = 'fixed'``):
+    a running envelope per panel quantity, so that a colour means the same value on every frame.
+    The owner (the window's worker, an export) calls :meth:`reset` when the source changes."""
+
+    def __init__(self) -> None:
+        self._env: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def hold(self, key: str, lo: float, hi: float) -> tuple[float, float]:
+        """The envelope of ``key`` widened by (lo, hi)."""
+        with self._lock:
+            old = self._env.get(key)
+            env = (lo, hi) if old is None else (min(old[0], lo), max(old[1], hi))
+            self._env[key] = env
+            return env
+
+    def reset(self) -> None:
+        with self._lock:
+            self._env.clear()
+
+
+def colormap_lut(cmap: str) -> np.ndarray:
+    """The 256-entry BGR table of a named OpenCV colour map (as :func:`colorize` uses it)."""
+    return colorize(np.linspace(0, 1, 256, dtype=np.float32)[None, :], cmap).reshape(256, 1, 3)
+
+
+def _heat(raw: np.ndarray, scale: ColourScale) -> np.ndarray:
+    """BGR colours of the values ``raw`` on ``scale``."""
+    if scale.signed:
+        return colorize_signed(raw, scale.hi)
+    span = scale.hi - scale.lo
+    unit = (raw - np.float32(scale.lo)) / np.float32(span) if span > 0 else np.zeros_like(raw)
+    return colorize(unit, scale.colormap)
+
+
+def _make_scale(label: str, raw_range: tuple[float, float], signed: bool, s: Settings,
+                memory: ScaleMemory | None, key: str, span: tuple[float, float] | None = None) -> ColourScale:
+    """The scale of a map whose values span ``raw_range`` on this frame; ``span``: the range the colours
+    cover when it is not the drawn one (a CAM normalised over the network input, not the frame)."""
+    lo, hi = float(raw_range[0]), float(raw_range[1])
+    slo, shi = span if span is not None else (lo, hi)
+    fixed = s.scale == "fixed" and memory is not None
+    if signed:
+        lim = max(abs(slo), abs(shi))
+        if fixed:
+            lim = memory.hold(key, -lim, lim)[1]
+        return ColourScale(label, -lim, lim, (lo, hi), True, fixed, s.colormap)
+    elo, ehi = memory.hold(key, slo, shi) if fixed else (slo, shi)
+    return ColourScale(label, elo, ehi, (lo, hi), False, fixed, s.colormap)
+
+
+def heat_panel(frame: np.ndarray, raw: np.ndarray, scale: ColourScale, alpha: float,
+               shown_width: int | None = None, dets: list[Detection] | None = None) -> np.ndarray:
+    """A heatmap of ``raw`` (frame-sized, in its own units) over the frame, with its colour bar.
+
+    A signed map is drawn over a grey copy of the frame (its white centre must read as 0, not as
+    the picture)."""
+    heat = _heat(raw, scale)
+    if heat.shape[:2] != frame.shape[:2]:
+        heat = cv2.resize(heat, (frame.shape[1], frame.shape[0]))
+    base = frame
+    a = float(np.clip(alpha, 0.0, 1.0))
+    if scale.signed:
+        base = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+        a = max(a, 0.65)
+    img = cv2.addWeighted(base, 1 - a, heat, a, 0)
+    if dets:
+        img = draw_boxes_only(img, dets)
+    return draw_scale_bar(img, scale, shown_width)
+
+
+def draw_scale_bar(img: np.ndarray, scale: ColourScale, shown_width: int | None = None) -> np.ndarray:
+    """:func:`draw_colour_bar` for a :class:`ColourScale`: the ramp from ``lo`` to ``hi``, the text, and
+    ticks where the drawn values and (signed) 0 fall on it."""
+    lut = DIVERGING_LUT if scale.signed else colormap_lut(scale.colormap)
+    return draw_colour_bar(img, scale.lo, scale.hi, scale.text(), lut, shown_width,
+                           ticks=(*scale.drawn, *((0.0,) if scale.signed else ())), text=scale.text())
 
 
 @dataclass
@@ -253,45 +380,134 @@ class Panel:
     subtitle: str
     template: str = ""
     values: dict[str, str] = field(default_factory=dict)
+    scale: ColourScale | None = None  # a heatmap's colour scale (drawn in the picture too)
+    help: str = ""  # one line saying what the panel shows (PANEL_HELP), for a tooltip
 
 
-def _panel(key: str, image: np.ndarray, title: str, template: str, **values: object) -> Panel:
+def _panel(key: str, image: np.ndarray, title: str, template: str, scale: ColourScale | None = None,
+           help: str = "", **values: object) -> Panel:  # noqa: A002 - the field's name
     vals = {k: str(v) for k, v in values.items()}
-    return Panel(key, image, title, template.format(**vals), template, vals)
+    return Panel(key, image, title, template.format(**vals), template, vals, scale, help)
 
 
 def panels(frame: np.ndarray, result: Result, settings: Settings | None = None,
-           highlight: int | None = None, shown_width: int | None = None) -> list[Panel]:
-    """The four panels of one frame, in display order, with their captions.
+           highlight: int | None = None, shown_width: int | None = None,
+           scales: ScaleMemory | None = None) -> list[Panel]:
+    """The four panels of one frame, in display order, with their captions and colour scales.
 
     ``shown_width``: how wide the panels will be shown (a figure's panel width, a window panel's
     width), which sizes the box labels (:func:`label_style`); default: the window's usual size.
+    ``scales``: the held ranges of a video when ``settings.scale`` is ``fixed`` (else each frame's own).
     """
     s = settings or Settings()
     n = len(result.detections)
     out = [_panel("detections", draw_detections(frame, result.detections, highlight, shown_width), TITLE_DETECTIONS,
-                  SUB_OBJECTS_ONE if n == 1 else SUB_OBJECTS, n=n, conf=f"{s.conf:.3g}", iou=f"{s.iou:.2f}")]
+                  SUB_OBJECTS_ONE if n == 1 else SUB_OBJECTS, help=PANEL_HELP["detections"], n=n,
+                  conf=f"{s.conf:.3g}", iou=f"{s.iou:.2f}")]
     if result.cam is not None:
-        layers = "+".join(map(str, result.layers))
-        img = draw_boxes_only(overlay(frame, result.cam, s.colormap, s.alpha), result.detections)
-        if result.note:
-            out.append(_panel("cam", img, result.method, SUB_CAM_NOTE, layers=layers, target=result.target,
-                              note=result.note))
-        else:
-            out.append(_panel("cam", img, result.method, SUB_CAM, layers=layers, target=result.target))
+        out.append(_cam_panel(frame, result, s, shown_width, scales))
     else:
-        out.append(_panel("cam", message_panel(frame, "CAM off (method: none)"), TITLE_CAM, SUB_CAM_OFF))
+        out.append(_panel("cam", message_panel(frame, "CAM off (method: none)"), TITLE_CAM, SUB_CAM_OFF,
+                          help=PANEL_HELP["cam"]))
     g = result.gam_for(s.gam_layer)
     if g is None:
         out.append(Panel("gam_channel", message_panel(frame, NO_GAM_TEXT), TITLE_GAM_CHANNEL, "-"))
         out.append(Panel("gam_spatial", message_panel(frame, NO_GAM_TEXT), TITLE_GAM_SPATIAL, "-"))
     else:
-        out.append(_panel("gam_channel", overlay(frame, g.channel, s.colormap, s.alpha), TITLE_GAM_CHANNEL,
-                          SUB_GAM_CHANNEL, layer=g.index, reduction=s.reduction, channels=len(g.channel_weights),
-                          variant=g.variant))
-        out.append(_panel("gam_spatial", overlay(frame, g.spatial, s.colormap, s.alpha), TITLE_GAM_SPATIAL,
-                          SUB_GAM_SPATIAL, layer=g.index, reduction=s.reduction))
+        shows = GAM_VIEW_PANELS[s.gam_view]
+        out.append(gam_panel(frame, g, shows[0], s, shown_width, scales, key="gam_channel"))
+        out.append(gam_panel(frame, g, shows[1], s, shown_width, scales, key="gam_spatial"))
     return out
+
+
+#: What the two GAM panels show in each ``Settings.gam_view``: a gain goes beside a gate, in the panel
+#: of the branch it measures (the whole block's gain in the spatial panel: the block ends there).
+GAM_VIEW_PANELS = {"gates": ("channel_gate", "spatial_gate"), "gain": ("channel_gate", "gain_block"),
+                   "channel-gain": ("gain_channel", "spatial_gate"), "spatial-gain": ("channel_gate", "gain_spatial")}
+
+
+def _cam_panel(frame: np.ndarray, result: Result, s: Settings, shown_width: int | None,
+               scales: ScaleMemory | None) -> Panel:
+    """The CAM over the frame with a colour bar in the CAM's raw units (``Result.cam_range``, the
+    range before normalisation, when the analysis gives it; else the normalised [0, 1])."""
+    layers = "+".join(map(str, result.layers))
+    raw_range = getattr(result, "cam_range", None)
+    if raw_range is None or s.renorm_boxes or not np.all(np.isfinite(raw_range)):
+        label, rlo, rhi = f"{result.method}, normalised", 0.0, 1.0
+    else:
+        label, rlo, rhi = f"{result.method}", float(raw_range[0]), float(raw_range[1])
+    cam = np.asarray(result.cam, np.float32)
+    raw = cam * np.float32(rhi - rlo) + np.float32(rlo)
+    drawn = (float(raw.min()), float(raw.max())) if raw.size else (rlo, rhi)
+    scale = _make_scale(label, drawn, False, s, scales, f"cam|{label}|{layers}|{result.target}", (rlo, rhi))
+    img = heat_panel(frame, raw, scale, s.alpha, shown_width, result.detections)
+    if result.note:
+        return _panel("cam", img, result.method, SUB_CAM_NOTE, scale, PANEL_HELP["cam"], layers=layers,
+                      target=result.target, note=result.note)
+    return _panel("cam", img, result.method, SUB_CAM, scale, PANEL_HELP["cam"], layers=layers,
+                  target=result.target)
+
+
+def gam_panel(frame: np.ndarray, g: GamMaps, shows: str, s: Settings, shown_width: int | None = None,
+              scales: ScaleMemory | None = None, key: str = "gam_channel") -> Panel:
+    """One GAM panel: ``shows`` is ``channel_gate``, ``spatial_gate``, ``gain_block``, ``gain_channel``
+    or ``gain_spatial`` (see :data:`GAM_VIEW_PANELS`), drawn in its own units with its colour bar."""
+    nch = len(g.channel_weights)
+    if shows in ("channel_gate", "spatial_gate"):
+        kind = shows.split("_")[0]
+        signed = kind == "channel" and g.channel_signed
+        label = f"{kind} gate, {s.reduction} over {nch} ch"
+        raw = g.raw(kind)
+        scale = _make_scale(label, g.value_range(kind), signed, s, scales, f"{key}|{label}|{g.index}")
+        img = heat_panel(frame, raw, scale, s.alpha, shown_width)
+        if kind == "channel":
+            return _panel(key, img, TITLE_GAM_CHANNEL, SUB_GAM_CHANNEL, scale,
+                          PANEL_HELP["channel_gate" if signed else "channel_gate_unit"], layer=g.index,
+                          reduction=s.reduction, channels=nch, variant=g.variant)
+        return _panel(key, img, TITLE_GAM_SPATIAL, SUB_GAM_SPATIAL, scale, PANEL_HELP["spatial_gate"],
+                      layer=g.index, reduction=s.reduction)
+    which = shows.split("_")[1]
+    title, formula = {"block": (TITLE_GAIN_BLOCK, "||out|| / ||in||"),
+                      "channel": (TITLE_GAIN_CHANNEL, "||x*c|| / ||x||"),
+                      "spatial": (TITLE_GAIN_SPATIAL, "||out|| / ||x*c||")}[which]
+    raw = g.gain(which)
+    if raw is None:
+        return Panel(key, message_panel(frame, NO_FEATURES_TEXT), title, "-", help=PANEL_HELP[shows])
+    label = f"log2 {formula}"
+    drawn = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)
+    scale = _make_scale(label, drawn, True, s, scales, f"{key}|{label}|{g.index}")
+    img = heat_panel(frame, raw, scale, s.alpha, shown_width)
+    return _panel(key, img, title, SUB_GAIN, scale, PANEL_HELP[shows], layer=g.index, formula=formula)
+
+
+def channel_drill_panel(frame: np.ndarray, g: GamMaps, channel: int, shown_width: int | None = None,
+                        key: str = "gam_channel") -> Panel:
+    """Channel ``channel`` of GAM block ``g``: its feature map before (left) and after (right) the
+    block, side by side at half size on one blue-white-red scale (0 white), and its channel weight."""
+    feats = g.channel_feature(channel)
+    weights = g.channel_weights
+    weight = float(weights[channel]) if 0 <= channel < len(weights) else float("nan")
+    if feats is None:
+        return Panel(key, message_panel(frame, NO_FEATURES_TEXT), TITLE_DRILL, "-", help=PANEL_HELP["drill"])
+    before, after = feats
+    lo = float(min(before.min(), after.min()))
+    hi = float(max(before.max(), after.max()))
+    lim = max(abs(lo), abs(hi))
+    scale = ColourScale(f"channel {channel}, before | after", -lim, lim, (lo, hi), True)
+    h, w = frame.shape[:2]
+    hw, hh = max(1, w // 2), max(1, h // 2)
+    canvas = np.full((h, w, 3), 40, np.uint8)
+    grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+    y0 = max(0, (h - hh) // 2 - h // 10)
+    for x0, m, text in ((0, before, "before"), (w - hw, after, "after")):
+        tile = cv2.addWeighted(grey, 0.35, colorize_signed(m, lim), 0.65, 0)
+        canvas[y0:y0 + hh, x0:x0 + hw] = cv2.resize(tile, (hw, hh), interpolation=cv2.INTER_AREA)
+        style = label_style((h, w), shown_width)
+        cv2.putText(canvas, text, (x0 + style.pad, max(style.text_height, y0 - style.pad)), FONT, style.scale,
+                    (255, 255, 255), style.thickness, cv2.LINE_AA)
+    img = draw_scale_bar(canvas, scale, shown_width)
+    return _panel(key, img, TITLE_DRILL, SUB_DRILL, scale, PANEL_HELP["drill"], layer=g.index, channel=channel,
+                  weight=_fmt_signed(weight))
 
 
 def draw_boxes_only(img: np.ndarray, dets: list[Detection]) -> np.ndarray:
@@ -381,15 +597,18 @@ def captioned(panel: Panel, width: int, min_bar_height: int = 0) -> np.ndarray:
 
 
 def compose(frame: np.ndarray, result: Result, settings: Settings | None = None, keys: tuple[str, ...] = PANELS,
-            layout: str = "row", panel_width: int | None = None, highlight: int | None = None) -> np.ndarray:
+            layout: str = "row", panel_width: int | None = None, highlight: int | None = None,
+            scales: ScaleMemory | None = None) -> np.ndarray:
     """The side-by-side figure: detections | CAM | GAM channel | GAM spatial (``layout='grid'``: 2x2).
 
-    ``panel_width`` defaults to the frame width, capped to keep a figure of a 4K frame manageable.
+    ``panel_width`` defaults to the frame width, capped to keep a figure of a 4K frame manageable;
+    ``scales``: the held colour ranges of a video (``settings.scale == 'fixed'``).
     """
     if not any(k in PANELS for k in keys):
         raise ValueError(f"no panels chosen; choose from {', '.join(PANELS)}")
     width = panel_width or min(frame.shape[1], 960)
-    chosen = [p for p in panels(frame, result, settings, highlight, shown_width=width) if p.key in keys]
+    chosen = [p for p in panels(frame, result, settings, highlight, shown_width=width, scales=scales)
+              if p.key in keys]
     return compose_panels(chosen, width, layout)
 
 
@@ -500,31 +719,45 @@ def colorize_signed(m: np.ndarray, limit: float) -> np.ndarray:
 
 
 def draw_colour_bar(img: np.ndarray, lo: float, hi: float, caption: str, lut: np.ndarray = DIVERGING_LUT,
-                    shown_width: int | None = None) -> np.ndarray:
-    """A colour scale along the bottom of ``img``: the gradient, its two end values, and a caption
-    saying what is drawn (``CAM A - CAM B: -0.62 ... +0.81``)."""
+                    shown_width: int | None = None, ticks: tuple[float, ...] = (), text: str | None = None
+                    ) -> np.ndarray:
+    """A colour scale along the bottom of ``img``: the gradient from ``lo`` to ``hi``, a text saying
+    what is drawn (default ``CAM A - CAM B: -0.62 ... +0.81``), and white ticks at ``ticks`` values.
+    The text is made smaller, down to a floor, where the panel is too narrow for it."""
     out = img.copy()
     h, w = out.shape[:2]
     style = label_style((h, w), shown_width)
     bar_h = max(4, style.height // 2)
     y0 = h - bar_h - style.height - 2
-    if y0 < 0:
+    if y0 < 0 or w <= 2 * style.pad + 2:
         return out
-    ramp = cv2.resize(lut.reshape(1, 256, 3), (w - 2 * style.pad, bar_h), interpolation=cv2.INTER_LINEAR)
-    out[y0 + style.height: y0 + style.height + bar_h, style.pad: w - style.pad] = ramp
-    text = f"{caption}: {lo:+.2f} ... {hi:+.2f}"
-    cv2.rectangle(out, (0, y0), (w - 1, y0 + style.height), (32, 32, 32), -1)
-    base = cv2.getTextSize(text, FONT, style.scale, style.thickness)[1]
-    cv2.putText(out, text, (style.pad, y0 + style.height - style.pad - base), FONT, style.scale, (255, 255, 255),
-                style.thickness, cv2.LINE_AA)
+    x1, x2 = style.pad, w - style.pad
+    ramp = cv2.resize(lut.reshape(1, 256, 3), (x2 - x1, bar_h), interpolation=cv2.INTER_LINEAR)
+    yb = y0 + style.height
+    out[yb: yb + bar_h, x1:x2] = ramp
+    if hi > lo:
+        for v in ticks:
+            if np.isfinite(v):
+                x = int(round(x1 + (min(max(v, lo), hi) - lo) / (hi - lo) * (x2 - x1 - 1)))
+                cv2.line(out, (x, yb), (x, yb + bar_h - 1), (0, 0, 0), max(1, style.thickness + 1))
+                cv2.line(out, (x, yb), (x, yb + bar_h - 1), (255, 255, 255), 1)
+    text = text if text is not None else f"{caption}: {lo:+.2f} ... {hi:+.2f}"
+    fs = style.scale
+    tw = cv2.getTextSize(text, FONT, fs, style.thickness)[0][0]
+    if tw > w - 2 * style.pad:
+        fs = max(style.scale * 0.55, fs * (w - 2 * style.pad) / tw)
+    cv2.rectangle(out, (0, y0), (w - 1, yb), (32, 32, 32), -1)
+    base = cv2.getTextSize(text, FONT, fs, style.thickness)[1]
+    cv2.putText(out, text, (style.pad, yb - style.pad - base), FONT, fs, (255, 255, 255),
+                max(1, style.thickness if fs >= style.scale * 0.8 else 1), cv2.LINE_AA)
     return out
 
 
 def ablation_panels(frame: np.ndarray, result: Result, ablation: AblationResult, settings: Settings | None = None,
-                    shown_width: int | None = None) -> list[Panel]:
+                    shown_width: int | None = None, scales: ScaleMemory | None = None) -> list[Panel]:
     """The usual panels with the detections panel showing what the ablation changed (see
     :func:`draw_matches`); the CAM and GAM panels are those of the model as trained."""
-    out = panels(frame, result, settings, shown_width=shown_width)
+    out = panels(frame, result, settings, shown_width=shown_width, scales=scales)
     out[0] = Panel("detections", draw_matches(frame, ablation.matches, shown_width),
                    f"Ablation {ablation.describe_blocks()}", ablation.summary())
     return out

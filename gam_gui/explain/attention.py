@@ -26,6 +26,14 @@ from torch import nn
 from gam_gui.models.gam import GAM, VARIANTS, is_gam_block
 
 REDUCTIONS = ("mean", "max")
+#: What the two GAM panels show (``Settings.gam_view``): the gates, or next to a gate what a part of the
+#: block did to the feature energy (``gain`` the whole block, ``channel-gain`` / ``spatial-gain`` one
+#: branch; see :meth:`GamMaps.gain`).
+GAM_VIEWS = ("gates", "gain", "channel-gain", "spatial-gain")
+#: Heatmap colour scales (``Settings.scale``): each frame's own range, or one held over a video's frames.
+SCALES = ("per-frame", "fixed")
+#: The gains :meth:`GamMaps.gain` makes: the whole block, the channel branch, the spatial branch.
+GAIN_KINDS = ("block", "channel", "spatial")
 
 
 class GamMaps:
@@ -38,17 +46,27 @@ class GamMaps:
     kept: a panel shows one block at a time, and reducing and resizing all of them for every frame
     would cost more than the rest of the analysis outside the forward. ``channel_small`` /
     ``spatial_small`` cover the whole network input (letterbox padding included).
+
+    The frame-sized maps are normalised for drawing; :meth:`value_range` keeps what they were before
+    (a colour scale must say what the colours stand for). With ``features`` (the block's input ``x``,
+    the channel-attended ``y = x * c(x)`` and the output, as recorded by :class:`GamRecorder`) it also
+    gives gain maps (:meth:`gain`) and one channel's feature map before and after the block
+    (:meth:`channel_feature`), made on demand at feature resolution.
     """
 
     __slots__ = ("index", "name", "variant", "feature_shape", "extra", "_channel_small", "_spatial_small",
-                 "_weights", "_source", "_align", "_channel", "_spatial", "_lock")
+                 "_weights", "_source", "_align", "_channel", "_spatial", "_lock", "_ranges", "_features",
+                 "_gains")
 
     def __init__(self, index: int, name: str, variant: str, channel: np.ndarray | None = None,
                  spatial: np.ndarray | None = None, channel_weights: np.ndarray | None = None,
                  feature_shape: tuple[int, int] = (0, 0), extra: dict | None = None, *,
                  channel_small: np.ndarray | None = None, spatial_small: np.ndarray | None = None,
                  align: Callable[[np.ndarray], np.ndarray] | None = None,
-                 source: tuple[torch.Tensor, torch.Tensor, str] | None = None) -> None:
+                 source: tuple[torch.Tensor, torch.Tensor, str] | None = None,
+                 features: dict[str, torch.Tensor] | None = None,
+                 ranges: dict[str, tuple[float, float]] | None = None,
+                 gains: dict[str, np.ndarray] | None = None) -> None:
         if source is None and ((channel is None and channel_small is None)
                                or (spatial is None and spatial_small is None)):
             raise TypeError("GamMaps needs channel and spatial maps (frame-sized, or small ones with align)")
@@ -69,6 +87,12 @@ class GamMaps:
         self._channel = channel
         self._spatial = spatial
         self._lock = threading.RLock()
+        self._ranges: dict[str, tuple[float, float]] = dict(ranges or {})
+        for kind, m in (("channel", channel), ("spatial", spatial)):
+            if m is not None and kind not in self._ranges:  # finished maps: they are what is drawn
+                self._ranges[kind] = _finite_range(m)
+        self._features = features
+        self._gains: dict[str, np.ndarray] = dict(gains or {})
 
     def _reduce(self) -> None:
         with self._lock:
@@ -115,9 +139,88 @@ class GamMaps:
             with self._lock:
                 m = getattr(self, "_" + kind)
                 if m is None:
-                    m = frame_map(getattr(self, kind + "_small"), self._align)
+                    m, lo, hi = frame_map_range(getattr(self, kind + "_small"), self._align)
+                    self._ranges[kind] = (lo, hi)
                     setattr(self, "_" + kind, m)
         return m
+
+    def value_range(self, kind: str) -> tuple[float, float]:
+        """(min, max) of the ``kind`` ("channel" or "spatial") map over the frame before it was
+        normalised to [0, 1]: ``lo + map * (hi - lo)`` is the gate value at each pixel."""
+        self._frame_sized(kind)
+        return self._ranges.get(kind, (0.0, 1.0))
+
+    def raw(self, kind: str) -> np.ndarray:
+        """The ``kind`` map over the frame in its own units (the gate values, not normalised)."""
+        m = self._frame_sized(kind)
+        lo, hi = self.value_range(kind)
+        return (m * np.float32(hi - lo) + np.float32(lo)).astype(np.float32, copy=False)
+
+    @property
+    def channel_signed(self) -> bool:
+        """Whether the channel gate can be negative: the seed variant's channel branch has no sigmoid."""
+        return not VARIANTS.get(self.variant, VARIANTS["seed"])[0]
+
+    @property
+    def has_features(self) -> bool:
+        """Whether gain maps and per-channel feature maps can be made (the block's input and output
+        were recorded, or the gains were carried over from a pickle)."""
+        return self._features is not None or bool(self._gains)
+
+    def gain_small(self, kind: str = "block") -> np.ndarray | None:
+        """log2 of a per-pixel feature-energy ratio at feature resolution (None without features).
+
+        ``block``: ``||out|| / ||x||``; ``channel``: ``||x * c|| / ||x||``; ``spatial``:
+        ``||out|| / ||x * c||``, norms over channels. log2, so block = channel + spatial, and 0 means
+        the block (or branch) passed the features on at their strength."""
+        if kind not in GAIN_KINDS:
+            raise ValueError(f"unknown gain {kind!r}; choose one of {', '.join(GAIN_KINDS)}")
+        key = kind + "_small"
+        if key not in self._gains:
+            with self._lock:
+                if key not in self._gains:
+                    f = self._features
+                    if f is None or "x" not in f or "out" not in f or (kind != "block" and "y" not in f):
+                        return None
+                    num, den = {"block": ("out", "x"), "channel": ("y", "x"), "spatial": ("out", "y")}[kind]
+                    self._gains[key] = log2_energy_ratio(f[num], f[den])
+        return self._gains[key]
+
+    def gain(self, kind: str = "block") -> np.ndarray | None:
+        """:meth:`gain_small` over the frame (log2, not normalised), made once."""
+        if kind not in self._gains:
+            small = self.gain_small(kind)
+            if small is None:
+                return None
+            with self._lock:
+                if kind not in self._gains:
+                    if self._align is None:
+                        return None
+                    self._gains[kind] = np.asarray(self._align(small), np.float32)
+        return self._gains[kind]
+
+    @property
+    def channels(self) -> int:
+        """Feature channels of the block (0 when unknown)."""
+        f = self._features
+        if f is not None and "x" in f:
+            return int(f["x"].shape[1])
+        return len(self.channel_weights)
+
+    def channel_feature(self, k: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Channel ``k`` of the block's input and of its output over the frame, in feature units (None
+        without recorded features). Made on demand: a user drills into one channel at a time."""
+        f = self._features
+        if f is None or self._align is None:
+            return None
+        c = int(f["x"].shape[1])
+        if not 0 <= int(k) < c:
+            raise IndexError(f"channel {k} does not exist ({c} channels)")
+        with torch.no_grad():
+            before = f["x"][0, int(k)].float().cpu().numpy()
+            after = f["out"][0, int(k)].float().cpu().numpy()
+        return (np.asarray(self._align(np.nan_to_num(before)), np.float32),
+                np.asarray(self._align(np.nan_to_num(after)), np.float32))
 
     @property
     def channel(self) -> np.ndarray:
@@ -148,16 +251,20 @@ class GamMaps:
 
     def __getstate__(self) -> dict[str, Any]:
         # Pickling (e.g. a Result sent to another process) carries finished maps, not the closure.
+        gains = {k: g for k in GAIN_KINDS if (g := self.gain(k)) is not None}
         return {"index": self.index, "name": self.name, "variant": self.variant, "channel": self.channel,
                 "spatial": self.spatial, "channel_weights": self.channel_weights,
-                "feature_shape": self.feature_shape, "extra": self.extra}
+                "feature_shape": self.feature_shape, "extra": self.extra,
+                "ranges": {k: self.value_range(k) for k in ("channel", "spatial")}, "gains": gains}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(**state)
 
 
-def frame_map(small: np.ndarray, align: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """A feature-resolution map -> the frame, normalised to [0, 1] (all zeros when constant).
+def frame_map_range(small: np.ndarray, align: Callable[[np.ndarray], np.ndarray]
+                    ) -> tuple[np.ndarray, float, float]:
+    """A feature-resolution map -> the frame, normalised to [0, 1] (all zeros when constant), and the
+    (min, max) the frame-sized map had before normalisation.
 
     NaNs are cleaned on the small map, and the min-max normalisation is done in place on the one
     frame-sized array the resize returns.
@@ -166,12 +273,27 @@ def frame_map(small: np.ndarray, align: Callable[[np.ndarray], np.ndarray]) -> n
     m = np.asarray(m, np.float32)
     lo, hi, _, _ = cv2.minMaxLoc(m)
     if not hi > lo:
-        return np.zeros_like(m)
+        return np.zeros_like(m), float(lo), float(hi)
     lo32 = np.float32(lo)
     np.subtract(m, lo32, out=m)
     # the same float32 difference the maximum gets, so the maximum becomes exactly 1
     np.divide(m, np.float32(hi) - lo32, out=m)
-    return m
+    return m, float(lo), float(hi)
+
+
+def _finite_range(m: np.ndarray) -> tuple[float, float]:
+    a = np.nan_to_num(np.asarray(m, np.float32))
+    return (float(a.min()), float(a.max())) if a.size else (0.0, 0.0)
+
+
+def log2_energy_ratio(num: torch.Tensor, den: torch.Tensor) -> np.ndarray:
+    """Per pixel of the first image, ``log2(||num|| / ||den||)`` with norms over channels, as an HxW
+    float32 array. A small floor (1e-6 of the mean energy) keeps pixels with no energy at 0."""
+    with torch.no_grad():
+        a = num[0].float().norm(dim=0)
+        b = den[0].float().norm(dim=0)
+        eps = 1e-6 * float(torch.maximum(a.mean(), b.mean())) + 1e-12
+        return torch.log2((a + eps) / (b + eps)).cpu().numpy().astype(np.float32, copy=False)
 
 
 def find_gam_blocks(model: nn.Module) -> list[tuple[int, str, nn.Module]]:
@@ -217,16 +339,26 @@ class GamRecorder:
             rec: dict[str, Any] = {}
             self.records[name] = rec
 
-            # Two hooks per block, no pre-hook: the feature map's size is the spatial output's.
+            # No pre-hook: the feature map's size is the spatial output's. The block's input, the
+            # spatial branch's input (x * c) and the block's output are kept by reference (no copy,
+            # no arithmetic) for the gain maps and the channel drill-down, made only when shown.
             def ch_hook(mod, args, out, rec=rec):
                 rec["channel"] = out.detach()
 
             def sp_hook(mod, args, out, rec=rec):
                 rec["spatial"] = out.detach()
+                if args and isinstance(args[0], torch.Tensor):
+                    rec["y"] = args[0].detach()
+
+            def block_hook(mod, args, out, rec=rec):
+                if args and isinstance(args[0], torch.Tensor) and isinstance(out, torch.Tensor):
+                    rec["x"] = args[0].detach()
+                    rec["out"] = out.detach()
 
             self._handles += [
                 m.channel_attention.register_forward_hook(ch_hook),
                 m.spatial_attention.register_forward_hook(sp_hook),
+                m.register_forward_hook(block_hook),
             ]
         return self
 
@@ -249,8 +381,9 @@ class GamRecorder:
             if "channel" not in rec or "spatial" not in rec:
                 continue
             h, w = rec["spatial"].shape[-2:]
+            features = {k: rec[k] for k in ("x", "y", "out") if k in rec} if "x" in rec else None
             g = GamMaps(index=index, name=name, variant=block_variant(m), feature_shape=(int(h), int(w)),
-                        align=align, source=(rec["channel"], rec["spatial"], reduction))
+                        align=align, source=(rec["channel"], rec["spatial"], reduction), features=features)
             if not lazy:
                 g.channel, g.spatial  # noqa: B018 - materialise now
             out.append(g)
