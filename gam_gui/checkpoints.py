@@ -495,7 +495,8 @@ def _load(path: Path, device: str | torch.device | None, gam_variant: str | None
 
 
 def _smoke_test(model: nn.Module, source: str) -> None:
-    """One forward on a blank frame of two stride cells: the output must be (1, N, 5 + nc) detections."""
+    """One forward on a blank frame of two stride cells: the output must be detections in its head's
+    layout, (1, N, 5 + nc) for the anchor-based heads and (1, 4 + nc, N) for the anchor-free one."""
     stride = getattr(model, "stride", None)
     s = int(stride.max()) if isinstance(stride, torch.Tensor) and stride.numel() else 32
     p = next(model.parameters(), None)
@@ -508,9 +509,20 @@ def _smoke_test(model: nn.Module, source: str) -> None:
     except Exception as e:  # noqa: BLE001 - the weights and attributes come from the file
         raise CheckpointError(f"{source}: the model cannot run on a frame: {type(e).__name__}: {_first_line(e)}") \
             from e
-    if not isinstance(y, torch.Tensor) or y.ndim != 3 or y.shape[0] != 1 or y.shape[2] < 6:
+    from gam_gui.models.v8 import Detect as AnchorFree
+
+    seq = model._modules.get("model")
+    head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
+    if isinstance(head, AnchorFree):
+        ok = isinstance(y, torch.Tensor) and y.ndim == 3 and y.shape[0] == 1 and y.shape[1] == 4 + head.nc
+        layout = "(1, 4 + classes, N)"
+    else:
+        ok = isinstance(y, torch.Tensor) and y.ndim == 3 and y.shape[0] == 1 and y.shape[2] >= 6
+        layout = "(1, N, 5 + classes)"
+    if not ok:
         shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise CheckpointError(f"{source}: the model's output {shape} is not a list of detections (1, N, 5 + classes)")
+        raise CheckpointError(f"{source}: the model's output {shape} is not a list of detections {layout}",
+                              reason="output", shape=shape)
 
 
 def set_gam_variant(model: nn.Module, variant: str) -> int:
@@ -522,7 +534,10 @@ def set_gam_variant(model: nn.Module, variant: str) -> int:
     for m in model.modules():
         if isinstance(m, gam_mod.GAM):
             m.variant = variant
+            m.variant_reason = f"{type(m).__name__}: the {variant} forward, chosen by the caller (--gam-variant)"
             n += 1
+    if n:
+        model.variant_reason = f"all {n} GAM blocks: the {variant} forward, chosen by the caller (--gam-variant)"
     return n
 
 
@@ -563,12 +578,13 @@ def _unpickle(data: bytes, source: str) -> Any:
             raise CheckpointError(f"{source}: refused: data in front of the zip archive (torch and a zip reader "
                                   "would see different files). Nothing from it was executed.", reason="archive")
         raise CheckpointError(f"{source}: not a PyTorch checkpoint (not a zip archive)", reason="format")
-    from gam_gui.ultralytics_compat import module_class_paths, safe_globals
+    from gam_gui.ultralytics_compat import TRAINER_DATA_PATHS, module_class_paths, package_gam_paths, safe_globals
 
-    allowed = safe_globals()
     archive = _read_archive(data, source)
-    scan = _scan_pickle(archive.pickle, source, _allowed_names(allowed), module_class_paths(),
-                        record_sizes=archive.storage_sizes)
+    extra = package_gam_paths(archive.pickle)  # GAM classes users pasted under ultralytics.nn, by name
+    allowed = safe_globals(extra)
+    scan = _scan_pickle(archive.pickle, source, _allowed_names(allowed), module_class_paths(extra),
+                        record_sizes=archive.storage_sizes, inert=TRAINER_DATA_PATHS)
     try:
         clean = archive.rebuild(scan.storage_keys, source)
     except CheckpointError:
@@ -586,7 +602,9 @@ def _unpickle(data: bytes, source: str) -> Any:
     except MemoryError as e:
         raise CheckpointError(f"{source}: not enough memory to read this file", reason="memory") from e
     except Exception as e:  # noqa: BLE001 - whatever the unpickler raises, the user needs one message
-        raise CheckpointError(_explain_unpickling_error(e, source), reason="unpickling") from e
+        named = _GLOBAL_RE.search(str(e))
+        raise CheckpointError(_explain_unpickling_error(e, source), reason="unpickling",
+                              class_name=named.group(1) if named else None) from e
 
 
 #: Small records of torch's archive layout copied into the clean archive (all optional but the version).
@@ -879,8 +897,9 @@ class _Scanner:
     """
 
     def __init__(self, source: str, allowed: set[str], modules: frozenset[str], record_sizes: dict[str, int],
-                 pickle_len: int) -> None:
+                 pickle_len: int, inert: frozenset[str] = frozenset()) -> None:
         self.source, self.allowed, self.modules, self.record_sizes = source, allowed, modules, record_sizes
+        self.inert = inert & modules
         self.storages: dict[str, _Storage] = {}
         self.tensor_bytes = 0
         self.work = 0
@@ -1080,7 +1099,7 @@ class _Scanner:
         if not isinstance(cls, _Global):
             raise TypeError("NEWOBJ of something that is not a class")
         if cls.name not in self.allowed:
-            raise CheckpointError(_explain_global(cls.name, self.source), reason="global")
+            raise CheckpointError(_explain_global(cls.name, self.source), reason="global", class_name=cls.name)
         if cls.name not in self.modules:
             raise self.refuse(f"the file creates a {cls.name!r} object directly, which a saved model never does "
                               "(it can ask for any amount of memory)", "call")
@@ -1112,11 +1131,17 @@ class _Scanner:
         if not isinstance(func, _Global):
             raise TypeError("REDUCE of something that is not a global")
         name = func.name
+        if name in self.inert:  # SimpleNamespace pickles as a call of its class with no arguments
+            if not (isinstance(args, _Node) and args.kind == "tuple" and not args.items):
+                raise self.refuse(f"the file creates {name!r} with arguments, which the trainer never does", "call")
+            self.take(args)
+            return _Node("object", name=name)
         if name not in _CALLABLE:
             if name in self.allowed:
-                raise self.refuse(f"the file calls {name!r} directly, which a saved model never does (a call can "
-                                  "ask for any amount of memory or read other files)", "call")
-            raise CheckpointError(_explain_global(name, self.source), reason="global")
+                raise CheckpointError(f"{self.source}: refused: the file calls {name!r} directly, which a saved model "
+                                      "never does (a call can ask for any amount of memory or read other files). "
+                                      "Nothing from it was executed.", reason="call", class_name=name)
+            raise CheckpointError(_explain_global(name, self.source), reason="global", class_name=name)
         if not (isinstance(args, _Node) and args.kind == "tuple"):
             raise TypeError("call arguments are not a tuple")
         a = args.items
@@ -1222,11 +1247,12 @@ def _index(x: Any) -> bool:
 
 
 def _scan_pickle(data: bytes, source: str, allowed: set[str], modules: frozenset[str] = frozenset(),
-                 record_sizes: dict[str, int] | None = None) -> ScanResult:
-    """Scan one pickle (see :class:`_Scanner`); ``record_sizes`` maps storage keys to their record sizes."""
+                 record_sizes: dict[str, int] | None = None, inert: frozenset[str] = frozenset()) -> ScanResult:
+    """Scan one pickle (see :class:`_Scanner`); ``record_sizes`` maps storage keys to their record sizes;
+    ``inert`` are the placeholder classes a pickle may also create by calling them with no arguments."""
     try:
         return _Scanner(source, allowed, modules, {k.lower(): v for k, v in (record_sizes or {}).items()},
-                        len(data)).run(data)
+                        len(data), inert).run(data)
     except CheckpointError:
         raise
     except RecursionError as e:
@@ -1369,7 +1395,7 @@ def _explain_global(name: str, source: str) -> str:
     if name == "builtins.getattr":
         return (f"{source}: refused: the file stores a method or attribute lookup (a getattr call), for "
                 "example a model pickled after fuse(); re-save it unfused. Nothing from it was executed.")
-    if name.startswith("models."):
+    if name.startswith(("models.", "ultralytics.nn.")):
         return (f"{source}: uses the custom block {name!r}, which gam-gui does not know; "
                 "it was not loaded (no code from the file is run)")
     return (f"{source}: refused: the file asks to run or build {name!r}, which is not part of a "
@@ -1397,7 +1423,11 @@ def _explain_unpickling_error(e: BaseException, source: str) -> str:
 def model_from_checkpoint(ckpt: Any, source: str = "checkpoint") -> DetectionModel:
     """A model from an unpickled checkpoint of any supported format."""
     if isinstance(ckpt, dict) and ckpt.get("format") == FORMAT:
-        return _load_own(ckpt, source)
+        from gam_gui.ultralytics_compat import record_gam_variants
+
+        model = _load_own(ckpt, source)
+        record_gam_variants(model)
+        return model
     from gam_gui.ultralytics_compat import model_from_foreign
 
     return model_from_foreign(ckpt, source)

@@ -1,10 +1,11 @@
-"""Read checkpoints pickled by the ultralytics YOLOv5 and the YOLOv7 ``train.py`` without their code.
+"""Read checkpoints pickled by the ultralytics YOLOv5 and the YOLOv7 ``train.py``, and by the trainer of
+the ``ultralytics`` package (YOLOv8, YOLO11), without their code.
 
 Those files pickle whole modules by class path (``models.yolo.DetectionModel``, ``models.common.C3``,
-...). :func:`safe_globals` lists, for torch's ``weights_only`` unpickler, exactly which class paths may
-appear and onto which of this package's classes each maps; the unpickler refuses everything else
-before calling it. The classes here share the ultralytics attribute layout, so the restored
-``__dict__`` works with this package's ``forward`` methods.
+``ultralytics.nn.modules.block.C2f``, ...). :func:`safe_globals` lists, for torch's ``weights_only``
+unpickler, exactly which class paths may appear and onto which of this package's classes each maps; the
+unpickler refuses everything else before calling it. The classes here share the ultralytics attribute
+layout, so the restored ``__dict__`` works with this package's ``forward`` methods.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import re
 from collections import OrderedDict
 from typing import Any
 
 import torch
 from torch import nn
 
-from gam_gui.models import common, gam, yolov7
+from gam_gui.models import common, gam, v8, yolov7
 from gam_gui.models import yolo as yolo_mod
 
 LOGGER = logging.getLogger(__name__)
@@ -56,6 +58,94 @@ _TORCH_NN = (
 _COMMON_MODULES = ("models.common",)
 _YOLO_MODULES = ("models.yolo",)
 
+# The ``ultralytics`` package (8.x): its DetectionModel and the blocks of the YOLOv8 / YOLO11 detection
+# YAMLs, under the module paths its releases pickle them with (8.0.x had one ``ultralytics.nn.modules``).
+_PACKAGE_BLOCKS: dict[str, type] = {
+    "Conv": common.Conv, "DWConv": v8.DWConv, "Concat": common.Concat, "Bottleneck": v8.Bottleneck,
+    "C2f": v8.C2f, "C3": common.C3, "C3k": v8.C3k, "C3k2": v8.C3k2, "SPPF": v8.SPPF, "C2PSA": v8.C2PSA,
+    "PSABlock": v8.PSABlock, "Attention": v8.Attention, "DFL": v8.DFL, "Detect": v8.Detect,
+}
+_PACKAGE_MODULES = {"conv": ("Conv", "DWConv", "Concat"),
+                    "block": ("Bottleneck", "C2f", "C3", "C3k", "C3k2", "SPPF", "C2PSA", "PSABlock", "Attention",
+                              "DFL"),
+                    "head": ("Detect",)}
+_PACKAGE: dict[str, type] = {"ultralytics.nn.tasks.DetectionModel": yolo_mod.DetectionModel}
+for _mod, _names in _PACKAGE_MODULES.items():
+    for _name in _names:
+        _PACKAGE[f"ultralytics.nn.modules.{_mod}.{_name}"] = _PACKAGE_BLOCKS[_name]
+        _PACKAGE[f"ultralytics.nn.modules.{_name}"] = _PACKAGE_BLOCKS[_name]
+
+
+class TrainerData:
+    """What the package's trainer pickles beside the weights and gam-gui never uses: the model's
+    ``args`` (an ``IterableSimpleNamespace``) and ``criterion`` (the loss object with its assigner).
+
+    Restored only as an empty placeholder: the unpickler may create one (with no arguments) and hands
+    it its state, which is dropped unread; it has no behaviour, and the loader removes it from the model.
+    """
+
+    def __setstate__(self, state: Any) -> None:
+        """Drop the state: nothing in it is needed, so nothing in it is kept."""
+
+
+#: Exact class paths restored as :class:`TrainerData` (found in real ``last.pt`` files of ultralytics
+#: 8.3: the EMA model keeps the trainer's ``args`` and ``criterion``). Nothing else under
+#: ``ultralytics.utils`` is accepted.
+TRAINER_DATA_PATHS: frozenset[str] = frozenset({
+    "ultralytics.utils.IterableSimpleNamespace", "ultralytics.utils.loss.v8DetectionLoss",
+    "ultralytics.utils.loss.BboxLoss", "ultralytics.utils.loss.DFLoss", "ultralytics.utils.tal.TaskAlignedAssigner",
+    "torch.nn.modules.loss.BCEWithLogitsLoss",
+})
+_TRAINER_DATA: dict[str, type] = {
+    path: type(path.rsplit(".", 1)[-1], (TrainerData,), {"__module__": __name__}) for path in sorted(TRAINER_DATA_PATHS)
+}
+
+#: The names users give the GAM class they paste into the package (anywhere under ``ultralytics.nn``).
+PACKAGE_GAM_NAMES = ("GAM", "GAM_Attention", "GAMAttention")
+_PACKAGE_GAM_RE = re.compile(rb"c(ultralytics\.nn(?:\.[A-Za-z_][A-Za-z0-9_]{0,63}){1,6})\n(" +
+                             b"|".join(n.encode() for n in PACKAGE_GAM_NAMES) + rb")\n")
+
+
+class PackageGAM(gam.GAM):
+    """A GAM block pasted into the ``ultralytics`` package. The same names mean different forwards there
+    (``GAM_Attention(c1, c2, group=True, rate=4)`` of the blogs is the seed's, ``GAM_Attention(in_channels,
+    rate=4)`` the paper's), so the loader decides the variant from the block's structure
+    (:func:`infer_package_gam_variant`) instead of from the name."""
+
+
+@functools.lru_cache(maxsize=64)
+def _package_gam_class(name: str) -> type[PackageGAM]:
+    return type(name, (PackageGAM,), {"__module__": __name__})
+
+
+def package_gam_paths(pickle: bytes) -> dict[str, type]:
+    """The GAM classes a pickle names under ``ultralytics.nn`` (GLOBAL opcodes with one of the known
+    names), each mapped onto a :class:`PackageGAM`. Matching the opcode pattern anywhere in the bytes can
+    only add a mapping onto this inert layer class, which the scanner still only lets the file create
+    empty and fill with state."""
+    out: dict[str, type] = {}
+    for m in _PACKAGE_GAM_RE.finditer(pickle):
+        if len(out) >= 16:
+            break
+        module, name = m.group(1).decode("ascii"), m.group(2).decode("ascii")
+        out[f"{module}.{name}"] = _package_gam_class(name)
+    return out
+
+
+def infer_package_gam_variant(block: gam.GAM) -> tuple[str, str]:
+    """(variant, reason) of a package GAM block from its structure: grouped 7x7 spatial convs are the
+    seed's recipe (no channel sigmoid, channel shuffle), ungrouped ones the paper's (sigmoid, no shuffle)."""
+    spatial = block._modules.get("spatial_attention")
+    first = spatial[0] if isinstance(spatial, nn.Sequential) and len(spatial) else None
+    name = type(block).__name__
+    if not isinstance(first, nn.Conv2d):
+        return "paper", f"{name}: its spatial branch does not start with a conv; assumed the paper's forward"
+    if first.groups > 1:
+        return "seed", (f"{name}: grouped 7x7 spatial convs (groups={first.groups}) are the seed's recipe: "
+                        "no sigmoid on the channel branch, channel shuffle")
+    return "paper", f"{name}: ungrouped spatial convs are the paper's GAM: sigmoid on the channel branch, no shuffle"
+
+
 # Extra mappings registered at run time (YOLOv7 blocks, user-declared GAM classes).
 _EXTRA: dict[str, type] = {}
 
@@ -75,14 +165,18 @@ def register_gam_class(path: str, variant: str) -> type[gam.GAM]:
     return cls
 
 
-def allowed_classes() -> dict[str, type]:
-    """Every class path a foreign checkpoint may name, with its target class."""
+def allowed_classes(extra: dict[str, type] | None = None) -> dict[str, type]:
+    """Every class path a foreign checkpoint may name, with its target class; ``extra`` adds the
+    per-file ones (:func:`package_gam_paths`)."""
     out: dict[str, type] = {}
     for mod in _COMMON_MODULES:
         out.update({f"{mod}.{k}": v for k, v in _COMMON.items()})
     for mod in _YOLO_MODULES:
         out.update({f"{mod}.{k}": v for k, v in _YOLO.items()})
+    out.update(_PACKAGE)
+    out.update(_TRAINER_DATA)
     out.update(_EXTRA)
+    out.update(extra or {})
     return out
 
 
@@ -107,16 +201,16 @@ def _numpy_globals() -> list[Any]:
     return out
 
 
-def module_class_paths() -> frozenset[str]:
+def module_class_paths(extra: dict[str, type] | None = None) -> frozenset[str]:
     """Pickle paths of the layer classes a checkpoint may create (empty, by NEWOBJ) and fill with state."""
-    paths = set(allowed_classes()) | {f"{cls.__module__}.{cls.__qualname__}" for cls in _TORCH_NN}
+    paths = set(allowed_classes(extra)) | {f"{cls.__module__}.{cls.__qualname__}" for cls in _TORCH_NN}
     return frozenset(paths)
 
 
-def safe_globals() -> list[Any]:
+def safe_globals(extra: dict[str, type] | None = None) -> list[Any]:
     """The allowlist for ``torch.serialization.safe_globals``: ``(class, "pickled.path")`` pairs plus
     the torch.nn layer classes under their own names and numpy's array rebuilders."""
-    return [(cls, path) for path, cls in allowed_classes().items()] + list(_TORCH_NN) + _numpy_globals()
+    return [(cls, path) for path, cls in allowed_classes(extra).items()] + list(_TORCH_NN) + _numpy_globals()
 
 
 class ForeignCheckpointError(ValueError):
@@ -145,6 +239,9 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
         raise CheckpointError(f"{source}: its 'model' entry is a bare state_dict without the architecture")
     if not isinstance(model, yolo_mod.DetectionModel):
         raise CheckpointError(f"{source}: its model is a {type(model).__name__}, not a YOLO detection model")
+    for key, value in list(dict.items(model.__dict__)):
+        if isinstance(value, TrainerData):  # the package trainer's args / criterion: never used here
+            del model.__dict__[key]
     problem = _check_module_tree(model)
     if problem:
         raise CheckpointError(f"{source}: the pickled model is malformed: {problem}", reason="structure")
@@ -163,7 +260,28 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     det.stride = strides
     model.stride = strides
     model.meta = {}
+    record_gam_variants(model)
     return model
+
+
+def record_gam_variants(model: nn.Module) -> None:
+    """Give every GAM block a ``variant_reason`` (why it runs the forward it runs) and the model a
+    one-line ``variant_reason`` summary, deciding the variant of package GAM blocks from their structure.
+
+    Blocks of the YOLOv5-era class paths keep the variant their class name implies (the name is not
+    ambiguous there); a saved gam-gui file keeps the variant it recorded.
+    """
+    lines = []
+    for name, m in model.named_modules():
+        if not isinstance(m, gam.GAM):
+            continue
+        if isinstance(m, PackageGAM):
+            m.variant, m.variant_reason = infer_package_gam_variant(m)
+        elif "variant_reason" not in m.__dict__:
+            m.variant_reason = (f"{type(m).__name__}: the {m.gam_variant} forward"
+                                + (" recorded in the file" if "variant" in m.__dict__ else " of this class name"))
+        lines.append(f"{name}: {m.gam_variant} ({m.variant_reason})")
+    model.variant_reason = "; ".join(lines)
 
 
 # Per-module dicts whose entries nn.Module calls or trusts. A pickled model's hooks are always empty
@@ -335,6 +453,8 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
     elif not isinstance(model.save, (list, tuple, set)) or not all(_index(x) for x in model.save):
         return "its list of saved layers is malformed"
     det = seq[-1]
+    if isinstance(det, v8.Detect):
+        return _repair_anchor_free(model, det)
     if not isinstance(det, nn.Module) or not hasattr(det, "anchors") or getattr(det, "stride", None) is None:
         return "its last layer is not a detection head with anchors and strides"
     try:
@@ -362,7 +482,45 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
             for key in ("grid", "anchor_grid"):
                 if key in m.__dict__:
                     m.__dict__[key] = [torch.empty(0) for _ in range(nl)]
+    _repair_upsample(model)
+    return ""
+
+
+def _repair_upsample(model: nn.Module) -> None:
     for m in model.modules():
         if isinstance(m, nn.Upsample) and not hasattr(m, "recompute_scale_factor"):
             m.recompute_scale_factor = None  # pickled by torch < 1.11
+
+
+def _repair_anchor_free(model: yolo_mod.DetectionModel, det: v8.Detect) -> str:
+    """The anchor-free head's checks: class count, DFL bins, one box and one class branch per level."""
+    nc, reg_max = det.__dict__.get("nc"), det.__dict__.get("reg_max", 16)
+    if not _index(nc) or not 0 < nc <= 100_000:
+        return f"its detection head's class count {_short(nc)} is implausible"
+    if not _index(reg_max) or not 1 <= reg_max <= 64:
+        return f"its detection head's DFL bin count {_short(reg_max)} is implausible"
+    mods = det.__dict__.get("_modules", {})
+    cv2, cv3 = mods.get("cv2"), mods.get("cv3")
+    if not (isinstance(cv2, nn.ModuleList) and isinstance(cv3, nn.ModuleList) and 0 < len(cv2) == len(cv3) <= 8):
+        return "its detection head has no matching box and class branches per level"
+    if not isinstance(mods.get("dfl"), (v8.DFL, nn.Identity)) or (reg_max > 1) != isinstance(mods.get("dfl"), v8.DFL):
+        return "its detection head's DFL layer does not match its bin count"
+    det.nl = len(cv2)
+    det.no = nc + 4 * reg_max
+    try:
+        det.stride = torch.as_tensor(det.stride, dtype=torch.float32).flatten()
+    except (TypeError, ValueError, RuntimeError):
+        return f"its detection head's strides {_short(det.stride)} are not numbers"
+    if det.stride.numel() != det.nl:
+        return f"its detection head has {det.nl} levels but {det.stride.numel()} strides"
+    for key in ("anchors", "strides", "shape"):  # the package's decoding caches; this head makes its own
+        det.__dict__.pop(key, None)
+    if not isinstance(model.__dict__.get("stride"), torch.Tensor):
+        model.stride = det.stride
+    if not isinstance(model.__dict__.get("yaml"), dict):
+        model.yaml = {}
+    from gam_gui.checkpoints import _names_dict
+
+    model.names = _names_dict(model.__dict__.get("names")) or {i: str(i) for i in range(nc)}
+    _repair_upsample(model)
     return ""

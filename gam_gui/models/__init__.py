@@ -1,7 +1,9 @@
-"""Model code: YOLOv5 blocks (``common``), GAM (``gam``), the YAML builder (``yolo``) and YOLOv7 blocks.
+"""Model code: YOLOv5 blocks (``common``), GAM (``gam``), the YAML builder (``yolo``), YOLOv7 blocks
+(``yolov7``) and the ultralytics-package YOLOv8 / YOLO11 blocks (``v8``).
 
-``yolov7`` is imported here because it registers its blocks with the builder on import: whoever
-builds or loads a model goes through this package, so YOLOv7 YAMLs always build.
+``yolov7`` and ``v8`` are imported here because they register their blocks with the builder on import:
+whoever builds or loads a model goes through this package, so their YAMLs always build.
 """
 
+from gam_gui.models import v8 as v8  # noqa: F401 - registers the YOLOv8 / YOLO11 blocks
 from gam_gui.models import yolov7 as yolov7  # noqa: F401 - registers the YOLOv7 blocks

@@ -117,6 +117,12 @@ _INPUT_CHANNEL_BLOCKS: set[type[nn.Module]] = set()
 _V7_MARKERS: set[type[nn.Module]] = set()
 _V7_CHANNEL_BLOCKS: set[type[nn.Module]] = {nn.Conv2d}
 _V7_REPLACE: dict[type[nn.Module], type[nn.Module]] = {}
+# YAMLs without ``anchors`` (YOLOv8, YOLO11) build some blocks as the ultralytics-package classes of the
+# same names (gam_gui.models.v8 fills this in): the anchor-free Detect, Bottleneck with kernel sizes.
+_ANCHOR_FREE_REPLACE: dict[type[nn.Module], type[nn.Module]] = {}
+#: A ``scales:`` table may have this many rows (ultralytics ships n/s/m/l/x).
+MAX_SCALES = 16
+_SCALE_RE = re.compile(r"yolo(e-)?v?\d+([nslmx])")
 # Blocks that take the activation as a constructor argument (YOLOv7 style ``nn.LeakyReLU(0.1)``).
 _CALL_RE = re.compile(r"^\s*(nn\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 
@@ -208,7 +214,9 @@ def check_model_dict(d: Any) -> None:
     if not isinstance(nc, int) or isinstance(nc, bool) or not 0 < nc <= MAX_CLASSES:
         raise ModelConfigError(f"the model description has an implausible class count {_describe(nc)}")
     anchors = d.get("anchors")
-    if isinstance(anchors, int) and not isinstance(anchors, bool):
+    if anchors is None and "anchors" not in d:
+        _check_scales(d)  # anchor-free (YOLOv8 / YOLO11): sizes come from the scales table
+    elif isinstance(anchors, int) and not isinstance(anchors, bool):
         if not 0 < anchors <= MAX_ANCHORS_PER_LEVEL:
             raise ModelConfigError(f"the model description asks for {_describe(anchors)} anchors per level "
                                    f"(at most {MAX_ANCHORS_PER_LEVEL})")
@@ -236,6 +244,50 @@ def check_model_dict(d: Any) -> None:
             raise ModelConfigError(f"layer {i} has arguments {_describe(args)}, not a list of at most {MAX_ARGS}")
         for a in args:
             _check_value(a, i, 0, budget)
+
+
+def _check_scales(d: dict[str, Any]) -> None:
+    """A ``scales:`` table is up to MAX_SCALES rows ``name: [depth, width, max_channels]`` of plausible
+    numbers, and ``scale:`` (when given) one of its names."""
+    reg_max = d.get("reg_max", 16)
+    if not isinstance(reg_max, int) or isinstance(reg_max, bool) or not 1 <= reg_max <= 64:
+        raise ModelConfigError(f"the model description has an implausible reg_max {_describe(reg_max)}")
+    scales = d.get("scales")
+    if scales is None:
+        return
+    if type(scales) is not dict or not 0 < len(scales) <= MAX_SCALES:
+        raise ModelConfigError(f"the model description's scales {_describe(scales)} are not a table of up to "
+                               f"{MAX_SCALES} rows")
+    for name, row in dict.items(scales):
+        if not (isinstance(name, str) and len(name) <= MAX_TEXT and type(row) is list and len(row) == 3
+                and all(_finite(v) for v in row) and 0 < row[0] <= 16 and 0 < row[1] <= 1e6 and 0 < row[2]):
+            raise ModelConfigError(f"the model description's scale {_describe(name)} is not [depth, width, "
+                                   f"max_channels] with plausible values: {_describe(row)}")
+    scale = d.get("scale")
+    if scale not in (None, "") and scale not in scales:
+        raise ModelConfigError(f"the model description asks for scale {_describe(scale)}, which its scales "
+                               f"table ({', '.join(map(str, scales))}) does not have")
+
+
+def guess_scale(path: str | Path) -> str:
+    """The scale letter in a model file name, as ultralytics reads it: ``yolov8n-GAM.yaml`` -> ``n``,
+    ``yolo11s.yaml`` -> ``s``; ``""`` when the name has none."""
+    m = _SCALE_RE.search(Path(path).stem)
+    return m.group(2) if m else ""
+
+
+def model_scale(d: dict[str, Any]) -> tuple[str, float, float, float]:
+    """(scale, depth, width, max_channels) a model dict builds with: its ``scales`` row for ``scale``
+    (ultralytics takes the first row when none is named), else depth_multiple and width_multiple
+    uncapped."""
+    scales = d.get("scales")
+    if scales:
+        scale = d.get("scale") or next(iter(scales))
+        if not d.get("scale"):
+            LOGGER.warning("the model description names no scale; using %r (the first of its scales)", scale)
+        depth, width, max_channels = scales[scale]
+        return str(scale), depth, width, max_channels
+    return "", d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0), math.inf
 
 
 def _finite(v: Any) -> bool:
@@ -314,28 +366,42 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
     """Build the layer list from a model dict, as ultralytics ``parse_model`` does (after
     :func:`check_model_dict` has bounded its sizes)."""
     check_model_dict(d)
-    anchors, nc = d["anchors"], d["nc"]
-    gd, gw = d.get("depth_multiple", 1.0), d.get("width_multiple", 1.0)
-    na = (len(anchors[0]) // 2) if isinstance(anchors, list) else anchors
-    no = na * (nc + 5)
+    anchors, nc = d.get("anchors"), d["nc"]
+    anchor_free = "anchors" not in d
+    scale, gd, gw, max_channels = model_scale(d)
+    if anchor_free:
+        no = None  # the package scales every channel count, the head's included
+    else:
+        na = (len(anchors[0]) // 2) if isinstance(anchors, list) else anchors
+        no = na * (nc + 5)
     names = {"nc": nc, "anchors": anchors}
     v7 = is_yolov7_yaml(d)
     channel_blocks = _CHANNEL_BLOCKS | _V7_CHANNEL_BLOCKS if v7 else _CHANNEL_BLOCKS
+    # the package builds YOLO11's head (depth-wise class branch) once a C3k2 has been built before it
+    legacy = True
     layers, save, c2 = [], [], ch[-1]
     for i, (f, n, m, args) in enumerate(d["backbone"] + d["head"]):
-        mcls = resolve_module(m)
+        base = resolve_module(m)
+        mcls = base
         if v7:
             mcls = _V7_REPLACE.get(mcls, mcls)
+        if anchor_free:
+            mcls = _ANCHOR_FREE_REPLACE.get(mcls, mcls)
         args = [parse_arg(a, names) for a in args]
         n = max(round(n * gd), 1) if n > 1 else n
-        if mcls in channel_blocks:
+        kwargs: dict[str, Any] = {}
+        if base in channel_blocks:
             c1, c2 = ch[f], args[0]
             if c2 != no:
-                c2 = make_divisible(c2 * gw, 8)
+                c2 = make_divisible(min(c2, max_channels) * gw, 8)
             args = [c1, c2, *args[1:]]
-            if mcls in _REPEAT_ARG_BLOCKS:
+            if base in _REPEAT_ARG_BLOCKS:
                 args.insert(2, n)
                 n = 1
+            if base.__name__ == "C3k2":
+                legacy = False
+                if scale in ("m", "l", "x"):  # the package's rule: C3k blocks from the m scale up
+                    args[3:4] = [True]
         elif mcls is GAM_Attention:
             c2 = ch[f]
             args = [c2, *args[1:]]
@@ -350,10 +416,13 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
             args.append([ch[x] for x in f])
             if isinstance(args[1], int):
                 args[1] = [list(range(args[1] * 2))] * len(f)
+        elif anchor_free and base is Detect:
+            args = [args[0] if args else nc, [ch[x] for x in f]]
+            kwargs = {"legacy": legacy, "reg_max": d.get("reg_max", 16)}
         else:
             c2 = ch[f]
         try:
-            m_ = nn.Sequential(*(mcls(*args) for _ in range(n))) if n > 1 else mcls(*args)
+            m_ = nn.Sequential(*(mcls(*args, **kwargs) for _ in range(n))) if n > 1 else mcls(*args, **kwargs)
         except (TypeError, ValueError, RuntimeError) as e:
             raise ModelConfigError(f"layer {i} ({m} {_describe(args)}): {str(e)[:200]}") from e
         m_.i, m_.f, m_.type = i, f, m if isinstance(m, str) else mcls.__name__
@@ -378,6 +447,8 @@ def load_yaml(cfg: str | Path | dict[str, Any]) -> dict[str, Any]:
     if not isinstance(d, dict) or "backbone" not in d or "head" not in d:
         raise ModelConfigError(f"{path} is not a YOLO model YAML (needs 'backbone' and 'head')")
     d.setdefault("yaml_file", path.name)
+    if d.get("scales") and guess_scale(path):
+        d["scale"] = guess_scale(path)  # the file name wins over a scale: key, as in ultralytics
     return d
 
 
@@ -406,10 +477,12 @@ def check_anchor_order(m: Detect) -> None:
 
 
 class DetectionModel(nn.Module):
-    """A YOLO detector; attribute layout as ultralytics ``models.yolo.DetectionModel``.
+    """A YOLO detector; attribute layout as ultralytics ``models.yolo.DetectionModel`` (YOLOv5) and
+    ``ultralytics.nn.tasks.DetectionModel`` (the package: YOLOv8, YOLO11).
 
-    ``forward`` returns the decoded (B, N, 5 + nc) tensor in eval mode and the raw per-level maps
-    in training mode.
+    ``forward`` returns the decoded predictions in eval mode, in the layout of the model's head: (B, N,
+    5 + nc) for the anchor-based YOLOv5/YOLOv7 heads, (B, 4 + nc, N) for the anchor-free head of
+    :mod:`gam_gui.models.v8`; and the raw per-level maps in training mode.
     """
 
     def __init__(self, cfg: str | Path | dict[str, Any] = "yolov5n_GAM", ch: int = 3, nc: int | None = None,
@@ -425,7 +498,17 @@ class DetectionModel(nn.Module):
         self.names = {i: str(i) for i in range(self.yaml["nc"])}
         self.inplace = False
         m = self.model[-1]
-        if isinstance(m, Detect):
+        anchor_free = _ANCHOR_FREE_REPLACE.get(Detect)
+        if anchor_free is not None and isinstance(m, anchor_free):
+            s = 256
+            try:
+                probe = self._forward_layers(torch.zeros(1, ch, s, s))
+            except (RuntimeError, ValueError, TypeError, IndexError) as e:
+                raise ModelConfigError(f"the model YAML builds but cannot run: {e}") from e
+            m.stride = torch.tensor([s / x.shape[-2] for x in probe])
+            self.stride = m.stride
+            m.bias_init()
+        elif isinstance(m, Detect):
             s = 256
             try:
                 probe = self._forward_layers(torch.zeros(1, ch, s, s))
