@@ -51,6 +51,11 @@ def _settings_args(ap: argparse.ArgumentParser, weights: bool = True) -> None:
     ap.add_argument("--gam-layer", type=int, default=None, help="GAM block shown in the panels (default: first)")
     ap.add_argument("--colormap", default="jet", choices=V.COLORMAP_NAMES, help="heatmap colours")
     ap.add_argument("--alpha", type=V.arg(V.check_unit), default=0.5, help="heatmap overlay weight, in [0, 1]")
+    ap.add_argument("--scale", default="per-frame", choices=V.SCALES,
+                    help="heatmap colour range: each frame's own, or fixed (held over a video's frames)")
+    ap.add_argument("--gam-view", default="gates", choices=V.GAM_VIEWS,
+                    help="GAM panels: gates, or beside a gate the log2 energy gain of the block (gain) or of "
+                         "one branch (channel-gain, spatial-gain)")
     ap.add_argument("--renorm-boxes", action="store_true", help="renormalise the CAM inside each box")
     ap.add_argument("--gam-variant", default=None, choices=V.GAM_VARIANTS, help="force the GAM forward")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
@@ -335,7 +340,7 @@ def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
     s = Settings(method=args.method, layers=tuple(args.layers) if args.layers else None, target=args.target,
                  conf=args.conf, iou=args.iou, imgsz=_model_imgsz(model, args.imgsz, 640),
                  reduction=args.reduction, renorm_boxes=args.renorm_boxes, colormap=args.colormap,
-                 alpha=args.alpha, gam_layer=args.gam_layer)
+                 alpha=args.alpha, gam_layer=args.gam_layer, scale=args.scale, gam_view=args.gam_view)
     _validate(model, s)
     limit = args.max_frames * args.every if args.max_frames else None  # source frames that will be read
 

@@ -32,7 +32,7 @@ from torch import nn
 
 from gam_gui.analysis import Result, Settings, analyze_with
 from gam_gui.images import ImageError, check_analysable
-from gam_gui.render import compose
+from gam_gui.render import ScaleMemory, compose
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, open_source
 from gam_gui.video_out import (
     ExportError,
@@ -164,7 +164,9 @@ class PanelsView:
         """The figure of one frame and the fields its JSON record carries."""
         res = analyze_with(model, image, s)
         res.read_gam(s.gam_layer)  # timed into res.timings, which the JSON records
-        return compose(image, res, s, layout=layout), self._fields(res)
+        # Settings.scale "fixed": one colour range held over the frames this view exports
+        scales = self.__dict__.setdefault("scales", ScaleMemory())
+        return compose(image, res, s, layout=layout, scales=scales), self._fields(res)
 
     @staticmethod
     def _fields(res: Result) -> dict:

@@ -32,6 +32,10 @@ METHOD_ALIASES = {"gradcampp": "gradcam++", "gradcamplusplus": "gradcam++", "gra
 COLORMAP_NAMES = ("jet", "turbo", "inferno", "viridis", "magma", "plasma", "hot", "bone")
 #: ``models.gam.VARIANTS``
 GAM_VARIANTS = ("seed", "paper", "paper-shuffle")
+#: Heatmap colour scales (``Settings.scale``, ``--scale``): each frame's range, or one held over a video.
+SCALES = ("per-frame", "fixed")
+#: What the two GAM panels show (``Settings.gam_view``, ``--gam-view``): the gates, or a gain beside a gate.
+GAM_VIEWS = ("gates", "gain", "channel-gain", "spatial-gain")
 #: ``sources.STREAM_PREFIXES``: sources that are not paths
 STREAM_PREFIXES = ("rtsp://", "rtmp://", "http://", "https://", "udp://", "tcp://")
 

@@ -23,15 +23,15 @@ import numpy as np
 import torch
 from torch import nn
 
+from gam_gui import validate as V
 from gam_gui.models.gam import GAM, VARIANTS, is_gam_block
 
 REDUCTIONS = ("mean", "max")
 #: What the two GAM panels show (``Settings.gam_view``): the gates, or next to a gate what a part of the
 #: block did to the feature energy (``gain`` the whole block, ``channel-gain`` / ``spatial-gain`` one
-#: branch; see :meth:`GamMaps.gain`).
-GAM_VIEWS = ("gates", "gain", "channel-gain", "spatial-gain")
-#: Heatmap colour scales (``Settings.scale``): each frame's own range, or one held over a video's frames.
-SCALES = ("per-frame", "fixed")
+#: branch; see :meth:`GamMaps.gain`); and the heatmaps' colour scales. Declared in :mod:`gam_gui.validate`
+#: (the CLI's choices, without importing torch).
+GAM_VIEWS, SCALES = V.GAM_VIEWS, V.SCALES
 #: The gains :meth:`GamMaps.gain` makes: the whole block, the channel branch, the spatial branch.
 GAIN_KINDS = ("block", "channel", "spatial")
 

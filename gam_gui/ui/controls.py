@@ -48,6 +48,14 @@ TARGET_MODES = (("all", QT_TRANSLATE_NOOP("ControlPanel", "All detections")),
                 ("clicked", QT_TRANSLATE_NOOP("ControlPanel", "Clicked object")),
                 ("cls", QT_TRANSLATE_NOOP("ControlPanel", "Class id")))
 REDUCTIONS = (("mean", QT_TRANSLATE_NOOP("ControlPanel", "mean")), ("max", QT_TRANSLATE_NOOP("ControlPanel", "max")))
+#: ``Settings.gam_view``: what the two GAM panels show.
+GAM_VIEW_LABELS = (("gates", QT_TRANSLATE_NOOP("ControlPanel", "gates (channel | spatial)")),
+                   ("gain", QT_TRANSLATE_NOOP("ControlPanel", "channel gate | block gain")),
+                   ("channel-gain", QT_TRANSLATE_NOOP("ControlPanel", "channel-branch gain | spatial gate")),
+                   ("spatial-gain", QT_TRANSLATE_NOOP("ControlPanel", "channel gate | spatial-branch gain")))
+#: ``Settings.scale``: the heatmaps' colour range.
+SCALE_LABELS = (("per-frame", QT_TRANSLATE_NOOP("ControlPanel", "per frame")),
+                ("fixed", QT_TRANSLATE_NOOP("ControlPanel", "fixed over the video")))
 #: Ablation modes (``gam_gui.ablation.MODES``, in that order) as the combo boxes name and explain them.
 ABLATION_LABELS = {
     "on": (QT_TRANSLATE_NOOP("AblationPanel", "on"), QT_TRANSLATE_NOOP("AblationPanel", "as trained")),
@@ -264,6 +272,19 @@ class ControlPanel(QWidget):
             self.reduction.addItem(self.tr(label), key)
         self.reduction.setToolTip(self.tr("How the GAM maps are reduced over channels"))
         f.addRow(self.tr("Channel reduction:"), self.reduction)
+        self.gam_view = QComboBox()
+        for key, label in GAM_VIEW_LABELS:
+            self.gam_view.addItem(self.tr(label), key)
+        self.gam_view.setToolTip(self.tr("What the two GAM panels show: the gates, or beside a gate the gain, "
+                                         "log2 of the feature energy after / before the block or one branch "
+                                         "(red: made stronger, blue: weaker)"))
+        f.addRow(self.tr("GAM panels:"), self.gam_view)
+        self.scale = QComboBox()
+        for key, label in SCALE_LABELS:
+            self.scale.addItem(self.tr(label), key)
+        self.scale.setToolTip(self.tr("Colour range of the heatmaps: each frame's own, or held over the frames "
+                                      "of a video so that a colour means the same value on every frame"))
+        f.addRow(self.tr("Colour scale:"), self.scale)
         self.colormap = QComboBox()
         for c in COLORMAPS:
             self.colormap.addItem(c, c)
@@ -279,6 +300,7 @@ class ControlPanel(QWidget):
                     self.target.currentIndexChanged, self.target_index.valueChanged,
                     self.target_class.currentIndexChanged, self.renorm.toggled, self.cam_every.valueChanged,
                     self.gam_layer.currentIndexChanged, self.reduction.currentIndexChanged,
+                    self.gam_view.currentIndexChanged, self.scale.currentIndexChanged,
                     self.colormap.currentIndexChanged, self.alpha.valueChanged):
             sig.connect(self._emit_changed)
         self.wheel_guard = WheelGuard(self)
@@ -306,7 +328,8 @@ class ControlPanel(QWidget):
                         conf=self.conf.value() / CONF_SCALE, iou=self.iou.value() / 100, imgsz=self.imgsz.value(),
                         reduction=self.reduction.currentData(), renorm_boxes=self.renorm.isChecked(),
                         colormap=self.colormap.currentData(), alpha=self.alpha.value() / 100,
-                        gam_layer=self.gam_layer.currentData())
+                        gam_layer=self.gam_layer.currentData(), scale=self.scale.currentData(),
+                        gam_view=self.gam_view.currentData())
 
     def device_value(self) -> str:
         return self.device.currentData() or "cpu"
@@ -413,6 +436,8 @@ class ControlPanel(QWidget):
         gl = self.gam_layer.currentData() if self._pending_gam_layer is None else self._pending_gam_layer
         qs.setValue("controls/gam_layer", -1 if gl is None else int(gl))
         qs.setValue("controls/reduction", s.reduction)
+        qs.setValue("controls/gam_view", s.gam_view)
+        qs.setValue("controls/scale", s.scale)
         qs.setValue("controls/colormap", s.colormap)
         qs.setValue("controls/alpha", s.alpha)
         qs.setValue("controls/device", self.device_value())
@@ -447,6 +472,8 @@ class ControlPanel(QWidget):
             gl = int(num("controls/gam_layer", -1, int))
             self._pending_gam_layer = None if gl < 0 else gl
             choose(self.reduction, "controls/reduction")
+            choose(self.gam_view, "controls/gam_view")
+            choose(self.scale, "controls/scale")
             choose(self.colormap, "controls/colormap")
             self.alpha.setValue(int(round(num("controls/alpha", 0.5) * 100)))
             choose(self.device, "controls/device")

@@ -61,7 +61,8 @@ from gam_gui.sources import VIDEO_SUFFIXES, Source, list_cameras
 from gam_gui.ui import i18n
 from gam_gui.ui.controls import AblationPanel, ControlPanel, cuda_available
 from gam_gui.ui.convert import bgr_to_qimage
-from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at, panel_caption, tr_render
+from gam_gui.ui.help import HelpDialog
+from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at, panel_caption, panel_help, tr_render
 from gam_gui.ui.worker import (
     AnalysisWorker,
     FrameResult,
@@ -176,6 +177,8 @@ class MainWindow(QMainWindow):
         self._unpainted: FrameResult | None = None
         self._shown_width: int | None = None
         self.comparing = ""  # model B's name while View > Compare with... is on
+        self.drill_channel: int | None = None  # the channel chart's clicked bar, shown in the GAM channel panel
+        self.help_dialog: HelpDialog | None = None
 
         self._build_ui()
         self._build_actions()
@@ -205,6 +208,7 @@ class MainWindow(QMainWindow):
             p.clicked.connect(self._panel_clicked)
             p.set_placeholder(self.tr(EMPTY_HINT))
         self.chart = ChannelBarChart()
+        self.chart.channel_clicked.connect(lambda k: self.set_drill_channel(None if k < 0 else k))
 
         self.transport = QWidget()
         t = QHBoxLayout(self.transport)
@@ -355,6 +359,9 @@ class MainWindow(QMainWindow):
                                   self.tr("Back to the normal view of one model"))
         self.act_stop_compare.setEnabled(False)
         self.act_about = A(self.tr("&About gam-gui"), self._about)
+        self.act_help_panels = A(self.tr("How to &read the panels"), self.show_panel_help, ("F1",),
+                                 self.tr("What each panel and colour means, the GAM variants, which CAM method "
+                                         "to use"))
         self.language_group = QActionGroup(self)
         self.language_actions: dict[str, QAction] = {}
         for code, name in i18n.LANGUAGES.items():  # each language's name in itself: findable in any language
@@ -410,6 +417,8 @@ class MainWindow(QMainWindow):
         for a in self.language_actions.values():
             self.language_menu.addAction(a)
         m = self.menus["help"] = mb.addMenu(self.tr("&Help"))
+        m.addAction(self.act_help_panels)
+        m.addSeparator()
         m.addAction(self.act_about)
 
     def _connect_worker(self) -> None:
@@ -563,9 +572,13 @@ class MainWindow(QMainWindow):
                 continue
             widget.set_detections(dets)
             if panel.key in visible:
-                widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h))
+                widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h), panel_help(panel))
         weights, title = channel_weights(fr, fr.settings.gam_layer)
-        self.chart.set_weights(weights, title)
+        g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
+        self.chart.set_weights(weights, title, g.channel_signed if g is not None else None)
+        if self.chart.selected != self.drill_channel:  # the chart dropped a channel the new block lacks
+            self.drill_channel = self.chart.selected
+        self._paint_drill(fr)
         self._update_frame_label(fr)
         self._update_status(fr)
         if self._width_changed():  # labels of the next frames fit the panel (a resize re-renders this one)
@@ -573,6 +586,49 @@ class MainWindow(QMainWindow):
             self.worker.set_shown_width(self._shown_width)
         self.frames_painted += 1
         self.frame_painted.emit(fr)
+
+    def set_drill_channel(self, channel: int | None) -> None:
+        """Show channel ``channel`` of the shown GAM block before and after the block in the GAM channel
+        panel (None: the normal panel again), until cleared; on every frame while it is set."""
+        self.drill_channel = channel
+        self.chart.set_selected(channel)
+        fr = self.last
+        if fr is None:
+            return
+        if channel is None:  # the frame's own GAM channel panel again
+            panel = next((p for p in fr.panels if p.key == "gam_channel"), None)
+            widget = self.grid.panel("gam_channel")
+            if panel is not None and widget is not None and "gam_channel" in self.grid.shown_keys():
+                h, w = fr.frame.image.shape[:2]
+                widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h), panel_help(panel))
+            return
+        self._paint_drill(fr)
+        g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
+        if g is not None and channel < len(g.channel_weights):
+            self._status(self.tr("GAM channel panel: channel {0} of layer {1} (weight {2:+.3f}); click the bar "
+                                 "again to go back").format(channel, g.index, float(g.channel_weights[channel])), 6000)
+
+    def _paint_drill(self, fr: FrameResult) -> None:
+        """The drill-down panel of ``fr`` (rendered here: one channel at feature resolution, cheap)."""
+        k = self.drill_channel
+        widget = self.grid.panel("gam_channel")
+        if k is None or fr.result is None or fr.compare is not None or widget is None \
+                or "gam_channel" not in self.grid.shown_keys():
+            return
+        g = fr.result.gam_for(fr.settings.gam_layer)
+        if g is None or k >= len(g.channel_weights):
+            return
+        panel = render.channel_drill_panel(fr.frame.image, g, k, self._shown_width)
+        h, w = fr.frame.image.shape[:2]
+        widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h), panel_help(panel))
+
+    def show_panel_help(self) -> None:
+        """Help > How to read the panels: a non-modal page (kept, so it stays where the user put it)."""
+        if self.help_dialog is None:
+            self.help_dialog = HelpDialog(self)
+        self.help_dialog.show()
+        self.help_dialog.raise_()
+        self.help_dialog.activateWindow()
 
     def _on_model_loading(self, path: str) -> None:
         self.progress.setVisible(True)

@@ -45,6 +45,30 @@ RENDER_STRINGS = (
     QT_TRANSLATE_NOOP("render", "max"),
     # The A/B comparison's fixed captions (``render.compare_panels``).
     QT_TRANSLATE_NOOP("render", "A vs B: boxes"), QT_TRANSLATE_NOOP("render", "CAM A - CAM B"),
+    # Gain views, the channel drill-down and the one-line panel descriptions (``render.PANEL_HELP``).
+    QT_TRANSLATE_NOOP("render", "GAM block gain"), QT_TRANSLATE_NOOP("render", "GAM channel-branch gain"),
+    QT_TRANSLATE_NOOP("render", "GAM spatial-branch gain"), QT_TRANSLATE_NOOP("render", "GAM channel drill-down"),
+    QT_TRANSLATE_NOOP("render", "layer {layer}  log2 {formula}"),
+    QT_TRANSLATE_NOOP("render", "layer {layer}  channel {channel}: before | after the block, weight {weight}"),
+    QT_TRANSLATE_NOOP("render", "no block input/output recorded for this frame"),
+    QT_TRANSLATE_NOOP("render", "The model's detections: class, score; click a box to explain that object."),
+    QT_TRANSLATE_NOOP("render", "Where the CAM method finds evidence for the target (red: most, blue: least of "
+                                "this frame's map)."),
+    QT_TRANSLATE_NOOP("render", "Channel gate c(x) of the GAM block, reduced over channels per pixel. Seed "
+                                "variant: no sigmoid, so signed: red > 0 (amplifies), blue < 0 (flips the sign), "
+                                "white 0."),
+    QT_TRANSLATE_NOOP("render", "Channel gate sigmoid(c(x)) of the GAM block, reduced over channels per pixel, "
+                                "in [0, 1]."),
+    QT_TRANSLATE_NOOP("render", "Spatial gate s(x*c) of the GAM block, reduced over channels per pixel, in "
+                                "[0, 1]: how much of the channel-gated features each pixel passes on."),
+    QT_TRANSLATE_NOOP("render", "What the whole block did: log2 ||out|| / ||in|| per pixel over channels; red: "
+                                "features made stronger, blue: weaker, white: unchanged (gain 1)."),
+    QT_TRANSLATE_NOOP("render", "What the channel branch did: log2 ||x*c|| / ||x|| per pixel; red: stronger, "
+                                "blue: weaker."),
+    QT_TRANSLATE_NOOP("render", "What the spatial branch did: log2 ||out|| / ||x*c|| per pixel; red: stronger, "
+                                "blue: weaker."),
+    QT_TRANSLATE_NOOP("render", "One channel's feature map before (left) and after (right) the GAM block, on one "
+                                "blue-white-red scale (0 white); click the bar again to go back."),
 )
 #: The six panels of an A/B comparison (``render.compare_panels``), three to a row, and the titles they
 #: show before the first compared frame arrives.
@@ -83,6 +107,11 @@ def panel_caption(panel: render.Panel) -> tuple[str, str]:
         return title, panel.subtitle
 
 
+def panel_help(panel: render.Panel) -> str:
+    """A rendered panel's one-line description in the window's language (its caption's tooltip)."""
+    return tr_render(panel.help) if panel.help else ""
+
+
 class ImagePanel(QWidget):
     """One captioned picture. ``clicked`` gives the panel key and the click in FRAME pixels."""
 
@@ -99,6 +128,7 @@ class ImagePanel(QWidget):
         self.detections: list[Detection] = []
         self._hover: int | None = None
         self.subtitle_elided = False
+        self.help = ""  # what the panel shows, in one line: the caption's tooltip
         self.setMouseTracking(True)
         self.setMinimumSize(120, 100)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -107,9 +137,13 @@ class ImagePanel(QWidget):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(320, 260)
 
-    def set_image(self, image: QImage, title: str, subtitle: str, frame_size: tuple[int, int] | None = None) -> None:
-        """Show ``image``; ``frame_size`` (w, h) is the frame it depicts, for mapping clicks to frame pixels."""
+    def set_image(self, image: QImage, title: str, subtitle: str, frame_size: tuple[int, int] | None = None,
+                  help_text: str | None = None) -> None:
+        """Show ``image``; ``frame_size`` (w, h) is the frame it depicts, for mapping clicks to frame pixels;
+        ``help_text``: what the panel shows (the caption's tooltip; None keeps the current one)."""
         self.image, self.title, self.subtitle, self.placeholder = image, title, subtitle, ""
+        if help_text is not None:
+            self.help = help_text
         self.frame_size = frame_size or (image.width(), image.height())
         self.update()
 
@@ -192,8 +226,9 @@ class ImagePanel(QWidget):
             self._hover = k
             self.update()
         if k is None:
-            if event.pos().y() < CAPTION_H and self.subtitle_elided:
-                QToolTip.showText(event.globalPos(), self.subtitle, self)
+            tip = self.caption_tooltip() if event.pos().y() < CAPTION_H else ""
+            if tip:
+                QToolTip.showText(event.globalPos(), tip, self)
             else:
                 QToolTip.hideText()
             self.unsetCursor()
@@ -201,6 +236,13 @@ class ImagePanel(QWidget):
             self.setCursor(Qt.PointingHandCursor)
             QToolTip.showText(event.globalPos(), self.tooltip_for(k), self)
         super().mouseMoveEvent(event)
+
+    def caption_tooltip(self) -> str:
+        """The caption's tooltip: the whole subtitle when it was cut, and what the panel shows."""
+        parts = [self.subtitle] if self.subtitle_elided else []
+        if self.help:
+            parts.append(self.help)
+        return "\n".join(parts)
 
     def tooltip_for(self, k: int) -> str:
         d = self.detections[k]
@@ -331,26 +373,54 @@ class PanelGrid(QWidget):
 
 
 class ChannelBarChart(QWidget):
-    """Per-channel attention of one GAM block as bars; hovering a bar shows its channel and weight."""
+    """Per-channel attention of one GAM block as bars from 0 (signed values go down), with its axis and
+    colours labelled. Hovering a bar shows its channel and weight; clicking one emits
+    ``channel_clicked`` (the window then shows that channel's feature maps), clicking it again emits
+    ``channel_clicked(-1)`` (back to the normal panel)."""
+
+    channel_clicked = pyqtSignal(int)
+    #: bar colours: the three largest weights, the others, and the channel drilled into
+    TOP_COLOUR, BAR_COLOUR, SELECTED_COLOUR = QColor(255, 150, 40), QColor(70, 140, 210), QColor(250, 250, 250)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.weights: np.ndarray | None = None
         self.title = self.tr("Channel attention")
+        self.selected: int | None = None
+        self.signed = True  # whether the weights can be negative (seed variant): said in the axis label
         self.setMouseTracking(True)
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(110)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        self.setToolTip(self.legend())
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
-        return QSize(600, 120)
+        return QSize(600, 140)
 
-    def set_weights(self, weights: np.ndarray | None, title: str) -> None:
+    def set_weights(self, weights: np.ndarray | None, title: str, signed: bool | None = None) -> None:
         self.weights = None if weights is None else np.asarray(weights, np.float32).ravel()
         self.title = title
+        if signed is not None:
+            self.signed = bool(signed)
+        if self.selected is not None and (self.weights is None or self.selected >= len(self.weights)):
+            self.selected = None
         self.update()
 
+    def set_selected(self, channel: int | None) -> None:
+        self.selected = channel
+        self.update()
+
+    def axis_label(self) -> str:
+        if self.signed:
+            return self.tr("y: mean channel gate over the pixels (no sigmoid: signed; < 0 flips the feature)")
+        return self.tr("y: mean channel gate over the pixels (sigmoid: 0 to 1)")
+
+    def legend(self) -> str:
+        return self.tr("orange: the 3 largest weights; blue: the others; white: the channel shown in the GAM "
+                       "channel panel. x: channel index. Click a bar to see that channel before and after the "
+                       "block, click it again to go back.")
+
     def _plot_rect(self) -> QRectF:
-        return QRectF(44, 28, max(1, self.width() - 52), max(1, self.height() - 36))
+        return QRectF(44, 22, max(1, self.width() - 52), max(1, self.height() - 22 - 34))
 
     def bar_at(self, x: float) -> int | None:
         if self.weights is None or not len(self.weights):
@@ -359,6 +429,12 @@ class ChannelBarChart(QWidget):
         if not r.left() <= x < r.right():
             return None
         return min(len(self.weights) - 1, int((x - r.left()) / r.width() * len(self.weights)))
+
+    def bar_center(self, i: int) -> QPointF:
+        """Where bar ``i`` is, in widget coordinates (for tests and the drill-down's hint)."""
+        r = self._plot_rect()
+        n = len(self.weights) if self.weights is not None else 1
+        return QPointF(r.left() + (i + 0.5) * r.width() / n, r.center().y())
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
@@ -394,15 +470,39 @@ class ChannelBarChart(QWidget):
         for i, v in enumerate(w):
             y = y_of(float(v))
             top_y, h = min(y, zero), max(1.0, abs(y - zero))
-            col = QColor(255, 150, 40) if i in hi_idx else QColor(70, 140, 210)
+            col = self.SELECTED_COLOUR if i == self.selected else (self.TOP_COLOUR if i in hi_idx else self.BAR_COLOUR)
             p.setBrush(col)
             p.drawRect(QRectF(r.left() + i * bw, top_y, max(1.0, bw - (1 if bw > 3 else 0)), h))
+        # x axis: first and last channel index; the axis, sign and colours in words below
+        p.setPen(QColor(170, 170, 175))
+        f = QFont(self.font())
+        f.setPointSizeF(max(6.0, f.pointSizeF() * 0.85))
+        p.setFont(f)
+        p.drawText(QRectF(r.left(), r.bottom() + 1, 60, 14), Qt.AlignLeft | Qt.AlignVCenter, "0")
+        p.drawText(QRectF(r.right() - 60, r.bottom() + 1, 60, 14), Qt.AlignRight | Qt.AlignVCenter, str(len(w) - 1))
+        p.drawText(QRectF(r.left() + 60, r.bottom() + 1, r.width() - 120, 14), Qt.AlignCenter,
+                   self.tr("channel index"))
+        key = self.axis_label() + "   " + self.tr("orange: 3 largest; white: shown channel (click a bar)")
+        p.drawText(QRectF(8, r.bottom() + 16, self.width() - 16, 16), Qt.AlignLeft | Qt.AlignVCenter,
+                   p.fontMetrics().elidedText(key, Qt.ElideRight, self.width() - 16))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         i = self.bar_at(event.pos().x())
         if i is None:
-            QToolTip.hideText()
+            QToolTip.showText(event.globalPos(), self.legend(), self)
         else:
-            text = self.tr("channel {0}: {1:.4f}").format(i, float(self.weights[i]))
-            QToolTip.showText(event.globalPos(), text, self)
+            QToolTip.showText(event.globalPos(), self.bar_tooltip(i), self)
         super().mouseMoveEvent(event)
+
+    def bar_tooltip(self, i: int) -> str:
+        return self.tr("channel {0}: {1:.4f}\nclick: show this channel before and after the block").format(
+            i, float(self.weights[i]))
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
+        if event.button() == Qt.LeftButton:
+            i = self.bar_at(event.pos().x())
+            if i is not None:
+                self.selected = None if i == self.selected else i
+                self.update()
+                self.channel_clicked.emit(-1 if self.selected is None else i)
+        super().mousePressEvent(event)

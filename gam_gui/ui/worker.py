@@ -256,6 +256,8 @@ class AnalysisWorker(QObject):
         self._shown_width: int | None = None
         #: A video file starts playing when it has opened, as in media players (benchmarks turn it off).
         self.autoplay = True
+        #: the heatmaps' colour ranges held over the frames of the open source (Settings.scale "fixed")
+        self.scales = render.ScaleMemory()
         self._pending_seek: int | None = None
         # The timer slots are pyqtSlots: a plain Python callable would get a proxy object living on the
         # thread that made the connection (the GUI thread), and the analysis would run there.
@@ -392,6 +394,7 @@ class AnalysisWorker(QObject):
                                       spec.label if isinstance(spec, Source) else str(spec))
         self._analysed = self._dropped = 0
         self._last_cam = None
+        self.scales.reset()
         self._times.clear()
         self.source_opened.emit(self.source_info)
         for msg in src.errors:
@@ -720,7 +723,7 @@ class AnalysisWorker(QObject):
         try:
             with self._lock:
                 shown = self._shown_width
-            panels = figure_panels(frame.image, result, s, highlight, shown, abl, cmp, names) \
+            panels = figure_panels(frame.image, result, s, highlight, shown, abl, cmp, names, self.scales) \
                 if result is not None \
                 else _raw_panels(frame, NO_MODEL_TEXT if self.model is None else f"analysis failed: {err}")
         except Exception as e:  # noqa: BLE001
@@ -730,7 +733,7 @@ class AnalysisWorker(QObject):
         panels = [_display_copy(p) for p in panels]
         if self._recorder is not None and result is not None:
             try:  # what the window shows: the ablation overlay or the comparison included
-                self._recorder.write(figure(frame.image, result, s, keys, highlight, abl, cmp, names))
+                self._recorder.write(figure(frame.image, result, s, keys, highlight, abl, cmp, names, self.scales))
             except (ExportError, ValueError) as e:
                 self.error.emit(str(e))
                 self._stop_recording(keep=True)
@@ -794,26 +797,27 @@ COMPARE_COLUMNS = 3
 
 def figure_panels(image: np.ndarray, result: Result, settings: Settings, highlight: int | None = None,
                   shown_width: int | None = None, ablation: AblationResult | None = None,
-                  comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B")
-                  ) -> list[render.Panel]:
+                  comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B"),
+                  scales: render.ScaleMemory | None = None) -> list[render.Panel]:
     """The panels of one frame as the window shows them: the six of a comparison, the four with the
     ablation overlay, or the normal four (the window, a recording and a saved figure share this)."""
     if comparison is not None:
         return render.compare_panels(image, comparison, settings, names[0], names[1], shown_width)
     if ablation is not None:
-        return render.ablation_panels(image, result, ablation, settings, shown_width)
-    return render.panels(image, result, settings, highlight, shown_width)
+        return render.ablation_panels(image, result, ablation, settings, shown_width, scales)
+    return render.panels(image, result, settings, highlight, shown_width, scales)
 
 
 def figure(image: np.ndarray, result: Result, settings: Settings, keys: tuple[str, ...] = render.PANELS,
            highlight: int | None = None, ablation: AblationResult | None = None,
-           comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B")) -> np.ndarray:
+           comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B"),
+           scales: render.ScaleMemory | None = None) -> np.ndarray:
     """The composed figure of what the window shows (a recorded frame, File > Save panels as PNG).
 
     ``keys``: the visible panels of the normal and ablation views; a comparison always has its six,
     three to a row."""
     width = min(image.shape[1], 960)
-    chosen = figure_panels(image, result, settings, highlight, width, ablation, comparison, names)
+    chosen = figure_panels(image, result, settings, highlight, width, ablation, comparison, names, scales)
     if comparison is not None:
         return render.compose_panels(chosen, width, "grid", COMPARE_COLUMNS)
     return render.compose_panels([p for p in chosen if p.key in keys] or chosen[:1], width)

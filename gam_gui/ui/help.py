@@ -1,0 +1,97 @@
+"""Help > How to read the panels: one page inside the app saying what each panel and colour means.
+
+The page is rich text in a :class:`QTextBrowser`, built from translated paragraphs so that it follows
+the window's language; the README's reading guide (with a figure and measured numbers) is linked.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt5.QtCore import QUrl
+from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QTextBrowser, QVBoxLayout, QWidget
+
+import gam_gui
+
+#: The README section the page links to (its heading's anchor as GitHub and most viewers make it).
+README = Path(gam_gui.__file__).resolve().parent.parent / "README.md"
+README_ANCHOR = "how-to-read-the-panels"
+
+
+class HelpDialog(QDialog):
+    """A non-modal page: what the panels, colours, GAM variants and CAM methods mean."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("How to read the panels"))
+        self.setObjectName("panel_help")
+        self.browser = QTextBrowser(self)
+        self.browser.setOpenExternalLinks(True)
+        self.browser.setHtml(self.html())
+        buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
+        buttons.rejected.connect(self.close)
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.browser)
+        lay.addWidget(buttons)
+        self.resize(720, 640)
+
+    def readme_url(self) -> str:
+        return QUrl.fromLocalFile(str(README)).toString() + "#" + README_ANCHOR
+
+    def html(self) -> str:
+        """The page, in the window's language."""
+        t = self.tr
+        sections = [
+            ("<h2>{0}</h2>", t("How to read the panels")),
+            ("<p>{0}</p>", t("Every heatmap has a colour bar along its bottom: the colours from one end to the "
+                             "other, what is drawn and its real values on this frame (before any "
+                             "normalisation), e.g. <i>spatial gate, mean over 64 ch: 0.34 ... 0.6</i>. Hover a "
+                             "panel's caption for one line on what it shows.")),
+            ("<h3>{0}</h3>", t("Panels")),
+            ("<p>{0}</p>", t("<b>Detections</b>: boxes with class and score. Click a box to explain that "
+                             "object; the thick box is the CAM's target.")),
+            ("<p>{0}</p>", t("<b>CAM</b>: where the chosen method finds evidence for the target (the colour "
+                             "map of the Colormap control: its top colour is the most evidence on this frame, "
+                             "not an absolute level).")),
+            ("<p>{0}</p>", t("<b>GAM channel</b>: the channel gate c(x) of one GAM block, reduced over channels "
+                             "per pixel (Channel reduction: mean or max). <b>GAM spatial</b>: the spatial gate "
+                             "s(x*c), in [0, 1]. A gate is what the block multiplies by, not what it did: "
+                             "choose a gain under <i>GAM panels</i> for that.")),
+            ("<p>{0}</p>", t("<b>Gain</b> (GAM panels: gain, channel-branch gain, spatial-branch gain): log2 of "
+                             "the feature energy after / before the block, per pixel (norm over channels). "
+                             "Blue-white-red, white = 0 = unchanged, red = made stronger, blue = weaker; +1 is "
+                             "twice the energy, -1 half. Block gain = channel-branch gain + spatial-branch "
+                             "gain.")),
+            ("<p>{0}</p>", t("<b>Channel chart</b>: the mean channel gate of each channel over the pixels. "
+                             "Orange: the three largest, white: the channel drilled into. Click a bar to see "
+                             "that channel's feature map before and after the block in the GAM channel panel; "
+                             "click it again to go back.")),
+            ("<h3>{0}</h3>", t("Colours")),
+            ("<p>{0}</p>", t("Quantities that can be negative (the seed variant's channel gate, gains, "
+                             "feature maps) use blue-white-red with 0 always white, so a sign never changes "
+                             "colour between frames or between mean and max. Quantities in [0, 1] use the "
+                             "chosen colour map. <i>Colour scale: per frame</i> stretches each frame's range; "
+                             "<i>fixed over the video</i> holds the widest range seen since the source was "
+                             "opened, so a colour means the same value on every frame.")),
+            ("<h3>{0}</h3>", t("GAM variants")),
+            ("<p>{0}</p>", t("<b>seed</b> (classes GAM, GAMAttention; the shipped model): the channel branch is "
+                             "an MLP without sigmoid, so its gate is unbounded and signed; a negative gate "
+                             "flips a feature's sign. <b>paper</b> (GAM_Attention): sigmoid on both branches, "
+                             "both gates in [0, 1], so the block can only keep or weaken features. The variant "
+                             "is in the GAM channel panel's caption.")),
+            ("<h3>{0}</h3>", t("Which CAM method")),
+            ("<p>{0}</p>", t("<b>auto</b> (default): Grad-CAM when the target is all detections or a class, "
+                             "HiResCAM when it is one object. <b>Grad-CAM</b> is class-level: it averages each "
+                             "channel's gradient over the map, so a map for one object lights every similar "
+                             "object. <b>HiResCAM</b> and <b>LayerCAM</b> keep the gradient's position and "
+                             "point at the object itself: use them for a clicked box. <b>EigenCAM</b> does not "
+                             "depend on the target at all.")),
+            ("<p>{0}</p>", t("More, with a figure and measured numbers: the README's section "
+                             "<a href=\"{0}\">How to read the panels</a>.")),
+        ]
+        out = []
+        for tag, text in sections:
+            if "{0}" in text:
+                text = text.format(self.readme_url())
+            out.append(tag.format(text))
+        return "\n".join(out)

@@ -1,0 +1,119 @@
+"""Colour scales on the heatmap panels: the numbers on a bar are the drawn values' range, signed maps
+put 0 at the diverging map's centre colour, ``fixed`` holds the range over frames, and every heatmap
+panel of an exported figure has its colour bar."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from gam_gui import render
+from gam_gui.analysis import Settings, analyze_with
+
+HEAT_KEYS = ("cam", "gam_channel", "gam_spatial")
+
+
+@pytest.fixture(scope="module")
+def analysed(tiny_model, frame):
+    s = Settings(imgsz=128, conf=0.001, gam_layer=None)
+    return analyze_with(tiny_model, frame, s), s
+
+
+def test_bar_numbers_are_the_drawn_arrays_range(analysed, frame):
+    res, s = analysed
+    g = res.gam_for(None)
+    for view in ("gates", "gain", "channel-gain", "spatial-gain"):
+        sv = s.updated(gam_view=view)
+        out = {p.key: p for p in render.panels(frame, res, sv)}
+        for key, shows in zip(("gam_channel", "gam_spatial"), render.GAM_VIEW_PANELS[view]):
+            p = out[key]
+            if shows.endswith("_gate"):
+                raw = g.raw(shows.split("_")[0])
+            else:
+                raw = g.gain(shows.split("_")[1])
+            assert p.scale is not None, (view, key)
+            assert p.scale.drawn == pytest.approx((float(raw.min()), float(raw.max())), rel=1e-5, abs=1e-6)
+            lo_txt = (render._fmt_signed if p.scale.signed else render._fmt)(float(raw.min()))
+            assert f": {lo_txt} ... " in p.scale.text()
+    # a gate in its own units: the raw map is what the block multiplies by, not the [0, 1] stretch
+    lo, hi = g.value_range("spatial")
+    assert 0.0 <= lo < hi <= 1.0  # a sigmoid gate
+    assert g.raw("spatial").min() == pytest.approx(lo, abs=1e-6)
+
+
+def test_signed_maps_put_zero_at_the_centre_colour(analysed, frame):
+    white = render.DIVERGING_LUT[128, 0]
+    assert tuple(white) == (255, 255, 255) and tuple(render.DIVERGING_LUT[127, 0]) == (255, 255, 255)
+    for lim in (0.1, 3.0):
+        m = np.array([[0.0, -lim, lim]], np.float32)
+        c = render.colorize_signed(m, lim)
+        assert tuple(c[0, 0]) == tuple(white)
+        assert c[0, 1, 0] > c[0, 1, 2] and c[0, 2, 2] > c[0, 2, 0]  # blue below 0, red above
+    res, s = analysed
+    assert res.gam_for(None).variant == "seed" and res.gam_for(None).channel_signed
+
+
+def test_mean_and_max_share_one_diverging_scale_and_say_so(tiny_model, frame):
+    """Switching the reduction changes the values, never what a colour means: both are signed maps
+    with 0 at white, and the bar names the reduction and its range."""
+    scales = {}
+    for red in ("mean", "max"):
+        s = Settings(imgsz=128, conf=0.001, reduction=red)
+        res = analyze_with(tiny_model, frame, s)
+        p = next(p for p in render.panels(frame, res, s) if p.key == "gam_channel")
+        raw = res.gam_for(None).raw("channel")
+        assert p.scale.signed and p.scale.lo == -p.scale.hi == -max(abs(raw.min()), abs(raw.max()))
+        assert p.scale.label.startswith(f"channel gate, {red} over ")
+        scales[red] = p.scale
+    assert scales["max"].drawn[1] > scales["mean"].drawn[1]  # max over channels >= their mean
+
+
+def test_fixed_scale_holds_the_widest_range_over_frames(tiny_model, frame):
+    s = Settings(imgsz=128, conf=0.001, scale="fixed")
+    memory = render.ScaleMemory()
+    dark = (frame * 0.3).astype(np.uint8)
+    first = {p.key: p.scale for p in render.panels(frame, analyze_with(tiny_model, frame, s), s, scales=memory)}
+    second = {p.key: p.scale for p in render.panels(dark, analyze_with(tiny_model, dark, s), s, scales=memory)}
+    sp1, sp2 = first["gam_spatial"], second["gam_spatial"]
+    assert sp2.fixed and sp2.lo == pytest.approx(min(sp1.drawn[0], sp2.drawn[0]))
+    assert sp2.hi == pytest.approx(max(sp1.drawn[1], sp2.drawn[1]))
+    assert "fixed" in sp2.text()
+    memory.reset()
+    again = {p.key: p.scale for p in render.panels(dark, analyze_with(tiny_model, dark, s), s, scales=memory)}
+    assert (again["gam_spatial"].lo, again["gam_spatial"].hi) == pytest.approx(sp2.drawn)
+    # per frame: each frame's own range
+    pf = {p.key: p.scale for p in render.panels(dark, analyze_with(tiny_model, dark, s), s.updated(scale="per-frame"),
+                                                  scales=memory)}
+    assert (pf["gam_spatial"].lo, pf["gam_spatial"].hi) == pytest.approx(pf["gam_spatial"].drawn)
+
+
+def _bar_row_found(tile: np.ndarray, lut: np.ndarray, pad_max: int = 12) -> bool:
+    """Whether some row near the bottom of ``tile`` is the colour ramp of ``lut`` (ticks aside)."""
+    h, w = tile.shape[:2]
+    for pad in range(1, pad_max + 1):
+        ramp = cv2.resize(lut.reshape(1, 256, 3), (w - 2 * pad, 1), interpolation=cv2.INTER_LINEAR)[0]
+        for y in range(h - 1, max(0, h - 60), -1):
+            diff = np.abs(tile[y, pad:w - pad].astype(int) - ramp.astype(int)).max(axis=1)
+            if np.median(diff) <= 2 and (diff <= 2).mean() > 0.9:
+                return True
+    return False
+
+
+@pytest.mark.parametrize("view", ["gates", "gain"])
+def test_every_heatmap_panel_of_an_export_has_a_colour_bar(tiny_model, frame, view):
+    s = Settings(imgsz=128, conf=0.001, gam_view=view, colormap="viridis")
+    res = analyze_with(tiny_model, frame, s)
+    w = frame.shape[1]
+    fig = render.compose(frame, res, s, panel_width=w)  # panels at the frame's size: no resampling
+    chosen = render.panels(frame, res, s, shown_width=w)
+    gap = 4
+    for i, p in enumerate(chosen):
+        tile = fig[-frame.shape[0]:, i * (w + gap): i * (w + gap) + w]
+        if p.key not in HEAT_KEYS:
+            assert p.scale is None
+            continue
+        lut = render.DIVERGING_LUT if p.scale.signed else render.colormap_lut("viridis")
+        assert _bar_row_found(tile, lut), (view, p.key)
+    # and the detections panel has none (what the check finds is really a colour bar)
+    assert not _bar_row_found(fig[-frame.shape[0]:, :w], render.colormap_lut("viridis"))
