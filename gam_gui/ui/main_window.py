@@ -62,6 +62,7 @@ from gam_gui.ui import i18n
 from gam_gui.ui.controls import AblationPanel, ControlPanel, cuda_available
 from gam_gui.ui.convert import bgr_to_qimage
 from gam_gui.ui.help import HelpDialog
+from gam_gui.ui.measure import install_measure
 from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at, panel_caption, panel_help, tr_render
 from gam_gui.ui.worker import (
     AnalysisWorker,
@@ -190,6 +191,7 @@ class MainWindow(QMainWindow):
         self.worker = AnalysisWorker()
         self.worker.moveToThread(self.thread)
         self._connect_worker()
+        self.measure_dock = install_measure(self)  # Faithfulness dock; object following's feedback
         self.thread.start()
         # A script that never closes the window (or dies with an exception) still stops the thread
         # before the interpreter destroys it ("QThread: Destroyed while thread is still running").

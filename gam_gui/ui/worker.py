@@ -20,6 +20,14 @@ Views, by precedence: with a model B set, each frame is a two-model comparison
 (:func:`gam_gui.compare.compare`, six panels) and the ablation is not run; else, with blocks ablated,
 the frame's normal analysis is followed by one ablated forward (:func:`gam_gui.ablation.ablate` with
 ``before=`` the detections just found) and the detections panel becomes the match overlay.
+
+A clicked object is *followed* on a video, camera or stream (:class:`~gam_gui.tracking.TargetTracker`):
+the target index of the settings names the object clicked, and each new frame explains the detection
+of the same class that overlaps it most (or the nearest one). The frame is analysed with the index
+the object had on the previous frame, which is usually still right; only when the tracker picks
+another index is the CAM made again. After a second without the object the CAM explains all
+detections and :attr:`AnalysisWorker.target_lost` tells the window. Images and folders keep the
+index as it is: their frames are unrelated.
 """
 
 from __future__ import annotations
@@ -39,13 +47,15 @@ import cv2
 import numpy as np
 from PyQt5.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal, pyqtSlot
 
-from gam_gui import render
+from gam_gui import faithfulness, render
 from gam_gui.ablation import AblationResult, ablate
 from gam_gui.analysis import LayerInfo, Result, Settings, analyze_with, default_layers, list_layers
 from gam_gui.checkpoints import CheckpointError, default_weights_path, load_model
 from gam_gui.compare import CompareResult, compare
 from gam_gui.export import ExportError, VideoRecorder
+from gam_gui.inference import Detection
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, VideoSource, open_source
+from gam_gui.tracking import MISSING, TargetTracker, TrackUpdate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -54,6 +64,8 @@ ANALYSIS_FIELDS = ("method", "layers", "target", "conf", "iou", "imgsz", "reduct
 NO_MODEL_TEXT = "no model loaded: File > Open weights"
 #: Environment variable that sets the analysis threads of the window (``gam-gui --threads`` wins).
 THREADS_ENV = "GAM_GUI_THREADS"
+#: Sources whose frames follow each other in time: a clicked object is followed on them.
+FOLLOW_KINDS = ("video", "camera", "stream")
 #: Panels are sent to the GUI at most this large (long side): painting a 4K frame four times per
 #: frame would make the GUI thread the bottleneck. Exports re-render at full resolution.
 DISPLAY_MAX = 1280
@@ -145,6 +157,16 @@ class FrameResult:
     names: tuple[str, str] = ("A", "B")  # the two models' names in a comparison
 
 
+@dataclass
+class Measurement:
+    """A faithfulness measurement of the current frame's target (:meth:`AnalysisWorker.measure`)."""
+
+    score: faithfulness.FaithfulnessScore
+    method: str  # the CAM method's display name
+    index: int  # the measured detection's index in its frame
+    frame_index: int
+
+
 class _Grabber:
     """Reads a live source on a plain thread and keeps only the newest frame (latest-frame-wins).
 
@@ -223,6 +245,11 @@ class AnalysisWorker(QObject):
     compare_loaded = pyqtSignal(str)  # model B's name
     compare_failed = pyqtSignal(str)
     compare_stopped = pyqtSignal()
+    #: The followed object has been missing for longer than the tracker's timeout (seconds missing);
+    #: the worker explains all detections until the target setting changes or another box is clicked.
+    target_lost = pyqtSignal(float)
+    measured = pyqtSignal(object)  # Measurement
+    measure_failed = pyqtSignal(str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -259,6 +286,14 @@ class AnalysisWorker(QObject):
         #: the heatmaps' colour ranges held over the frames of the open source (Settings.scale "fixed")
         self.scales = render.ScaleMemory()
         self._pending_seek: int | None = None
+        self._tracker = TargetTracker()
+        self._click: tuple[Detection, float] | None = None  # a clicked box not yet followed (GUI thread sets it)
+        self._follow_index: int | None = None  # the target setting the tracker was started for
+        self._lost_index: int | None = None  # the target setting whose object was lost ("all" until it changes)
+        self._tracked: int | None = None  # the followed object's index on the last frame it was in
+        self._track: tuple[int, TrackUpdate] | None = None  # (frame seq, the tracker's answer for that frame)
+        self._last_seen: tuple[Result, float] | None = None  # the last analysis and its frame's time
+        self._last_settings: Settings | None = None  # what it was made with (the followed index as target)
         # The timer slots are pyqtSlots: a plain Python callable would get a proxy object living on the
         # thread that made the connection (the GUI thread), and the analysis would run there.
         self._play_timer = QTimer(self)
@@ -284,6 +319,12 @@ class AnalysisWorker(QObject):
                 self._panel_keys = tuple(panel_keys) or render.PANELS
             if ablation is not None:
                 self._ablation = {int(k): str(v) for k, v in ablation.items()}
+
+    def follow(self, detection: Detection, t: float) -> None:
+        """Follow ``detection``, clicked on the frame shown at time ``t`` (any thread): the box, not only
+        its index, so that clicking another object with the same index restarts the tracking."""
+        with self._lock:
+            self._click = (detection, float(t))
 
     def set_shown_width(self, width: int | None) -> None:
         """How wide the window shows a panel (any thread): box labels are sized for it."""
@@ -431,6 +472,12 @@ class AnalysisWorker(QObject):
                 self.source_closed.emit()
         self._frame = None
         self._cached = self._cached_ablation = self._cached_compare = None
+        self._reset_tracking()
+
+    def _reset_tracking(self) -> None:
+        self._tracker.stop()
+        self._follow_index = self._lost_index = self._tracked = None
+        self._track = self._last_seen = None
 
     def _new_frame(self, frame: Frame) -> None:
         self._frame = frame
@@ -627,9 +674,67 @@ class AnalysisWorker(QObject):
         self._dropped += n
 
     # -- analysis ----------------------------------------------------------------------------------
-    def _analyse(self, frame: Frame, s: Settings, cam_every: int) -> Result:
+    def _analyse(self, frame: Frame, s: Settings, cam_every: int) -> tuple[Result, Settings]:
+        """The frame's analysis and the settings it was made with (the followed object's index as the
+        target on a video; see the module docstring)."""
         if s.gam_layer is not None and self.model_info is not None and s.gam_layer not in self.model_info.gam_layers:
             s = s.updated(gam_layer=None)  # a choice made for the previous model, until the controls catch up
+        with self._lock:
+            click, self._click = self._click, None
+        src = self.source
+        if not isinstance(s.target, int) or src is None or src.kind not in FOLLOW_KINDS:
+            if self._follow_index is not None or self._tracker.active:
+                self._reset_tracking()
+            res = self._analysis(frame, s, cam_every)
+        else:
+            res, s = self._analyse_followed(frame, s, cam_every, click)
+        self._last_seen, self._last_settings = (res, frame.timestamp), s
+        return res, s
+
+    def _analyse_followed(self, frame: Frame, s: Settings, cam_every: int,
+                          click: tuple[Detection, float] | None) -> tuple[Result, Settings]:
+        if click is not None:
+            self._tracker.start(*click)
+            self._follow_index, self._lost_index, self._tracked, self._track = s.target, None, None, None
+        elif s.target != self._follow_index:  # chosen in the controls (or the click's box is on its way)
+            self._lost_index, self._tracked, self._track = None, None, None
+            self._follow_index = s.target
+            last = self._last_seen
+            if last is not None and s.target < len(last[0].detections):
+                self._tracker.start(last[0].detections[s.target], last[1])
+            else:
+                self._tracker.stop()
+        if self._lost_index == s.target:
+            shown = s.updated(target="all")
+            res = self._analysis(frame, shown, cam_every)
+            res.note = res.note or "the followed object was lost"
+            return res, shown
+        if not self._tracker.active:
+            return self._analysis(frame, s, cam_every), s
+        if self._track is not None and self._track[0] == self._frame_seq:  # this frame again (a new setting)
+            upd = self._track[1]
+            shown = s.updated(target=upd.index if upd.index is not None else "all")
+            return self._analysis(frame, shown, cam_every), shown
+        guess = s.updated(target=self._tracked if self._tracked is not None else s.target)
+        res = self._analysis(frame, guess, cam_every)
+        upd = self._tracker.update(res.detections, frame.timestamp)
+        self._track = (self._frame_seq, upd)
+        shown = s.updated(target=upd.index if upd.index is not None else "all")
+        if shown.target != guess.target:
+            res = self._analysis(frame, shown, cam_every)
+        if upd.index is not None:
+            self._tracked = upd.index
+        elif upd.how == MISSING:
+            res.note = f"followed object not in this frame ({upd.missing_s:.1f} s)"
+        else:  # lost
+            self._lost_index = s.target
+            res.note = "the followed object was lost"
+            self.target_lost.emit(upd.missing_s)
+        return res, shown
+
+    def _analysis(self, frame: Frame, s: Settings, cam_every: int) -> Result:
+        """``analyze_with`` for this frame, cached per frame and analysis settings, with the CAM reused
+        on frames between every ``cam_every``-th of a playing source."""
         key = tuple(getattr(s, f) for f in ANALYSIS_FIELDS)
         if self._cached is not None and self._cached[0] == self._frame_seq and self._cached[1] == key:
             return self._cached[2]
@@ -655,6 +760,40 @@ class AnalysisWorker(QObject):
         self._analysed += 1
         self._cached = (self._frame_seq, key, res)
         return res
+
+    @pyqtSlot(int, str)
+    def measure(self, steps: int, baseline: str) -> None:
+        """Faithfulness of the current frame's CAM for its target (:func:`gam_gui.faithfulness.measure`):
+        the clicked or followed detection, else the strongest one (of the chosen class for ``cls:``)."""
+        last, s, frame = self._last_seen, self._last_settings, self._frame
+        if self.model is None or frame is None or last is None or s is None:
+            self.measure_failed.emit(self.tr("nothing to measure: open a source and a model first"))
+            return
+        if self.model_b is not None:
+            self.measure_failed.emit(self.tr("measuring is not available while comparing two models"))
+            return
+        if s.method == "none":
+            self.measure_failed.emit(self.tr("choose a CAM method to measure"))
+            return
+        dets = last[0].detections
+        if not dets:
+            self.measure_failed.emit(self.tr("no detection to measure on this frame"))
+            return
+        index = 0
+        if isinstance(s.target, int) and s.target < len(dets):
+            index = s.target
+        elif isinstance(s.target, str) and s.target.startswith("cls:"):
+            cls = int(s.target[4:])
+            index = next((i for i, d in enumerate(dets) if d.cls == cls), 0)
+        try:
+            res = analyze_with(self.model, frame.image, s.updated(target=index))
+            score = faithfulness.measure(self.model, frame.image, res.cam, res.detections[index], steps=steps,
+                            baseline=baseline, imgsz=s.imgsz)
+        except Exception as e:  # noqa: BLE001 - a failed measurement is a message, not a crash
+            LOGGER.warning("measuring failed: %s", e)
+            self.measure_failed.emit(self.tr("measuring failed: {0}").format(str(e) or type(e).__name__))
+            return
+        self.measured.emit(Measurement(score, res.method, index, frame.index))
 
     def _ablate(self, frame: Frame, s: Settings, result: Result, spec: dict[int, str]) -> AblationResult | None:
         """The ablation of this frame (one extra forward: ``before`` is the analysis just made), or
@@ -710,7 +849,7 @@ class AnalysisWorker(QObject):
                     cmp = self._compare(frame, s)
                     result = cmp.a
                 else:
-                    result = self._analyse(frame, s, cam_every)
+                    result, s = self._analyse(frame, s, cam_every)
             except Exception as e:  # noqa: BLE001 - a bad setting or frame is a message, not a crash
                 LOGGER.warning("analysis failed: %s", e)
                 err = str(e) or type(e).__name__
