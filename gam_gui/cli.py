@@ -37,8 +37,9 @@ def _settings_args(ap: argparse.ArgumentParser, weights: bool = True) -> None:
     if weights:
         ap.add_argument("--weights", "-w", default=None, help="checkpoint: gam-gui, YOLOv5 or YOLOv7 best.pt "
                         "(default: the shipped YOLOv5n-GAM shapes model)")
-    ap.add_argument("--method", "-m", default="gradcam", type=V.arg(V.check_method),
-                    help=f"CAM method: {', '.join(V.METHOD_NAMES)}")
+    ap.add_argument("--method", "-m", default="auto", type=V.arg(V.check_method),
+                    help=f"CAM method: {', '.join(V.METHOD_NAMES)} (auto: Grad-CAM for several detections, "
+                         "HiResCAM for one object)")
     ap.add_argument("--layers", "-l", type=int, nargs="+", default=None,
                     help="layer indices for the CAM, averaged (default: the GAM blocks)")
     ap.add_argument("--target", "-t", default="all", type=V.arg(V.check_target),

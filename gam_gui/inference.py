@@ -11,6 +11,7 @@ import torchvision
 from torch import nn
 
 from gam_gui import validate as V
+from gam_gui.heads import ANCHOR_LAYOUT, DET_CLS, DET_SCORE, HeadAdapter, adapter_for
 from gam_gui.images import ImageError, check_analysable, to_bgr
 
 
@@ -105,37 +106,31 @@ def preprocess(model: nn.Module, image: np.ndarray, imgsz: int = 640) -> tuple[t
 
 
 def non_max_suppression(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.45,
-                        max_det: int = 300) -> list[torch.Tensor]:
-    """(B, N, 5 + nc) -> per image (n, 7): xyxy, score, cls, anchor index; best first, class-aware.
+                        max_det: int = 300, adapter: HeadAdapter | None = None) -> list[torch.Tensor]:
+    """Prediction rows (B, N, C) -> per image (n, 7): xyxy, score, cls, anchor index (columns named
+    in :mod:`gam_gui.heads`); best first, class-aware.
 
-    The anchor index (row of ``pred``) lets explanations target the exact prediction a box came from.
-    Picking the candidates (objectness, then best class score, above ``conf``) is a handful of
-    operations on a few thousand rows, where each torch call costs more than numpy's whole pass:
-    it runs in numpy on a CPU tensor (the same float32 arithmetic, so the same boxes and scores);
+    ``adapter`` (:func:`gam_gui.heads.adapter_for`) says what a row holds (default: the YOLOv5
+    layout, objectness x class). The anchor index (row of ``pred``) lets explanations target the
+    exact prediction a box came from. Picking the candidates above ``conf`` is a handful of
+    operations on a few thousand rows, where each torch call costs more than numpy's whole pass: it
+    runs in numpy on a CPU tensor (the same float32 arithmetic, so the same boxes and scores);
     torchvision's ``batched_nms`` then suppresses overlaps.
     """
+    layout = adapter if adapter is not None else ANCHOR_LAYOUT
     out = []
-    nc = pred.shape[2] - 5
     for x in pred.detach():
         if x.device.type != "cpu":
             x = x.cpu()
         a = x.numpy()
-        idx = np.flatnonzero(a[:, 4] > conf)
-        rows = a[idx]
-        if nc > 0:
-            scores = rows[:, 5:] * rows[:, 4:5]
-            c = scores.argmax(1)
-            score = scores[np.arange(len(c)), c]
-        else:
-            score, c = rows[:, 4], np.zeros(len(rows), np.int64)
-        keep = score > conf
-        idx, rows, score, c = idx[keep], rows[keep], score[keep], c[keep]
+        idx, score, c = layout.candidates(a, conf)
         if not len(idx):
             out.append(torch.zeros((0, 7), device=pred.device))
             continue
+        rows = a[idx]
         xy, wh = rows[:, :2], rows[:, 2:4] / 2
         boxes = torch.from_numpy(np.concatenate((xy - wh, xy + wh), 1))
-        score_t, c_t = torch.from_numpy(np.ascontiguousarray(score)), torch.from_numpy(c.astype(np.int64))
+        score_t, c_t = torch.from_numpy(np.ascontiguousarray(score)), torch.from_numpy(c)
         k = torchvision.ops.batched_nms(boxes, score_t, c_t, iou)[:max_det]
         det = torch.cat((boxes[k], score_t[k, None], c_t[k, None].to(boxes.dtype),
                          torch.from_numpy(idx)[k, None].to(boxes.dtype)), 1)
@@ -155,7 +150,7 @@ def to_detections(det: torch.Tensor, lb: Letterbox, names: dict[int, str]) -> li
     b[:, [1, 3]] = np.clip((b[:, [1, 3]] - np.float32(lb.pad[1])) / np.float32(lb.gain), 0, h)
     return [
         Detection(tuple(box), float(s), int(c), names.get(int(c), str(int(c))))
-        for box, s, c in zip(b.tolist(), d[:, 4].tolist(), d[:, 5].tolist())
+        for box, s, c in zip(b.tolist(), d[:, DET_SCORE].tolist(), d[:, DET_CLS].tolist())
     ]
 
 
@@ -170,8 +165,9 @@ def detect(model: nn.Module, image: np.ndarray, conf: float = 0.25, iou: float =
         raise ImageError(f"expected a numpy image, got {type(image).__name__}")
     conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
     x, lb = preprocess(model, image, V.round_imgsz(imgsz, model_stride(model)))
-    pred = model(x)
-    return to_detections(non_max_suppression(pred, conf, iou)[0], lb, model_names(model))
+    adapter = adapter_for(model)
+    pred = adapter.rows(model(x))
+    return to_detections(non_max_suppression(pred, conf, iou, adapter=adapter)[0], lb, model_names(model))
 
 
 def model_names(model: nn.Module) -> dict[int, str]:

@@ -25,8 +25,8 @@ from typing import Any
 
 LOGGER = logging.getLogger(__name__)
 
-#: CAM methods (``explain.cams.METHODS``) and the aliases ``canonical_method`` accepts.
-METHOD_NAMES = ("gradcam", "gradcam++", "xgradcam", "hirescam", "layercam", "eigencam", "eigengradcam", "none")
+#: CAM methods (``explain.cams.METHOD_CHOICES``) and the aliases ``canonical_method`` accepts.
+METHOD_NAMES = ("auto", "gradcam", "gradcam++", "xgradcam", "hirescam", "layercam", "eigencam", "eigengradcam", "none")
 METHOD_ALIASES = {"gradcampp": "gradcam++", "gradcamplusplus": "gradcam++", "grad-cam": "gradcam", "off": "none"}
 #: ``render.COLORMAPS``
 COLORMAP_NAMES = ("jet", "turbo", "inferno", "viridis", "magma", "plasma", "hot", "bone")

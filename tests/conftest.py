@@ -35,9 +35,10 @@ def head_input_gradients(model: torch.nn.Module, x: torch.Tensor, target) -> tup
     """Gradients of CAM ``target``'s summed score at the inputs of the head's per-level convs (the
     GAM blocks' outputs on the recipe), for one forward: by autograd through the head, and by
     ``cams.head_gradients``, which starts the backward from cotangents written in closed form."""
-    from gam_gui.explain.cams import HeadCapture, head_gradients, head_levels, head_logit_scales
+    from gam_gui.explain.cams import HeadCapture, head_gradients
+    from gam_gui.heads import adapter_for
 
-    head = HeadCapture(head_levels(model), head_logit_scales(model))
+    head = HeadCapture(adapter_for(model))
     assert head.logit_scales is not None, "not a sigmoid head: head_gradients would fall back to autograd"
     try:
         with torch.enable_grad():

@@ -46,7 +46,7 @@ def error_line(err: str) -> str:
     (["--imgsz", "3.5"], "argument --imgsz: must be an integer >= 1, got '3.5'"),
     (["--every", "0"], "argument --every: must be an integer >= 1, got 0"),
     (["--max-frames", "0"], "argument --max-frames: must be an integer >= 1, got 0"),
-    (["--method", "gradcom"], "argument --method/-m: 'gradcom' is unknown; choose one of gradcam,"),
+    (["--method", "gradcom"], "argument --method/-m: 'gradcom' is unknown; choose one of auto, gradcam,"),
     (["--target", "best"], "argument --target/-t: 'best' is unknown; use all, class, box"),
 ])
 def test_cli_usage_errors_exit_2_with_argparse_line(args, message, capsys, monkeypatch):
@@ -187,12 +187,12 @@ def test_imgsz_is_rounded_up_to_the_stride_with_one_notice(tiny_loaded, frame, c
 
 
 def test_the_light_name_lists_match_their_owners():
-    from gam_gui.explain.cams import METHODS, TargetSpec, canonical_method
+    from gam_gui.explain.cams import METHOD_CHOICES, TargetSpec, canonical_method
     from gam_gui.models.gam import VARIANTS
     from gam_gui.render import COLORMAPS
     from gam_gui.sources import STREAM_PREFIXES
 
-    assert V.METHOD_NAMES == tuple(METHODS)
+    assert V.METHOD_NAMES == METHOD_CHOICES
     for alias, key in V.METHOD_ALIASES.items():
         assert canonical_method(alias) == key == V.check_method(alias)
     assert V.COLORMAP_NAMES == tuple(COLORMAPS)

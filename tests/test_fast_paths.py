@@ -18,9 +18,10 @@ from pytorch_grad_cam.utils.svd_on_activations import get_2d_projection
 
 import gam_gui
 from gam_gui.analysis import analyze, per_detection_cams
-from gam_gui.explain import cams as cams_mod
+from gam_gui.explain import engine as engine_mod
 from gam_gui.explain.attention import GamMaps, GamRecorder
-from gam_gui.explain.cams import HeadCapture, YoloTarget, cam_images, top_component_projection
+from gam_gui.explain.cams import HeadCapture, YoloTarget, cam_batch, top_component_projection
+from gam_gui.heads import HeadAdapter
 from gam_gui.inference import non_max_suppression, preprocess
 from gam_gui.models.gam import VARIANTS, channel_shuffle
 
@@ -113,23 +114,18 @@ def test_generic_backward_equals_head_split(tiny_model, frame, monkeypatch):
     fast = analyze(tiny_model, frame, "gradcam", conf=LOW, imgsz=IMGSZ).cam
     monkeypatch.setattr(HeadCapture, "locate", lambda self, out, rows: None)  # an unknown head
     generic = analyze(tiny_model, frame, "gradcam", conf=LOW, imgsz=IMGSZ).cam
-    monkeypatch.setattr(cams_mod, "head_levels", lambda model: None)
-    import gam_gui.analysis as analysis_mod
-
-    monkeypatch.setattr(analysis_mod, "head_levels", lambda model: None)
-    analysis_mod._PLANS.clear()
+    monkeypatch.setattr(engine_mod, "adapter_for", lambda model: HeadAdapter())  # no head structure at all
+    engine_mod._ENGINES.clear()
     plain = analyze(tiny_model, frame, "gradcam", conf=LOW, imgsz=IMGSZ).cam
-    analysis_mod._PLANS.clear()
+    engine_mod._ENGINES.clear()
     assert np.abs(fast - generic).max() < 1e-5 and np.abs(fast - plain).max() < 1e-5
 
 
 def test_inference_prefix_fallback_for_a_single_late_layer(tiny_model, frame):
     """With only layer 26 chosen, the head's stride-8 conv would save an inference-mode tensor:
     the forward is redone under no_grad once, and the choice remembered."""
-    from gam_gui.analysis import _plan
-
     det, _ = detections(tiny_model, frame)
-    plan = _plan(tiny_model)
+    plan = engine_mod.explainer(tiny_model)
     plan.no_inference_prefix.discard((26,))
     res = analyze(tiny_model, frame, "gradcam", layers=[26], conf=0.001, imgsz=IMGSZ)
     assert (26,) in plan.no_inference_prefix
@@ -166,18 +162,16 @@ def test_closed_form_head_gradient_equals_autograd(tiny_model, frame, mode):
         assert torch.allclose(a, c, rtol=1e-5, atol=1e-6 * float(a.abs().max()))  # float64 vs float32 sums
     from gam_gui.explain.cams import _input_seeds
 
-    assert _input_seeds(YoloTarget(rows, classes, "box"), tiny_model(x), [], HeadCapture([], [])) is None
+    assert _input_seeds(YoloTarget(rows, classes, "box"), tiny_model(x), [], HeadCapture(HeadAdapter())) is None
 
 
 @pytest.mark.parametrize("mode", ["all", "class", 2])
 def test_closed_form_head_cams_equal_the_autograd_route(tiny_model, frame, mode, monkeypatch):
-    from gam_gui.analysis import _plan
-
-    plan = _plan(tiny_model)
-    assert plan.logit_scales is not None  # the project's Detect is a known sigmoid head
+    plan = engine_mod.explainer(tiny_model)
+    assert plan.adapter.closed_form  # the project's Detect is a known sigmoid head
     kw = dict(target=mode, conf=LOW, imgsz=IMGSZ, per_detection=[0, 3, 5])
     fast = analyze(tiny_model, frame, "gradcam", **kw)
-    monkeypatch.setattr(plan, "logit_scales", None)
+    monkeypatch.setattr(plan.adapter, "logit_scales", None)
     slow = analyze(tiny_model, frame, "gradcam", **kw)
     assert np.abs(fast.cam - slow.cam).max() < 1e-5
     for a, b in zip(fast.detection_cams, slow.detection_cams):
@@ -290,7 +284,7 @@ def test_cam_images_equal_library_aggregation(tiny_model, method):
     grads = [rng.normal(size=(3,) + a.shape[1:]).astype(np.float32) for a in acts]
     grads[1][1] = 0  # a zero gradient...
     zero_layer = method != "eigencam"  # ... and None, which stands for one (a layer a box does not reach)
-    got = cam_images(cam, x, [], acts, [grads[0], None, grads[2]] if zero_layer else grads, 3)
+    got = cam_batch(cam, x, [], acts, [grads[0], None, grads[2]] if zero_layer else grads, 3).maps
     for k in range(3):
         cam.activations_and_grads.activations = [torch.from_numpy(a) for a in acts]
         g = [torch.from_numpy(gr[k : k + 1]) for gr in grads]
@@ -399,8 +393,8 @@ def test_nothing_leaks_and_state_is_restored(tiny_model, frame):
 
 
 def test_plan_cache_lets_the_model_go_and_follows_layer_changes(frame):
-    from gam_gui.analysis import _PLANS
     from gam_gui.checkpoints import prepare_for_inference
+    from gam_gui.explain.engine import _ENGINES as _PLANS
     from gam_gui.models.yolo import DetectionModel
 
     model = prepare_for_inference(DetectionModel("yolov5n_GAM", nc=2), "cpu")

@@ -473,10 +473,10 @@ def test_closed_form_head_gradient_through_implicit_m(loaded, frame, mode):
     the backward (what analyze uses for all/class targets) scales by it and equals autograd."""
     from conftest import head_input_gradients
 
-    from gam_gui.explain.cams import head_logit_scales
+    from gam_gui.heads import adapter_for
     from gam_gui.inference import preprocess
 
-    scales = head_logit_scales(loaded)
+    scales = adapter_for(loaded).logit_scales
     assert scales is not None and all(s is not None and s.shape[1] == loaded.model[-1].no * 3 for s in scales)
     assert any(float((s.detach() - 1).abs().max()) > 1e-3 for s in scales)  # the multiplier really matters
     x, _ = preprocess(loaded, frame, IMGSZ)

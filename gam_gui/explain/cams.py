@@ -1,7 +1,8 @@
 """The Grad-CAM family on YOLO through pytorch-grad-cam's own classes.
 
-YOLO plugs in the way the library intends: the model already returns one (B, N, 5 + nc) tensor, and
-:class:`YoloTarget` is a target callable that scores the predictions a user asks about. The CAM
+YOLO plugs in the way the library intends: the model already returns one prediction tensor, and
+:class:`YoloTarget` is a target callable that scores the predictions a user asks about (what a row
+holds is the business of the head's adapter, :mod:`gam_gui.heads`). The CAM
 classes' own ``get_cam_weights`` / ``get_cam_image`` / ``compute_cam_per_layer`` /
 ``aggregate_multi_layers`` turn activations and gradients into maps; what gam-gui changes is only how
 those activations and gradients are obtained, so that the maps stay the library's:
@@ -45,8 +46,7 @@ from pytorch_grad_cam.base_cam import BaseCAM
 from pytorch_grad_cam.utils.image import scale_cam_image
 from torch import nn
 
-from gam_gui.models.yolo import Detect
-from gam_gui.models.yolov7 import DetectV7, IDetect
+from gam_gui.heads import ANCHOR_LAYOUT, HeadAdapter, Location, locate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -142,27 +142,43 @@ METHODS: dict[str, type[BaseCAM] | None] = {
     "eigengradcam": FastEigenGradCAM,
     "none": None,
 }
+#: ``auto``: Grad-CAM for several detections, HiResCAM for one object (:func:`resolve_method`).
+AUTO = "auto"
+#: Every method name a user can choose, in the order menus list them.
+METHOD_CHOICES: tuple[str, ...] = (AUTO, *METHODS)
+#: Methods whose map for one object lights every similar object: their weights pool the gradient
+#: over the whole feature map (Grad-CAM and its variants), or ignore the target (EigenCAM). The
+#: others (HiResCAM, LayerCAM, EigenGrad-CAM) weigh each position by its own gradient.
+CLASS_LEVEL = frozenset({"gradcam", "gradcam++", "xgradcam", "eigencam"})
+#: What ``auto`` becomes for one object and for several.
+AUTO_ONE_OBJECT, AUTO_SEVERAL = "hirescam", "gradcam"
 _ALIASES = {"gradcampp": "gradcam++", "gradcamplusplus": "gradcam++", "grad-cam": "gradcam", "off": "none"}
-#: The stock library classes, for comparisons and benchmarks.
-STOCK_METHODS: dict[str, type[BaseCAM]] = {
-    "gradcam": GradCAM, "gradcam++": GradCAMPlusPlus, "xgradcam": XGradCAM, "hirescam": HiResCAM,
-    "layercam": LayerCAM, "eigencam": EigenCAM, "eigengradcam": EigenGradCAM,
-}
 DISPLAY_NAMES = {"gradcam": "Grad-CAM", "gradcam++": "Grad-CAM++", "xgradcam": "XGrad-CAM", "hirescam": "HiResCAM",
-                 "layercam": "LayerCAM", "eigencam": "EigenCAM", "eigengradcam": "EigenGrad-CAM", "none": "none"}
+                 "layercam": "LayerCAM", "eigencam": "EigenCAM", "eigengradcam": "EigenGrad-CAM", "none": "none",
+                 AUTO: "Auto"}
 
 
 def canonical_method(name: str) -> str:
-    """Normalise a method name, or raise ValueError listing the valid ones."""
+    """Normalise a method name (``auto`` included), or raise ValueError listing the valid ones."""
     key = str(name).strip().lower().replace("_", "").replace(" ", "")
     key = _ALIASES.get(key, key)
-    if key not in METHODS:
-        raise ValueError(f"unknown CAM method {name!r}; valid: {', '.join(METHODS)}")
+    if key not in METHOD_CHOICES:
+        raise ValueError(f"unknown CAM method {name!r}; valid: {', '.join(METHOD_CHOICES)}")
     return key
 
 
+def resolve_method(key: str, one_object: bool) -> str:
+    """The method that runs: ``auto`` becomes HiResCAM when the target is one object (its map then
+    peaks on that object, where Grad-CAM's pooled weights light every object of the class) and
+    Grad-CAM otherwise; any other method stays itself."""
+    key = canonical_method(key)
+    if key != AUTO:
+        return key
+    return AUTO_ONE_OBJECT if one_object else AUTO_SEVERAL
+
+
 def uses_gradients(method: str) -> bool:
-    cls = METHODS[canonical_method(method)]
+    cls = METHODS.get(canonical_method(method))
     return cls is not None and cls not in (FastEigenCAM, EigenCAM)
 
 
@@ -204,55 +220,26 @@ class TargetSpec:
 
 
 class YoloTarget:
-    """pytorch-grad-cam target: a scalar score of chosen rows of one image's (N, 5 + nc) output.
+    """pytorch-grad-cam target: a scalar score of chosen rows of one image's predictions.
 
-    ``rows`` are prediction indices (anchor positions) and ``classes`` their classes, as kept by NMS.
+    ``rows`` are prediction indices (anchor positions) and ``classes`` their classes, as kept by NMS;
+    ``adapter`` (:func:`gam_gui.heads.adapter_for`) says what the rows hold and which score a mode
+    differentiates (default: the YOLOv5 layout).
     """
 
-    def __init__(self, rows: torch.Tensor, classes: torch.Tensor, mode: str = "all") -> None:
+    def __init__(self, rows: torch.Tensor, classes: torch.Tensor, mode: str = "all",
+                 adapter: HeadAdapter | None = None) -> None:
         self.rows, self.classes, self.mode = rows.long(), classes.long(), mode
+        self.adapter = adapter if adapter is not None else ANCHOR_LAYOUT
 
-    def scores(self, output: torch.Tensor) -> torch.Tensor:
-        """One score per row, (n,): what a batched backward differentiates, one target per row."""
-        p = output[self.rows]
-        if self.mode == "box":
-            return p[:, :4].sum(1)
-        cls_score = p[:, 5:].gather(1, (self.classes[:, None])) if p.shape[1] > 5 else torch.ones_like(p[:, 4:5])
-        if self.mode == "class":
-            return cls_score[:, 0]
-        return (p[:, 4:5] * cls_score)[:, 0]
+    def scores(self, rows: torch.Tensor) -> torch.Tensor:
+        """One score per target from one image's prediction rows (N, C): what a batched backward
+        differentiates, one target per row."""
+        return self.adapter.target_scores(rows[self.rows], self.classes, self.mode)
 
     def __call__(self, output: torch.Tensor) -> torch.Tensor:
-        return self.scores(output).sum()
-
-
-@contextlib.contextmanager
-def gradient_from(model: nn.Module, layers: list[nn.Module]) -> Iterator[None]:
-    """Build the autograd graph only from ``layers`` to the output, by switching weight gradients off.
-
-    Kept for callers that run pytorch-grad-cam's own ``cam(...)`` call; :func:`gam_gui.analysis.analyze`
-    uses :class:`LayerCapture`, which gets the same graph without touching every parameter. Must be
-    entered before the CAM object registers its own hooks, so the leaf exists when the library's
-    gradient hook looks at the layer output.
-    """
-    saved = [(p, p.requires_grad) for p in model.parameters()]
-    for p, _ in saved:
-        p.requires_grad_(False)
-
-    def make_leaf(mod, args, out):
-        if isinstance(out, torch.Tensor) and not out.requires_grad:
-            return out.detach().requires_grad_(True)
-        return None
-
-    handles = [m.register_forward_hook(make_leaf) for m in layers]
-    try:
-        with torch.enable_grad():
-            yield
-    finally:
-        for h in handles:
-            h.remove()
-        for p, rg in saved:
-            p.requires_grad_(rg)
+        """The summed score from one image's model output, as pytorch-grad-cam calls a target."""
+        return self.scores(self.adapter.image_rows(output)).sum()
 
 
 def renormalize_in_boxes(cam: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> np.ndarray:
@@ -328,82 +315,24 @@ class LayerCapture(ActivationsAndGradients):
         self.outputs.clear()
 
 
-def head_levels(model: nn.Module) -> list[nn.Module] | None:
-    """The per-level output convs of a YOLO detection head (``Detect.m`` / ``IDetect.m``), or None.
-
-    Their outputs are where :func:`layer_gradients` splits the backward: a prediction on level j
-    depends on the feature maps only through the j-th conv.
-    """
-    seq = getattr(model, "model", None)
-    head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
-    convs = getattr(head, "m", None)
-    if not isinstance(convs, nn.ModuleList) or not len(convs):
-        return None
-    if len(convs) != int(getattr(head, "nl", len(convs))):
-        return None
-    return list(convs)
-
-
-def head_logit_scales(model: nn.Module) -> list[torch.Tensor | None] | None:
-    """How the head's per-level conv outputs become the logits whose sigmoids are the objectness and
-    class columns of ``model(x)``, or None for a head of another kind.
-
-    A YOLOv5/YOLOv7 ``Detect`` takes the sigmoid of the conv output itself (entries None); YOLOv7's
-    ``IDetect`` multiplies it by ``ImplicitM`` first (entries: that (1, C, 1, 1) multiplier). Knowing
-    this, a target's gradient at the conv outputs comes in closed form (:func:`decode_gradients`),
-    instead of from a backward through the box decoding of every prediction.
-    """
-    seq = getattr(model, "model", None)
-    head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
-    if type(head) in (Detect, DetectV7):
-        return [None] * int(head.nl)
-    if type(head) is IDetect:
-        scales = [getattr(im, "implicit", None) for im in head.im]
-        if all(isinstance(t, torch.Tensor) and t.dim() == 4 and t.shape[0] == 1 for t in scales):
-            return scales
-    return None
-
-
-def decode_gradients(target: YoloTarget, out: torch.Tensor) -> np.ndarray | None:
-    """(n, no) float64: row k is the gradient of ``target.scores(out[0])[k]`` with respect to the
-    logits of prediction ``target.rows[k]`` (the values the head's sigmoid turns into its objectness
-    and class columns), or None for the ``box`` mode (whose decoding also involves the grid and
-    anchors).
-
-    With ``p = sigmoid(z)``, ``all`` scores ``p_obj * p_cls`` and ``class`` scores ``p_cls``; their
-    derivatives need only the two decoded scores of each row, which ``out`` already holds. A few
-    values per detection: numpy does them in microseconds, where each torch call costs tens.
-    """
-    if target.mode not in ("all", "class"):
-        return None
-    p = out[0].detach().cpu().numpy()[target.rows.cpu().numpy()].astype(np.float64)  # (n, no)
-    g = np.zeros_like(p)
-    obj = p[:, 4]
-    if p.shape[1] > 5:
-        n = np.arange(len(p))
-        col = 5 + target.classes.cpu().numpy()
-        cls = p[n, col]
-        if target.mode == "all":
-            g[:, 4] = obj * (1 - obj) * cls
-            g[n, col] = cls * (1 - cls) * obj
-        else:
-            g[n, col] = cls * (1 - cls)
-    elif target.mode == "all":  # no class columns: the score is the objectness
-        g[:, 4] = obj * (1 - obj)
-    return g
-
-
 class HeadCapture:
-    """Forward hooks on the head's per-level convs (:func:`head_levels`): their inputs and outputs,
-    graph attached, for :func:`layer_gradients` and :func:`target_gradients`. ``logit_scales``
-    (:func:`head_logit_scales`) enables the closed-form start of the backward."""
+    """Forward hooks on the head's score convs and the other per-level convs its adapter names
+    (:class:`~gam_gui.heads.HeadAdapter`): their inputs and outputs, graph attached, for
+    :func:`layer_gradients` and :func:`target_gradients`. ``inputs``/``outputs`` are per level (the
+    score convs); ``extra`` holds the other convs' outputs (the anchor-free box branch)."""
 
-    def __init__(self, convs: Sequence[nn.Module], logit_scales: Sequence[torch.Tensor | None] | None = None) -> None:
-        self.convs = list(convs)
-        self.logit_scales = list(logit_scales) if logit_scales is not None else None
+    def __init__(self, adapter: HeadAdapter) -> None:
+        self.adapter = adapter
+        self.convs = list(adapter.score_convs)
         self.inputs: list[torch.Tensor | None] = [None] * len(self.convs)
         self.outputs: list[torch.Tensor | None] = [None] * len(self.convs)
+        self.extra: list[tuple[int, torch.Tensor | None]] = [(j, None) for j, _ in adapter.extra_convs]
         self._handles = [m.register_forward_hook(self._hook(i)) for i, m in enumerate(self.convs)]
+        self._handles += [m.register_forward_hook(self._extra_hook(i)) for i, (_, m) in enumerate(adapter.extra_convs)]
+
+    @property
+    def logit_scales(self) -> list[torch.Tensor | None] | None:
+        return self.adapter.logit_scales
 
     def _hook(self, i: int):
         def hook(mod: nn.Module, args: Any, out: Any) -> None:
@@ -413,28 +342,26 @@ class HeadCapture:
 
         return hook
 
-    def locate(self, out: torch.Tensor, rows: torch.Tensor) -> list[tuple[int, int, int, int]] | None:
-        """(level, anchor, y, x) of each prediction row, or None when the head is not laid out the
-        YOLOv5/YOLOv7 way (rows level by level, each level (anchor, y, x) of a 1x1 conv whose
-        output channels are anchor-major groups of ``no`` outputs)."""
-        no = int(out.shape[-1])
-        offsets, total = [], 0
-        for conv, x, y in zip(self.convs, self.inputs, self.outputs):
-            if x is None or y is None or not isinstance(conv, nn.Conv2d) or y.dim() != 4 or y.shape[1] % no:
-                return None
-            if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1 or conv.padding != (0, 0):
-                return None
-            offsets.append(total)
-            total += (y.shape[1] // no) * y.shape[2] * y.shape[3]
-        if total != out.shape[1]:
+    def _extra_hook(self, i: int):
+        def hook(mod: nn.Module, args: Any, out: Any) -> None:
+            self.extra[i] = (self.extra[i][0], out if isinstance(out, torch.Tensor) else None)
+
+        return hook
+
+    def locate(self, pred: torch.Tensor, rows: torch.Tensor) -> list[Location] | None:
+        """(level, anchor, y, x) of each prediction row of ``pred`` (B, N, C), or None when the
+        head is not laid out as its adapter says (:func:`gam_gui.heads.locate`)."""
+        if any(x is None for x in self.inputs):
             return None
-        found = []
-        for r in rows.tolist():
-            j = max(i for i, o in enumerate(offsets) if o <= r)
-            h, w = self.outputs[j].shape[2:]
-            a, rest = divmod(r - offsets[j], h * w)
-            found.append((j, a, rest // w, rest % w))
-        return found
+        return locate(self.adapter, self.outputs, int(pred.shape[1]), int(pred.shape[2]), rows.tolist())
+
+    def level_tensors(self, levels: Sequence[int] | None = None) -> list[torch.Tensor]:
+        """The graph-attached per-level head tensors of ``levels`` (default: all) through which the
+        predictions depend on the feature maps: where :func:`layer_gradients` splits the backward."""
+        chosen = range(len(self.outputs)) if levels is None else levels
+        out = [self.outputs[j] for j in chosen]
+        out += [t for j, t in self.extra if j in chosen]
+        return [t for t in out if t is not None and t.requires_grad]
 
     def release(self) -> None:
         for h in self._handles:
@@ -442,6 +369,7 @@ class HeadCapture:
         self._handles.clear()
         self.inputs = [None] * len(self.convs)
         self.outputs = [None] * len(self.convs)
+        self.extra = [(j, None) for j, _ in self.extra]
 
 
 def _nonzero(t: torch.Tensor) -> bool:
@@ -516,7 +444,7 @@ def layer_gradients(scores: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
     return out
 
 
-def _by_level(where: list[tuple[int, int, int, int]]) -> dict[int, list[int]]:
+def _by_level(where: list[Location]) -> dict[int, list[int]]:
     """Target indices grouped by the head level their prediction lies on (levels in order)."""
     groups: dict[int, list[int]] = {}
     for i, w in enumerate(where):
@@ -524,89 +452,101 @@ def _by_level(where: list[tuple[int, int, int, int]]) -> dict[int, list[int]]:
     return dict(sorted(groups.items()))
 
 
-def _pixel_gradients(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
-                     head: HeadCapture, levels: dict[int, list[int]]) -> dict[int, np.ndarray]:
-    """Per level, (n, no) float64: each target's gradient at the head's conv output, over the ``no``
-    channels of its own anchor at its own pixel (the only place it is non-zero).
+def _pixel_gradients(target: YoloTarget, pred: torch.Tensor, where: list[Location], head: HeadCapture,
+                     levels: dict[int, list[int]]) -> dict[int, np.ndarray]:
+    """Per level, (n, k) float64: each target's gradient at the head's score conv output, over the
+    ``k`` channels of its own anchor at its own pixel (the only place it is non-zero).
 
-    In closed form (:func:`decode_gradients`) when the head is a known sigmoid head; otherwise from
-    one small backward of the summed score through the box decoding (the scores of distinct rows
-    do not interact, so each target's share can be read off the sum's gradient). These are a few
-    values per detection: numpy handles them in microseconds, where each torch call costs tens.
+    In closed form (:meth:`~gam_gui.heads.HeadAdapter.logit_gradients`) when the adapter knows the
+    scores are sigmoids of that conv; otherwise from one small backward of the summed score through
+    the box decoding (the scores of distinct rows do not interact, so each target's share can be
+    read off the sum's gradient). These are a few values per detection: numpy handles them in
+    microseconds, where each torch call costs tens.
     """
-    no = int(out.shape[-1])
+    adapter = head.adapter
+    k = adapter.block(int(pred.shape[-1]))
     live = {j: m for j, m in levels.items() if head.outputs[j] is not None and head.outputs[j].requires_grad}
-    g = decode_gradients(target, out) if head.logit_scales is not None else None
+    g = None
+    if adapter.closed_form:
+        p = pred[0].detach().cpu().numpy()[target.rows.cpu().numpy()].astype(np.float64)
+        g = adapter.logit_gradients(p, target.classes.cpu().numpy(), target.mode)
     result: dict[int, np.ndarray] = {}
     if g is not None:
+        g = g[:, adapter.logit_columns]
         for j, members in live.items():
             gj = g[members]
-            scale = head.logit_scales[j]
+            scale = adapter.logit_scales[j]
             if scale is not None:  # IDetect: logits = conv output * ImplicitM
                 anchors = [where[i][1] for i in members]
-                gj = gj * scale.detach().cpu().double().numpy().reshape(-1, no)[anchors]
+                gj = gj * scale.detach().cpu().double().numpy().reshape(-1, k)[anchors]
             result[j] = gj
         return result
     if not live:
         return result
     with torch.enable_grad():
-        score = target.scores(out[0]).sum()
+        score = target.scores(pred[0]).sum()
     outs = [head.outputs[j] for j in live]
     grads = torch.autograd.grad(score, outs, retain_graph=True, allow_unused=True) if score.requires_grad else ()
     for (j, members), gl in zip(live.items(), grads):
         if gl is None:
             continue
         a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
-        result[j] = gl[0].detach().cpu().double().numpy().reshape(-1, no, gl.shape[2], gl.shape[3])[a, :, y, x]
+        result[j] = gl[0].detach().cpu().double().numpy().reshape(-1, k, gl.shape[2], gl.shape[3])[a, :, y, x]
     return result
 
 
-def _input_vectors(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
+def _input_vectors(target: YoloTarget, pred: torch.Tensor, where: list[Location],
                    head: HeadCapture) -> list[tuple[int, list[int], np.ndarray, np.ndarray, np.ndarray]]:
-    """Per level whose conv input is in the graph: ``(level, targets, y, x, v)``, ``v`` (n, C) being
-    each target's gradient at its own pixel ``(y, x)`` of the head's 1x1 conv input: ``W^T g`` of
+    """Per level whose score conv input is in the graph: ``(level, targets, y, x, v)``, ``v`` (n, C)
+    being each target's gradient at its own pixel ``(y, x)`` of the 1x1 conv's input: ``W^T g`` of
     its gradient at the conv output (:func:`_pixel_gradients`), the only pixel where it is non-zero."""
     levels = _by_level(where)
     live = {j: m for j, m in levels.items() if head.inputs[j] is not None and head.inputs[j].requires_grad}
     result = []
-    for j, gsel in _pixel_gradients(target, out, where, head, live).items():
+    for j, gsel in _pixel_gradients(target, pred, where, head, live).items():
         members = live[j]
-        c, no = head.inputs[j].shape[1], gsel.shape[1]
+        c, k = head.inputs[j].shape[1], gsel.shape[1]
         a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
-        w = head.convs[j].weight.detach().cpu().double().numpy().reshape(-1, no, c)  # (na, no, C)
+        w = head.convs[j].weight.detach().cpu().double().numpy().reshape(-1, k, c)  # (na, k, C)
         result.append((j, members, y, x, np.einsum("nk,nkc->nc", gsel, w[a])))
     return result
 
 
-def _input_seeds(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
-                 head: HeadCapture) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
-    """(head conv input, its cotangent) per level for the summed score of ``target``, in closed form,
-    or None when the head is not a known sigmoid head or the mode is ``box``.
+def _pixel_route(target: YoloTarget, head: HeadCapture) -> bool:
+    """Whether the targets' scores depend on the features only through the score convs (so that
+    one pixel of a score conv carries a target's whole gradient)."""
+    return not head.adapter.extra_convs or target.mode != "box"
 
-    A target's gradient at its level's 1x1 conv output is ``no`` values at one pixel
-    (:func:`decode_gradients`), so at the conv's input it is ``W^T g`` at that pixel
-    (:func:`_input_vectors`): the backward can start at the conv inputs (on the GAM recipe, the GAM
-    blocks' own outputs) and the head's convolutions are never differentiated.
+
+def _input_seeds(target: YoloTarget, pred: torch.Tensor, where: list[Location],
+                 head: HeadCapture) -> list[tuple[torch.Tensor, torch.Tensor]] | None:
+    """(score conv input, its cotangent) per level for the summed score of ``target``, in closed
+    form, or None when the adapter has no closed form or the mode is ``box``.
+
+    A target's gradient at its level's 1x1 score conv output is ``k`` values at one pixel, so at
+    the conv's input it is ``W^T g`` at that pixel (:func:`_input_vectors`): the backward can start
+    at the conv inputs (on the GAM recipe, the GAM blocks' own outputs) and the head's score convs
+    are never differentiated.
     """
-    if head.logit_scales is None or target.mode not in ("all", "class"):
+    if not head.adapter.closed_form or target.mode not in ("all", "class"):
         return None
     seeds = []
-    for j, _, y, x, v in _input_vectors(target, out, where, head):
+    for j, _, y, x, v in _input_vectors(target, pred, where, head):
         xin = head.inputs[j]
         cot = torch.zeros(tuple(xin.shape), dtype=xin.dtype)
         cn = cot.numpy()[0]
-        for k in range(len(v)):  # repeated pixels add up, as in the summed score's gradient
-            cn[:, y[k], x[k]] += v[k]
+        for i in range(len(v)):  # repeated pixels add up, as in the summed score's gradient
+            cn[:, y[i], x[i]] += v[i]
         seeds.append((xin, cot.to(xin.device)))
     return seeds
 
 
-def _head_cotangents(target: YoloTarget, out: torch.Tensor, where: list[tuple[int, int, int, int]],
+def _head_cotangents(target: YoloTarget, pred: torch.Tensor, where: list[Location],
                      head: HeadCapture) -> list[tuple[int, list[int], torch.Tensor]]:
-    """Per-target gradients at the inputs of the head's 1x1 convs, per level: ``(level, targets,
+    """Per-target gradients at the inputs of the head's score convs, per level: ``(level, targets,
     cotangent (n, 1, C, H, W))``, each target's non-zero at its own pixel only (:func:`_input_vectors`)."""
     result = []
-    for j, members, y, x, v in _input_vectors(target, out, where, head):
+    for j, members, y, x, v in _input_vectors(target, pred, where, head):
         xin = head.inputs[j]
         cot = torch.zeros((len(members),) + tuple(xin.shape), dtype=xin.dtype)
         cot.numpy()[np.arange(len(members)), 0, :, y, x] = v
@@ -614,63 +554,64 @@ def _head_cotangents(target: YoloTarget, out: torch.Tensor, where: list[tuple[in
     return result
 
 
-def head_gradients(target: YoloTarget, out: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
+def head_gradients(target: YoloTarget, pred: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
                    head: HeadCapture | None) -> list[torch.Tensor | None]:
-    """Gradients of ``target``'s summed score (``target(out[0])``) with respect to ``layer_outputs``,
-    as :func:`layer_gradients` gives them, by the cheapest route.
+    """Gradients of ``target``'s summed score (over ``pred[0]``, the rows (1, N, C) of one image)
+    with respect to ``layer_outputs``, as :func:`layer_gradients` gives them, by the cheapest route.
 
-    With a known sigmoid head (:func:`head_logit_scales`) the backward starts at the head's conv
-    inputs, from cotangents made in closed form (:func:`_input_seeds`): no backward through the box
-    decoding of all predictions or through the head's convolutions, and the branches of levels
-    without a target are never walked. Otherwise, when the rows touch only some levels (small
-    objects: the stride-8 level alone), the backward starts at those levels' conv outputs (on this
-    model that halves it); when they touch all of them, one plain backward from the score is
-    cheapest. The levels come from :meth:`HeadCapture.locate`, without a backward.
+    With a closed form (:attr:`~gam_gui.heads.HeadAdapter.closed_form`) the backward starts at the
+    score convs' inputs, from cotangents made in closed form (:func:`_input_seeds`): no backward
+    through the box decoding of all predictions or through the score convs, and the branches of
+    levels without a target are never walked. Otherwise, when the rows touch only some levels
+    (small objects: the stride-8 level alone), the backward starts at those levels' head tensors
+    (on this model that halves it); when they touch all of them, one plain backward from the score
+    is cheapest. The levels come from :meth:`HeadCapture.locate`, without a backward.
     """
     ins = list(layer_outputs)
-    where = head.locate(out, target.rows) if head is not None else None
-    if where is not None:
-        seeds = _input_seeds(target, out, where, head)
+    where = head.locate(pred, target.rows) if head is not None else None
+    if where is not None and _pixel_route(target, head):
+        seeds = _input_seeds(target, pred, where, head)
         if seeds is not None:
             if not seeds:
                 return [None] * len(ins)
             return list(torch.autograd.grad([t for t, _ in seeds], ins, [c for _, c in seeds], retain_graph=True,
                                             allow_unused=True))
     with torch.enable_grad():
-        score = target(out[0])
+        score = target.scores(pred[0]).sum()
     if where is not None:
         feeding = [j for j, t in enumerate(head.outputs) if t is not None and t.requires_grad]
         touched = sorted({w[0] for w in where} & set(feeding))
         if not touched:
             return [None] * len(ins)
         if len(touched) < len(feeding):
-            return layer_gradients(score, ins, [head.outputs[j] for j in touched])
+            return layer_gradients(score, ins, head.level_tensors(touched))
     return list(torch.autograd.grad(score, ins, retain_graph=True, allow_unused=True))
 
 
-def target_gradients(target: YoloTarget, out: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
+def target_gradients(target: YoloTarget, pred: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
                      head: HeadCapture | None) -> list[tuple[list[int], list[torch.Tensor | None]]]:
     """Per-target gradients for the K targets of ``target`` (each the score of prediction
-    ``target.rows[k]``): groups ``(target indices, [(n, C, H, W) gradient or None (zero) per layer])``.
+    ``target.rows[k]`` of ``pred[0]``): groups ``(target indices, [(n, C, H, W) gradient or None
+    (zero) per layer])``.
 
-    With a YOLO head (:meth:`HeadCapture.locate`) and distinct rows, a target's gradient at its
-    level's 1x1 conv is one pixel (:func:`_pixel_gradients`), the 1x1 conv's backward at that pixel
-    is a matrix-vector product, and each level's targets then go down their own branch in one
+    With a known head layout (:meth:`HeadCapture.locate`) and distinct rows, a target's gradient at
+    its level's score conv is one pixel (:func:`_pixel_gradients`), the 1x1 conv's backward at that
+    pixel is a matrix-vector product, and each level's targets then go down their own branch in one
     batched backward (``is_grads_batched``) starting at the conv's input. A stride-8 prediction
-    needs no backward through the neck at all. Otherwise (another head, repeated rows):
-    :func:`layer_gradients` for all targets at once.
+    needs no backward through the neck at all. Otherwise (another head, repeated rows, the
+    anchor-free box outputs): :func:`layer_gradients` for all targets at once.
     """
     ins = list(layer_outputs)
     rows = target.rows
     k = rows.numel()
-    where = head.locate(out, rows) if head is not None else None
-    if where is None or len(set(rows.tolist())) != k:
+    where = head.locate(pred, rows) if head is not None else None
+    if where is None or len(set(rows.tolist())) != k or not _pixel_route(target, head):
         with torch.enable_grad():
-            scores = target.scores(out[0])
-        return [(list(range(k)), layer_gradients(scores, ins, head.outputs if head is not None else None))]
+            scores = target.scores(pred[0])
+        return [(list(range(k)), layer_gradients(scores, ins, head.level_tensors() if head is not None else None))]
     groups = []
     covered: set[int] = set()
-    for j, members, cot in _head_cotangents(target, out, where, head):
+    for j, members, cot in _head_cotangents(target, pred, where, head):
         grads = _vjp([head.inputs[j]], ins, [cot], True)
         groups.append((members, [None if t is None else t.reshape((len(members),) + tuple(o.shape[1:]))
                                  for t, o in zip(grads, ins)]))
@@ -681,31 +622,51 @@ def target_gradients(target: YoloTarget, out: torch.Tensor, layer_outputs: Seque
     return groups
 
 
-def cam_images(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], activations: Sequence[np.ndarray],
-               grads: Sequence[np.ndarray | None], n: int = 1) -> np.ndarray:
+@dataclass
+class CamBatch:
+    """``n`` CAMs at input size (:func:`cam_batch`) and, per map, the range of the method's own maps
+    before any normalisation: ``lo``/``hi`` (n,), the min and max over the chosen layers of each
+    layer's map after the method's ReLU and before pytorch-grad-cam's ``scale_cam_image``."""
+
+    maps: np.ndarray
+    lo: np.ndarray
+    hi: np.ndarray
+
+    def range(self, i: int = 0) -> tuple[float, float]:
+        return float(self.lo[i]), float(self.hi[i])
+
+
+def cam_batch(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], activations: Sequence[np.ndarray],
+              grads: Sequence[np.ndarray | None], n: int = 1) -> CamBatch:
     """``n`` CAMs at input size from the layers' activations (each (1, C, H, W)) and gradients (each
     (n, C, H, W), or None for a gradient that is zero), through the CAM object's own
     ``get_cam_image`` (hence its ``get_cam_weights``): what ``compute_cam_per_layer`` followed by
     ``aggregate_multi_layers`` compute, less their last normalisation. A layer whose gradient is
     None contributes a zero map and is not computed.
 
-    Returns the per-layer mean of the min-max normalised, resized layer maps, *before* the final
-    ``scale_cam_image``: callers normalise once more anyway (to the frame, to a maximum of 1), and
-    ``(m - min) / max`` commutes with that up to rounding. The library's version stacks all layers at
-    input size, clips, averages and rescales: four (n, L, H, W) passes; here each layer map is
-    resized into one accumulator.
+    The maps are the per-layer mean of the min-max normalised, resized layer maps, *before* the
+    final ``scale_cam_image``: callers normalise once more anyway (to the frame, to a maximum of 1),
+    and ``(m - min) / max`` commutes with that up to rounding. The library's version stacks all
+    layers at input size, clips, averages and rescales: four (n, L, H, W) passes; here each layer
+    map is resized into one accumulator.
     """
     width, height = cam.get_target_width_height(input_tensor)
     acc = np.zeros((n, height, width), np.float32)
+    lo, hi = np.full(n, np.inf, np.float32), np.full(n, -np.inf, np.float32)
     first = True
     for li, (layer, a) in enumerate(zip(cam.target_layers, activations)):
         g = grads[li] if li < len(grads) else None
         if g is None and cam.uses_gradients:
             # A zero gradient gives a zero map in every gradient method here (zero weights, or
             # zero grads times activations), and a zero layer adds nothing to the mean: skip it.
+            np.minimum(lo, 0, out=lo)
+            np.maximum(hi, 0, out=hi)
             continue
         a_n = np.broadcast_to(a, (n,) + tuple(a.shape[1:]))
         c = np.maximum(cam.get_cam_image(input_tensor, layer, targets, a_n, g, False), 0)
+        flat = c.reshape(len(c), -1)
+        np.minimum(lo, flat.min(1), out=lo)
+        np.maximum(hi, flat.max(1), out=hi)
         c = scale_cam_image(c)  # per map (img - min) / (1e-7 + max), at layer resolution
         for i in range(n):
             if first:
@@ -715,4 +676,6 @@ def cam_images(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], act
         first = False
     if len(activations) > 1:
         acc /= len(activations)
-    return acc
+    if not np.isfinite(lo).all():  # no layer at all
+        lo, hi = np.zeros(n, np.float32), np.zeros(n, np.float32)
+    return CamBatch(acc, lo, hi)

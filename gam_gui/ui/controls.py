@@ -37,7 +37,7 @@ from PyQt5.QtWidgets import (
 
 from gam_gui.ablation import DEFAULT_TOP_K, MODES
 from gam_gui.analysis import Settings
-from gam_gui.explain.cams import DISPLAY_NAMES, METHODS
+from gam_gui.explain.cams import AUTO, DISPLAY_NAMES, METHOD_CHOICES
 from gam_gui.render import COLORMAPS
 
 LOGGER = logging.getLogger(__name__)
@@ -222,8 +222,9 @@ class ControlPanel(QWidget):
         g = QGroupBox(self.tr("Explanation (CAM)"))
         f = QFormLayout(g)
         self.method = QComboBox()
-        for key in METHODS:
-            self.method.addItem(self.tr("none (off)") if key == "none" else DISPLAY_NAMES[key], key)
+        for key in METHOD_CHOICES:
+            label = {"none": self.tr("none (off)"), AUTO: self.tr("Auto (Grad-CAM / HiResCAM per object)")}
+            self.method.addItem(label.get(key, DISPLAY_NAMES[key]), key)
         f.addRow(self.tr("Method:"), self.method)
         self.layers = QListWidget()
         self.layers.setSelectionMode(QAbstractItemView.ExtendedSelection)
