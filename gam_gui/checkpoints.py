@@ -92,7 +92,7 @@ def save_model(model: DetectionModel, path: str | os.PathLike, **meta: Any) -> P
     ckpt = {
         "format": FORMAT,
         "version": FORMAT_VERSION,
-        "yaml": _plain(model.yaml),
+        "yaml": _plain(_portable_yaml(model)),
         "names": {int(k): str(v) for k, v in _names_dict(model.names).items()},
         "gam_variants": {name: m.gam_variant for name, m in model.named_modules() if isinstance(m, gam_mod.GAM)},
         "state_dict": state,
@@ -103,6 +103,30 @@ def save_model(model: DetectionModel, path: str | os.PathLike, **meta: Any) -> P
     torch.save(ckpt, tmp)
     os.replace(tmp, path)
     return path
+
+
+def _portable_yaml(model: nn.Module) -> Any:
+    """The model's YAML with each GAM row naming the block this package builds with the loaded block's
+    structure: a file from the ``ultralytics`` package may call a grouped (seed) block ``GAM_Attention``,
+    which here is the paper's ungrouped one, or use a name only the user's ``parse_model`` knew."""
+    desc = copy.deepcopy(getattr(model, "yaml", None))
+    seq = model._modules.get("model")
+    if not isinstance(desc, dict) or not isinstance(seq, nn.Sequential):
+        return desc
+    rows = [r for r in (desc.get("backbone") or []) + (desc.get("head") or [])]
+    if len(rows) != len(seq):
+        return desc
+    for row, layer in zip(rows, seq):
+        blocks = [m for m in layer.modules() if isinstance(m, gam_mod.GAM)]
+        if not blocks or not isinstance(row, list) or len(row) != 4 or not isinstance(row[3], list):
+            continue
+        first, linear = blocks[0].spatial_attention[0], blocks[0].channel_attention[0]
+        rate = max(1, round(linear.in_features / max(1, linear.out_features)))
+        if first.groups > 1:
+            row[2], row[3] = "GAM", [row[3][0] if row[3] else first.in_channels, True, rate]
+        else:
+            row[2], row[3] = "GAM_Attention", [first.in_channels, rate]
+    return desc
 
 
 def _plain(x: Any) -> Any:
@@ -1133,7 +1157,9 @@ class _Scanner:
         name = func.name
         if name in self.inert:  # SimpleNamespace pickles as a call of its class with no arguments
             if not (isinstance(args, _Node) and args.kind == "tuple" and not args.items):
-                raise self.refuse(f"the file creates {name!r} with arguments, which the trainer never does", "call")
+                raise CheckpointError(f"{self.source}: refused: the file creates {name!r} with arguments, which the "
+                                      "trainer never does. Nothing from it was executed.", reason="call",
+                                      class_name=name)
             self.take(args)
             return _Node("object", name=name)
         if name not in _CALLABLE:

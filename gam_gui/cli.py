@@ -388,6 +388,8 @@ def cmd_layers(args: argparse.Namespace) -> int:
     imgsz = _model_imgsz(model, args.imgsz, 640)
     names = getattr(model, "names", {})
     print(f"classes ({len(names)}): {', '.join(names.values())}")
+    if getattr(model, "variant_reason", ""):
+        print(f"GAM forward: {model.variant_reason}")
     print(f"output shapes at {imgsz}x{imgsz}:")
     for info in list_layers(model, imgsz):
         print(info.label())

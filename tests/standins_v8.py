@@ -308,7 +308,10 @@ def to_package(model: gyolo.DetectionModel, gam_cls: type | None) -> nn.Module:
     m.nc = m.model[-1].nc
     m.end2end = False
     m.args = {"imgsz": 64, "task": "detect"}
-    m.yaml = dict(m.yaml, scale="n", yaml_file="yolov8n-GAM.yaml")
+    m.yaml = copy.deepcopy(dict(m.yaml, yaml_file="yolov8n-GAM.yaml"))
+    for row in m.yaml["backbone"] + m.yaml["head"]:  # the user's YAML names their class
+        if row[2] in ("GAM", "GAM_Attention", "GAMAttention"):
+            row[2] = gam_cls.__name__
     m.eval()
     with torch.no_grad():
         m(torch.zeros(1, 3, 64, 64))  # fills the head's anchors/strides/shape caches, as validation does
