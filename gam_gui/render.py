@@ -239,7 +239,8 @@ NO_FEATURES_TEXT = "no block input/output recorded for this frame"
 #: One line per panel kind saying what it shows (figures: nowhere; the window: the caption's tooltip).
 PANEL_HELP = {
     "detections": "The model's detections: class, score; click a box to explain that object.",
-    "cam": "Where the CAM method finds evidence for the target (red: most, blue: least of this frame's map).",
+    "cam": "Where the CAM method finds evidence for the target: the colour map's top colour is the most on "
+           "this frame.",
     "channel_gate": "Channel gate c(x) of the GAM block, reduced over channels per pixel. Seed variant: no "
                     "sigmoid, so signed: red > 0 (amplifies), blue < 0 (flips the sign), white 0.",
     "channel_gate_unit": "Channel gate sigmoid(c(x)) of the GAM block, reduced over channels per pixel, in [0, 1].",

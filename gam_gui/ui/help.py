@@ -40,53 +40,52 @@ class HelpDialog(QDialog):
 
     def html(self) -> str:
         """The page, in the window's language."""
-        t = self.tr
         sections = [
-            ("<h2>{0}</h2>", t("How to read the panels")),
-            ("<p>{0}</p>", t("Every heatmap has a colour bar along its bottom: the colours from one end to the "
+            ("<h2>{0}</h2>", self.tr("How to read the panels")),
+            ("<p>{0}</p>", self.tr("Every heatmap has a colour bar along its bottom: the colours from one end to the "
                              "other, what is drawn and its real values on this frame (before any "
                              "normalisation), e.g. <i>spatial gate, mean over 64 ch: 0.34 ... 0.6</i>. Hover a "
                              "panel's caption for one line on what it shows.")),
-            ("<h3>{0}</h3>", t("Panels")),
-            ("<p>{0}</p>", t("<b>Detections</b>: boxes with class and score. Click a box to explain that "
+            ("<h3>{0}</h3>", self.tr("Panels")),
+            ("<p>{0}</p>", self.tr("<b>Detections</b>: boxes with class and score. Click a box to explain that "
                              "object; the thick box is the CAM's target.")),
-            ("<p>{0}</p>", t("<b>CAM</b>: where the chosen method finds evidence for the target (the colour "
+            ("<p>{0}</p>", self.tr("<b>CAM</b>: where the chosen method finds evidence for the target (the colour "
                              "map of the Colormap control: its top colour is the most evidence on this frame, "
                              "not an absolute level).")),
-            ("<p>{0}</p>", t("<b>GAM channel</b>: the channel gate c(x) of one GAM block, reduced over channels "
+            ("<p>{0}</p>", self.tr("<b>GAM channel</b>: the channel gate c(x) of one GAM block, reduced over channels "
                              "per pixel (Channel reduction: mean or max). <b>GAM spatial</b>: the spatial gate "
                              "s(x*c), in [0, 1]. A gate is what the block multiplies by, not what it did: "
                              "choose a gain under <i>GAM panels</i> for that.")),
-            ("<p>{0}</p>", t("<b>Gain</b> (GAM panels: gain, channel-branch gain, spatial-branch gain): log2 of "
+            ("<p>{0}</p>", self.tr("<b>Gain</b> (GAM panels: gain, channel-branch gain, spatial-branch gain): log2 of "
                              "the feature energy after / before the block, per pixel (norm over channels). "
                              "Blue-white-red, white = 0 = unchanged, red = made stronger, blue = weaker; +1 is "
                              "twice the energy, -1 half. Block gain = channel-branch gain + spatial-branch "
                              "gain.")),
-            ("<p>{0}</p>", t("<b>Channel chart</b>: the mean channel gate of each channel over the pixels. "
+            ("<p>{0}</p>", self.tr("<b>Channel chart</b>: the mean channel gate of each channel over the pixels. "
                              "Orange: the three largest, white: the channel drilled into. Click a bar to see "
                              "that channel's feature map before and after the block in the GAM channel panel; "
                              "click it again to go back.")),
-            ("<h3>{0}</h3>", t("Colours")),
-            ("<p>{0}</p>", t("Quantities that can be negative (the seed variant's channel gate, gains, "
+            ("<h3>{0}</h3>", self.tr("Colours")),
+            ("<p>{0}</p>", self.tr("Quantities that can be negative (the seed variant's channel gate, gains, "
                              "feature maps) use blue-white-red with 0 always white, so a sign never changes "
                              "colour between frames or between mean and max. Quantities in [0, 1] use the "
                              "chosen colour map. <i>Colour scale: per frame</i> stretches each frame's range; "
                              "<i>fixed over the video</i> holds the widest range seen since the source was "
                              "opened, so a colour means the same value on every frame.")),
-            ("<h3>{0}</h3>", t("GAM variants")),
-            ("<p>{0}</p>", t("<b>seed</b> (classes GAM, GAMAttention; the shipped model): the channel branch is "
+            ("<h3>{0}</h3>", self.tr("GAM variants")),
+            ("<p>{0}</p>", self.tr("<b>seed</b> (classes GAM, GAMAttention; the shipped model): the channel branch is "
                              "an MLP without sigmoid, so its gate is unbounded and signed; a negative gate "
                              "flips a feature's sign. <b>paper</b> (GAM_Attention): sigmoid on both branches, "
                              "both gates in [0, 1], so the block can only keep or weaken features. The variant "
                              "is in the GAM channel panel's caption.")),
-            ("<h3>{0}</h3>", t("Which CAM method")),
-            ("<p>{0}</p>", t("<b>auto</b> (default): Grad-CAM when the target is all detections or a class, "
+            ("<h3>{0}</h3>", self.tr("Which CAM method")),
+            ("<p>{0}</p>", self.tr("<b>auto</b> (default): Grad-CAM when the target is all detections or a class, "
                              "HiResCAM when it is one object. <b>Grad-CAM</b> is class-level: it averages each "
                              "channel's gradient over the map, so a map for one object lights every similar "
                              "object. <b>HiResCAM</b> and <b>LayerCAM</b> keep the gradient's position and "
                              "point at the object itself: use them for a clicked box. <b>EigenCAM</b> does not "
                              "depend on the target at all.")),
-            ("<p>{0}</p>", t("More, with a figure and measured numbers: the README's section "
+            ("<p>{0}</p>", self.tr("More, with a figure and measured numbers: the README's section "
                              "<a href=\"{0}\">How to read the panels</a>.")),
         ]
         out = []

@@ -52,8 +52,8 @@ RENDER_STRINGS = (
     QT_TRANSLATE_NOOP("render", "layer {layer}  channel {channel}: before | after the block, weight {weight}"),
     QT_TRANSLATE_NOOP("render", "no block input/output recorded for this frame"),
     QT_TRANSLATE_NOOP("render", "The model's detections: class, score; click a box to explain that object."),
-    QT_TRANSLATE_NOOP("render", "Where the CAM method finds evidence for the target (red: most, blue: least of "
-                                "this frame's map)."),
+    QT_TRANSLATE_NOOP("render", "Where the CAM method finds evidence for the target: the colour map's top colour "
+                                "is the most on this frame."),
     QT_TRANSLATE_NOOP("render", "Channel gate c(x) of the GAM block, reduced over channels per pixel. Seed "
                                 "variant: no sigmoid, so signed: red > 0 (amplifies), blue < 0 (flips the sign), "
                                 "white 0."),
