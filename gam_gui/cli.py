@@ -116,7 +116,17 @@ def _eval_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
                     help="inference size, rounded up to the model's stride (default: the model's own, else 320)")
     ap.add_argument("--pointing", action="store_true",
-                    help="also run the pointing game (Grad-CAM, HiResCAM, LayerCAM)")
+                    help="also run the pointing game (Grad-CAM, HiResCAM, LayerCAM, or --methods)")
+    ap.add_argument("--faithfulness", action="store_true",
+                    help="also score each CAM method's per-object maps: pointing, energy in box, deletion and "
+                         "insertion AUC (a table on stderr)")
+    ap.add_argument("--methods", nargs="+", type=V.arg(V.check_method), default=None,
+                    help="CAM methods for --pointing and --faithfulness (default: gradcam hirescam layercam, "
+                         "plus eigencam for --faithfulness)")
+    ap.add_argument("--steps", type=V.arg(V.check_count, minimum=2), default=16,
+                    help="--faithfulness: points per deletion/insertion curve")
+    ap.add_argument("--baseline", choices=("blur", "mean"), default="blur",
+                    help="--faithfulness: what removed pixels become (a blurred frame or its mean colour)")
     ap.add_argument("--ablate", action="append", default=[], metavar="LAYER:MODE[,LAYER:MODE]",
                     type=_ablation_list,
                     help="also score the model with these GAM blocks ablated (repeatable: one result per "
@@ -169,7 +179,7 @@ def eval_parser() -> argparse.ArgumentParser:
 
 TRAIN_DESCRIPTION = "Train YOLOv5n-GAM on rendered shapes (CPU or CUDA)."
 EVAL_DESCRIPTION = ("Evaluate a model on the fixed-seed shapes validation set: mAP@0.5 and mAP@0.5:0.95, "
-                    "optionally the pointing game; prints JSON.")
+                    "optionally the pointing game and faithfulness scores; prints JSON.")
 
 
 class _Version(argparse.Action):

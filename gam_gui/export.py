@@ -32,8 +32,10 @@ from torch import nn
 
 from gam_gui.analysis import Result, Settings, analyze_with
 from gam_gui.images import ImageError, check_analysable
+from gam_gui.inference import detect
 from gam_gui.render import ScaleMemory, compose
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, open_source
+from gam_gui.tracking import FOLLOW_KINDS, IndexFollower
 from gam_gui.video_out import (
     ExportError,
     VideoRecorder,
@@ -338,6 +340,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
     total = src.count
     used: set[str] = set()
     in_a_row = 0
+    follow = IndexFollower(s.target) if isinstance(s.target, int) and src.kind in FOLLOW_KINDS else None
     while True:
         try:
             frame = src.read()
@@ -355,7 +358,9 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
             continue
         try:
             check_analysable(frame.image, s.imgsz, frame.name)
-            fig, fields = view.frame(model, frame.image, s, layout)
+            fs = s if follow is None else s.updated(target=follow.target(
+                detect(model, frame.image, s.conf, s.iou, s.imgsz), frame.timestamp))  # the clicked object, followed
+            fig, fields = view.frame(model, frame.image, fs, layout)
         except Exception as e:  # noqa: BLE001 - one frame's failure is reported, not fatal
             in_a_row += 1
             reason = _frame_failure(frame, e)

@@ -13,6 +13,7 @@ Qt-free and model-free: the window's worker and ``gam-gui export --target i`` on
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,10 +23,13 @@ import numpy as np
 from gam_gui.inference import Detection
 from gam_gui.matching import box_iou
 
+LOGGER = logging.getLogger(__name__)
 #: Seconds a followed object may be missing before the target goes back to "all".
 LOST_AFTER_S = 1.0
+#: Source kinds whose frames follow each other in time: a chosen object is followed on them.
+FOLLOW_KINDS = ("video", "camera", "stream")
 #: How far (in diagonals of the last box) the nearest-centre rule may jump when nothing overlaps.
-MAX_JUMP = 2.0
+MAX_JUMP = 1.0
 
 FOLLOWED, NEAREST, MISSING, LOST, IDLE = "iou", "nearest", "missing", "lost", "idle"
 
@@ -105,3 +109,28 @@ class TargetTracker:
         if dist[j] <= self.max_jump * max(diag, 1.0):
             return same[j], NEAREST
         return None, MISSING
+
+
+class IndexFollower:
+    """``--target i`` on a video: detection ``i`` of the first frame that has one, followed after that
+    (:class:`TargetTracker`); ``"all"`` while it is missing and for good once it is lost."""
+
+    def __init__(self, index: int, timeout: float = LOST_AFTER_S) -> None:
+        self.index = int(index)
+        self.tracker = TargetTracker(timeout)
+        self.started = self.lost = False
+
+    def target(self, detections: Sequence[Detection], t: float) -> int | str:
+        """The target for a frame with these ``detections`` at time ``t`` (seconds)."""
+        if self.lost:
+            return "all"
+        if not self.started:
+            if self.index >= len(detections):
+                return self.index  # not started: the frame fails as it would without following
+            self.tracker.start(detections[self.index], t)
+            self.started = True
+        u = self.tracker.update(detections, t)
+        if u.lost:
+            self.lost = True
+            LOGGER.info("the followed detection has been missing for %.1f s: explaining all detections", u.missing_s)
+        return u.index if u.index is not None else "all"

@@ -195,13 +195,24 @@ def run(args: argparse.Namespace) -> int:
         res.extra["ablations"] = rows
         print(ablation_table(res, rows), file=sys.stderr)
     if args.pointing:
-        from gam_gui.train.pointing import pointing_game
+        from gam_gui.train.pointing import POINTING_METHODS, pointing_game
 
         t1 = time.perf_counter()
         with torch.enable_grad():  # the CAMs need it, whatever the caller's mode
-            res.extra["pointing_game"] = pointing_game(model, args.images, imgsz, methods=("gradcam", "hirescam",
-                                                       "layercam"), progress=args.progress)
+            res.extra["pointing_game"] = pointing_game(
+                model, args.images, imgsz, methods=tuple(getattr(args, "methods", None) or POINTING_METHODS),
+                progress=args.progress)
         parts["pointing_game"] = round(time.perf_counter() - t1, 1)
+    if getattr(args, "faithfulness", False):
+        from gam_gui.train.pointing import FAITHFULNESS_METHODS, faithfulness_eval, faithfulness_table
+
+        t1 = time.perf_counter()
+        with torch.enable_grad():
+            fa = faithfulness_eval(model, args.images, imgsz, methods=tuple(args.methods or FAITHFULNESS_METHODS),
+                                   steps=args.steps, baseline=args.baseline, progress=args.progress)
+        res.extra["faithfulness"] = fa
+        print(faithfulness_table(fa), file=sys.stderr)
+        parts["faithfulness"] = round(time.perf_counter() - t1, 1)
     res.extra["seconds_by_part"] = parts
     res.seconds = round(time.perf_counter() - t0, 1)
     print(json.dumps(asdict(res), indent=2))

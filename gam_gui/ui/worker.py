@@ -55,7 +55,7 @@ from gam_gui.compare import CompareResult, compare
 from gam_gui.export import ExportError, VideoRecorder
 from gam_gui.inference import Detection
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, VideoSource, open_source
-from gam_gui.tracking import MISSING, TargetTracker, TrackUpdate
+from gam_gui.tracking import FOLLOW_KINDS, MISSING, TargetTracker, TrackUpdate
 
 LOGGER = logging.getLogger(__name__)
 
@@ -64,8 +64,6 @@ ANALYSIS_FIELDS = ("method", "layers", "target", "conf", "iou", "imgsz", "reduct
 NO_MODEL_TEXT = "no model loaded: File > Open weights"
 #: Environment variable that sets the analysis threads of the window (``gam-gui --threads`` wins).
 THREADS_ENV = "GAM_GUI_THREADS"
-#: Sources whose frames follow each other in time: a clicked object is followed on them.
-FOLLOW_KINDS = ("video", "camera", "stream")
 #: Panels are sent to the GUI at most this large (long side): painting a 4K frame four times per
 #: frame would make the GUI thread the bottleneck. Exports re-render at full resolution.
 DISPLAY_MAX = 1280
