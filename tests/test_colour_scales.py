@@ -117,3 +117,19 @@ def test_every_heatmap_panel_of_an_export_has_a_colour_bar(tiny_model, frame, vi
         assert _bar_row_found(tile, lut), (view, p.key)
     # and the detections panel has none (what the check finds is really a colour bar)
     assert not _bar_row_found(fig[-frame.shape[0]:, :w], render.colormap_lut("viridis"))
+
+
+def test_cli_export_takes_the_scale_and_the_gam_view(tmp_path, tiny_weights, frame):
+    from gam_gui import cli
+
+    src = tmp_path / "one.png"
+    cv2.imwrite(str(src), frame)
+    out = tmp_path / "out"
+    assert cli.main(["export", "--source", str(src), "--out", str(out), "--weights", str(tiny_weights),
+                     "--conf", "0.001", "--scale", "fixed", "--gam-view", "spatial-gain", "--no-progress"]) == 0
+    fig = cv2.imread(str(out / "one_panels.png"))
+    assert fig is not None and fig.shape[1] > 3 * frame.shape[1]
+    for bad in (["--scale", "sometimes"], ["--gam-view", "gains"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(["export", "--source", str(src), "--out", str(out), *bad])
+        assert e.value.code == 2
