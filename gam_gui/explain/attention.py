@@ -2,8 +2,10 @@
 
 Blocks are found by structure (children ``channel_attention`` and ``spatial_attention``), so the
 project's GAM, the ``GAM_Attention``/``GAMAttention`` copies and unknown classes pickled from other
-code all work. The hooks only keep the two small attention tensors of each block; reducing them to
-maps happens after the forward, outside the autograd graph.
+code all work. The hooks keep references (no copies, no arithmetic) to each block's two attention
+tensors and to its input, its spatial branch's input and its output; reducing them to gate maps,
+gain maps or one channel's feature map happens after the forward, outside the autograd graph, and
+only for what a panel shows.
 
 Cost: the reduction over channels runs at feature-map resolution right after the forward (well under
 a millisecond). Bringing a map to the frame (crop the letterbox padding, resize, normalise) is done
