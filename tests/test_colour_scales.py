@@ -59,7 +59,7 @@ def test_mean_and_max_share_one_diverging_scale_and_say_so(tiny_model, frame):
     with 0 at white, and the bar names the reduction and its range."""
     scales = {}
     for red in ("mean", "max"):
-        s = Settings(imgsz=128, conf=0.001, reduction=red)
+        s = Settings(imgsz=128, conf=0.001, reduction=red, method="none")
         res = analyze_with(tiny_model, frame, s)
         p = next(p for p in render.panels(frame, res, s) if p.key == "gam_channel")
         raw = res.gam_for(None).raw("channel")
@@ -70,7 +70,7 @@ def test_mean_and_max_share_one_diverging_scale_and_say_so(tiny_model, frame):
 
 
 def test_fixed_scale_holds_the_widest_range_over_frames(tiny_model, frame):
-    s = Settings(imgsz=128, conf=0.001, scale="fixed")
+    s = Settings(imgsz=128, conf=0.001, scale="fixed", method="none")
     memory = render.ScaleMemory()
     dark = (frame * 0.3).astype(np.uint8)
     first = {p.key: p.scale for p in render.panels(frame, analyze_with(tiny_model, frame, s), s, scales=memory)}
