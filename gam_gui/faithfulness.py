@@ -21,9 +21,8 @@ What comes from pytorch-grad-cam and what was written here, and why:
 * the step masks and baselines are written here: the library's ``RemoveMostRelevantFirst`` makes one
   binary mask at one percentile, a deletion curve needs N nested masks from one ranking; its
   ``cam_mult_image`` multiplies the image by the map, which is not a removal. Its ROAD imputation
-  (``NoisyLinearImputer``) solves a sparse linear system over the removed pixels per step: about
-  70,000 unknowns per image at 384 px, seconds per step on a CPU, against the cost bound of about one
-  batched forward; so the baselines are a Gaussian blur of the frame (``blur``, as RISE does) or its
+  (``NoisyLinearImputer``) solves a sparse linear system per step with one unknown per removed pixel
+  (up to 147,456 at 384 px), far above the cost of the forward it would feed; so the baselines are a Gaussian blur of the frame (``blur``, as RISE does) or its
   mean colour (``mean``);
 * energy in box and pointing are a few lines of numpy.
 

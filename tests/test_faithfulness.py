@@ -135,3 +135,23 @@ def test_measure_refuses_bad_arguments(scene):
         measure(RegionDetector(), img, right, det, steps=0)
     with pytest.raises(ValueError, match="map"):
         measure(RegionDetector(), img, right[:10], det)
+
+
+def test_eval_faithfulness_prints_a_table_per_method_and_json(capsys):
+    """``gam-gui eval --faithfulness`` on one validation image at a small size: the table on stderr,
+    the scores in the JSON, the same numbers in both."""
+    import json
+
+    from gam_gui.train.evaluate import main
+
+    assert main(["--images", "1", "--imgsz", "128", "--faithfulness", "--methods", "gradcam", "hirescam",
+                 "--steps", "2", "--no-progress"]) == 0
+    out, err = capsys.readouterr()
+    fa = json.loads(out)["extra"]["faithfulness"]
+    assert fa["detections"] > 0 and fa["steps"] == 2 and fa["imgsz"] == 128
+    assert list(fa["methods"]) == ["gradcam", "hirescam"]
+    for method, r in fa["methods"].items():
+        assert 0 <= r["pointing"] <= 1 and 0 <= r["energy_in_box"] <= 1
+        row = f"| {method} | {r['pointing']:.3f} | {r['energy_in_box']:.3f} | {r['deletion_auc']:.3f} | " \
+              f"{r['insertion_auc']:.3f} |"
+        assert row in err
