@@ -22,8 +22,8 @@ What comes from pytorch-grad-cam and what was written here, and why:
   binary mask at one percentile, a deletion curve needs N nested masks from one ranking; its
   ``cam_mult_image`` multiplies the image by the map, which is not a removal. Its ROAD imputation
   (``NoisyLinearImputer``) solves a sparse linear system per step with one unknown per removed pixel
-  (up to 147,456 at 384 px), far above the cost of the forward it would feed; so the baselines are a Gaussian blur of the frame (``blur``, as RISE does) or its
-  mean colour (``mean``);
+  (up to 147,456 at 384 px), far above the cost of the forward it would feed; so the baselines are a
+  Gaussian blur of the frame (``blur``, as RISE does) or its mean colour (``mean``);
 * energy in box and pointing are a few lines of numpy.
 
 One measurement costs one batched forward of ``2 * steps`` images (the original, ``steps - 1``

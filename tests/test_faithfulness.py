@@ -18,6 +18,19 @@ from gam_gui.faithfulness import (
 )
 from gam_gui.inference import Detection
 
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a busy 2-core machine a second one spins at every barrier (100 ms
+    forwards become seconds); these tests time nothing, they only need to be quick."""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
 SIZE = 64
 REGION = (8, 8, 24, 24)  # x1, y1, x2, y2 of the only pixels the toy detector looks at (1/16 of the frame)
 

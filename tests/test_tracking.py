@@ -10,6 +10,18 @@ from gam_gui.inference import Detection
 from gam_gui.tracking import IDLE, LOST, MISSING, NEAREST, TargetTracker
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a busy 2-core machine a second one spins at every barrier (100 ms
+    forwards become seconds); these tests time nothing, they only need to be quick."""
+    import torch
+
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
 def det(x1, y1, x2, y2, score=0.9, cls=0):
     return Detection((float(x1), float(y1), float(x2), float(y2)), score, cls, str(cls))
 
@@ -106,7 +118,7 @@ def test_export_with_a_target_index_follows_the_object_through_a_video(trained_m
     from gam_gui.export import export
 
     video = write_video(tmp_path / "moving.mp4")
-    export(video, tmp_path / "out", trained_model, Settings(method="hirescam", target=0, imgsz=160))
+    export(video, tmp_path / "out", trained_model, Settings(method="none", target=0, imgsz=160))
     frames = json.loads((tmp_path / "out" / "detections.json").read_text())["frames"]
     assert len(frames) == ALONE + BOTH + GONE
     for r in frames[: ALONE + BOTH]:
