@@ -45,6 +45,7 @@ import torchvision
 from pytorch_grad_cam.metrics.perturbation_confidence import PerturbationConfidenceMetric
 from torch import nn
 
+from gam_gui.heads import HeadAdapter, adapter_for
 from gam_gui.inference import Detection, Letterbox, model_stride, preprocess
 from gam_gui.validate import round_imgsz
 
@@ -119,24 +120,23 @@ class TrackedScore:
     """The score of one detection in a perturbed frame: the best prediction of the same class (its
     best class, as NMS picks it) whose box has IoU >= ``iou`` with the original box, 0 when none.
 
-    Called with one image's raw predictions ``(N, 5 + nc)`` (xywh, objectness, class scores), as
-    pytorch-grad-cam's metrics call a target with one output of a batch. No NMS is needed: the
+    Called with one image's slice of the model's output, as pytorch-grad-cam's metrics call a target
+    with one output of a batch; the head's adapter reads its layout (YOLOv5/v7 rows, or the
+    anchor-free YOLOv8/YOLO11 columns) and its confidences. No NMS is needed: the
     strongest matching row is the one NMS would keep among them.
     """
 
-    def __init__(self, box_input: Sequence[float], cls: int, iou: float = TRACK_IOU) -> None:
+    def __init__(self, box_input: Sequence[float], cls: int, iou: float = TRACK_IOU,
+                 adapter: HeadAdapter | None = None) -> None:
         self.box = torch.tensor([list(box_input)], dtype=torch.float32)
         self.cls = int(cls)
         self.iou = float(iou)
+        self.adapter = adapter or HeadAdapter()
 
     def __call__(self, pred: torch.Tensor) -> torch.Tensor:
-        pred = pred.detach().float()
-        if pred.shape[1] > 5:
-            scores = pred[:, 5:] * pred[:, 4:5]
-            best, c = scores.max(1)
-            keep = c == self.cls
-        else:
-            best, keep = pred[:, 4], torch.ones(len(pred), dtype=torch.bool, device=pred.device)
+        pred = self.adapter.image_rows(pred.detach().float())
+        best, c = self.adapter.confidences(pred).max(1)
+        keep = c == self.cls if self.adapter.num_classes(pred) > 0 else torch.ones_like(c, dtype=torch.bool)
         rows, best = pred[keep], best[keep]
         if not len(rows):
             return torch.zeros(())
@@ -234,7 +234,7 @@ def measure(model: nn.Module, image: np.ndarray, cam: np.ndarray, detection: Det
     g, p = np.float32(lb.gain), lb.pad
     bx = detection.xyxy
     box_in = (bx[0] * g + p[0], bx[1] * g + p[1], bx[2] * g + p[0], bx[3] * g + p[1])
-    target = TrackedScore(box_in, detection.cls)
+    target = TrackedScore(box_in, detection.cls, adapter=adapter_for(model))
     metric = PerturbationConfidenceMetric(_Perturbation(base))
     scores: list[np.ndarray] = []
     with torch.no_grad():

@@ -21,6 +21,12 @@ CLASS_NAMES: tuple[str, ...] = ("circle", "triangle", "square", "star", "cross")
 _WORDS = ("GAM", "yolo", "test", "shape", "note", "42", "draw", "Aa", "xyz", "paper", "ok", "v7")
 
 
+def labels_to_xyxy(labels: np.ndarray, w: int, h: int) -> np.ndarray:
+    """YOLO labels (n, 5: class, normalised xywh) -> (n, 4) float32 pixel xyxy boxes."""
+    xy, half = labels[:, 1:3], labels[:, 3:5] / 2
+    return (np.concatenate((xy - half, xy + half), 1) * np.float32([w, h, w, h])).astype(np.float32)
+
+
 @dataclass
 class Sample:
     image: np.ndarray  # HxWx3 uint8 BGR
@@ -29,13 +35,7 @@ class Sample:
     def boxes_xyxy(self) -> np.ndarray:
         """Labels as (n, 4) pixel xyxy boxes."""
         h, w = self.image.shape[:2]
-        lb = self.labels
-        out = np.empty((len(lb), 4), np.float32)
-        out[:, 0] = (lb[:, 1] - lb[:, 3] / 2) * w
-        out[:, 1] = (lb[:, 2] - lb[:, 4] / 2) * h
-        out[:, 2] = (lb[:, 1] + lb[:, 3] / 2) * w
-        out[:, 3] = (lb[:, 2] + lb[:, 4] / 2) * h
-        return out
+        return labels_to_xyxy(self.labels, w, h)
 
 
 def _outline(cls: int, rng: np.random.Generator) -> np.ndarray:

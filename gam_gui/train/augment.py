@@ -5,14 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-
-def _xywhn_to_xyxy(lb: np.ndarray, w: int, h: int) -> np.ndarray:
-    b = np.empty((len(lb), 4), np.float32)
-    b[:, 0] = (lb[:, 1] - lb[:, 3] / 2) * w
-    b[:, 1] = (lb[:, 2] - lb[:, 4] / 2) * h
-    b[:, 2] = (lb[:, 1] + lb[:, 3] / 2) * w
-    b[:, 3] = (lb[:, 2] + lb[:, 4] / 2) * h
-    return b
+from gam_gui.data.shapes import labels_to_xyxy
 
 
 def mosaic(images: list[np.ndarray], labels: list[np.ndarray], size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -22,7 +15,7 @@ def mosaic(images: list[np.ndarray], labels: list[np.ndarray], size: int) -> tup
     for k, (im, lb) in enumerate(zip(images, labels)):
         ox, oy = (k % 2) * size, (k // 2) * size
         canvas[oy : oy + size, ox : ox + size] = cv2.resize(im, (size, size)) if im.shape[0] != size else im
-        b = _xywhn_to_xyxy(lb, size, size) + np.array([ox, oy, ox, oy], np.float32)
+        b = labels_to_xyxy(lb, size, size) + np.array([ox, oy, ox, oy], np.float32)
         cls.append(lb[:, 0])
         boxes.append(b)
     return canvas, np.concatenate(cls), np.concatenate(boxes).reshape(-1, 4)

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from gam_gui.checkpoints import save_model
-from gam_gui.data.shapes import CLASS_NAMES, render_sample
+from gam_gui.data.shapes import CLASS_NAMES, labels_to_xyxy, render_sample
 from gam_gui.inference import model_stride
 from gam_gui.models.yolo import DetectionModel
 from gam_gui.progress import Progress
@@ -78,8 +78,7 @@ class Batcher:
                 i = int(rng.integers(0, n))
                 im, lb0 = self.images[i], self.labels[i]
                 h, w = im.shape[:2]
-                boxes = np.stack([(lb0[:, 1] - lb0[:, 3] / 2) * w, (lb0[:, 2] - lb0[:, 4] / 2) * h,
-                                  (lb0[:, 1] + lb0[:, 3] / 2) * w, (lb0[:, 2] + lb0[:, 4] / 2) * h], 1)
+                boxes = labels_to_xyxy(lb0, w, h)
                 img, lb = random_affine(im, lb0[:, 0], boxes.reshape(-1, 4), self.imgsz, rng)
             img, lb = flip_and_colour(img, lb, rng)
             ims.append(img[:, :, ::-1].transpose(2, 0, 1))
