@@ -219,7 +219,5 @@ def test_compare_view_six_panels_summary_and_back(qtbot, open_window, qs, monkey
 def test_compare_dialog_prefers_the_baseline(tmp_path):
     assert mw_mod.compare_start_path(tmp_path / "missing") == Path.home()
     assert mw_mod.compare_start_path(tmp_path) == tmp_path
-    (tmp_path / "yolov5n_shapes_resume.pt").write_bytes(b"x")
-    assert mw_mod.compare_start_path(tmp_path) == tmp_path / "yolov5n_shapes_resume.pt"
     (tmp_path / "yolov5n_shapes.pt").write_bytes(b"x")
     assert mw_mod.compare_start_path(tmp_path) == tmp_path / "yolov5n_shapes.pt"

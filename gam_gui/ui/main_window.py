@@ -83,7 +83,7 @@ WEIGHT_SUFFIXES = {".pt", ".pth"}
 MAX_RECENT = 10
 #: View > Compare with... starts in the shipped weights and preselects the baseline without GAM.
 WEIGHTS_DIR = DEFAULT_WEIGHTS.parent
-BASELINE_WEIGHTS = ("yolov5n_shapes.pt", "yolov5n_shapes_resume.pt")
+BASELINE_WEIGHTS = ("yolov5n_shapes.pt",)
 # English source strings (tests compare with them); the window shows them through self.tr().
 EMPTY_HINT = QT_TRANSLATE_NOOP("MainWindow", "Open an image, folder or video (Ctrl+O), a camera, or drop a file here")
 NO_MODEL_HINT = QT_TRANSLATE_NOOP("MainWindow", "No model loaded: File > Open weights... (or drop a .pt file here)")
@@ -99,8 +99,8 @@ def find_sample(root: Path = REPO_ROOT) -> Path | None:
 
 
 def compare_start_path(folder: Path | None = None) -> Path:
-    """Where View > Compare with... opens: the shipped baseline (the model without GAM, or its
-    training snapshot while it trains) when present, else the weights folder (default: the shipped one)."""
+    """Where View > Compare with... opens: the shipped baseline (the model without GAM) when
+    present, else the weights folder (default: the shipped one)."""
     folder = Path(folder) if folder is not None else WEIGHTS_DIR
     for name in BASELINE_WEIGHTS:
         if (folder / name).is_file():
