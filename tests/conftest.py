@@ -52,6 +52,16 @@ def head_input_gradients(model: torch.nn.Module, x: torch.Tensor, target) -> tup
         model.zero_grad(set_to_none=True)
 
 
+@pytest.fixture
+def one_torch_thread():
+    """One torch thread for a test that times nothing: on a busy 2-core machine a second thread
+    spins at every barrier (100 ms forwards become seconds)."""
+    saved = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(saved)
+
+
 @pytest.fixture(scope="session")
 def tiny_model():
     """An untrained YOLOv5n-GAM with 5 classes, ready for inference."""

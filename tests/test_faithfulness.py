@@ -18,17 +18,7 @@ from gam_gui.faithfulness import (
 )
 from gam_gui.inference import Detection
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine a second one spins at every barrier (100 ms
-    forwards become seconds); these tests time nothing, they only need to be quick."""
-    import torch
-
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 SIZE = 64

@@ -9,17 +9,7 @@ from moving_scene import ALONE, BOTH, GONE, is_a, write_video
 from gam_gui.inference import Detection
 from gam_gui.tracking import IDLE, LOST, MISSING, NEAREST, TargetTracker
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a busy 2-core machine a second one spins at every barrier (100 ms
-    forwards become seconds); these tests time nothing, they only need to be quick."""
-    import torch
-
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(saved)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def det(x1, y1, x2, y2, score=0.9, cls=0):

@@ -499,25 +499,20 @@ class DetectionModel(nn.Module):
         self.inplace = False
         m = self.model[-1]
         anchor_free = _ANCHOR_FREE_REPLACE.get(Detect)
-        if anchor_free is not None and isinstance(m, anchor_free):
-            s = 256
+        is_anchor_free = anchor_free is not None and isinstance(m, anchor_free)
+        if is_anchor_free or isinstance(m, Detect):
+            s = 256  # one probe forward gives each level's stride
             try:
                 probe = self._forward_layers(torch.zeros(1, ch, s, s))
             except (RuntimeError, ValueError, TypeError, IndexError) as e:
                 raise ModelConfigError(f"the model YAML builds but cannot run: {e}") from e
             m.stride = torch.tensor([s / x.shape[-2] for x in probe])
             self.stride = m.stride
+        if is_anchor_free:
             m.bias_init()
         elif isinstance(m, Detect):
-            s = 256
-            try:
-                probe = self._forward_layers(torch.zeros(1, ch, s, s))
-            except (RuntimeError, ValueError, TypeError, IndexError) as e:
-                raise ModelConfigError(f"the model YAML builds but cannot run: {e}") from e
-            m.stride = torch.tensor([s / x.shape[-2] for x in probe])
             check_anchor_order(m)
             m.anchors /= m.stride.view(-1, 1, 1)
-            self.stride = m.stride
             self._initialize_biases()
         initialize_weights(self)
 
