@@ -381,11 +381,13 @@ class ControlPanel(QWidget):
             if info.gam_layers:
                 self.gam_label.setText(self.tr("{0} GAM block(s) at layer(s) {1}").format(
                     len(info.gam_layers), ", ".join(map(str, info.gam_layers))))
+                self.gam_label.setToolTip(info.gam_variant)  # the loader's words: which GAM forward, and why
                 self.gam_label.setStyleSheet("")
             else:
                 self.gam_label.setText(self.tr("no GAM blocks found: the GAM panels stay empty; the CAM uses the "
                                                "layers feeding the head ({0})").format(
                     ", ".join(map(str, info.default_layers))))
+                self.gam_label.setToolTip("")
                 self.gam_label.setStyleSheet("color: #d08000;")
             self.layers.clear()
             for li in info.layers[:-1]:  # the head itself is no CAM layer

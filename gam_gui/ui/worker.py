@@ -120,6 +120,7 @@ class ModelInfo:
     default_layers: tuple[int, ...]
     imgsz: int | None
     device: str
+    gam_variant: str = ""  # which GAM forward the loader inferred for each block, and why
 
 
 @dataclass
@@ -360,7 +361,8 @@ class AnalysisWorker(QObject):
             info = ModelInfo(path=shown, name=Path(shown).stem, names=dict(getattr(model, "names", {}) or {}),
                              layers=layers, gam_layers=tuple(x.index for x in layers if x.is_gam),
                              default_layers=default_layers(model), imgsz=imgsz,
-                             device=str(next(model.parameters()).device))
+                             device=str(next(model.parameters()).device),
+                             gam_variant=str(getattr(model, "variant_reason", "") or ""))
         except CheckpointError as e:
             self.model_failed.emit(str(e))
             return
