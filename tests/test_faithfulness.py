@@ -109,13 +109,16 @@ def test_tracked_score_needs_the_same_class_and_overlap():
 
 def test_tracked_score_reads_the_anchor_free_layout_through_the_head_adapter():
     """A YOLOv8/YOLO11 output is (4 + nc, N) per image, class scores without objectness."""
-    from gam_gui.heads import AnchorFreeAdapter
+    from test_yolov8 import tiny
+
+    from gam_gui.heads import AnchorFreeAdapter, adapter_for
+    from gam_gui.models.yolo import DetectionModel
 
     cols = torch.tensor([[16.0, 50.0], [16.0, 50.0], [16.0, 16.0], [16.0, 16.0],  # xywh
                          [0.7, 0.99],    # class 0
                          [0.2, 0.0]])    # class 1
-    adapter = AnchorFreeAdapter.__new__(AnchorFreeAdapter)  # the layout only: no head needed
-    adapter.objectness = False
+    adapter = adapter_for(DetectionModel(tiny("yolov8n-GAM")))
+    assert isinstance(adapter, AnchorFreeAdapter)
     assert float(TrackedScore((8, 8, 24, 24), 0, adapter=adapter)(cols)) == pytest.approx(0.7)
     assert float(TrackedScore((8, 8, 24, 24), 1, adapter=adapter)(cols)) == 0.0  # its best class is 0
 
