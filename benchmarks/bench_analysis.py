@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.weights == "yaml":
         from gam_gui.checkpoints import prepare_for_inference
-        from gam_gui.models.yolo import DetectionModel
+        from gam_gui.models.yolov5 import DetectionModel
 
         torch.manual_seed(0)
         model = prepare_for_inference(DetectionModel("yolov5n_GAM", nc=5), "cpu")

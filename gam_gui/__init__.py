@@ -28,7 +28,7 @@ _LAZY = {
     "read_image": "gam_gui.images",
     "Detection": "gam_gui.inference",
     "detect": "gam_gui.inference",
-    "DetectionModel": "gam_gui.models.yolo",
+    "DetectionModel": "gam_gui.models.yolov5",
     "analyze": "gam_gui.analysis",
     "analyze_with": "gam_gui.analysis",
     "list_layers": "gam_gui.analysis",

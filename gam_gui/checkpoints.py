@@ -37,7 +37,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from gam_gui.models import gam as gam_mod
-from gam_gui.models.yolo import DetectionModel, ModelConfigError, parse_model, run_layers
+from gam_gui.models.yolov5 import DetectionModel, ModelConfigError, parse_model, run_layers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -533,7 +533,7 @@ def _smoke_test(model: nn.Module, source: str) -> None:
     except Exception as e:  # noqa: BLE001 - the weights and attributes come from the file
         raise CheckpointError(f"{source}: the model cannot run on a frame: {type(e).__name__}: {_first_line(e)}") \
             from e
-    from gam_gui.models.v8 import Detect as AnchorFree
+    from gam_gui.models.yolov8 import Detect as AnchorFree
 
     seq = model._modules.get("model")
     head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None

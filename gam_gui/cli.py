@@ -467,7 +467,7 @@ def _run(args: argparse.Namespace) -> int:
     from gam_gui.checkpoints import CheckpointError
     from gam_gui.export import ExportError
     from gam_gui.images import ImageError
-    from gam_gui.models.yolo import ModelConfigError
+    from gam_gui.models.yolov5 import ModelConfigError
     from gam_gui.sources import SourceError
 
     handlers = {"export": cmd_export, "ablate": cmd_ablate, "compare": cmd_compare, "layers": cmd_layers,

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.models.yolo import Detect
+from gam_gui.models.yolov5 import Detect
 from gam_gui.models.yolov7 import DetectV7, IDetect
 
 LOGGER = logging.getLogger(__name__)

@@ -20,8 +20,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from gam_gui.models import common, gam, v8, yolov7
-from gam_gui.models import yolo as yolo_mod
+from gam_gui.models import common, gam, yolov7
+from gam_gui.models import yolov5 as yolo_mod
+from gam_gui.models import yolov8 as v8
 
 LOGGER = logging.getLogger(__name__)
 

@@ -67,7 +67,7 @@ def tiny_model():
     """An untrained YOLOv5n-GAM with 5 classes, ready for inference."""
     from gam_gui.checkpoints import prepare_for_inference
     from gam_gui.data.shapes import CLASS_NAMES
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     torch.manual_seed(0)
     m = DetectionModel("yolov5n_GAM", nc=5)
@@ -80,7 +80,7 @@ def tiny_weights(tmp_path_factory):
     """An untrained YOLOv5n-GAM (5 classes) saved as a gam-gui checkpoint with imgsz 64: for tests of
     the plumbing around the model (sources, export, faults), where analysis must stay cheap."""
     from gam_gui.checkpoints import save_model
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     torch.manual_seed(0)
     return save_model(DetectionModel("yolov5n_GAM", nc=5), tmp_path_factory.mktemp("w") / "tiny.pt", imgsz=64)

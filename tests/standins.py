@@ -20,7 +20,7 @@ from torch import nn
 
 from gam_gui.models import common as gcommon
 from gam_gui.models import gam as ggam
-from gam_gui.models import yolo as gyolo
+from gam_gui.models import yolov5 as gyolo
 
 
 def _channel_shuffle(x, groups):

@@ -27,8 +27,8 @@ from torch import nn
 
 from gam_gui.models import common as gcommon
 from gam_gui.models import gam as ggam
-from gam_gui.models import v8 as gv8
-from gam_gui.models import yolo as gyolo
+from gam_gui.models import yolov5 as gyolo
+from gam_gui.models import yolov8 as gv8
 
 
 def seed_weights(model: nn.Module, seed: int = 0) -> None:

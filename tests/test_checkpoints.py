@@ -17,7 +17,7 @@ from standins import write_yolov5_checkpoint
 import gam_gui
 from gam_gui.checkpoints import CheckpointError, load_model, save_model
 from gam_gui.models import gam as gam_mod
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +73,7 @@ def test_ema_is_preferred_over_model(model, tmp_path):
 
 def test_gam_attention_variant_checkpoint_uses_its_forward(tmp_path):
     torch.manual_seed(2)
-    d = gam_gui.models.yolo.load_yaml("yolov5n_GAM")
+    d = gam_gui.models.yolov5.load_yaml("yolov5n_GAM")
     for row in d["head"]:
         if row[2] == "GAM":
             row[2], row[3] = "GAM_Attention", []

@@ -82,7 +82,7 @@ def test_compare_with_a_model_without_the_chosen_gam_block(trained_model):
     import torch
 
     from gam_gui.checkpoints import prepare_for_inference
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     torch.manual_seed(0)
     baseline = prepare_for_inference(DetectionModel("yolov5n", nc=5), "cpu")

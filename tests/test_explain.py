@@ -11,7 +11,7 @@ import gam_gui
 from gam_gui.analysis import Settings, analyze, list_layers, resolve_layers
 from gam_gui.explain.cams import METHODS, YoloTarget, canonical_method, top_component_projection
 from gam_gui.inference import non_max_suppression, preprocess
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 from gam_gui.render import NO_GAM_TEXT, compose, panels
 
 IMGSZ = 256
@@ -134,7 +134,7 @@ def test_gam_maps(trained_model, frame):
 
 def test_model_without_gam(frame):
     from gam_gui.checkpoints import prepare_for_inference
-    from gam_gui.models.yolo import load_yaml
+    from gam_gui.models.yolov5 import load_yaml
 
     d = load_yaml("yolov5n_GAM")
     d["head"] = [r for r in d["head"] if r[2] != "GAM"]

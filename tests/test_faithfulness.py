@@ -112,7 +112,7 @@ def test_tracked_score_reads_the_anchor_free_layout_through_the_head_adapter():
     from test_yolov8 import tiny
 
     from gam_gui.heads import AnchorFreeAdapter, adapter_for
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     cols = torch.tensor([[16.0, 50.0], [16.0, 50.0], [16.0, 16.0], [16.0, 16.0],  # xywh
                          [0.7, 0.99],    # class 0

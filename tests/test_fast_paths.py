@@ -253,7 +253,7 @@ def test_per_detection_on_a_yolov7_head():
 
     from gam_gui.checkpoints import prepare_for_inference
     from gam_gui.data.shapes import render_sample
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     torch.manual_seed(0)
     model = prepare_for_inference(perturbed(DetectionModel("yolov7-tiny_GAM", nc=3)), "cpu")
@@ -395,7 +395,7 @@ def test_nothing_leaks_and_state_is_restored(tiny_model, frame):
 def test_plan_cache_lets_the_model_go_and_follows_layer_changes(frame):
     from gam_gui.checkpoints import prepare_for_inference
     from gam_gui.explain.engine import _ENGINES as _PLANS
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     model = prepare_for_inference(DetectionModel("yolov5n_GAM", nc=2), "cpu")
     analyze(model, frame, "gradcam", imgsz=128, conf=0.001)

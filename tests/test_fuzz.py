@@ -25,7 +25,7 @@ import gam_gui
 from gam_gui import images
 from gam_gui.checkpoints import CheckpointError, save_model
 from gam_gui.images import ImageError, decode_image, to_bgr
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 
 FUZZ = settings(max_examples=300, deadline=None, database=None, print_blob=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

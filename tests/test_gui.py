@@ -40,7 +40,7 @@ def model_path(tmp_path_factory) -> Path:
     import torch
 
     from gam_gui.checkpoints import save_model
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     torch.manual_seed(0)
     m = DetectionModel("yolov5n_GAM", nc=5)

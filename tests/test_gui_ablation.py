@@ -42,7 +42,7 @@ from gam_gui.ablation import MODES
 from gam_gui.checkpoints import DEFAULT_WEIGHTS, save_model
 from gam_gui.data.shapes import render_sample
 from gam_gui.models.gam import ABLATION
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 from gam_gui.ui import main_window as mw_mod
 from gam_gui.ui.panels import COMPARE_PANELS
 from gam_gui.ui.worker import figure

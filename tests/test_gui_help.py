@@ -26,7 +26,7 @@ def files(tmp_path_factory):
     import torch
 
     from gam_gui.checkpoints import save_model
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     root = tmp_path_factory.mktemp("help")
     torch.manual_seed(0)

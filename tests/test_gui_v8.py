@@ -9,7 +9,7 @@ import standins_v8 as sv8
 from PyQt5.QtCore import QSettings
 from test_yolov8 import tiny
 
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 from gam_gui.ui.main_window import start_window
 
 

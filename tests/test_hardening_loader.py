@@ -39,7 +39,7 @@ from torch import nn
 import gam_gui
 from gam_gui import checkpoints as ck
 from gam_gui.checkpoints import CheckpointError, clean_meta, estimate_work, load_model, save_model
-from gam_gui.models.yolo import DetectionModel, ModelConfigError, check_model_dict, parse_model
+from gam_gui.models.yolov5 import DetectionModel, ModelConfigError, check_model_dict, parse_model
 
 REPO = Path(__file__).resolve().parent.parent
 

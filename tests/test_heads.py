@@ -23,7 +23,7 @@ LOW = 1e-7  # an untrained anchor-free head's class scores are tiny (its bias st
 @pytest.fixture(scope="module")
 def v8():
     from gam_gui.checkpoints import prepare_for_inference
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
 
     torch.manual_seed(0)
     return prepare_for_inference(perturbed(DetectionModel("yolov8n-GAM", nc=3)), "cpu")

@@ -47,7 +47,7 @@ import gam_gui
 from gam_gui import cli
 from gam_gui.checkpoints import CheckpointError, save_model
 from gam_gui.data.shapes import render_sample
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gam_gui.models.gam import GAM, GAM_Attention, channel_shuffle
-from gam_gui.models.yolo import DetectionModel, ModelConfigError, load_yaml, parse_arg
+from gam_gui.models.yolov5 import DetectionModel, ModelConfigError, load_yaml, parse_arg
 
 
 def n_params(m: torch.nn.Module) -> int:

@@ -51,7 +51,7 @@ def test_ap_perfect_and_half():
 
 
 def test_loss_decreases_on_a_fixed_batch():
-    from gam_gui.models.yolo import DetectionModel
+    from gam_gui.models.yolov5 import DetectionModel
     from gam_gui.train.loss import YoloLoss
     from gam_gui.train.trainer import Batcher, build_pool, make_optimizer
 

@@ -36,7 +36,7 @@ from gam_gui.explain.cams import METHODS, YoloTarget
 from gam_gui.inference import non_max_suppression
 from gam_gui.models.common import Conv
 from gam_gui.models.gam import GAM
-from gam_gui.models.yolo import Detect, DetectionModel, load_yaml, parse_model
+from gam_gui.models.yolov5 import Detect, DetectionModel, load_yaml, parse_model
 from gam_gui.models.yolov7 import MP, SP, SPPCSPC, DetectV7, IDetect, ImplicitA, ImplicitM, RepConv, fuse_repconv
 
 NAMES = {0: "circle", 1: "triangle", 2: "square"}

@@ -11,7 +11,7 @@ do, with two deliberate differences that do not change the numbers:
 * a head returns one (B, N, 5 + nc) tensor in eval mode, the contract of :class:`Detect`.
 
 Importing this module registers the blocks with the YAML builder (see
-:func:`gam_gui.models.yolo.register_block`); :mod:`gam_gui.ultralytics_compat` allows their class
+:func:`gam_gui.models.yolov5.register_block`); :mod:`gam_gui.ultralytics_compat` allows their class
 paths in checkpoints. ``gam_gui.models`` imports it, so both always know them.
 """
 
@@ -22,9 +22,9 @@ from typing import Any
 import torch
 from torch import nn
 
-from gam_gui.models import yolo as _yolo
+from gam_gui.models import yolov5 as _yolo
 from gam_gui.models.common import Conv, autopad
-from gam_gui.models.yolo import Detect, register_block
+from gam_gui.models.yolov5 import Detect, register_block
 
 
 def _activation(act: Any) -> nn.Module:
@@ -254,7 +254,7 @@ def fuse_repconv(model: nn.Module) -> int:
 
 #: Class paths in YOLOv7 pickles -> classes here (YOLOv7's ``models.common.Conv`` and ``Concat``
 #: have YOLOv5's layout and map onto :mod:`gam_gui.models.common`, ``models.yolo.Model`` onto
-#: :class:`gam_gui.models.yolo.DetectionModel`, ``models.yolo.Detect`` onto :class:`Detect`).
+#: :class:`gam_gui.models.yolov5.DetectionModel`, ``models.yolo.Detect`` onto :class:`Detect`).
 COMMON_CLASSES: dict[str, type[nn.Module]] = {
     "MP": MP,
     "SP": SP,

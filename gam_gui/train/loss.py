@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 
 
 def bbox_ciou(box1: torch.Tensor, box2: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:

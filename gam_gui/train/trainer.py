@@ -28,7 +28,7 @@ from torch import nn
 from gam_gui.checkpoints import save_model
 from gam_gui.data.shapes import CLASS_NAMES, labels_to_xyxy, render_sample
 from gam_gui.inference import model_stride
-from gam_gui.models.yolo import DetectionModel
+from gam_gui.models.yolov5 import DetectionModel
 from gam_gui.progress import Progress
 from gam_gui.train.augment import flip_and_colour, mosaic, random_affine
 from gam_gui.train.evaluate import TRAIN_SEED_LIMIT, evaluate

@@ -22,7 +22,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from gam_gui.models import yolo as _yolo
+from gam_gui.models import yolov5 as _yolo
 from gam_gui.models.common import C3, Conv
 from gam_gui.models.common import SPPF as SPPF_V5
 from gam_gui.models.common import Bottleneck as BottleneckV5

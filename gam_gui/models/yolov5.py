@@ -118,7 +118,7 @@ _V7_MARKERS: set[type[nn.Module]] = set()
 _V7_CHANNEL_BLOCKS: set[type[nn.Module]] = {nn.Conv2d}
 _V7_REPLACE: dict[type[nn.Module], type[nn.Module]] = {}
 # YAMLs without ``anchors`` (YOLOv8, YOLO11) build some blocks as the ultralytics-package classes of the
-# same names (gam_gui.models.v8 fills this in): the anchor-free Detect, Bottleneck with kernel sizes.
+# same names (gam_gui.models.yolov8 fills this in): the anchor-free Detect, Bottleneck with kernel sizes.
 _ANCHOR_FREE_REPLACE: dict[type[nn.Module], type[nn.Module]] = {}
 #: A ``scales:`` table may have this many rows (ultralytics ships n/s/m/l/x).
 MAX_SCALES = 16
@@ -482,7 +482,7 @@ class DetectionModel(nn.Module):
 
     ``forward`` returns the decoded predictions in eval mode, in the layout of the model's head: (B, N,
     5 + nc) for the anchor-based YOLOv5/YOLOv7 heads, (B, 4 + nc, N) for the anchor-free head of
-    :mod:`gam_gui.models.v8`; and the raw per-level maps in training mode.
+    :mod:`gam_gui.models.yolov8`; and the raw per-level maps in training mode.
     """
 
     def __init__(self, cfg: str | Path | dict[str, Any] = "yolov5n_GAM", ch: int = 3, nc: int | None = None,
