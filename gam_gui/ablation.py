@@ -20,7 +20,7 @@ Modes, for a block computing ``y = x * c(x)`` then ``out = y * s(y)``:
 
 from __future__ import annotations
 
-import re
+import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -30,84 +30,41 @@ import numpy as np
 import torch
 from torch import nn
 
+from gam_gui.ablation_modes import (  # noqa: F401 - the rules, re-exported as this module's public API
+    ABLATION_MODES,
+    DEFAULT_TOP_K,
+    MODES,
+    AblationMode,
+    AblationSpecError,
+    describe,
+    parse_blocks,
+)
 from gam_gui.inference import Detection, detect
 from gam_gui.matching import Match, MatchTable, match_detections, summarize
 from gam_gui.models.gam import ABLATION, GAM, is_gam_block
 
-MODES = ("on", "off", "channel-only", "spatial-only", "drop-top-k", "mean-gate")
-#: the modes ``--ablate-each`` runs (``on`` is the reference)
-ABLATION_MODES = MODES[1:]
-DEFAULT_TOP_K = 8
-_DROP_RE = re.compile(r"drop-top-(\d+|k)")
 
-
-@dataclass(frozen=True)
-class AblationMode:
-    """One mode, parsed: ``name`` is one of :data:`MODES`; ``k`` is used by ``drop-top-k``."""
-
-    name: str
-    k: int = DEFAULT_TOP_K
-
-    @classmethod
-    def parse(cls, text: str | AblationMode) -> AblationMode:
-        if isinstance(text, AblationMode):
-            return text
-        t = str(text).strip().lower().replace("_", "-")
-        m = _DROP_RE.fullmatch(t)
-        if m:
-            k = DEFAULT_TOP_K if m.group(1) == "k" else int(m.group(1))
-            if k < 1:
-                raise ValueError(f"ablation mode {text!r}: k must be >= 1")
-            return cls("drop-top-k", k)
-        if t not in MODES:
-            raise ValueError(f"unknown ablation mode {str(text)[:40]!r}; choose one of {', '.join(MODES)} "
-                             "(drop-top-k takes a number: drop-top-16)")
-        return cls(t)
-
-    @property
-    def label(self) -> str:
-        return f"drop-top-{self.k}" if self.name == "drop-top-k" else self.name
-
-    def forward(self, block: GAM, x: torch.Tensor) -> torch.Tensor:
-        """The block's output under this mode (``on`` is the block's own forward)."""
-        if self.name == "off":
-            return x
-        if self.name == "channel-only":
-            return x * block.channel_gate(x)
-        if self.name == "spatial-only":
-            return x * block.spatial_gate(x)
-        if self.name == "mean-gate":
-            y = x * block.channel_gate(x).mean((2, 3), keepdim=True)
-            return y * block.spatial_gate(y).mean((2, 3), keepdim=True)
-        if self.name == "drop-top-k":
-            c = block.channel_gate(x)
-            y = x * c
-            out = y * block.spatial_gate(y)
-            k = min(self.k, out.shape[1])
-            top = c.mean((2, 3)).topk(k, dim=1).indices  # (B, k)
-            keep = torch.ones(out.shape[:2], dtype=out.dtype, device=out.device).scatter_(1, top, 0.0)
-            return out * keep[:, :, None, None]
-        y = x * block.channel_gate(x)
-        return y * block.spatial_gate(y)
-
-
-def parse_blocks(specs: Iterable[str] | Mapping[int, str | AblationMode]) -> dict[int, AblationMode]:
-    """``["22:off", "26:spatial-only"]`` or ``{22: "off"}`` -> ``{22: AblationMode("off")}``."""
-    if isinstance(specs, Mapping):
-        items = [(k, v) for k, v in specs.items()]
-    else:
-        items = []
-        for spec in specs:
-            layer, sep, mode = str(spec).partition(":")
-            if not sep or not layer.strip().lstrip("-").isdigit():
-                raise ValueError(f"ablation {str(spec)[:40]!r}: expected LAYER:MODE, e.g. 22:off")
-            items.append((int(layer), mode))
-    out: dict[int, AblationMode] = {}
-    for layer, mode in items:
-        if not isinstance(layer, (int, np.integer)) or isinstance(layer, bool):
-            raise ValueError(f"ablation layer must be an integer, got {layer!r:.40}")
-        out[int(layer)] = AblationMode.parse(mode)
-    return out
+def apply_mode(mode: AblationMode, block: GAM, x: torch.Tensor) -> torch.Tensor:
+    """The block's output under ``mode`` (``on`` is the block's own forward)."""
+    if mode.name == "off":
+        return x
+    if mode.name == "channel-only":
+        return x * block.channel_gate(x)
+    if mode.name == "spatial-only":
+        return x * block.spatial_gate(x)
+    if mode.name == "mean-gate":
+        y = x * block.channel_gate(x).mean((2, 3), keepdim=True)
+        return y * block.spatial_gate(y).mean((2, 3), keepdim=True)
+    if mode.name == "drop-top-k":
+        c = block.channel_gate(x)
+        y = x * c
+        out = y * block.spatial_gate(y)
+        k = min(mode.k, out.shape[1])
+        top = c.mean((2, 3)).topk(k, dim=1).indices  # (B, k)
+        keep = torch.ones(out.shape[:2], dtype=out.dtype, device=out.device).scatter_(1, top, 0.0)
+        return out * keep[:, :, None, None]
+    y = x * block.channel_gate(x)
+    return y * block.spatial_gate(y)
 
 
 def gam_layers(model: nn.Module) -> dict[int, list[GAM]]:
@@ -155,7 +112,7 @@ def ablated(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | Ablatio
             if mode.name == "on":
                 table.pop(id(b), None)
             else:
-                table[id(b)] = mode.forward
+                table[id(b)] = functools.partial(apply_mode, mode)
     ABLATION.blocks = table
     try:
         yield spec
@@ -223,8 +180,3 @@ def every_ablation(model: nn.Module, top_k: int = DEFAULT_TOP_K) -> list[dict[in
         for name in ABLATION_MODES:
             out.append({layer: AblationMode(name, top_k) if name == "drop-top-k" else AblationMode(name)})
     return out
-
-
-def describe(spec: Mapping[int, AblationMode]) -> str:
-    """``18:off 22:spatial-only``; ``none`` for the reference."""
-    return " ".join(f"{k}:{m.label}" for k, m in sorted(spec.items())) or "none"

@@ -35,6 +35,7 @@ from gam_gui.explain.cams import (
     CLASS_LEVEL,
     DISPLAY_NAMES,
     METHODS,
+    TargetMissingError,
     TargetSpec,
     canonical_method,
     renormalize_in_boxes,
@@ -54,6 +55,8 @@ from gam_gui.inference import (
 )
 
 LOGGER = logging.getLogger(__name__)
+#: Field metadata of the :class:`Settings` that only change the drawing, not the analysis.
+RENDER_ONLY = {"render": True}
 #: What ``Result.note`` says when a class-level method explains one object.
 CLASS_LEVEL_NOTE = "class-level method: lights every similar object"
 
@@ -70,11 +73,16 @@ class Settings:
     imgsz: int = 640
     reduction: str = "mean"  # GAM maps: over channels
     renorm_boxes: bool = False
-    colormap: str = "jet"
-    alpha: float = 0.5
-    gam_layer: int | None = None  # which GAM block the panels show (None: the first)
-    scale: str = "per-frame"  # heatmap colours: each frame's range, or "fixed" (held over a video's frames)
-    gam_view: str = "gates"  # GAM panels: gates, or a gain beside a gate (gain, channel-gain, spatial-gain)
+    # The fields below only change how a result is drawn (metadata ``render``): a cached analysis stays
+    # valid when they change (:meth:`analysis_key`).
+    colormap: str = field(default="jet", metadata=RENDER_ONLY)
+    alpha: float = field(default=0.5, metadata=RENDER_ONLY)
+    #: which GAM block the panels show (None: the first); its maps are read lazily from any analysis
+    gam_layer: int | None = field(default=None, metadata=RENDER_ONLY)
+    #: heatmap colours: each frame's range, or "fixed" (held over a video's frames)
+    scale: str = field(default="per-frame", metadata=RENDER_ONLY)
+    #: GAM panels: gates, or a gain beside a gate (gain, channel-gain, spatial-gain)
+    gam_view: str = field(default="gates", metadata=RENDER_ONLY)
 
     def __post_init__(self) -> None:
         """Refuse values that cannot work on any model (:mod:`gam_gui.validate`, the CLI's rules): a
@@ -96,6 +104,11 @@ class Settings:
             raise ValueError(f"scale {self.scale!r} is unknown; choose one of {', '.join(SCALES)}")
         if self.gam_view not in GAM_VIEWS:
             raise ValueError(f"gam_view {self.gam_view!r} is unknown; choose one of {', '.join(GAM_VIEWS)}")
+
+    def analysis_key(self) -> tuple:
+        """The values that change what :func:`analyze_with` computes: every field not marked
+        render-only, so a field added later is part of the key unless it says otherwise."""
+        return tuple(getattr(self, f.name) for f in fields(self) if not f.metadata.get("render"))
 
     def updated(self, **changes: Any) -> Settings:
         known = {f.name for f in fields(self)}
@@ -206,12 +219,7 @@ def list_layers(model: nn.Module, imgsz: int = 320) -> list[LayerInfo]:
 def resolve_layers(model: nn.Module, layers: Any, name: str = "layers") -> tuple[int, ...]:
     """The layers a CAM averages: the default ones for ``None``/empty, else valid indices (negative
     ones count from the end) or ``ValueError`` naming the valid range."""
-    seq = layer_list(model)
-    if layers is None or layers == () or layers == []:
-        return default_layers(model)
-    if isinstance(layers, (int, np.integer)):
-        layers = (int(layers),)
-    return V.check_layer_indices(layers, len(seq), name)
+    return explainer(model).layers(layers, name)
 
 
 def _ms(t0: float) -> float:
@@ -232,8 +240,11 @@ def analyze(model: nn.Module, image: np.ndarray, method: str = AUTO, layers: Any
     indices) in ``Result.detection_cams``, from the same forward and one batched backward.
     Extra keyword arguments (rendering options of :class:`Settings`) are accepted and ignored.
     """
-    return _analyze(model, image, method, layers, target, conf, iou, imgsz, reduction, renorm_boxes,
-                    single=True, per_detection=per_detection)
+    conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"unknown channel reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
+    return _analyze(model, image, canonical_method(method), layers, TargetSpec.parse(target), conf, iou, imgsz,
+                    reduction, renorm_boxes, single=True, per_detection=per_detection)
 
 
 def per_detection_cams(model: nn.Module, image: np.ndarray, indices: Sequence[int] | None = None,
@@ -250,24 +261,22 @@ def per_detection_cams(model: nn.Module, image: np.ndarray, indices: Sequence[in
     """
     if mode not in ("all", "class", "box"):
         raise ValueError(f"unknown target mode {mode!r}; use all, class or box")
-    res = _analyze(model, image, method, layers, mode, conf, iou, imgsz, "mean", False, single=False,
-                   per_detection=True if indices is None else list(indices))
+    conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
+    res = _analyze(model, image, canonical_method(method), layers, TargetSpec(mode), conf, iou, imgsz, "mean",
+                   False, single=False, per_detection=True if indices is None else list(indices))
     return res.detection_cams or []
 
 
-def _analyze(model: nn.Module, image: np.ndarray, method: str, layers: Any, target: str | int, conf: float,
+def _analyze(model: nn.Module, image: np.ndarray, chosen: str, layers: Any, spec: TargetSpec, conf: float,
              iou: float, imgsz: int, reduction: str, renorm_boxes: bool, single: bool,
              per_detection: bool | Sequence[int]) -> Result:
+    """The analysis proper. Its callers have checked the values that do not depend on the model
+    (:class:`Settings`, :func:`analyze`); what does is resolved here through the model's explainer,
+    once per choice."""
     t_all = time.perf_counter()
-    conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
     imgsz = V.round_imgsz(imgsz, model_stride(model))
-    chosen = canonical_method(method)
-    spec = TargetSpec.parse(target)
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"unknown channel reduction {reduction!r}; choose one of {', '.join(REDUCTIONS)}")
     eng = explainer(model)
-    no_layers = layers is None or (isinstance(layers, (tuple, list)) and not layers)
-    idx = eng.default_layers if no_layers else resolve_layers(model, layers)
+    idx = eng.layers(layers)
     names = model_names(model)
     timings: dict[str, float] = {}
 
@@ -347,17 +356,17 @@ def _box_indices(per_detection: bool | Sequence[int], n: int) -> list[int]:
     out = [int(i) for i in per_detection]  # type: ignore[union-attr]
     bad = [i for i in out if not 0 <= i < n]
     if bad:
-        raise ValueError(f"detection #{bad[0]} does not exist ({n} detections)")
+        raise TargetMissingError(bad[0], n)
     return out
 
 
 def analyze_with(model: nn.Module, image: np.ndarray, settings: Settings) -> Result:
     """:func:`analyze` driven by a :class:`Settings` (what the GUI and CLI call); ``settings.gam_layer``
     must be one of the model's GAM blocks."""
-    V.check_gam_layer(settings.gam_layer, [i for i, _, _ in explainer(model).gam_blocks if i >= 0])
-    return analyze(model, image, method=settings.method, layers=settings.layers, target=settings.target,
-                   conf=settings.conf, iou=settings.iou, imgsz=settings.imgsz, reduction=settings.reduction,
-                   renorm_boxes=settings.renorm_boxes)
+    s = settings
+    explainer(model).check_gam_layer(s.gam_layer)
+    return _analyze(model, image, canonical_method(s.method), s.layers, TargetSpec.parse(s.target), s.conf, s.iou,
+                    s.imgsz, s.reduction, s.renorm_boxes, single=True, per_detection=False)
 
 
 def _select(adapter: HeadAdapter, pred: torch.Tensor, det: torch.Tensor,
@@ -367,7 +376,7 @@ def _select(adapter: HeadAdapter, pred: torch.Tensor, det: torch.Tensor,
         rows, classes = det_rows(det), det_classes(det)
         if spec.index is not None:
             if spec.index >= len(det):
-                raise ValueError(f"target detection #{spec.index} does not exist ({len(det)} detections)")
+                raise TargetMissingError(spec.index, len(det))
             return rows[spec.index : spec.index + 1], classes[spec.index : spec.index + 1], ""
         if spec.cls is not None:
             sel = classes == spec.cls
@@ -379,7 +388,7 @@ def _select(adapter: HeadAdapter, pred: torch.Tensor, det: torch.Tensor,
             return score.argmax().view(1), torch.tensor([spec.cls]), note
         return rows, classes, ""
     if spec.index is not None:
-        raise ValueError(f"target detection #{spec.index} does not exist (no detections)")
+        raise TargetMissingError(spec.index, 0)
     best = adapter.confidences(pred).max(1)
     r = best.values.argmax()
     return r.view(1), best.indices[r].view(1), "no detections: CAM of the strongest raw prediction"

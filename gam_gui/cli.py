@@ -20,6 +20,7 @@ from typing import Any
 
 from gam_gui import __version__
 from gam_gui import validate as V
+from gam_gui.ablation_modes import check_ablation
 
 LOGGER = logging.getLogger("gam_gui")
 EXIT_USAGE, EXIT_INPUT = 2, 1
@@ -145,7 +146,7 @@ def _ablation_list(text: str) -> list[str]:
     parts = [p.strip() for p in str(text).split(",") if p.strip()]
     if not parts:
         raise argparse.ArgumentTypeError("expected LAYER:MODE, e.g. 18:off")
-    return [V.arg(V.check_ablation)(p) for p in parts]
+    return [V.arg(check_ablation)(p) for p in parts]
 
 
 def _io_args(ap: argparse.ArgumentParser) -> None:
@@ -239,7 +240,7 @@ def build_parser() -> argparse.ArgumentParser:
                                     "off, channel-only, spatial-only, drop-top-k (drop-top-16: k = 16; k = 8 by "
                                     "default), mean-gate.")
     _io_args(ab)
-    ab.add_argument("--blocks", "-b", required=True, nargs="+", type=V.arg(V.check_ablation), metavar="LAYER:MODE",
+    ab.add_argument("--blocks", "-b", required=True, nargs="+", type=V.arg(check_ablation), metavar="LAYER:MODE",
                     help="GAM blocks and modes, e.g. 22:off 26:spatial-only")
     _settings_args(ab)
     ab.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")

@@ -96,6 +96,24 @@ class HeadAdapter:
         """One image's slice of the model's output (what pytorch-grad-cam hands a target) -> (N, C)."""
         return out_i
 
+    #: the model's eval output for one image, as a message names it
+    output_layout = "(1, N, 5 + classes)"
+
+    def output_ok(self, out: Any) -> bool:
+        """Whether ``out`` (the eval output of a one-image batch) is a list of detections in this
+        head's layout: what the loader's smoke test asks of a model before it is used."""
+        if not (isinstance(out, torch.Tensor) and out.ndim == 3 and out.shape[0] == 1):
+            return False
+        return int(self.rows(out).shape[2]) >= (6 if self.objectness else 5)
+
+    def boxes_xyxy(self, rows: Any) -> Any:
+        """(n, C) rows (numpy or torch) -> (n, 4) corner boxes x1, y1, x2, y2 in input pixels (the rows
+        hold centre and size): the one place that knows where a row keeps its box."""
+        xy, wh = rows[:, :2], rows[:, 2:4] / 2
+        if isinstance(rows, torch.Tensor):
+            return torch.cat((xy - wh, xy + wh), 1)
+        return np.concatenate((xy - wh, xy + wh), 1)
+
     def num_classes(self, rows: torch.Tensor | np.ndarray) -> int:
         return int(rows.shape[-1]) - (5 if self.objectness else 4)
 
@@ -197,8 +215,15 @@ class AnchorFreeAdapter(HeadAdapter):
         self.extra_convs = [(j, branch[-1]) for j, branch in enumerate(head.cv2)]
         self.logit_scales = [None] * len(self.score_convs)
 
+    output_layout = "(1, 4 + classes, N)"
+
     def rows(self, out: torch.Tensor) -> torch.Tensor:
         return out.transpose(1, 2)
+
+    def output_ok(self, out: Any) -> bool:
+        nc = int(getattr(self.head, "nc", -1))
+        return (isinstance(out, torch.Tensor) and out.ndim == 3 and out.shape[0] == 1
+                and int(out.shape[1]) == 4 + nc)
 
     def image_rows(self, out_i: torch.Tensor) -> torch.Tensor:
         return out_i.transpose(0, 1)

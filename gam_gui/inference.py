@@ -128,8 +128,7 @@ def non_max_suppression(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.4
             out.append(torch.zeros((0, 7), device=pred.device))
             continue
         rows = a[idx]
-        xy, wh = rows[:, :2], rows[:, 2:4] / 2
-        boxes = torch.from_numpy(np.concatenate((xy - wh, xy + wh), 1))
+        boxes = torch.from_numpy(layout.boxes_xyxy(rows))
         score_t, c_t = torch.from_numpy(np.ascontiguousarray(score)), torch.from_numpy(c)
         k = torchvision.ops.batched_nms(boxes, score_t, c_t, iou)[:max_det]
         det = torch.cat((boxes[k], score_t[k, None], c_t[k, None].to(boxes.dtype),

@@ -188,15 +188,6 @@ def check_file(path: str | os.PathLike, what: str = "file") -> None:
         raise FileNotFoundError(f"{p}: no such {what}")
 
 
-def check_ablation(value: str, name: str) -> str:
-    """``LAYER:MODE`` (``22:off``, ``18:drop-top-16``); whether LAYER is a GAM block is known only
-    once the model is loaded. Imports the ablation module (and torch) only when the option is given."""
-    from gam_gui.ablation import parse_blocks
-
-    parse_blocks([value])
-    return value
-
-
 def arg(check: Callable[..., Any], **kw: Any) -> Callable[[str], Any]:
     """An argparse ``type=`` callable from a ``check_*`` rule: argparse prints
     ``argument --conf: must be in [0, 1], got 2`` and exits 2. The rule's own name for the value is

@@ -233,7 +233,7 @@ def test_per_detection_repeats_eigencam_and_errors(tiny_model, frame):
     assert np.array_equal(eig[0], eig[1])  # EigenCAM does not depend on the target
     assert per_detection_cams(tiny_model, frame, [], "gradcam", conf=0.001, imgsz=IMGSZ) == []
     assert per_detection_cams(tiny_model, frame, None, "none", conf=0.001, imgsz=IMGSZ) == []
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(ValueError, match="the frame has"):
         per_detection_cams(tiny_model, frame, [10_000], conf=0.001, imgsz=IMGSZ)
     with pytest.raises(ValueError, match="mode"):
         per_detection_cams(tiny_model, frame, mode="biggest", imgsz=IMGSZ)

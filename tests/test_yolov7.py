@@ -489,7 +489,7 @@ def test_closed_form_head_gradient_through_implicit_m(loaded, frame, mode):
 
 
 def test_analyze_rejects_a_missing_detection_index(loaded, frame):
-    with pytest.raises(ValueError, match="does not exist"):
+    with pytest.raises(ValueError, match="the frame has"):
         analyze(loaded, frame, target=10_000, conf=0.02, imgsz=IMGSZ)
 
 

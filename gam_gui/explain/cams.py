@@ -211,12 +211,37 @@ class TargetSpec:
             return TargetSpec("all", cls=int(t[4:]))
         raise ValueError(f"unknown CAM target {target!r}; use all, class, box, a detection index or cls:<id>")
 
+    @property
+    def setting(self) -> str | int:
+        """The same target as :attr:`gam_gui.analysis.Settings.target` writes it (an index, ``cls:3``, a mode)."""
+        if self.index is not None:
+            return self.index
+        if self.cls is not None:
+            return f"cls:{self.cls}"
+        return self.mode
+
     def label(self, names: dict[int, str] | None = None) -> str:
         if self.index is not None:
             return f"detection #{self.index}"
         if self.cls is not None:
             return f"class {(names or {}).get(self.cls, self.cls)}"
         return {"all": "all detections", "class": "class scores", "box": "box outputs"}[self.mode]
+
+
+class TargetMissingError(ValueError):
+    """The target names a detection the frame does not have. ``index``: the detection asked for;
+    ``count``: how many the frame has. A caller that follows objects across frames branches on this
+    type (explain all detections instead), never on the message."""
+
+    def __init__(self, index: int, count: int) -> None:
+        self.index, self.count = int(index), int(count)
+        if count <= 0:
+            have = "no detections"
+        elif count == 1:
+            have = "1 detection (0)"
+        else:
+            have = f"{count} detections (0-{count - 1})"
+        super().__init__(f"target {self.index}: the frame has {have}")
 
 
 class YoloTarget:

@@ -28,6 +28,7 @@ import torch
 from pytorch_grad_cam.base_cam import BaseCAM
 from torch import nn
 
+from gam_gui import validate as V
 from gam_gui.explain.attention import find_gam_blocks
 from gam_gui.explain.cams import (
     METHODS,
@@ -83,10 +84,36 @@ class Explainer:
         self.adapter: HeadAdapter = adapter_for(model)
         self.gam_blocks = find_gam_blocks(model)
         self.default_layers = default_layers(model)
+        self.num_layers = len(seq)
+        #: the layer indices of the GAM blocks (what ``Settings.gam_layer`` may name)
+        self.gam_indices = tuple(i for i, _, _ in self.gam_blocks if i >= 0)
+        self._chosen: dict[tuple, tuple[int, ...]] = {}
         self.cams: dict[tuple[str, tuple[int, ...]], BaseCAM] = {}
         #: layer choices whose graph cannot start in inference mode (see :meth:`CamRun.forward`)
         self.no_inference_prefix: set[tuple[int, ...]] = set()
         self.lock = threading.RLock()
+
+    def layers(self, chosen: object, name: str = "layers") -> tuple[int, ...]:
+        """The CAM layers of a choice: the default ones for ``None`` or empty, else the indices checked
+        against this model (negative ones count from the end; ``ValueError`` naming the valid range).
+        Each choice is resolved once: the analysis of every later frame looks it up."""
+        if chosen is None or (isinstance(chosen, (tuple, list)) and not chosen):
+            return self.default_layers
+        if isinstance(chosen, (int, np.integer)):
+            chosen = (int(chosen),)
+        try:
+            key = (tuple(chosen), name)  # type: ignore[arg-type]
+            hash(key)
+        except TypeError:
+            return V.check_layer_indices(chosen, self.num_layers, name)  # type: ignore[arg-type]
+        got = self._chosen.get(key)
+        if got is None:
+            got = self._chosen[key] = V.check_layer_indices(key[0], self.num_layers, name)
+        return got
+
+    def check_gam_layer(self, value: int | None, name: str = "gam_layer") -> int | None:
+        """``None`` (the first block) or one of this model's GAM blocks (``ValueError`` lists them)."""
+        return V.check_gam_layer(value, self.gam_indices, name)
 
     def cam(self, model: nn.Module, key: str, layers: tuple[int, ...]) -> BaseCAM:
         """The method's pytorch-grad-cam object for these layers, built once (its constructor walks
