@@ -103,7 +103,7 @@ def test_unknown_gam_class_can_be_declared(model, tmp_path):
     ul = write_yolov5_checkpoint(model, path, class_override={gam_mod.GAM: MyGAM}, extra_common={"MyGAM": MyGAM})
     with pytest.raises(CheckpointError, match="MyGAM"):
         load_model(path, device="cpu")
-    from gam_gui.ultralytics_compat import register_gam_class
+    from gam_gui.checkpoints import register_gam_class
 
     register_gam_class("models.common.MyGAM", "seed")
     loaded = load_model(path, device="cpu")

@@ -36,9 +36,18 @@ import torch
 from standins import to_ultralytics, ultralytics_modules
 from torch import nn
 
-import gam_gui
 from gam_gui import checkpoints as ck
-from gam_gui.checkpoints import CheckpointError, clean_meta, estimate_work, load_model, save_model
+from gam_gui.checkpoints import (
+    CheckpointError,
+    clean_meta,
+    estimate_work,
+    limits,
+    load_model,
+    loader,
+    pickle_scan,
+    save_model,
+)
+from gam_gui.checkpoints import foreign as foreign_mod
 from gam_gui.models.yolov5 import DetectionModel, ModelConfigError, check_model_dict, parse_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -250,7 +259,7 @@ def test_torch_reads_exactly_the_scanned_pickle(own_bytes, monkeypatch):
 
     monkeypatch.setattr(torch, "load", spy)
     data = archive({**entries, "archive/extra.bin": b"never read", "archive/data/999": b"unreferenced"})
-    ck._unpickle(data, "x")
+    loader.unpickle(data, "x")
     assert seen["archive/data.pkl"] == entries["archive/data.pkl"]
     assert "archive/extra.bin" not in seen and "archive/data/999" not in seen
     assert {k for k in seen if "/data/" in k} == {k for k in entries if "/data/" in k}
@@ -298,8 +307,8 @@ def test_layers_are_restored_only_empty_and_filled_with_state(tmp_path):
     p = tmp_path / "relu.pt"
     p.write_bytes(pkl)
     assert b"\x81" in entries_of(pkl)["archive/data.pkl"]
-    assert ck._scan_pickle(entries_of(pkl)["archive/data.pkl"], "x", ck._allowed_names(
-        gam_gui.ultralytics_compat.safe_globals()), gam_gui.ultralytics_compat.module_class_paths()).nodes > 1
+    assert pickle_scan.scan_pickle(entries_of(pkl)["archive/data.pkl"], "x", pickle_scan.allowed_names(
+        foreign_mod.safe_globals()), foreign_mod.module_class_paths()).nodes > 1
 
 
 # --- 2. bounded memory from declared sizes ------------------------------------------------------------
@@ -479,10 +488,10 @@ def test_short_repr_walks_with_a_budget():
     x: tuple = (1,)
     for _ in range(200):
         x = (x, x)
-    s = ck._short_repr(x, 50)
+    s = ck.short_repr(x, 50)
     assert len(s) <= 50 and s.startswith("((((")
-    assert ck._short_repr("a" * 10**6, 20).endswith("...")
-    assert ck._short_repr(10**5000, 40).startswith("<int of")
+    assert ck.short_repr("a" * 10**6, 20).endswith("...")
+    assert ck.short_repr(10**5000, 40).startswith("<int of")
 
 
 @pytest.mark.parametrize("names", ["dag", "big_int", "long_str"])
@@ -491,7 +500,7 @@ def test_names_are_described_with_a_budget(names):
     for _ in range(100):
         x = [x, x]
     value = {"dag": x, "big_int": 10**5000, "long_str": "n" * 10**6}[names]
-    table = ck._names_dict({0: value, 1: "ok"})
+    table = ck.names_dict({0: value, 1: "ok"})
     assert table[1] == "ok" and len(table[0]) <= 200
 
 
@@ -620,8 +629,8 @@ def test_activations_are_estimated_at_the_size_that_will_run(own_bytes, tmp_path
     small = estimate_work(tiny_model, 320).activation_bytes
     big = estimate_work(tiny_model, 1920).activation_bytes
     assert big > 30 * small  # activations grow with the area
-    monkeypatch.setattr(ck, "_ACTIVATION_BASE", (small + big) // 2)
-    monkeypatch.setattr(ck, "_ACTIVATION_PER_PARAM_BYTE", 0)
+    monkeypatch.setattr(limits, "ACTIVATION_BASE", (small + big) // 2)
+    monkeypatch.setattr(limits, "ACTIVATION_PER_PARAM_BYTE", 0)
     for size, ok in ((320, True), (1920, False)):
         ckpt = own_ckpt(own_bytes)
         ckpt["meta"] = {"imgsz": size}
@@ -637,8 +646,8 @@ def test_activations_are_estimated_at_the_size_that_will_run(own_bytes, tmp_path
 
 
 def test_estimate_work_refuses_an_oversized_frame(tiny_model, monkeypatch):
-    monkeypatch.setattr(ck, "_ACTIVATION_BASE", 1 << 20)
-    monkeypatch.setattr(ck, "_ACTIVATION_PER_PARAM_BYTE", 0)
+    monkeypatch.setattr(limits, "ACTIVATION_BASE", 1 << 20)
+    monkeypatch.setattr(limits, "ACTIVATION_PER_PARAM_BYTE", 0)
     with pytest.raises(CheckpointError) as ei:
         estimate_work(tiny_model, 1920)
     assert ei.value.reason == "activations"

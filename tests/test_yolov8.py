@@ -21,10 +21,10 @@ import torch
 from torch import nn
 
 from gam_gui.checkpoints import CheckpointError, load_model, save_model
+from gam_gui.checkpoints.foreign import TrainerData
 from gam_gui.models import gam as ggam
 from gam_gui.models import yolov8 as v8
 from gam_gui.models.yolov5 import CFG_DIR, DetectionModel, ModelConfigError, guess_scale, load_yaml, model_scale
-from gam_gui.ultralytics_compat import TrainerData
 
 REFERENCE = Path(__file__).parent / "data" / "v8_reference.pt"
 

@@ -23,6 +23,7 @@ from torch import nn
 
 from gam_gui.models.common import C3, SPP, SPPF, Bottleneck, Concat, Conv, Focus
 from gam_gui.models.gam import GAM, GAM_Attention, GAMAttention
+from gam_gui.text import short_repr
 
 LOGGER = logging.getLogger(__name__)
 CFG_DIR = Path(__file__).parent / "cfg"
@@ -192,9 +193,7 @@ ARG_LAYERS = frozenset({"LeakyReLU", "ReLU", "ReLU6", "SiLU", "Hardswish", "Hard
 
 def _describe(x: Any, limit: int = 60) -> str:
     """A short, budgeted description of a YAML value for messages (never a full ``repr``)."""
-    from gam_gui.checkpoints import _short_repr
-
-    return _short_repr(x, limit)
+    return short_repr(x, limit)
 
 
 def check_model_dict(d: Any) -> None:

@@ -11,7 +11,7 @@ do, with two deliberate differences that do not change the numbers:
 * a head returns one (B, N, 5 + nc) tensor in eval mode, the contract of :class:`Detect`.
 
 Importing this module registers the blocks with the YAML builder (see
-:func:`gam_gui.models.yolov5.register_block`); :mod:`gam_gui.ultralytics_compat` allows their class
+:func:`gam_gui.models.yolov5.register_block`); :mod:`gam_gui.checkpoints.foreign` allows their class
 paths in checkpoints. ``gam_gui.models`` imports it, so both always know them.
 """
 

@@ -11,15 +11,16 @@ layout, so the restored ``__dict__`` works with this package's ``forward`` metho
 from __future__ import annotations
 
 import functools
-import inspect
 import logging
 import re
-from collections import OrderedDict
 from typing import Any
 
 import torch
 from torch import nn
 
+from gam_gui.checkpoints.errors import CheckpointError, names_dict, short_repr
+from gam_gui.checkpoints.limits import DEFAULT_RUN_SIZE, derive_strides
+from gam_gui.checkpoints.tree import check_module_tree
 from gam_gui.models import common, gam, yolov7
 from gam_gui.models import yolov5 as yolo_mod
 from gam_gui.models import yolov8 as v8
@@ -214,14 +215,8 @@ def safe_globals(extra: dict[str, type] | None = None) -> list[Any]:
     return [(cls, path) for path, cls in allowed_classes(extra).items()] + list(_TORCH_NN) + _numpy_globals()
 
 
-class ForeignCheckpointError(ValueError):
-    pass
-
-
 def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     """Pick the model out of an ultralytics-style checkpoint dict and make it usable here."""
-    from gam_gui.checkpoints import DEFAULT_RUN_SIZE, CheckpointError, derive_strides
-
     if isinstance(ckpt, nn.Module):
         model = ckpt
     elif isinstance(ckpt, dict):
@@ -243,7 +238,7 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     for key, value in list(dict.items(model.__dict__)):
         if isinstance(value, TrainerData):  # the package trainer's args / criterion: never used here
             del model.__dict__[key]
-    problem = _check_module_tree(model)
+    problem = check_module_tree(model)
     if problem:
         raise CheckpointError(f"{source}: the pickled model is malformed: {problem}", reason="structure")
     problems = _repair(model)
@@ -285,151 +280,9 @@ def record_gam_variants(model: nn.Module) -> None:
     model.variant_reason = "; ".join(lines)
 
 
-# Per-module dicts whose entries nn.Module calls or trusts. A pickled model's hooks are always empty
-# (torch.save of a module with hooks pickles the functions, which the allowlist refuses); the entries
-# of _modules, _parameters and _buffers must be what nn.Module assumes they are.
-_HOOK_DICTS = (
-    "_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
-    "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
-    "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
-)
-_MAX_MODULES = 100_000
-_SHADOW_OK = frozenset({"type"})
-
-
-_TABLES = ("_modules", "_parameters", "_buffers")
-_TABLE_TYPES = (dict, OrderedDict)
-#: Attribute values outside the module tables are walked this deep, and this many values in all.
-_MAX_ATTR_DEPTH = 6
-_MAX_ATTR_VALUES = 1_000_000
-
-
-def _check_module_tree(model: nn.Module) -> str:
-    """What is wrong with the structure the pickle restored, or ``""``.
-
-    The walk reads the real object graph (``vars()``, ``dict.items``), never methods the file could
-    shadow: torch's unpickler restores each layer's ``__dict__`` as the file says, and ``eval()``,
-    ``float()``, ``parameters()`` and the hooks machinery iterate ``_modules`` & co. through their
-    ``items``/``values`` methods. So the tables must be exactly ``dict``/``OrderedDict`` with no
-    instance attributes; hook tables empty; children layers; parameters and buffers plain dense CPU
-    tensors; no stored value replacing a method (``forward``); and no layer kept anywhere but in
-    ``_modules`` (where eval/float/to would not reach it). A child that is its own ancestor (endless
-    recursion) is refused; a shared child is legal (tied layers).
-    """
-    seen: set[int] = set()
-    todo: list[tuple[str, nn.Module, tuple[int, ...]]] = [("model", model, ())]
-    budget = [_MAX_ATTR_VALUES]
-    while todo:
-        path, m, ancestors = todo.pop()
-        if id(m) in ancestors:
-            return f"{path} contains itself"
-        if id(m) in seen:
-            continue  # a shared submodule (legal, e.g. a tied layer)
-        seen.add(id(m))
-        if len(seen) > _MAX_MODULES:
-            return f"more than {_MAX_MODULES} modules"
-        d = vars(m)
-        name = type(m).__name__
-        for key in _TABLES:
-            why = _table_problem(d.get(key))
-            if why:
-                return f"{path} ({name}) has a {key} table that {why}"
-        nonpersistent = d.get("_non_persistent_buffers_set")
-        if nonpersistent is not None and type(nonpersistent) is not set:
-            return f"{path} ({name}) has a malformed _non_persistent_buffers_set"
-        for key in _HOOK_DICTS:
-            hooks = d.get(key)
-            if hooks is not None and (_table_problem(hooks) or dict.__len__(hooks)):
-                return f"{path} ({name}) carries {key}"
-        for key, value in dict.items(d):
-            if not isinstance(key, str):
-                return f"{path} has a non-string attribute name"
-            # a property wins over the instance dict (ultralytics stores ``nc``, ours computes it); a
-            # method does not, so a stored value would replace it. ultralytics stores the layer's type
-            # name as ``type``, shadowing nn.Module.type(), which nothing here calls.
-            if key not in _SHADOW_OK and _is_method(type(m), key):
-                return f"{path} ({name}) overrides its method {key[:40]!r} with a stored value"
-            if key not in _TABLES and key.startswith("_") and key.endswith("hooks") and key not in _HOOK_DICTS:
-                return f"{path} ({name}) carries {key[:40]}"
-            if key not in _TABLES:
-                why = _stray_module(value, budget, 0)
-                if why:
-                    return f"{path}.{key[:40]} ({name}) {why}"
-        for kind, table in (("parameter", d["_parameters"]), ("buffer", d["_buffers"])):
-            for tname, t in dict.items(table):
-                why = _tensor_problem(t, kind)
-                if why:
-                    return f"{kind} {path}.{_short(tname)} {why}"
-        for cname, child in dict.items(d["_modules"]):
-            if not isinstance(cname, str) or (child is not None and not isinstance(child, nn.Module)):
-                return f"child {path}.{_short(cname)} is a {type(child).__name__}, not a layer"
-            if child is not None:
-                todo.append((f"{path}.{cname[:40]}", child, (*ancestors, id(m))))
-    return ""
-
-
-def _table_problem(table: Any) -> str:
-    """Why ``table`` is not a plain dict that nn.Module can iterate safely, or ``""``."""
-    if type(table) not in _TABLE_TYPES:
-        return f"is a {type(table).__name__}, not a dict"
-    if vars(table) if hasattr(table, "__dict__") else False:
-        return "carries attributes of its own (they could hide entries from items()/values())"
-    return ""
-
-
-def _stray_module(value: Any, budget: list[int], depth: int) -> str:
-    """Whether an attribute value holds a layer (outside ``_modules``, where eval/float/to never go)."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        return "holds too many values"
-    if isinstance(value, nn.Module):
-        return f"holds a {type(value).__name__} layer outside the module tree"
-    if depth >= _MAX_ATTR_DEPTH:
-        return ""
-    if type(value) in (list, tuple, set):
-        items = value
-    elif type(value) in _TABLE_TYPES:
-        items = dict.values(value)
-    else:
-        return ""
-    for v in items:
-        why = _stray_module(v, budget, depth + 1)
-        if why:
-            return why
-    return ""
-
-
-@functools.lru_cache(maxsize=4096)
-def _is_method(cls: type, key: str) -> bool:
-    """Whether ``cls.key`` is something callable that an instance attribute would replace."""
-    return callable(getattr(cls, key, None)) and not isinstance(inspect.getattr_static(cls, key, None), property)
-
-
-def _tensor_problem(t: Any, kind: str = "parameter") -> str:
-    """Why ``t`` is not what checkpoint weights are (a dense CPU tensor of a real dtype whose elements
-    each have their own memory, no hooks, no attributes), or ``""``."""
-    if t is None:
-        return ""
-    want = nn.Parameter if kind == "parameter" else torch.Tensor
-    if type(t) is not want and not (kind == "parameter" and type(t) is torch.Tensor):
-        return f"is a {type(t).__name__}, not a tensor"
-    if t.layout != torch.strided or t.device.type != "cpu" or t.is_complex():
-        return f"is a {t.layout} {t.dtype} tensor on {t.device}, not dense weights"
-    if getattr(t, "_backward_hooks", None) or getattr(t, "_post_accumulate_grad_hooks", None):
-        return "carries gradient hooks"
-    if vars(t):
-        return "carries attributes"
-    from gam_gui.checkpoints import non_overlapping
-
-    if not non_overlapping(tuple(t.shape), t.stride()):
-        return "repeats its values (zero or overlapping strides), which weights never do"
-    return ""
-
 
 def _short(x: Any) -> str:
-    from gam_gui.checkpoints import _short_repr
-
-    return _short_repr(x, 40)
+    return short_repr(x, 40)
 
 
 def _index(x: Any) -> bool:
@@ -473,9 +326,7 @@ def _repair(model: yolo_mod.DetectionModel) -> str:
         model.stride = det.stride
     if not isinstance(model.__dict__.get("yaml"), dict):
         model.yaml = {}
-    from gam_gui.checkpoints import _names_dict
-
-    model.names = _names_dict(model.__dict__.get("names")) or {i: str(i) for i in range(nc)}
+    model.names = names_dict(model.__dict__.get("names")) or {i: str(i) for i in range(nc)}
     for m in model.modules():
         if isinstance(m, yolo_mod.Detect):
             # cached decoding grids (YOLOv5 pickles expanded views of them); the head rebuilds its own
@@ -520,8 +371,6 @@ def _repair_anchor_free(model: yolo_mod.DetectionModel, det: v8.Detect) -> str:
         model.stride = det.stride
     if not isinstance(model.__dict__.get("yaml"), dict):
         model.yaml = {}
-    from gam_gui.checkpoints import _names_dict
-
-    model.names = _names_dict(model.__dict__.get("names")) or {i: str(i) for i in range(nc)}
+    model.names = names_dict(model.__dict__.get("names")) or {i: str(i) for i in range(nc)}
     _repair_upsample(model)
     return ""
