@@ -114,12 +114,16 @@ def coco_ap(tp: np.ndarray, conf: np.ndarray, pred_w: np.ndarray, n_gt: float,
 
 def coco_ap_batch(tp: np.ndarray, conf: np.ndarray, weights: np.ndarray, n_gt: np.ndarray,
                   ignore: np.ndarray | None = None) -> np.ndarray:
-    """(R, T) :func:`coco_ap` under R integer weightings at once (bootstrap multiplicities).
+    """(R, T) :func:`coco_ap` under R integer weightings at once (bootstrap multiplicities), equal to
+    it to the last digit.
 
-    Cumulative sums run along each row; the recall points are found with one ``searchsorted`` on
-    the rows laid end to end: with integer weights the true-positive count is an integer, so "recall
-    >= r" is "count >= the smallest integer v with v / n_gt >= r", computed with the same division
-    as :func:`coco_ap`, which keeps the two exactly equal."""
+    Interpolated precision is read only where recall rises, so only the rows that are a true
+    positive (or ignored) at some threshold need their precision: the other rows, false positives
+    at every threshold (most of them at conf 0.001), enter only as a count before each of those
+    rows, summed once per image and segment. The recall points are found with one ``searchsorted``
+    on the rows laid end to end: with integer weights the true-positive count is an integer, so
+    "recall >= r" is "count >= the smallest integer v with v / n_gt >= r", the same division as
+    :func:`coco_ap`."""
     W = np.asarray(weights, np.float64)
     n_gt = np.asarray(n_gt, np.float64)
     R, k = W.shape
@@ -130,11 +134,29 @@ def coco_ap_batch(tp: np.ndarray, conf: np.ndarray, weights: np.ndarray, n_gt: n
     if not k or R == 0:
         return out
     order = score_order(conf)
-    tp, W = tp[order], W[:, order]
-    fp = ~tp
-    if ignore is not None:
-        ig = np.asarray(ignore, bool)[order]
-        tp, fp = tp & ~ig, fp & ~ig
+    tp = tp[order]
+    ig = np.asarray(ignore, bool)[order] if ignore is not None else np.zeros_like(tp)
+    fp = ~tp & ~ig
+    tp = tp & ~ig
+    special = np.flatnonzero(tp.any(1) | ig.any(1))
+    M = len(special)
+    if not M:
+        return out
+    cols = np.asarray(order)  # column of W for each sorted row
+    # false positives before each special row: per (segment, column) counts, summed per resample
+    pure = np.flatnonzero(~(tp.any(1) | ig.any(1)))
+    seg = np.searchsorted(special, pure)  # special rows before each pure false positive
+    pure, seg = pure[seg < M], seg[seg < M]  # the tail after the last special row never counts
+    before = np.zeros((R, M))
+    if len(pure):
+        key = seg * k + cols[pure]
+        uniq, counts = np.unique(key, return_counts=True)
+        useg, ucol = uniq // k, uniq % k
+        contrib = W[:, ucol] * counts  # (R, nnz), columns grouped by segment (keys sorted)
+        starts = np.flatnonzero(np.r_[True, useg[1:] != useg[:-1]])
+        before[:, useg[starts]] = np.add.reduceat(contrib, starts, axis=1)
+        before = np.cumsum(before, 1)
+    Wsp = W[:, cols[special]]
     n_safe = np.where(n_gt > 0, n_gt, 1.0)
     # v[r, p]: the smallest integer count whose recall reaches RECALL_POINTS[p] in row r
     v = np.ceil(RECALL_POINTS[None, :] * n_safe[:, None])
@@ -145,12 +167,12 @@ def coco_ap_batch(tp: np.ndarray, conf: np.ndarray, weights: np.ndarray, n_gt: n
     offs = (np.arange(R) * big)[:, None]
     rows = np.arange(R)[:, None]
     for t in range(T):
-        tpc = np.cumsum(W * tp[:, t], 1)
-        fpc = np.cumsum(W * fp[:, t], 1)
+        tpc = np.cumsum(Wsp * tp[special, t], 1)
+        fpc = np.cumsum(Wsp * fp[special, t], 1) + before
         precision = tpc / (tpc + fpc + EPS)
         env = np.maximum.accumulate(precision[:, ::-1], 1)[:, ::-1]
-        idx = np.searchsorted((tpc + offs).ravel(), (v + offs).ravel(), side="left").reshape(R, -1) - rows * k
-        q = np.where(idx < k, env[rows, np.minimum(idx, k - 1)], 0.0)
+        idx = np.searchsorted((tpc + offs).ravel(), (v + offs).ravel(), side="left").reshape(R, -1) - rows * M
+        q = np.where(idx < M, env[rows, np.minimum(idx, M - 1)], 0.0)
         out[:, t] = np.where(n_gt > 0, q.mean(1), np.nan)
     return out
 
