@@ -105,8 +105,28 @@ def preprocess(model: nn.Module, image: np.ndarray, imgsz: int = 640) -> tuple[t
     return x, lb
 
 
+def multi_label_candidates(layout: HeadAdapter, a: np.ndarray, conf: float,
+                           max_nms: int = 30000) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Like :meth:`HeadAdapter.candidates`, but every (row, class) whose confidence is above
+    ``conf`` is a candidate, so one box may be kept for several classes (the multi-label NMS of
+    YOLOv5's and ultralytics' validation); at most ``max_nms`` of them, the best."""
+    if layout.objectness:
+        idx = np.flatnonzero(a[:, 4] > conf)
+        rows = a[idx]
+    else:
+        idx, rows = np.arange(len(a)), a
+    scores = layout.confidences(rows)
+    i, j = np.nonzero(scores > conf)
+    score = scores[i, j]
+    if len(score) > max_nms:
+        top = np.argsort(-score, kind="stable")[:max_nms]
+        i, j, score = i[top], j[top], score[top]
+    return idx[i], score, j.astype(np.int64)
+
+
 def non_max_suppression(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.45,
-                        max_det: int = 300, adapter: HeadAdapter | None = None) -> list[torch.Tensor]:
+                        max_det: int = 300, adapter: HeadAdapter | None = None,
+                        multi_label: bool = False) -> list[torch.Tensor]:
     """Prediction rows (B, N, C) -> per image (n, 7): xyxy, score, cls, anchor index (columns named
     in :mod:`gam_gui.heads`); best first, class-aware.
 
@@ -115,7 +135,8 @@ def non_max_suppression(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.4
     exact prediction a box came from. Picking the candidates above ``conf`` is a handful of
     operations on a few thousand rows, where each torch call costs more than numpy's whole pass: it
     runs in numpy on a CPU tensor (the same float32 arithmetic, so the same boxes and scores);
-    torchvision's ``batched_nms`` then suppresses overlaps.
+    torchvision's ``batched_nms`` then suppresses overlaps. ``multi_label``: see
+    :func:`multi_label_candidates`.
     """
     layout = adapter if adapter is not None else ANCHOR_LAYOUT
     out = []
@@ -123,7 +144,7 @@ def non_max_suppression(pred: torch.Tensor, conf: float = 0.25, iou: float = 0.4
         if x.device.type != "cpu":
             x = x.cpu()
         a = x.numpy()
-        idx, score, c = layout.candidates(a, conf)
+        idx, score, c = multi_label_candidates(layout, a, conf) if multi_label else layout.candidates(a, conf)
         if not len(idx):
             out.append(torch.zeros((0, 7), device=pred.device))
             continue

@@ -21,7 +21,8 @@ import numpy as np
 #: the ten IoU thresholds 0.50, 0.55, ..., 0.95 of mAP@0.5:0.95 (the same values as pycocotools)
 IOU_THRESHOLDS = np.linspace(0.5, 0.95, int(np.round((0.95 - 0.5) / 0.05)) + 1)
 #: protocols shipped with gam-gui, and the module that registers each (imported on first use)
-BUILTIN_PROTOCOLS = {"coco": "gam_gui.metrics.coco", "ultralytics": "gam_gui.metrics.ultralytics_protocol"}
+BUILTIN_PROTOCOLS = {"coco": "gam_gui.metrics.coco", "ultralytics": "gam_gui.metrics.ultralytics_protocol",
+                     "ultralytics-8.3": "gam_gui.metrics.ultralytics_protocol"}
 PROTOCOL_NAMES = tuple(BUILTIN_PROTOCOLS)
 
 
@@ -143,7 +144,29 @@ class Protocol:
     multi_label: bool = False
     rect: bool = False
     pad: float = 0.0
+    #: whether predictions mapped back to the image are clipped to it (ultralytics scores unclipped boxes)
+    clip_boxes: bool = True
 
+    # -- the network input ---------------------------------------------------------------------
+    def input_shapes(self, sizes_hw: np.ndarray, imgsz: int, stride: int) -> np.ndarray:
+        """(n, 2) network input (height, width) for images of ``sizes_hw`` (n, 2) (0, 0: unreadable),
+        given all at once because a protocol with rectangular batches shapes an image by the aspect
+        ratios of the images batched with it. Default: every image in the same ``imgsz`` square
+        (rounded up to the stride)."""
+        side = int(np.ceil(imgsz / stride) * stride)
+        return np.full((len(sizes_hw), 2), side, np.int64)
+
+    def letterbox(self, image: np.ndarray, shape_hw: tuple[int, int], imgsz: int,
+                  stride: int) -> tuple[np.ndarray, tuple[float, float, float, float]]:
+        """``image`` (BGR) resized and padded to ``shape_hw``, and how to map input pixels back:
+        ``(gain_x, gain_y, left, top)`` with ``x_image = (x_input - left) / gain_x``. Default:
+        gam-gui's own letterbox (as ``detect`` runs it) into the square."""
+        from gam_gui.inference import letterbox
+
+        out, lb = letterbox(image, int(max(shape_hw)), stride, auto=False)
+        return out, (lb.gain, lb.gain, float(lb.pad[0]), float(lb.pad[1]))
+
+    # -- scoring ----------------------------------------------------------------------------------
     def keep(self, rec: ImageRecord) -> np.ndarray:
         """Indices of the predictions that count, best score first (default: all of them)."""
         return score_order(rec.pred_scores)
