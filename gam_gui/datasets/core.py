@@ -74,7 +74,8 @@ class SkipCounter:
     """What was skipped: whole images and single label rows. Mergeable, so shards add up exactly.
 
     ``add`` takes samples; the rows a dataset dropped that belong to no image (a COCO annotation
-    whose ``image_id`` is not among the images) are in :attr:`Dataset.unattached_skipped_rows`:
+    whose ``image_id`` is not among the images) and the image entries it could not use (a COCO image
+    without a ``file_name``) are in :attr:`Dataset.unattached_skipped_rows` / ``unattached_skipped_images``:
     add them once per run (:meth:`add_dataset`), not once per shard.
     """
 
@@ -87,6 +88,7 @@ class SkipCounter:
         self.label_rows += int(sample.skipped_rows)
 
     def add_dataset(self, dataset: Dataset) -> None:
+        self.images += int(dataset.unattached_skipped_images)
         self.label_rows += int(dataset.unattached_skipped_rows)
 
     def merge(self, other: SkipCounter) -> SkipCounter:
@@ -228,6 +230,34 @@ def load_image(path: str) -> tuple[np.ndarray | None, str | None]:
     return img, None
 
 
+def header_size(path: str) -> tuple[int, int]:
+    """``(height, width)`` of an image file as decoded with its EXIF orientation, from its header."""
+    try:
+        from PIL import Image
+
+        with Image.open(path) as im:
+            w, h = im.size
+            try:
+                if im.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated by 90 degrees
+                    w, h = h, w
+            except Exception:  # noqa: BLE001 - a damaged EXIF block: the stored size stands
+                pass
+            return int(h), int(w)
+    except ImportError:
+        pass
+    except Exception:  # noqa: BLE001 - PIL cannot open it; the header parser below may
+        pass
+    from gam_gui.images import image_size
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError:
+        return 0, 0
+    dims = image_size(head)
+    return (int(dims[1]), int(dims[0])) if dims else (0, 0)
+
+
 def report_skip(path: str, reason: str) -> str:
     """Log an image skipped by ``__getitem__`` once per process; return the ``file: reason`` note."""
     note = f"{path}: {reason}; image skipped"
@@ -245,13 +275,14 @@ class Dataset:
     ``split``, ``source`` (the ``--data`` argument), ``kind`` (``yolo``, ``coco``, ``folder``,
     ``shapes``), ``paths`` (sorted, already limited by ``--images``), ``image_ids``,
     ``category_ids`` (per class index: the id a COCO results file uses; ``None`` for a model class
-    the COCO file lacks), ``unattached_skipped_rows``.
+    the COCO file lacks), ``unattached_skipped_rows`` / ``unattached_skipped_images`` (see
+    :class:`SkipCounter`), ``skip_images_with_bad_rows`` (``bad_labels="image"``).
     """
 
     def __init__(self, *, names: list[str], split: str, source: str, kind: str, paths: list[str],
                  image_ids: list[int | str], labels: LabelTable, coords: str = "cxcywh",
                  category_ids: list[int | None] | None = None, unattached_skipped_rows: int = 0,
-                 skip_images_with_bad_rows: bool = False) -> None:
+                 unattached_skipped_images: int = 0, skip_images_with_bad_rows: bool = False) -> None:
         if coords not in COORDS:
             raise ValueError(f"coords must be one of {COORDS}")
         self.names = list(names)
@@ -264,6 +295,7 @@ class Dataset:
         self.coords = coords
         self.category_ids = list(category_ids) if category_ids is not None else list(range(len(self.names)))
         self.unattached_skipped_rows = int(unattached_skipped_rows)
+        self.unattached_skipped_images = int(unattached_skipped_images)
         self.skip_images_with_bad_rows = skip_images_with_bad_rows
 
     def __len__(self) -> int:
@@ -299,6 +331,12 @@ class Dataset:
     def __iter__(self) -> Iterator[Sample]:
         for i in range(len(self)):
             yield self[i]
+
+    def image_sizes(self) -> np.ndarray:
+        """(n, 2) int64 ``(height, width)`` of every image, read from the file headers without decoding
+        pixels and turned by the EXIF orientation as the decoded image will be (ultralytics' rectangular
+        val batches need every aspect ratio before the first batch); ``(0, 0)`` for an unreadable file."""
+        return np.array([header_size(p) for p in self.paths], np.int64).reshape(-1, 2)
 
     def describe(self) -> dict[str, Any]:
         """What the eval JSON's ``data`` key says about the data."""

@@ -41,9 +41,9 @@ def label_rule(img_root: str) -> Callable[[str], str]:
 
 def read_classes_txt(root: str, img_root: str) -> list[str] | None:
     seen = []
-    for cand in (os.path.join(root, "classes.txt"), os.path.join(os.path.dirname(img_root.rstrip(os.sep)),
-                                                                "labels", "classes.txt"),
-                 os.path.join(img_root, "classes.txt")):
+    parent = os.path.dirname(img_root.rstrip(os.sep))
+    for cand in (os.path.join(root, "classes.txt"), os.path.join(parent, "labels", "classes.txt"),
+                 os.path.join(parent, "classes.txt"), os.path.join(img_root, "classes.txt")):
         if cand in seen:
             continue
         seen.append(cand)

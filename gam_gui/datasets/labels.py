@@ -17,8 +17,10 @@ import numpy as np
 
 from gam_gui.datasets.core import DatasetError, Notes
 
-#: A coordinate this far outside [0, 1] (or a box edge this far outside the image) is rounding, not an error.
+#: A box edge this far outside [0, 1] is rounding: no "clipped" warning (the box is clipped all the same).
 TOLERANCE = 1e-4
+#: Coordinates may stray this far outside [0, 1] before the row counts as not normalised (ultralytics' margin).
+RANGE_TOLERANCE = 0.01
 
 
 def label_path(image_path: str) -> str:
@@ -104,11 +106,13 @@ def _parse_row(line: str, class_map: Sequence[int | None], n_file_classes: int,
             return None, f"non-positive size (w={parts[3]}, h={parts[4]})"
     else:  # a polygon (segmentation label): its bounding box, as ultralytics' segments2boxes
         xs, ys = values[1::2], values[2::2]
+        if min(xs + ys) < -RANGE_TOLERANCE or max(xs + ys) > 1 + RANGE_TOLERANCE:
+            return None, "coordinates not normalised to [0, 1] (pixel coordinates?)"
         x1, x2, y1, y2 = min(xs), max(xs), min(ys), max(ys)
         cx, cy, w, h = (x1 + x2) / 2, (y1 + y2) / 2, x2 - x1, y2 - y1
         if w <= 0 or h <= 0:
             return None, "non-positive size (a polygon without area)"
-    if min(cx, cy) < -TOLERANCE or max(cx, cy, w, h) > 1 + TOLERANCE:
+    if min(cx, cy) < -RANGE_TOLERANCE or max(cx, cy, w, h) > 1 + RANGE_TOLERANCE:
         return None, "coordinates not normalised to [0, 1] (pixel coordinates?)"
     mapped = class_map[c]
     if mapped is None:

@@ -54,6 +54,9 @@ class ShapesDataset(Dataset):
         boxes, cls = to_pixels(smp.labels, "cxcywh", w, h)
         return Sample(i, self.paths[i], i, smp.image, boxes, cls, w, h)
 
+    def image_sizes(self) -> np.ndarray:
+        return np.full((len(self), 2), self.render_size, np.int64)
+
     def describe(self) -> dict:
         d = super().describe()
         d["render_size"] = self.render_size
@@ -118,7 +121,7 @@ def export_shapes(out: str | Path, n: int, hard: bool = False, render_size: int 
     yaml_path.write_text(
         f"# gam-gui export-dataset: the first {n} images of the shapes {slice_name} set "
         f"(seeds {ds.seed0}..{ds.seed0 + n - 1}, {render_size} px)\n"  # type: ignore[attr-defined]
-        "path: .  # relative to this file\n"
+        "# no 'path': the dataset root is this file's folder (for ultralytics too), so the folder can move\n"
         "val: images/val\n"
         "# ultralytics requires a train entry; it points at the same images (never train on them)\n"
         "train: images/val\n"
