@@ -159,6 +159,8 @@ def test_clipping_and_duplicates_are_handled_without_skipping(tmp_path, caplog):
     logged = " | ".join(r.getMessage() for r in caplog.records)
     assert f"{lbl}:1: box reaches outside the image; clipped" in logged
     assert f"{lbl}:3: duplicate of line 2; dropped" in logged
+    kept = open_dataset(y, clip_boxes=False)[0]  # as ultralytics' validator scores them
+    np.testing.assert_allclose(kept.boxes[0], [28, 12, 44, 18], atol=1e-4)
 
 
 def test_corrupt_and_empty_images_are_skipped_and_counted(tmp_path, caplog):
@@ -216,6 +218,9 @@ def test_download_key_is_ignored_and_test_split(tmp_path, caplog):
         ds = open_dataset(y, split="test")
     assert len(ds) == 2 and not (tmp_path / "PWNED").exists()
     assert any("download" in m and "ignored" in m for m in caplog.messages)
+    with pytest.raises(DatasetError) as e:
+        open_dataset(write_yaml(tmp_path / "dl.yaml", "val: nowhere\nnames: [a]\ndownload: https://x/y.zip\n"))
+    assert e.value.field == "val" and "never run" in str(e.value)
 
 
 def test_cli_reports_a_bad_dataset_in_one_line(tmp_path, capsys):

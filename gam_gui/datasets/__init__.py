@@ -38,13 +38,15 @@ BAD_LABELS = ("row", "image")
 
 def open_dataset(spec: str | os.PathLike, split: str = "val", limit: int | None = None,
                  model_names: Sequence[str] | None = None, *, images_dir: str | os.PathLike | None = None,
-                 bad_labels: str = "row") -> Dataset:
+                 bad_labels: str = "row", clip_boxes: bool = True) -> Dataset:
     """Open ``spec`` (a data.yaml, a COCO json or a folder) at ``split``, limited to its first
     ``limit`` images in path order; class indices follow ``model_names`` when given (matched by name).
 
     ``images_dir``: a COCO json's image folder, when it is not found next to the json.
     ``bad_labels``: ``"row"`` drops a bad label row and keeps its image (default); ``"image"`` skips
     the whole image, as the ultralytics trainer does.
+    ``clip_boxes``: boxes reaching outside the image are clipped to it (default, with a warning at
+    open); False keeps them as written, as ultralytics' validator scores them.
     """
     source = os.fspath(spec)
     if bad_labels not in BAD_LABELS:
@@ -61,18 +63,18 @@ def open_dataset(spec: str | os.PathLike, split: str = "val", limit: int | None 
         if os.path.isfile(yaml_path):
             from gam_gui.datasets.yolo import open_yolo
 
-            return open_yolo(yaml_path, split, limit, model_names, bad_labels, source=source)
+            return open_yolo(yaml_path, split, limit, model_names, bad_labels, source=source, clip_boxes=clip_boxes)
         from gam_gui.datasets.folder import open_folder
 
-        return open_folder(source, split, limit, model_names, bad_labels)
+        return open_folder(source, split, limit, model_names, bad_labels, clip_boxes)
     if low.endswith((".yaml", ".yml")):
         from gam_gui.datasets.yolo import open_yolo
 
-        return open_yolo(source, split, limit, model_names, bad_labels)
+        return open_yolo(source, split, limit, model_names, bad_labels, clip_boxes=clip_boxes)
     if low.endswith(".json"):
         from gam_gui.datasets.coco import open_coco
 
-        return open_coco(source, split, limit, model_names, images_dir=images_dir)
+        return open_coco(source, split, limit, model_names, images_dir=images_dir, clip_boxes=clip_boxes)
     raise DatasetError(f"{source}: not a dataset (expected a data.yaml, a COCO .json or a folder of images)",
                        field="data", path=source)
 

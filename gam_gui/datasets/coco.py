@@ -123,7 +123,8 @@ def _category_map(cats: list[Any], model_names: Sequence[str] | None, path: str,
 
 
 def open_coco(json_path: str, split: str = "val", limit: int | None = None,
-              model_names: Sequence[str] | None = None, images_dir: str | os.PathLike | None = None) -> Dataset:
+              model_names: Sequence[str] | None = None, images_dir: str | os.PathLike | None = None,
+              clip_boxes: bool = True) -> Dataset:
     """A COCO json as a :class:`Dataset` (``coords="xyxy"``; ``image_id`` = the json's id)."""
     data = read_coco_json(json_path)
     names, cat_to_cls, cls_to_cat = _category_map(data["categories"], model_names, json_path)
@@ -198,7 +199,8 @@ def open_coco(json_path: str, split: str = "val", limit: int | None = None,
             continue
         seen[n].add(key)
         if _outside(row, images[iid]):
-            image_notes[n].append(notes.warn(f"{where}: box reaches outside the image; clipped"))
+            image_notes[n].append(notes.warn(f"{where}: box reaches outside the image" + ("; clipped" if clip_boxes
+                                                                                         else "")))
         per_image[n].append(row)
     paths = [os.path.join(folder, images[i]["file_name"]) for i in order]
     missing = [p for p in paths if not os.path.isfile(p)]
@@ -209,7 +211,7 @@ def open_coco(json_path: str, split: str = "val", limit: int | None = None,
     return Dataset(names=names, split=split, source=json_path, kind="coco", paths=paths, image_ids=list(order),
                    labels=LabelTable.build(per_image, skipped, image_notes, crowd), coords="xyxy",
                    category_ids=cls_to_cat, unattached_skipped_rows=unattached_rows,
-                   unattached_skipped_images=unattached_images)
+                   unattached_skipped_images=unattached_images, clip_boxes=clip_boxes)
 
 
 def _annotation_row(ann: dict[str, Any], cat_to_cls: dict[int, int | None], image: dict[str, Any],

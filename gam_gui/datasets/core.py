@@ -175,8 +175,8 @@ class LabelTable:
         return self.crowd[self.crowd_offsets[i]:self.crowd_offsets[i + 1]]
 
 
-def to_pixels(rows: np.ndarray, coords: str, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-    """(n, 5) stored rows -> ((n, 4) float32 xyxy clipped to the image, (n,) int64 classes).
+def to_pixels(rows: np.ndarray, coords: str, w: int, h: int, clip: bool = True) -> tuple[np.ndarray, np.ndarray]:
+    """(n, 5) stored rows -> ((n, 4) float32 xyxy clipped to the image unless not ``clip``, (n,) int64 classes).
 
     Normalised rows go through the same float32 arithmetic as the shapes generator's
     ``labels_to_xyxy``, so an exported shapes set reads back to bit-identical boxes.
@@ -187,7 +187,9 @@ def to_pixels(rows: np.ndarray, coords: str, w: int, h: int) -> tuple[np.ndarray
         boxes = (np.concatenate((xy - half, xy + half), 1) * np.float32([w, h, w, h])).astype(np.float32)
     else:
         boxes = rows[:, 1:5].astype(np.float32)
-    boxes = np.clip(boxes, 0, np.float32([w, h, w, h])).astype(np.float32).reshape(-1, 4)
+    if clip:
+        boxes = np.clip(boxes, 0, np.float32([w, h, w, h])).astype(np.float32)
+    boxes = boxes.reshape(-1, 4)
     return boxes, cls
 
 
@@ -276,13 +278,15 @@ class Dataset:
     ``shapes``), ``paths`` (sorted, already limited by ``--images``), ``image_ids``,
     ``category_ids`` (per class index: the id a COCO results file uses; ``None`` for a model class
     the COCO file lacks), ``unattached_skipped_rows`` / ``unattached_skipped_images`` (see
-    :class:`SkipCounter`), ``skip_images_with_bad_rows`` (``bad_labels="image"``).
+    :class:`SkipCounter`), ``skip_images_with_bad_rows`` (``bad_labels="image"``), ``clip_boxes``
+    (False: boxes reaching outside the image are kept as written, as ultralytics' validator keeps them).
     """
 
     def __init__(self, *, names: list[str], split: str, source: str, kind: str, paths: list[str],
                  image_ids: list[int | str], labels: LabelTable, coords: str = "cxcywh",
                  category_ids: list[int | None] | None = None, unattached_skipped_rows: int = 0,
-                 unattached_skipped_images: int = 0, skip_images_with_bad_rows: bool = False) -> None:
+                 unattached_skipped_images: int = 0, skip_images_with_bad_rows: bool = False,
+                 clip_boxes: bool = True) -> None:
         if coords not in COORDS:
             raise ValueError(f"coords must be one of {COORDS}")
         self.names = list(names)
@@ -297,6 +301,7 @@ class Dataset:
         self.unattached_skipped_rows = int(unattached_skipped_rows)
         self.unattached_skipped_images = int(unattached_skipped_images)
         self.skip_images_with_bad_rows = skip_images_with_bad_rows
+        self.clip_boxes = clip_boxes
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -320,8 +325,8 @@ class Dataset:
                           0, 0, skipped, reason, notes)
         assert image is not None
         h, w = image.shape[:2]
-        boxes, cls = to_pixels(rows, self.coords, w, h)
-        crowd_boxes, crowd_cls = to_pixels(self.labels.crowd_rows(i), self.coords, w, h)
+        boxes, cls = to_pixels(rows, self.coords, w, h, self.clip_boxes)
+        crowd_boxes, crowd_cls = to_pixels(self.labels.crowd_rows(i), self.coords, w, h, self.clip_boxes)
         return Sample(i, path, self.image_ids[i], image, boxes, cls, w, h, skipped, None, notes,
                       crowd_boxes, crowd_cls)
 

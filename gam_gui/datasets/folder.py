@@ -60,7 +60,8 @@ def read_classes_txt(root: str, img_root: str) -> list[str] | None:
 
 
 def open_folder(folder: str, split: str = "val", limit: int | None = None,
-                model_names: Sequence[str] | None = None, bad_labels: str = "row") -> Dataset:
+                model_names: Sequence[str] | None = None, bad_labels: str = "row", clip_boxes: bool = True,
+                ) -> Dataset:
     root = os.path.abspath(folder)
     img_root = image_folder(root, split)
     data_names = read_classes_txt(root, img_root)
@@ -71,4 +72,4 @@ def open_folder(folder: str, split: str = "val", limit: int | None = None,
         data_names = [str(n) for n in model_names]
     paths = list_images([img_root], root, "data", folder)
     return labelled_dataset(paths, data_names, model_names, kind="folder", source=folder, split=split,
-                            limit=limit, bad_labels=bad_labels, label_of=label_rule(img_root))
+                            limit=limit, bad_labels=bad_labels, label_of=label_rule(img_root), clip_boxes=clip_boxes)

@@ -44,7 +44,7 @@ class ParsedLabels:
 
 
 def parse_label_file(path: str, class_map: Sequence[int | None], n_file_classes: int, notes: Notes,
-                     ) -> ParsedLabels:
+                     clip: bool = True) -> ParsedLabels:
     """Read one YOLO label file. ``class_map[c]`` is the index in the final names of the file's class
     ``c`` (``None``: a class the names list lacks, so the row is skipped). A missing file is a
     background image; an unreadable one is warned and also treated as having no labels (counted as
@@ -78,7 +78,8 @@ def parse_label_file(path: str, class_map: Sequence[int | None], n_file_classes:
         cx, cy, w, h = row[1:]
         if cx - w / 2 < -TOLERANCE or cy - h / 2 < -TOLERANCE or cx + w / 2 > 1 + TOLERANCE \
                 or cy + h / 2 > 1 + TOLERANCE:
-            out.notes.append(notes.warn(f"{path}:{lineno}: box reaches outside the image; clipped"))
+            tail = "; clipped" if clip else ""
+            out.notes.append(notes.warn(f"{path}:{lineno}: box reaches outside the image{tail}"))
         out.rows.append(row)
     return out
 

@@ -164,7 +164,7 @@ def _read_list(txt: Path, root: Path, field: str) -> list[str]:
 
 def labelled_dataset(paths: list[str], data_names: list[str], model_names: Sequence[str] | None, *, kind: str,
                      source: str, split: str, limit: int | None, bad_labels: str = "row",
-                     label_of: Any = label_path) -> Dataset:
+                     label_of: Any = label_path, clip_boxes: bool = True) -> Dataset:
     """A :class:`Dataset` over sorted image paths whose labels are YOLO txt files (``label_of(path)``)."""
     names, class_map = map_names(data_names, model_names, source)
     ids = image_ids_for(paths)  # on the full list: --images N keeps the ids a full run gives
@@ -175,7 +175,7 @@ def labelled_dataset(paths: list[str], data_names: list[str], model_names: Seque
     any_label = False
     for p in paths:
         lp = label_of(p)
-        parsed = parse_label_file(lp, class_map, len(data_names), notes)
+        parsed = parse_label_file(lp, class_map, len(data_names), notes, clip_boxes)
         any_label = any_label or parsed.rows != [] or parsed.skipped > 0 or os.path.exists(lp)
         per_image.append(parsed.rows)
         skipped.append(parsed.skipped)
@@ -186,17 +186,23 @@ def labelled_dataset(paths: list[str], data_names: list[str], model_names: Seque
                        "every image is a background image", source, len(paths), split, label_of(paths[0]))
     return Dataset(names=names, split=split, source=source, kind=kind, paths=paths, image_ids=ids,
                    labels=LabelTable.build(per_image, skipped, image_notes), coords="cxcywh",
-                   skip_images_with_bad_rows=bad_labels == "image")
+                   skip_images_with_bad_rows=bad_labels == "image", clip_boxes=clip_boxes)
 
 
 def open_yolo(yaml_path: str, split: str = "val", limit: int | None = None,
               model_names: Sequence[str] | None = None, bad_labels: str = "row", source: str | None = None,
-              ) -> Dataset:
+              clip_boxes: bool = True) -> Dataset:
     """A split of a YOLO-layout dataset described by ``data.yaml``."""
     data = read_data_yaml(yaml_path)
     data_names = normalise_names(data["names"], data.get("nc"), yaml_path)
     root = dataset_root(data, yaml_path)
-    entries = split_entries(data, split, yaml_path)
-    paths = list_images(entries, root, split, yaml_path)
+    try:
+        entries = split_entries(data, split, yaml_path)
+        paths = list_images(entries, root, split, yaml_path)
+    except DatasetError as e:
+        if data.get("download") is None or e.field != split:
+            raise
+        raise DatasetError(f"{e} (the yaml's 'download' entry is never run: fetch the data yourself)",
+                           field=e.field, path=e.path) from None
     return labelled_dataset(paths, data_names, model_names, kind="yolo", source=source or yaml_path, split=split,
-                            limit=limit, bad_labels=bad_labels)
+                            limit=limit, bad_labels=bad_labels, clip_boxes=clip_boxes)
