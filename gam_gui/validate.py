@@ -85,6 +85,37 @@ def check_count(value: Any, name: str, minimum: int = 1) -> int:
     return i
 
 
+#: ``gam-gui --threads`` / ``$GAM_GUI_THREADS`` above this is a usage error: 10,000 made 30,001 OS
+#: threads and, under a memory cap, a window that could not start its worker (issue 26.9).
+MAX_THREADS = 256
+
+
+def usable_cpus() -> int:
+    """CPUs this process may run on (its affinity mask, e.g. a container's share), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def check_threads(value: Any, name: str = "threads") -> int:
+    """A thread count in [1, MAX_THREADS]; :func:`cap_threads` then caps it at the CPUs."""
+    i = check_count(value, name, 1)
+    if i > MAX_THREADS:
+        raise ValueError(f"{name} must be at most {MAX_THREADS} (this machine has {usable_cpus()} CPUs), got {i}")
+    return i
+
+
+def cap_threads(threads: int, name: str = "threads") -> int:
+    """``threads`` capped at the CPUs this process may use, with a logged notice when it was more:
+    more threads than CPUs only spin at each barrier."""
+    cpus = usable_cpus()
+    if threads > cpus:
+        LOGGER.warning("%s %d is more than the %d CPUs available: using %d", name, threads, cpus, cpus)
+        return cpus
+    return threads
+
+
 def check_positive(value: Any, name: str) -> float:
     """A number > 0 (a learning rate)."""
     x = _number(value, name)

@@ -91,7 +91,10 @@ def test_ablation_per_block_overlay_summary_restore_and_failure(qtbot, open_wind
     assert win.worker.analysed == analysed
     det = win.grid.panels["detections"]
     assert det.title == "Ablation 22:off" and det.subtitle == fr.ablation.summary()
-    assert win.summary_label.text() == f"ablation 22:off: {fr.ablation.summary()}"
+    assert win.summary_label.text().startswith(f"ablation 22:off: {fr.ablation.summary()}  maps: trained model")
+    # The map panels say which model they are of (issue 25.6); the View menu names what they show.
+    assert win.grid.panels["cam"].title.endswith("trained model")
+    assert win.panel_actions["cam"].text() == f"{fr.panels[1].title} panel"
     assert "ablation" in win.timings_label.text()
     overlay = panel_pixels(win, "detections")
     # What is shown is what is saved and recorded.

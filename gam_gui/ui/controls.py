@@ -39,6 +39,8 @@ from gam_gui.ablation import DEFAULT_TOP_K, MODES
 from gam_gui.analysis import Settings
 from gam_gui.explain.cams import AUTO, DISPLAY_NAMES, METHOD_CHOICES
 from gam_gui.render import COLORMAPS
+from gam_gui.ui.plain import clip, plain_label, plain_tooltip
+from gam_gui.ui.settings_schema import FRAME_BOUND_TARGETS, SettingsReader
 
 LOGGER = logging.getLogger(__name__)
 
@@ -181,13 +183,14 @@ class ControlPanel(QWidget):
             self.tr("Load a gam-gui, YOLOv5 or YOLOv7 checkpoint (.pt); you can also drop it here"))
         self.weights_button.clicked.connect(self.open_weights_requested)
         f.addRow(self.weights_button)
-        self.model_label = QLabel(self.tr("no model loaded"))
+        # Plain text: the model's file name, class names and the loader's words come from the file.
+        self.model_label = plain_label(QLabel(self.tr("no model loaded")))
         self.model_label.setWordWrap(True)
         f.addRow(self.tr("Model:"), self.model_label)
-        self.classes_label = QLabel("-")
+        self.classes_label = plain_label(QLabel("-"))
         self.classes_label.setWordWrap(True)
         f.addRow(self.tr("Classes:"), self.classes_label)
-        self.gam_label = QLabel("-")
+        self.gam_label = plain_label(QLabel("-"))
         self.gam_label.setWordWrap(True)
         f.addRow(self.tr("GAM:"), self.gam_label)
         self.device = QComboBox()
@@ -374,14 +377,16 @@ class ControlPanel(QWidget):
             keep_cls = self.target_class.currentData()
             keep_cls = self._pending_cls if keep_cls is None else keep_cls
             self._names = dict(info.names)
-            self.model_label.setText(f"{info.name}  ({info.device})")
-            self.model_label.setToolTip(info.path)
+            self.model_label.setText(clip(f"{info.name}  ({info.device})", 300))
+            self.model_label.setToolTip(plain_tooltip(info.path))
             names = ", ".join(f"{k}: {v}" for k, v in sorted(info.names.items()))
-            self.classes_label.setText(f"{len(info.names)} - {names}" if info.names else self.tr("none"))
+            self.classes_label.setText(clip(f"{len(info.names)} - {names}", 600) if info.names else self.tr("none"))
+            self.classes_label.setToolTip(plain_tooltip(names))
             if info.gam_layers:
                 self.gam_label.setText(self.tr("{0} GAM block(s) at layer(s) {1}").format(
                     len(info.gam_layers), ", ".join(map(str, info.gam_layers))))
-                self.gam_label.setToolTip(info.gam_variant)  # the loader's words: which GAM forward, and why
+                # the loader's words: which GAM forward, and why (plain: they may quote the file)
+                self.gam_label.setToolTip(plain_tooltip(info.gam_variant))
                 self.gam_label.setStyleSheet("")
             else:
                 self.gam_label.setText(self.tr("no GAM blocks found: the GAM panels stay empty; the CAM uses the "
@@ -409,7 +414,7 @@ class ControlPanel(QWidget):
             self.gam_layer.setCurrentIndex(max(0, gi))
             self.target_class.clear()
             for k, v in sorted(info.names.items()):
-                self.target_class.addItem(f"{k}: {v}", int(k))
+                self.target_class.addItem(clip(f"{k}: {v}", 120), int(k))
             ci = self.target_class.findData(keep_cls)
             self.target_class.setCurrentIndex(max(0, ci))
         finally:
@@ -445,44 +450,43 @@ class ControlPanel(QWidget):
         qs.setValue("controls/alpha", s.alpha)
         qs.setValue("controls/device", self.device_value())
 
-    def restore(self, qs: QSettings) -> None:
-        """Restore what :meth:`save` wrote; unknown or broken values keep the defaults."""
+    def restore(self, qs: QSettings) -> SettingsReader:
+        """Restore what :meth:`save` wrote, each key through :data:`settings_schema.SCHEMA` (the CLI's
+        rules): a bad value keeps the default.
+
+        A target tied to one frame (a clicked detection) goes back to "All detections": at the next
+        start nothing is clicked (issue 25.10). Returns the reader: its ``notices`` and ``bad`` values."""
+        read = SettingsReader(qs)
         self._updating = True
         try:
-            def num(key: str, default: float, kind: type = float) -> float:
-                try:
-                    return kind(qs.value(key, default))
-                except (TypeError, ValueError):
-                    return default
-
-            def choose(combo: QComboBox, key: str) -> None:
-                v = qs.value(key)
-                i = combo.findData(v) if v is not None else -1
+            def choose(combo: QComboBox, value: object) -> None:
+                i = combo.findData(value)
                 if i >= 0:
                     combo.setCurrentIndex(i)
 
-            self.set_conf(num("controls/conf", 0.25))
-            self.iou.setValue(int(round(num("controls/iou", 0.45) * 100)))
-            self.imgsz.setValue(int(num("controls/imgsz", DEFAULT_IMGSZ, int)))
-            choose(self.method, "controls/method")
-            raw = str(qs.value("controls/layers", "") or "")
-            self._pending_layers = tuple(int(x) for x in raw.split(",") if x.strip().lstrip("-").isdigit())
-            choose(self.target, "controls/target_mode")
-            self.target_index.setValue(int(num("controls/target_index", 0, int)))
-            self._pending_cls = int(num("controls/target_class", 0, int))
-            self.renorm.setChecked(str(qs.value("controls/renorm_boxes", False)).lower() in ("true", "1"))
-            self.cam_every.setValue(int(num("controls/cam_every", 1, int)))
-            gl = int(num("controls/gam_layer", -1, int))
+            self.set_conf(read.get("controls/conf"))
+            self.iou.setValue(int(round(read.get("controls/iou") * 100)))
+            self.imgsz.setValue(read.get("controls/imgsz"))
+            choose(self.method, read.get("controls/method"))
+            self._pending_layers = read.get("controls/layers")
+            mode = read.get("controls/target_mode")
+            choose(self.target, "all" if mode in FRAME_BOUND_TARGETS else mode)
+            self.target_index.setValue(read.get("controls/target_index"))
+            self._pending_cls = read.get("controls/target_class")
+            self.renorm.setChecked(read.get("controls/renorm_boxes"))
+            self.cam_every.setValue(read.get("controls/cam_every"))
+            gl = read.get("controls/gam_layer")
             self._pending_gam_layer = None if gl < 0 else gl
-            choose(self.reduction, "controls/reduction")
-            choose(self.gam_view, "controls/gam_view")
-            choose(self.scale, "controls/scale")
-            choose(self.colormap, "controls/colormap")
-            self.alpha.setValue(int(round(num("controls/alpha", 0.5) * 100)))
-            choose(self.device, "controls/device")
+            choose(self.reduction, read.get("controls/reduction"))
+            choose(self.gam_view, read.get("controls/gam_view"))
+            choose(self.scale, read.get("controls/scale"))
+            choose(self.colormap, read.get("controls/colormap"))
+            self.alpha.setValue(int(round(read.get("controls/alpha") * 100)))
+            choose(self.device, read.get("controls/device"))
         finally:
             self._updating = False
         self._update_labels()
+        return read
 
     # -- internals ---------------------------------------------------------------------------------
     def _update_labels(self) -> None:
@@ -553,6 +557,10 @@ class AblationPanel(QGroupBox):
         if not self.enabled.isChecked():
             return {}
         return {layer: mode for layer, mode in self.modes().items() if mode != "on"}
+
+    def worker_options(self) -> dict:
+        """What the window passes to ``AnalysisWorker.set_settings`` for the ablation view."""
+        return {"ablation": self.spec()}
 
     # -- writing -----------------------------------------------------------------------------------
     def set_layers(self, gam_layers: tuple[int, ...] | list[int]) -> None:

@@ -12,8 +12,8 @@ model on the same frames, six panels). While a comparison runs, the ablation is 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
+import os
 import weakref
 from dataclasses import asdict
 from pathlib import Path
@@ -53,9 +53,11 @@ from PyQt5.QtWidgets import (
 
 import gam_gui
 from gam_gui import render
+from gam_gui import validate as V
 from gam_gui.checkpoints import DEFAULT_WEIGHTS
 from gam_gui.export import ExportError, atomic_write_bytes, write_png
 from gam_gui.images import IMAGE_SUFFIXES
+from gam_gui.jsonio import dumps as json_dumps
 from gam_gui.matching import KEPT, LOST, NEW, Match
 from gam_gui.sources import VIDEO_SUFFIXES, Source, list_cameras
 from gam_gui.ui import i18n
@@ -63,8 +65,21 @@ from gam_gui.ui.controls import AblationPanel, ControlPanel, cuda_available
 from gam_gui.ui.convert import bgr_to_qimage
 from gam_gui.ui.help import HelpDialog
 from gam_gui.ui.measure import install_measure
-from gam_gui.ui.panels import ChannelBarChart, PanelGrid, detection_at, panel_caption, panel_help, tr_render
+from gam_gui.ui.panels import (
+    ChannelBarChart,
+    PanelGrid,
+    ablation_note,
+    detection_at,
+    frame_caption,
+    panel_caption,
+    panel_help,
+    tr_render,
+    view_action_title,
+)
+from gam_gui.ui.plain import menu_text, message, plain_label, plain_tooltip
+from gam_gui.ui.settings_schema import SettingsReader, blob, panel_setting
 from gam_gui.ui.worker import (
+    THREADS_ENV,
     AnalysisWorker,
     FrameResult,
     ModelInfo,
@@ -127,6 +142,56 @@ def match_summary(matches: list[Match], comparison: bool = False) -> str:
     return translate("MainWindow", "{0} kept, {1} lost, {2} new").format(0, n_lost, n_new)
 
 
+def absolute(p: str | Path) -> Path:
+    """``p`` made absolute and resolved (symlinks, ``..``) where that is possible."""
+    p = Path(p).expanduser()
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):
+        return p.absolute()
+
+
+def key_sequences(shortcuts: tuple) -> list[QKeySequence]:
+    """Each shortcut (text or ``QKeySequence.StandardKey``, which may stand for several keys) once:
+    a key listed twice on one action makes Qt report an ambiguous shortcut and fire nothing."""
+    out: list[QKeySequence] = []
+    seen: set[str] = set()
+    for s in shortcuts:
+        keys = QKeySequence.keyBindings(s) if isinstance(s, QKeySequence.StandardKey) else [QKeySequence(s)]
+        for k in keys:
+            text = k.toString(QKeySequence.PortableText)
+            if text and text not in seen:
+                seen.add(text)
+                out.append(k)
+    return out
+
+
+def shortcut_owners(root: QWidget) -> dict[str, list[str]]:
+    """Every key sequence bound under ``root`` (actions and QShortcuts) -> the names of what it
+    triggers; a key with two owners is ambiguous and fires neither (the test for issue 25.1)."""
+    from PyQt5.QtWidgets import QShortcut
+
+    owners: dict[str, list[str]] = {}
+    for a in root.findChildren(QAction):
+        for k in a.shortcuts():
+            owners.setdefault(k.toString(QKeySequence.PortableText), []).append(a.text() or a.objectName())
+    for sc in root.findChildren(QShortcut):
+        if sc.isEnabled() and not sc.key().isEmpty():
+            owners.setdefault(sc.key().toString(QKeySequence.PortableText), []).append(sc.objectName() or "shortcut")
+    return owners
+
+
+def shown_target(fr: FrameResult) -> tuple[int, str] | None:
+    """The detection the CAM of frame ``fr`` explains, as (index, class name), or None (all detections,
+    a class, a comparison). The one source for the status bar's target; the CAM panel's caption is
+    rendered from the same settings (``fr.highlight`` is the index the frame was analysed with, which
+    on a video is the followed object's index on *this* frame, not the index once clicked)."""
+    r, k = fr.result, fr.highlight
+    if r is None or k is None or fr.compare is not None or not 0 <= k < len(r.detections):
+        return None
+    return k, r.detections[k].name
+
+
 def default_qsettings() -> QSettings:
     return QSettings(ORGANISATION, APPLICATION)
 
@@ -154,6 +219,8 @@ class MainWindow(QMainWindow):
 
     #: Emitted after each painted frame (tests wait on it).
     frame_painted = pyqtSignal(object)
+    #: The analysis thread's class (a test replaces it with one that cannot start).
+    thread_class = QThread
 
     def __init__(self, qsettings: QSettings | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -186,17 +253,33 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._restore()
 
-        self.thread = QThread(self)
+        self.thread = self.thread_class(self)
         self.thread.setObjectName("gam-gui analysis")
         self.worker = AnalysisWorker()
         self.worker.moveToThread(self.thread)
         self._connect_worker()
         self.measure_dock = install_measure(self)  # Faithfulness dock; object following's feedback
         self.thread.start()
+        if not self.thread.isRunning():  # no thread left (a thread or memory limit): say so, do not crash
+            self._thread_failed()
         # A script that never closes the window (or dies with an exception) still stops the thread
         # before the interpreter destroys it ("QThread: Destroyed while thread is still running").
         atexit.register(_shutdown_at_exit, weakref.ref(self))
         self._push_settings()
+
+    def _thread_failed(self) -> None:
+        """The analysis thread could not start (the OS refused a thread: too many threads, or a memory
+        limit). The window stays open and says why, rather than segfaulting on the first command."""
+        msg = self.tr("The analysis thread could not start (the system refused a new thread: too many "
+                      "threads or a memory limit). Start gam-gui again with fewer --threads.")
+        self.errors.append(msg)
+        LOGGER.error("%s", msg)
+        for p in self.grid.panels.values():
+            p.set_placeholder(msg)
+        self._status(msg, 0)
+        for a in (self.act_open, self.act_open_folder, self.act_camera, self.act_stream, self.act_weights,
+                  self.act_compare, self.act_export):
+            a.setEnabled(False)
 
     # -- construction ------------------------------------------------------------------------------
     def _build_ui(self) -> None:
@@ -223,7 +306,7 @@ class MainWindow(QMainWindow):
         self.seek_slider.setTracking(True)
         self.seek_slider.valueChanged.connect(self._seek_slider_moved)
         t.addWidget(self.seek_slider, 1)
-        self.frame_label = QLabel("-")
+        self.frame_label = plain_label(QLabel("-"))  # a file name: never rich text
         self.frame_label.setMinimumWidth(180)
         t.addWidget(self.frame_label)
         self.btn_loop = QToolButton()
@@ -275,11 +358,16 @@ class MainWindow(QMainWindow):
         self.progress.setRange(0, 0)
         self.progress.setMaximumWidth(120)
         self.progress.setVisible(False)
-        self.fps_label, self.timings_label, self.device_label, self.model_label = (QLabel() for _ in range(4))
-        self.summary_label = QLabel()  # the ablation's or the comparison's match table in one line
+        # Plain text: the model's name and the ablation summary come from files (issue 26.6).
+        self.fps_label, self.timings_label, self.device_label, self.model_label, self.target_label = (
+            plain_label(QLabel()) for _ in range(5))
+        self.target_label.setToolTip(self.tr("The CAM's target on the frame shown (the caption of the CAM panel "
+                                             "says the same)"))
+        self.summary_label = plain_label(QLabel())  # the ablation's or the comparison's match table in one line
         self.summary_label.setVisible(False)
         sb.addPermanentWidget(self.progress)
-        for lab in (self.summary_label, self.fps_label, self.timings_label, self.device_label, self.model_label):
+        for lab in (self.summary_label, self.target_label, self.fps_label, self.timings_label, self.device_label,
+                    self.model_label):
             lab.setStyleSheet("QLabel { padding: 0 8px; border-left: 1px solid palette(mid); }")
             sb.addPermanentWidget(lab)
         self.device_label.setText(self.tr("device: {0}").format("-"))
@@ -289,7 +377,7 @@ class MainWindow(QMainWindow):
     def _action(self, text: str, slot, shortcuts: tuple = (), tip: str = "", checkable: bool = False) -> QAction:
         a = QAction(text, self)
         if shortcuts:
-            a.setShortcuts([QKeySequence(s) for s in shortcuts])
+            a.setShortcuts(key_sequences(shortcuts))
         if tip:
             a.setStatusTip(tip)
             a.setToolTip(f"{tip} ({a.shortcut().toString()})" if shortcuts else tip)
@@ -320,6 +408,8 @@ class MainWindow(QMainWindow):
                             self.tr("Record the panels of the playing source to an MP4"), checkable=True)
         self.act_export = A(self.tr("&Export whole source..."), self.export_source_dialog, ("Ctrl+E",),
                             self.tr("Export the panels of every frame of the current file or folder"))
+        # The platform's Quit keys plus Ctrl+Q where the platform has none (Windows); on Linux both are
+        # Ctrl+Q, and a key bound twice is "ambiguous" to Qt and fires nothing (issue 25.1).
         self.act_quit = A(self.tr("&Quit"), self.close, (QKeySequence.Quit, "Ctrl+Q"), self.tr("Quit gam-gui"))
         # Space plays/pauses wherever the focus is in the window, except in a control that uses Space
         # itself (a text field, check box or combo box: see controls.WheelGuard).
@@ -482,7 +572,7 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> None:
         """Open an image, a folder or a video file (errors come back as a message box)."""
-        p = Path(path)
+        p = absolute(path)  # a later change of folder cannot break it (nor the recent entry)
         self._remember_path(p)
         self.open_source(str(p))
 
@@ -574,7 +664,10 @@ class MainWindow(QMainWindow):
                 continue
             widget.set_detections(dets)
             if panel.key in visible:
-                widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h), panel_help(panel))
+                widget.set_image(bgr_to_qimage(panel.image), *frame_caption(panel, fr), (w, h), panel_help(panel))
+            title = view_action_title(panel, fr)  # View menu: the method or map the panel shows now
+            if title and panel.key in self.panel_actions:
+                self.panel_actions[panel.key].setText(self.tr("{0} panel").format(title))
         weights, title = channel_weights(fr, fr.settings.gam_layer)
         g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
         self.chart.set_weights(weights, title, g.channel_signed if g is not None else None)
@@ -602,7 +695,9 @@ class MainWindow(QMainWindow):
             widget = self.grid.panel("gam_channel")
             if panel is not None and widget is not None and "gam_channel" in self.grid.shown_keys():
                 h, w = fr.frame.image.shape[:2]
-                widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h), panel_help(panel))
+                if fr.compare is None and fr.result is not None:
+                    widget.set_detections(fr.result.detections)
+                widget.set_image(bgr_to_qimage(panel.image), *frame_caption(panel, fr), (w, h), panel_help(panel))
             return
         self._paint_drill(fr)
         g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
@@ -621,8 +716,9 @@ class MainWindow(QMainWindow):
         if g is None or k >= len(g.channel_weights):
             return
         panel = render.channel_drill_panel(fr.frame.image, g, k, self._shown_width)
-        h, w = fr.frame.image.shape[:2]
-        widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), (w, h), panel_help(panel))
+        # Two feature maps side by side, not the frame: no boxes to hover, its own size and aspect.
+        widget.set_detections([])
+        widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), None, panel_help(panel))
 
     def show_panel_help(self) -> None:
         """Help > How to read the panels: a non-modal page (kept, so it stays where the user put it)."""
@@ -648,7 +744,7 @@ class MainWindow(QMainWindow):
 
     def _on_model_loaded(self, info: ModelInfo) -> None:
         self.model_info = info
-        restored_for = str(self.qsettings.value("controls/imgsz_weights", "") or "")
+        restored_for = self.setting("controls/imgsz_weights")
         keep = self._keep_imgsz and restored_for == info.path
         self._keep_imgsz = False
         self.controls.set_model_info(info)
@@ -657,10 +753,10 @@ class MainWindow(QMainWindow):
             self.controls.set_imgsz(info.imgsz or 640)
         self.qsettings.setValue("controls/imgsz_weights", info.path)
         if self.model_path:
-            self.qsettings.setValue("paths/last_weights", self.model_path)
+            self.qsettings.setValue("paths/last_weights", str(absolute(self.model_path)))
         self.device_label.setText(self.tr("device: {0}").format(info.device))
         self.model_label.setText(self.tr("model: {0}").format(info.name))
-        self.model_label.setToolTip(info.path)
+        self.model_label.setToolTip(plain_tooltip(info.path))
         gam = self.tr("{0} GAM blocks").format(len(info.gam_layers)) if info.gam_layers else self.tr("no GAM blocks")
         self._status(self.tr("loaded {0}: {1} classes, {2}").format(info.name, len(info.names), gam), 5000)
         if not info.gam_layers:
@@ -754,7 +850,7 @@ class MainWindow(QMainWindow):
         self.errors.append(msg)
         LOGGER.warning("%s: %s", title, msg)
         self._status(msg, 10000)
-        QMessageBox.warning(self, title, msg)
+        message(self, QMessageBox.Warning, title, msg)  # plain text: the message may quote a file
 
     def _update_transport(self) -> None:
         info = self.source_info
@@ -804,8 +900,14 @@ class MainWindow(QMainWindow):
         elif fr.ablation is not None:
             summary = self.tr("ablation {0}: {1}").format(fr.ablation.describe_blocks(),
                                                           match_summary(fr.ablation.matches))
+            note = ablation_note(fr)  # the target lost under the ablation, which model the maps are of
+            if note:
+                summary += "  " + note
         self.summary_label.setText(summary)
         self.summary_label.setVisible(bool(summary))
+        target = shown_target(fr)
+        self.target_label.setText(self.tr("target: detection #{0} ({1})").format(*target) if target else "")
+        self.target_label.setVisible(target is not None)
         if r is None:
             self.timings_label.setText("")
             self.fps_label.setText("")
@@ -843,7 +945,7 @@ class MainWindow(QMainWindow):
 
     def _push_settings(self) -> None:
         self.worker.set_settings(self.controls.settings(), self.controls.cam_every.value(), self.visible_panels(),
-                                 ablation=self.ablation.spec())
+                                 **self.ablation.worker_options())
         self._shown_width = self.shown_panel_width()
         self.worker.set_shown_width(self._shown_width)
 
@@ -881,30 +983,59 @@ class MainWindow(QMainWindow):
         if k is None:
             return
         d = fr.result.detections[k]
-        self._status(self.tr("CAM target: detection #{0} ({1}, score {2:.3f})").format(k, d.name, d.score), 5000)
+        # No index here: on a video the object is followed and its index changes from frame to frame;
+        # the permanent target label (shown_target) says the index of the frame on screen.
+        self._status(self.tr("CAM target: the {0} you clicked (score {1:.3f}); followed on a video").format(
+            d.name, d.score), 5000)
         self.controls.set_target_index(k)
 
     # -- dialogs -----------------------------------------------------------------------------------
     def _last_folder(self) -> str:
-        return str(self.qsettings.value("paths/last_folder", str(Path.home())) or Path.home())
+        return self.setting("paths/last_folder") or str(Path.home())
+
+    def setting(self, key: str) -> Any:
+        """One stored value through the settings schema (a bad one: its default, and a notice)."""
+        read = SettingsReader(self.qsettings)
+        value = read.get(key)
+        if read.notices:
+            self._status(read.notices[0], 10000)
+        return value
 
     def _remember_path(self, p: Path) -> None:
+        """Remember an opened file or folder as an absolute, resolved path (issue 25.3: a relative
+        entry broke as soon as gam-gui was started from another folder)."""
+        p = absolute(p)
         folder = p if p.is_dir() else p.parent
         self.qsettings.setValue("paths/last_folder", str(folder))
-        recent = [x for x in self.recent_files() if x != str(p)]
+        recent = [x for x in self.recent_files(prune=False) if x != str(p)]
         self.qsettings.setValue("paths/recent", [str(p), *recent][:MAX_RECENT])
 
-    def recent_files(self) -> list[str]:
-        v = self.qsettings.value("paths/recent", [])
-        if isinstance(v, str):
-            v = [v] if v else []
-        return [str(x) for x in (v or [])]
+    def recent_files(self, prune: bool = True) -> list[str]:
+        """File > Open recent: absolute paths, newest first. With ``prune``, entries that no longer
+        exist (or were stored relative by an older gam-gui and do not resolve) are dropped from the
+        list and named in one status-bar notice."""
+        stored = [str(x) for x in self.setting("paths/recent")]
+        if not prune:
+            return stored
+        keep, gone = [], []
+        for x in stored:
+            p = Path(x)
+            try:
+                ok = p.is_absolute() and p.exists()
+            except (OSError, ValueError):
+                ok = False
+            (keep if ok else gone).append(x)
+        if gone:
+            self.qsettings.setValue("paths/recent", keep)
+            self._status(self.tr("removed {0} recent entries that no longer exist: {1}").format(
+                len(gone), ", ".join(gone)), 8000)
+        return keep
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
         files = self.recent_files()
         for i, f in enumerate(files):
-            a = self.recent_menu.addAction(f"&{(i + 1) % 10} {f}")
+            a = self.recent_menu.addAction(f"&{(i + 1) % 10} {menu_text(f)}")
             a.triggered.connect(lambda _=False, f=f: self.open_path(f))
         if not files:
             self.recent_menu.addAction(self.tr("(none)")).setEnabled(False)
@@ -935,7 +1066,7 @@ class MainWindow(QMainWindow):
             self.open_camera(cams[labels.index(label)][0])
 
     def open_stream_dialog(self) -> None:
-        last = str(self.qsettings.value("paths/last_stream", "rtsp://") or "rtsp://")
+        last = self.setting("paths/last_stream") or "rtsp://"
         url, ok = QInputDialog.getText(self, self.tr("Open stream"), self.tr("Stream URL (rtsp://, http://, ...):"),
                                        text=last)
         if ok and url.strip():
@@ -950,7 +1081,7 @@ class MainWindow(QMainWindow):
             self.compare_with(path)
 
     def open_weights_dialog(self) -> None:
-        start = str(self.qsettings.value("paths/last_weights", "") or self._last_folder())
+        start = self.setting("paths/last_weights") or self._last_folder()
         path, _ = QFileDialog.getOpenFileName(self, self.tr("Open weights"), start,
                                               self.tr("Checkpoints (*.pt *.pth);;All files (*)"))
         if path:
@@ -972,9 +1103,9 @@ class MainWindow(QMainWindow):
         if not existing:
             return True
         names = "\n".join(str(p) for p in existing[:8]) + ("\n..." if len(existing) > 8 else "")
-        answer = QMessageBox.question(self, self.tr("Replace files?"),
-                                      self.tr("These files exist already:\n{0}\n\nReplace them?").format(names),
-                                      QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
+        answer = message(self, QMessageBox.Question, self.tr("Replace files?"),
+                         self.tr("These files exist already:\n{0}\n\nReplace them?").format(names),
+                         QMessageBox.Yes | QMessageBox.No, QMessageBox.No)
         return answer == QMessageBox.Yes
 
     def _stem(self) -> str:
@@ -1066,7 +1197,7 @@ class MainWindow(QMainWindow):
         if data is None:
             return False
         try:
-            atomic_write_bytes(path, json.dumps(data, indent=1).encode(), overwrite=True)
+            atomic_write_bytes(path, json_dumps(data, indent=1).encode(), overwrite=True)
         except (ExportError, OSError) as e:
             self.show_error(self.tr("Cannot save"), str(e))
             return False
@@ -1214,30 +1345,40 @@ class MainWindow(QMainWindow):
 
     # -- persistence and shutdown ------------------------------------------------------------------
     def _restore(self) -> None:
+        """Read the settings back, every value through :mod:`gam_gui.ui.settings_schema` (the CLI's
+        rules): a value the window cannot use falls back to its default with a one-line notice in
+        :attr:`settings_notices`, the status bar and the log, instead of stopping the window."""
         qs = self.qsettings
-        geo = qs.value("window/geometry")
+        read = SettingsReader(qs)
+        geo = blob(qs, "window/geometry")
         if geo is not None:
             self.restoreGeometry(geo)
-        state = qs.value("window/state")
+        state = blob(qs, "window/state")
         if state is not None:
             self.restoreState(state)
-        self.controls.restore(qs)
-        self._keep_imgsz = qs.contains("controls/imgsz")
+        controls = self.controls.restore(qs)
+        # A stored size is kept over the model's own only when it was valid.
+        self._keep_imgsz = read.has("controls/imgsz") and "controls/imgsz" not in controls.bad_keys()
         for key, a in self.panel_actions.items():
-            on = str(qs.value(f"view/panel_{key}", True)).lower() in ("true", "1")
+            on = read.get(panel_setting(key))
             a.blockSignals(True)
             a.setChecked(on)
             a.blockSignals(False)
             self.grid.set_visible(key, on)
         if not self.visible_panels():
             self.panel_actions["detections"].setChecked(True)
-        chart = str(qs.value("view/chart", True)).lower() in ("true", "1")
+        chart = read.get("view/chart")
         self.act_chart.setChecked(chart)
         self.chart.setVisible(chart)
-        loop = str(qs.value("playback/loop", True)).lower() in ("true", "1")
+        loop = read.get("playback/loop")
         self.act_loop.blockSignals(True)
         self.act_loop.setChecked(loop)
         self.act_loop.blockSignals(False)
+        self.settings_notices = controls.notices + read.notices
+        if self.settings_notices:
+            self._status(self.settings_notices[0] if len(self.settings_notices) == 1 else
+                         self.tr("{0} settings were ignored (see the log); the first: {1}").format(
+                             len(self.settings_notices), self.settings_notices[0]), 15000)
 
     def save_state(self) -> None:
         qs = self.qsettings
@@ -1255,6 +1396,25 @@ class MainWindow(QMainWindow):
             self.save_state()
         self.shutdown()
         super().closeEvent(event)
+
+
+def analysis_threads(threads: int | None) -> int | None:
+    """``threads`` or ``$GAM_GUI_THREADS`` checked by the CLI's rule and capped at the CPUs (issue 26.9).
+
+    None: neither is set (the default count). A bad variable is a logged notice and the default (0);
+    a bad ``threads`` from a caller raises ValueError, as the CLI's option does."""
+    if threads is None:
+        env = os.environ.get(THREADS_ENV, "").strip()
+        if not env:
+            return None
+        try:
+            threads = V.check_threads(env, THREADS_ENV)
+        except ValueError as e:
+            LOGGER.warning("%s; using the default", e)
+            return 0
+    else:
+        threads = V.check_threads(threads)
+    return V.cap_threads(threads)
 
 
 def _shutdown_at_exit(ref: weakref.ref) -> None:
@@ -1275,11 +1435,11 @@ def start_window(path: str | None = None, weights: str | None = None, camera: in
     exists, else the default model (``GAM_GUI_WEIGHTS`` or the shipped one). ``threads``: analysis
     threads (default: one CPU fewer than available, see :func:`configure_analysis_threads`).
     """
-    configure_analysis_threads(threads)
+    configure_analysis_threads(analysis_threads(threads))
     win = MainWindow(qsettings)
     win.show()
     if weights is None:
-        last = str(win.qsettings.value("paths/last_weights", "") or "")
+        last = win.setting("paths/last_weights")
         weights = last if last and Path(last).is_file() else None
         win._startup_load = True  # a missing default model is a hint, not an error dialog
     win.load_weights(weights, device)

@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import QGridLayout, QSizePolicy, QToolTip, QWidget
 from gam_gui import render
 from gam_gui.inference import Detection
 from gam_gui.render import PANEL_TITLES, PANELS
+from gam_gui.ui.plain import plain_tooltip
 
 CAPTION_H = 38
 BACKGROUND = QColor(24, 24, 28)
@@ -107,6 +108,63 @@ def panel_caption(panel: render.Panel) -> tuple[str, str]:
         return title, panel.subtitle
 
 
+#: The panels drawn from one model's maps (the CAM and the GAM gates or gains): in the ablation view
+#: their caption says which model, the trained one or the ablated one (issue 25.6).
+MAP_PANELS = ("cam", "gam_channel", "gam_spatial")
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("panels", text)
+
+
+def maps_of(fr: object) -> str:
+    """Which model a frame's CAM and GAM maps come from: ``trained`` or ``ablated`` (the worker sets
+    ``FrameResult.maps_of`` when it can show the ablated model's maps; without it, the trained one)."""
+    return "ablated" if getattr(fr, "maps_of", "trained") == "ablated" else "trained"
+
+
+def target_lost_under_ablation(fr: object) -> bool:
+    """Whether the CAM's target (a detection of the trained model) has no match under the ablation."""
+    abl, result, k = getattr(fr, "ablation", None), getattr(fr, "result", None), getattr(fr, "highlight", None)
+    if abl is None or result is None or k is None or not 0 <= k < len(result.detections):
+        return False
+    target = result.detections[k]
+    return any(m.status == "lost" and m.a is not None and m.a.xyxy == target.xyxy and m.a.cls == target.cls
+               for m in abl.matches)
+
+
+def frame_caption(panel: render.Panel, fr: object) -> tuple[str, str]:
+    """:func:`panel_caption` as the window shows it for frame ``fr``: in the ablation view the map
+    panels say which model they come from, and a target the ablation lost is said to be lost."""
+    title, subtitle = panel_caption(panel)
+    if getattr(fr, "ablation", None) is None or panel.key not in MAP_PANELS:
+        return title, subtitle
+    model = _tr("trained model") if maps_of(fr) == "trained" else _tr("ablated model")
+    title = _tr("{0} - {1}").format(title, model)
+    if panel.key == "cam" and maps_of(fr) == "ablated" and target_lost_under_ablation(fr):
+        subtitle = _tr("target lost under the ablation: no box to explain")
+    return title, subtitle
+
+
+def ablation_note(fr: object) -> str:
+    """The status bar's words after the ablation's match table: which model the maps are of, and
+    whether the CAM's target survived the ablation."""
+    if getattr(fr, "ablation", None) is None:
+        return ""
+    parts = [_tr("maps: trained model") if maps_of(fr) == "trained" else _tr("maps: ablated model")]
+    if target_lost_under_ablation(fr):
+        parts.append(_tr("the CAM's target is lost under the ablation"))
+    return "; ".join(parts)
+
+
+def view_action_title(panel: render.Panel, fr: object) -> str | None:
+    """The name the View menu gives panel ``panel.key`` while it shows ``panel`` (the CAM method, a
+    gate or a gain), or None to keep the current name (detections, a comparison)."""
+    if getattr(fr, "compare", None) is not None or panel.key not in MAP_PANELS:
+        return None
+    return panel_caption(panel)[0]
+
+
 def panel_help(panel: render.Panel) -> str:
     """A rendered panel's one-line description in the window's language (its caption's tooltip)."""
     return tr_render(panel.help) if panel.help else ""
@@ -127,6 +185,7 @@ class ImagePanel(QWidget):
         self.frame_size = (0, 0)  # (w, h) of the frame the image shows; the image may be a smaller copy
         self.detections: list[Detection] = []
         self._hover: int | None = None
+        self._mouse: QPointF | None = None  # the pointer over the panel (widget coordinates), None when outside
         self.subtitle_elided = False
         self.help = ""  # what the panel shows, in one line: the caption's tooltip
         self.setMouseTracking(True)
@@ -145,16 +204,34 @@ class ImagePanel(QWidget):
         if help_text is not None:
             self.help = help_text
         self.frame_size = frame_size or (image.width(), image.height())
+        self._update_hover()
         self.update()
 
     def set_placeholder(self, text: str) -> None:
         """An empty state with a hint (no source, no model)."""
         self.image, self.placeholder, self.subtitle = QImage(), text, ""
         self.detections = []
+        self._hover = None
         self.update()
 
     def set_detections(self, detections: list[Detection]) -> None:
+        """The boxes of the frame now shown. The hover box is found again under the pointer: an index
+        kept from the previous frame would name another object on this one (issue 25.4)."""
         self.detections = list(detections)
+        self._update_hover()
+
+    @property
+    def hover(self) -> int | None:
+        """The detection under the pointer on the frame shown, or None."""
+        return self._hover
+
+    def _update_hover(self) -> bool:
+        k = self.detection_at(self._mouse) if self._mouse is not None else None
+        if k == self._hover:
+            return False
+        self._hover = k
+        self.update()
+        return True
 
     # -- geometry ----------------------------------------------------------------------------------
     def image_rect(self) -> QRectF:
@@ -221,20 +298,19 @@ class ImagePanel(QWidget):
             p.drawRect(QRectF(a, b))
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
-        k = self.detection_at(event.pos())
-        if k != self._hover:
-            self._hover = k
-            self.update()
+        self._mouse = QPointF(event.pos())
+        self._update_hover()
+        k = self._hover
         if k is None:
             tip = self.caption_tooltip() if event.pos().y() < CAPTION_H else ""
             if tip:
-                QToolTip.showText(event.globalPos(), tip, self)
+                QToolTip.showText(event.globalPos(), plain_tooltip(tip), self)
             else:
                 QToolTip.hideText()
             self.unsetCursor()
         else:
             self.setCursor(Qt.PointingHandCursor)
-            QToolTip.showText(event.globalPos(), self.tooltip_for(k), self)
+            QToolTip.showText(event.globalPos(), plain_tooltip(self.tooltip_for(k)), self)
         super().mouseMoveEvent(event)
 
     def caption_tooltip(self) -> str:
@@ -250,6 +326,7 @@ class ImagePanel(QWidget):
             k, d.name, d.cls, d.score)
 
     def leaveEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._mouse = None
         if self._hover is not None:
             self._hover = None
             self.update()
