@@ -68,9 +68,9 @@ def _gui_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--weights", "-w", default=None, help="checkpoint to load instead of the default model")
     ap.add_argument("--camera", type=V.arg(V.check_count, minimum=0), default=None, help="open camera N")
     ap.add_argument("--device", default=None, help="cpu or cuda")
-    ap.add_argument("--threads", type=V.arg(V.check_count), default=None,
-                    help="analysis threads (default: $GAM_GUI_THREADS, else one CPU fewer than available, "
-                         "which keeps the window responsive)")
+    ap.add_argument("--threads", type=V.arg(V.check_threads), default=None,
+                    help="analysis threads, capped at the CPUs (default: $GAM_GUI_THREADS, else one CPU fewer "
+                         f"than available, which keeps the window responsive; at most {V.MAX_THREADS})")
     ap.add_argument("--lang", choices=LANGUAGES, default=None,
                     help="interface language (default: the one chosen in View > Language, else the system's)")
 
@@ -420,10 +420,22 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    import os
+
+    threads = args.threads
+    env = os.environ.get("GAM_GUI_THREADS", "").strip()
+    if threads is None and env:  # the variable follows the option's rule: a usage error, not a crash
+        try:
+            threads = V.check_threads(env, "GAM_GUI_THREADS")
+        except ValueError as e:
+            raise V.UsageError("GAM_GUI_THREADS", str(e)) from None
+    if threads is not None:
+        threads = V.cap_threads(threads)
+
     from gam_gui.ui.app import run
 
     return run(path=args.path, weights=args.weights, camera=args.camera, device=args.device,
-               threads=args.threads, lang=args.lang)
+               threads=threads, lang=args.lang)
 
 
 def cmd_train(args: argparse.Namespace) -> int:
