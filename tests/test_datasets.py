@@ -335,3 +335,22 @@ def test_dataset_pickles_into_a_spawned_worker(tmp_path):
     with multiprocessing.get_context("spawn").Pool(1) as pool:  # as a DataLoader worker gets it
         s = pool.apply(operator.getitem, (ds, 1))
     assert np.array_equal(s.image, ds[1].image) and s.classes.tolist() == [1]
+
+
+FIXTURE = Path(__file__).parent / "data" / "datasets" / "shapes_small"
+
+
+def test_committed_fixture_reads_the_same_as_yolo_and_as_coco():
+    from gam_gui.data.shapes import CLASS_NAMES
+
+    yolo = open_dataset(str(FIXTURE / "data.yaml"), model_names=list(CLASS_NAMES))
+    coco = open_dataset(str(FIXTURE / "annotations" / "instances_val.json"), model_names=list(CLASS_NAMES))
+    assert yolo.paths == coco.paths and yolo.image_ids == coco.image_ids == list(range(10))
+    assert coco.category_ids == [1, 2, 3, 4, 5] and yolo.category_ids == [0, 1, 2, 3, 4]
+    ys, cs = list(yolo), list(coco)
+    for a, b in zip(ys, cs):
+        np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-4)
+        assert a.classes.tolist() == b.classes.tolist()
+    assert [len(s.boxes) for s in ys[8:]] == [0, 0]  # backgrounds: no label file, an empty one
+    assert count_skipped(ys) == {"images": 0, "label_rows": 3}  # 000003: 2 bad rows, 000006: 1 (+1 duplicate)
+    assert [s.skipped_rows for s in ys] == [0, 0, 0, 2, 0, 0, 1, 0, 0, 0]
