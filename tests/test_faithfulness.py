@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 from gam_gui.faithfulness import (
+    FLAG_RANDOM,
+    MAX_STEPS,
     FaithfulnessScore,
     TrackedScore,
     auc,
@@ -66,10 +68,13 @@ def scene():
 def test_deletion_insertion_on_a_detector_with_a_known_answer(scene, baseline):
     img, right, wrong, det = scene
     model = RegionDetector()
-    good = measure(model, img, right, det, steps=16, baseline=baseline, imgsz=SIZE)
-    bad = measure(model, img, wrong, det, steps=16, baseline=baseline, imgsz=SIZE)
+    good = measure(model, img, right, det, steps=16, baseline=baseline, imgsz=SIZE, references=False)
+    bad = measure(model, img, wrong, det, steps=16, baseline=baseline, imgsz=SIZE, references=False)
     assert isinstance(good, FaithfulnessScore)
-    assert model.calls == [32, 32]  # one batched forward of 2 * steps frames per measurement
+    # one batched forward of the 2 * steps distinct frames per measurement; no ties, so the 4 tie
+    # orders are one order and cost nothing more
+    assert model.calls == [32, 32]
+    assert good.tied_fraction == 0.0 and good.tie_orders == 1
     assert good.deletion[0] > 0.99 and good.insertion[-1] > 0.99  # the unperturbed frame
     # deletion in the right order kills the score at the first step; the wrong order keeps it
     assert good.deletion[1] < 0.1  # from 0.99: the blurred region still scores ~0.08
@@ -90,8 +95,8 @@ def test_deletion_insertion_on_a_detector_with_a_known_answer(scene, baseline):
 def test_chunked_batches_give_the_same_curves(scene):
     img, right, _, det = scene
     model = RegionDetector()
-    one = measure(model, img, right, det, steps=8, imgsz=SIZE)
-    chunked = measure(model, img, right, det, steps=8, imgsz=SIZE, max_batch=5)
+    one = measure(model, img, right, det, steps=8, imgsz=SIZE, references=False)
+    chunked = measure(model, img, right, det, steps=8, imgsz=SIZE, max_batch=5, references=False)
     assert model.calls == [16, 5, 5, 5, 1]
     np.testing.assert_allclose(one.deletion, chunked.deletion, atol=1e-6)
     np.testing.assert_allclose(one.insertion, chunked.insertion, atol=1e-6)
@@ -149,28 +154,147 @@ def test_step_masks_are_nested_and_follow_the_ranking():
 def test_measure_refuses_bad_arguments(scene):
     img, right, _, det = scene
     with pytest.raises(ValueError, match="baseline"):
-        measure(RegionDetector(), img, right, det, baseline="road")
+        measure(RegionDetector(), img, right, det, baseline="nope")
     with pytest.raises(ValueError, match="steps"):
         measure(RegionDetector(), img, right, det, steps=0)
+    with pytest.raises(ValueError, match="steps"):
+        measure(RegionDetector(), img, right, det, steps=MAX_STEPS + 1)
+    with pytest.raises(ValueError, match="tie_orders"):
+        measure(RegionDetector(), img, right, det, tie_orders=0)
     with pytest.raises(ValueError, match="map"):
         measure(RegionDetector(), img, right[:10], det)
 
 
 def test_eval_faithfulness_prints_a_table_per_method_and_json(capsys):
     """``gam-gui eval --faithfulness`` on one validation image at a small size: the table on stderr,
-    the scores in the JSON, the same numbers in both."""
+    the scores, intervals, tied fractions and both reference rows in strict JSON, the same numbers in both."""
     import json
 
     from gam_gui.train.evaluate import main
 
     assert main(["--images", "1", "--imgsz", "128", "--faithfulness", "--methods", "gradcam", "hirescam",
-                 "--steps", "2", "--no-progress"]) == 0
+                 "--steps", "2", "--tie-orders", "2", "--no-progress"]) == 0
     out, err = capsys.readouterr()
-    fa = json.loads(out)["extra"]["faithfulness"]
-    assert fa["detections"] > 0 and fa["steps"] == 2 and fa["imgsz"] == 128
-    assert list(fa["methods"]) == ["gradcam", "hirescam"]
+    fa = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))["extra"]["faithfulness"]
+    assert fa["detections"] > 0 and fa["steps"] == 2 and fa["imgsz"] == 128 and fa["tie_orders"] == 2
+    assert list(fa["methods"]) == ["gradcam", "hirescam", "random", "box"]
     for method, r in fa["methods"].items():
-        assert 0 <= r["pointing"] <= 1 and 0 <= r["energy_in_box"] <= 1
-        row = f"| {method} | {r['pointing']:.3f} | {r['energy_in_box']:.3f} | {r['deletion_auc']:.3f} | " \
-              f"{r['insertion_auc']:.3f} |"
-        assert row in err
+        assert 0 <= r["pointing"] <= 1 and 0 <= r["energy_in_box"] <= 1 and 0 <= r["tied_fraction"] <= 1
+        for key in ("deletion_auc", "insertion_auc"):
+            lo, hi = r["ci95"][key]
+            assert lo <= r[key] <= hi
+        assert f"| {method} | {r['pointing']:.3f} | {r['energy_in_box']:.3f} | {r['deletion_auc']:.3f} [" in err
+    assert fa["methods"]["box"]["tied_fraction"] == 1.0
+
+
+class PlacedDetector(nn.Module):
+    """A toy detector for an object anywhere: one prediction at ``box``, class 0, whose confidence
+    is (how red the box still is) x (how much of the checkerboard texture is left in the band of
+    rows around it). The texture term makes the score depend on pixels outside the box, so the
+    order in which a map's tied outside pixels come back shows in the curves."""
+
+    stride = torch.tensor([32.0])
+    names = {0: "square"}
+
+    def __init__(self, box: tuple[int, int, int, int]) -> None:
+        super().__init__()
+        self.box = box
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x1, y1, x2, y2 = self.box
+        red = (x[:, 2, y1:y2, x1:x2] - x[:, 1, y1:y2, x1:x2]).mean((1, 2)).clamp(0, 1)  # BGR -> RGB order: R is 0
+        band = x[:, 1, max(0, y1 - 8) : y2 + 8, :]
+        texture = ((band - 0.5).abs() * 2).mean((1, 2)).clamp(0, 1)
+        b = len(x)
+        row = torch.stack([torch.full((b,), (x1 + x2) / 2), torch.full((b,), (y1 + y2) / 2),
+                           torch.full((b,), float(x2 - x1)), torch.full((b,), float(y2 - y1)), red * texture,
+                           torch.ones(b)], 1)
+        return row[:, None, :]
+
+
+def placed_scene(top: bool):
+    img = np.zeros((SIZE, SIZE, 3), np.uint8)
+    img[..., 1] = img[..., 0] = ((np.indices((SIZE, SIZE)).sum(0) % 2) * 255).astype(np.uint8)  # checkerboard
+    box = (28, 4, 36, 12) if top else (28, 52, 36, 60)
+    x1, y1, x2, y2 = box
+    img[y1:y2, x1:x2] = (0, 0, 255)  # a red object (BGR)
+    cam = np.zeros((SIZE, SIZE), np.float32)
+    cam[y1:y2, x1:x2] = 1.0  # the box-indicator map: everything else is one big tie
+    return img, cam, Detection(tuple(map(float, box)), 0.99, 0, "square"), box
+
+
+def test_a_box_indicator_map_scores_the_same_at_the_top_or_the_bottom_of_the_frame():
+    """Issue 23: with ties in raster order the insertion curve of the top object brought its
+    surroundings back first. With random tie orders both placements get the same curves."""
+    curves = {}
+    for top in (True, False):
+        img, cam, det, box = placed_scene(top)
+        s = measure(PlacedDetector(box), img, cam, det, steps=8, baseline="mean", imgsz=SIZE, tie_orders=4,
+                    references=False)
+        assert s.tied_fraction == 1.0 and s.tie_orders == 4
+        curves[top] = s
+    np.testing.assert_allclose(curves[True].insertion, curves[False].insertion, atol=0.06)
+    np.testing.assert_allclose(curves[True].deletion, curves[False].deletion, atol=0.06)
+    assert abs(curves[True].insertion_auc - curves[False].insertion_auc) < 0.03
+    # the raster order the old stable sort used does favour the top object: its band comes back first
+    _, cam, _, _ = placed_scene(True)
+    raster, _ = step_masks(cam, 8)
+    rnd, _ = step_masks(cam, 8, np.random.default_rng(0))
+    assert raster[2][:12].mean() > 0.9 and rnd[2][:12].mean() < 0.4
+
+
+def test_references_are_measured_beside_the_map_and_flag_a_bad_one(scene):
+    img, right, wrong, det = scene
+    model = RegionDetector()
+    bad = measure(model, img, wrong, det, steps=8, imgsz=SIZE, tie_orders=2)
+    assert set(bad.references) == {"random", "box"}
+    box = bad.references["box"]
+    assert box.tied_fraction == 1.0 and box.energy_in_box == 1.0 and box.pointing
+    assert bad.references["random"].tied_fraction < 0.01
+    assert FLAG_RANDOM in bad.flags
+    good = measure(model, img, right, det, steps=8, imgsz=SIZE, tie_orders=2)
+    assert FLAG_RANDOM not in good.flags
+    assert good.to_dict()["references"]["box"]["deletion_auc"] == round(good.references["box"].deletion_auc, 5)
+    # one forward per batch: every map's distinct frames together (the box map's 2 orders included)
+    assert len(model.calls) == 4 and sum(model.calls[2:]) <= 2 + 14 + 14 * 2 + 14 * 2
+
+
+def test_road_fill_imputes_a_hole_from_its_neighbours_and_leaves_no_shape():
+    from gam_gui.faithfulness.impute import linear_impute
+
+    img = np.full((96, 96, 3), 0.2, np.float32)
+    img[:, 48:] = 0.8  # two halves
+    img[40:56, 20:28] = img[44:52, 12:36] = 0.0  # a black cross in the left half
+    keep = np.ones((96, 96), bool)
+    keep[40:56, 20:28] = keep[44:52, 12:36] = False  # remove exactly the cross
+    fill = linear_impute(img, keep)
+    hole = fill[~keep]
+    assert np.abs(hole - 0.2).max() < 0.05  # the cross becomes its background: no cross left
+    assert abs(float(fill[10, 90, 0]) - 0.8) < 0.05
+    assert np.allclose(linear_impute(img, np.zeros((96, 96), bool)), img.mean((0, 1)))
+
+
+def test_summary_rows_carry_intervals_and_a_method_without_detection_is_null():
+    from gam_gui import jsonio
+    from gam_gui.faithfulness.summary import bootstrap_ci, flag_rows, summary_row
+
+    assert bootstrap_ci([]) is None
+    lo, hi = bootstrap_ci([0.1, 0.2, 0.3, 0.9])
+    assert lo <= 0.375 <= hi
+    empty = summary_row([])
+    assert empty["deletion_auc"] is None and empty["note"] and empty["ci95"]["deletion_auc"] is None
+    rows = {"m": empty, "random": empty, "box": empty}
+    flag_rows(rows)
+    assert jsonio.dumps(rows).count("null") >= 6
+
+
+def test_eval_steps_above_the_maximum_is_a_usage_error_naming_steps(capsys):
+    from gam_gui.faithfulness import MAX_STEPS
+    from gam_gui.train.args import MAX_FAITHFULNESS_STEPS
+    from gam_gui.train.evaluate import main
+
+    assert MAX_FAITHFULNESS_STEPS == MAX_STEPS
+    with pytest.raises(SystemExit) as e:
+        main(["--faithfulness", "--steps", "3000"])
+    assert e.value.code == 2
+    assert "--steps" in capsys.readouterr().err
