@@ -21,10 +21,21 @@ from typing import Any
 from gam_gui import __version__
 from gam_gui import validate as V
 from gam_gui.ablation_modes import check_ablation
+from gam_gui.train.args import (
+    EVAL_DESCRIPTION,
+    MERGE_DESCRIPTION,
+    TRAIN_DESCRIPTION,
+    data_args,
+    eval_args,
+    eval_parser,  # noqa: F401 - re-exported: the parsers as they were reached before issue 24
+    merge_args,
+    train_args,
+    train_parser,  # noqa: F401
+)
 
 LOGGER = logging.getLogger("gam_gui")
 EXIT_USAGE, EXIT_INPUT = 2, 1
-COMMANDS = ("gui", "export", "ablate", "compare", "layers", "train", "eval", "export-dataset")
+COMMANDS = ("gui", "export", "ablate", "compare", "layers", "train", "eval", "export-dataset", "merge", "report")
 LANGUAGES = ("en", "zh_CN")
 
 
@@ -75,80 +86,6 @@ def _gui_args(ap: argparse.ArgumentParser) -> None:
                     help="interface language (default: the one chosen in View > Language, else the system's)")
 
 
-def _train_args(ap: argparse.ArgumentParser) -> None:
-    count, pos = V.arg(V.check_count), V.arg(V.check_positive)
-    ap.add_argument("--cfg", default="yolov5n_GAM", help="model YAML: a name under gam_gui/models/cfg or a path")
-    ap.add_argument("--out", default="runs/train", help="run folder: last.pt, best.pt, ema_snapshot.pt")
-    ap.add_argument("--iters", type=count, default=4000, help="training iterations (batches)")
-    ap.add_argument("--batch", type=count, default=16, help="images per batch")
-    ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=320,
-                    help="training input size, rounded up to the model's stride")
-    ap.add_argument("--render-size", type=V.arg(V.check_count, minimum=32), default=320,
-                    help="side of the rendered shapes images")
-    ap.add_argument("--pool", type=count, default=10000, help="rendered training images kept in memory")
-    ap.add_argument("--lr", type=pos, default=2e-3, help="peak learning rate (AdamW)")
-    ap.add_argument("--lrf", type=V.arg(V.check_unit), default=0.02,
-                    help="final learning rate as a fraction of --lr (cosine decay)")
-    ap.add_argument("--wd", type=V.arg(V.check_unit), default=0.01, help="weight decay")
-    ap.add_argument("--warmup", type=V.arg(V.check_count, minimum=0), default=300,
-                    help="warm-up iterations (linear learning-rate ramp)")
-    ap.add_argument("--seed", type=int, default=1, help="random seed (pool and batches)")
-    ap.add_argument("--workers", type=count, default=2, help="processes rendering the pool")
-    ap.add_argument("--threads", type=V.arg(V.check_count, minimum=0), default=0,
-                    help="torch CPU threads (0: torch default)")
-    ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    ap.add_argument("--gam-variant", default=None, choices=V.GAM_VARIANTS,
-                    help="GAM forward to train (default: seed, the recipe's)")
-    ap.add_argument("--log-every", type=count, default=20, help="log a line every N iterations")
-    ap.add_argument("--save-every", type=count, default=100, help="write last.pt every N iterations")
-    ap.add_argument("--eval-every", type=count, default=500, help="evaluate the EMA model every N iterations")
-    ap.add_argument("--eval-images", type=count, default=100, help="validation images per evaluation")
-    ap.add_argument("--final-eval-images", type=count, default=500, help="validation images at the end")
-    ap.add_argument("--resume", action="store_true", help="continue runs/<out>/last.pt")
-    ap.add_argument("--resume-from", default=None, help="continue from a gam-gui weights file (EMA weights, "
-                                                        "fresh optimizer)")
-    ap.add_argument("--export-resume", default=None, help="also write the EMA snapshot here at each save")
-    _progress_arg(ap)
-
-
-def _eval_args(ap: argparse.ArgumentParser) -> None:
-    ap.add_argument("--weights", "-w", default=None, help="checkpoint (default: the shipped model)")
-    ap.add_argument("--images", type=V.arg(V.check_count), default=500, help="validation images to render")
-    ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
-                    help="inference size, rounded up to the model's stride (default: the model's own, else 320)")
-    ap.add_argument("--pointing", action="store_true",
-                    help="also run the pointing game (Grad-CAM, HiResCAM, LayerCAM, or --methods)")
-    ap.add_argument("--faithfulness", action="store_true",
-                    help="also score each CAM method's per-object maps: pointing, energy in box, deletion and "
-                         "insertion AUC (a table on stderr)")
-    ap.add_argument("--methods", nargs="+", type=V.arg(V.check_method), default=None,
-                    help="CAM methods for --pointing and --faithfulness (default: gradcam hirescam layercam, "
-                         "plus eigencam for --faithfulness)")
-    ap.add_argument("--steps", type=V.arg(V.check_count, minimum=2), default=16,
-                    help="--faithfulness: points per deletion/insertion curve")
-    ap.add_argument("--baseline", choices=("blur", "mean"), default="blur",
-                    help="--faithfulness: what removed pixels become (a blurred frame or its mean colour)")
-    ap.add_argument("--ablate", action="append", default=[], metavar="LAYER:MODE[,LAYER:MODE]",
-                    type=_ablation_list,
-                    help="also score the model with these GAM blocks ablated (repeatable: one result per "
-                         "option; a comma joins blocks ablated together), e.g. --ablate 18:off "
-                         "--ablate 22:spatial-only,26:off")
-    ap.add_argument("--ablate-each", action="store_true",
-                    help="also score every GAM block in every ablation mode, one block at a time, and "
-                         "print a table")
-    ap.add_argument("--hard", action="store_true",
-                    help="use the held-out hard slice (small, crowded, occluded, low-contrast objects) "
-                         "instead of the validation set")
-    _progress_arg(ap)
-
-
-def _ablation_list(text: str) -> list[str]:
-    parts = [p.strip() for p in str(text).split(",") if p.strip()]
-    if not parts:
-        raise argparse.ArgumentTypeError("expected LAYER:MODE, e.g. 18:off")
-    return [V.arg(check_ablation)(p) for p in parts]
-
-
 def _io_args(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--source", "-s", required=True, help="image, folder, video file, camera:N or stream URL")
     ap.add_argument("--out", "-o", required=True, help="output folder")
@@ -162,25 +99,6 @@ def _run_args(ap: argparse.ArgumentParser, what: str) -> None:
                     help="stop after this many exported frames")
     ap.add_argument("--overwrite", action="store_true", help="replace existing output files")
     _progress_arg(ap)
-
-
-def train_parser() -> argparse.ArgumentParser:
-    """``gam-gui train``'s own parser (``python -m gam_gui.train.trainer`` uses it too)."""
-    ap = argparse.ArgumentParser(prog="gam-gui train", description=TRAIN_DESCRIPTION)
-    _train_args(ap)
-    return ap
-
-
-def eval_parser() -> argparse.ArgumentParser:
-    """``gam-gui eval``'s own parser (``python -m gam_gui.train.evaluate`` uses it too)."""
-    ap = argparse.ArgumentParser(prog="gam-gui eval", description=EVAL_DESCRIPTION)
-    _eval_args(ap)
-    return ap
-
-
-TRAIN_DESCRIPTION = "Train YOLOv5n-GAM on rendered shapes (CPU or CUDA)."
-EVAL_DESCRIPTION = ("Evaluate a model on the fixed-seed shapes validation set: mAP@0.5 and mAP@0.5:0.95, "
-                    "optionally the pointing game and faithfulness scores; prints JSON.")
 
 
 class _Version(argparse.Action):
@@ -250,13 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
                         description="Run two models on the same frames with the same settings; write a 3x2 "
                                     "figure per frame (detections A | detections B | matched boxes, CAM A | "
                                     "CAM B | CAM A - CAM B) and compare.json/.csv.")
-    _io_args(cp)
+    cp.add_argument("--source", "-s", default=None, help="image, folder, video file, camera:N or stream URL "
+                    "(or --data for a dataset)")
+    cp.add_argument("--out", "-o", default=None, help="output folder (required with --source)")
     cp.add_argument("--a", dest="weights", default=None,
                     help="model A (default: the shipped YOLOv5n-GAM shapes model)")
     cp.add_argument("--b", dest="weights_b", required=True, help="model B, e.g. weights/yolov5n_shapes.pt")
     _settings_args(cp, weights=False)
     cp.add_argument("--layout", choices=["row", "grid"], default="grid", help="figures in one row or 3x2")
     _run_args(cp, "figures")
+    data_args(cp, "--data: score only the first N images in path order (default: all)", device=False)
+    cp.add_argument("--figures", type=V.arg(V.check_count, minimum=0), default=8,
+                    help="--data: panels for the first N objects found by one model and missed by the other")
+    cp.add_argument("--found-conf", type=V.arg(V.check_unit), default=0.25,
+                    help="--data: an object counts as found when the detection matched to it (IoU 0.5) scores at "
+                         "least this")
 
     lay = sub.add_parser("layers", help="list a model's layers (index, type, output shape, GAM blocks)",
                          description="List a model's layers: index, type, output shape, GAM blocks marked.")
@@ -266,9 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     tr = sub.add_parser("train", help="train the default model (see gam-gui train --help)",
                         description=TRAIN_DESCRIPTION)
-    _train_args(tr)
-    ev = sub.add_parser("eval", help="evaluate a model on the shapes validation set", description=EVAL_DESCRIPTION)
-    _eval_args(ev)
+    train_args(tr)
+    ev = sub.add_parser("eval", help="evaluate a model on a dataset (--data) or the shapes validation set",
+                        description=EVAL_DESCRIPTION)
+    eval_args(ev)
+    mg = sub.add_parser("merge", help="combine eval/compare shard files into one run's result",
+                        description=MERGE_DESCRIPTION)
+    merge_args(mg)
     xd = sub.add_parser("export-dataset", help="write the shapes validation set as a YOLO-layout dataset",
                         description="Write the first N images of the shapes validation set (the images eval scores "
                                     "without --data) as a YOLO-layout dataset: OUT/data.yaml, OUT/images/val/*.png, "
@@ -281,6 +211,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="side of the rendered images (eval's is 320)")
     xd.add_argument("--overwrite", action="store_true", help="replace an existing OUT/data.yaml")
     _progress_arg(xd)
+    from gam_gui.report.options import DESCRIPTION as REPORT_DESCRIPTION
+    from gam_gui.report.options import add_arguments as report_args
+
+    rp = sub.add_parser("report", help="one self-contained HTML report (+ LaTeX/CSV tables, figures) on a dataset",
+                        description=REPORT_DESCRIPTION)
+    report_args(rp)
     for p in sub.choices.values():
         p.set_defaults(_parser=p)
     return ap
@@ -332,32 +268,39 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_ablate(args: argparse.Namespace) -> int:
     from gam_gui.ablation import resolve_blocks
-    from gam_gui.export import AblationView
 
     model = _load(args.weights, args.device, args.gam_variant)
     try:
         blocks = resolve_blocks(model, args.blocks)
     except ValueError as e:
         raise V.UsageError("--blocks", str(e)) from None
-    return _export_with(args, model, AblationView(blocks))
+    return _export_with(args, model, ablation={k: m.label for k, m in blocks.items()})
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from gam_gui.checkpoints import default_weights_path
-    from gam_gui.export import CompareView
+    from gam_gui.pipeline import ModelB
 
+    if args.data is not None:  # a dataset: scores, intervals and the objects one model finds and the other misses
+        from gam_gui.evaluation.compare_data import run as compare_data
+
+        return compare_data(args)
+    if args.source is None or args.out is None:
+        raise V.UsageError("--source", "give --source and --out (frames), or --data (a dataset)")
     model = _load(args.weights, args.device, args.gam_variant)
     model_b = _load(args.weights_b, args.device, args.gam_variant)
     name_a = Path(args.weights or default_weights_path()).stem
-    return _export_with(args, model, CompareView(model_b, name_a, Path(args.weights_b).stem))
+    return _export_with(args, model, model_b=ModelB(model_b, Path(args.weights_b).stem), name_a=name_a)
 
 
-def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
-    """export, ablate and compare: the same settings, frame loop, progress and messages."""
+def _export_with(args: argparse.Namespace, model: Any, **view: Any) -> int:
+    """export, ablate and compare: the same settings, frame loop, progress and messages; ``view``:
+    the ablation or the comparison model (:class:`gam_gui.pipeline.ViewState`)."""
     from gam_gui.analysis import Settings
     from gam_gui.export import escape_name, export
+    from gam_gui.pipeline import ViewState
     from gam_gui.progress import Progress
 
     t0 = args.started  # the whole command: imports and model loading included
@@ -372,9 +315,9 @@ def _export_with(args: argparse.Namespace, model: Any, view: Any = None) -> int:
         def report(done: int, total: int | None) -> None:
             bar.set(done, min(total, limit) if total and limit else total or limit)
 
-        summary = export(args.source, args.out, model, s, video=args.video, every=args.every,
+        summary = export(args.source, args.out, model, video=args.video, every=args.every,
                          overwrite=args.overwrite, layout=args.layout, max_frames=args.max_frames, progress=report,
-                         view=view)
+                         view=ViewState(s, **view), opened=getattr(args, "opened", None))
         if summary.frames and not summary.cancelled:
             bar.finish()  # the last frames may not be reported (skipped by --every): end at N/N
     if not summary.frames and not summary.cancelled:
@@ -452,6 +395,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_merge(args: argparse.Namespace) -> int:
+    from gam_gui.evaluation.shards import run_merge
+
+    return run_merge(args)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    import os
+
+    for path in (args.weights, args.baseline):
+        if path:
+            V.check_file(path, "checkpoint")
+    if not os.path.exists(args.data):
+        print(f"gam-gui: error: --data {args.data}: no such file or folder", file=sys.stderr)
+        return EXIT_INPUT
+    if args.log_level is None:  # one line per section with its ETA, whatever the other loggers show
+        logging.getLogger("gam_gui.report").setLevel(logging.INFO)
+    from gam_gui.report.command import run
+
+    return run(args)
+
+
 def cmd_export_dataset(args: argparse.Namespace) -> int:
     from gam_gui.datasets import export_shapes
 
@@ -507,7 +472,13 @@ def _run(args: argparse.Namespace) -> int:
     handlers = {"export": cmd_export, "ablate": cmd_ablate, "compare": cmd_compare, "layers": cmd_layers,
                 "gui": cmd_gui, "train": cmd_train, "eval": cmd_eval}
     handlers["export-dataset"] = cmd_export_dataset
+    handlers["merge"] = cmd_merge
+    handlers["report"] = cmd_report
     try:
+        if getattr(args, "source", None) is not None:  # the media is read before the model loads
+            from gam_gui.sources import open_source
+
+            args.opened = open_source(args.source)
         return handlers[args.command](args)
     except V.UsageError as e:
         return _usage_error(args, str(e))

@@ -84,6 +84,16 @@ def weighted_maps(scorer: Scorer, weights: np.ndarray) -> tuple[np.ndarray, np.n
     return m50, m
 
 
+def percentile_ci(d: np.ndarray) -> list[float]:
+    """[2.5th, 97.5th] percentile of the finite resampled differences (NaN, NaN when none)."""
+    d = np.asarray(d, np.float64)
+    d = d[np.isfinite(d)]
+    if not d.size:
+        return [float("nan"), float("nan")]
+    lo, hi = np.percentile(d, [2.5, 97.5])
+    return [float(lo), float(hi)]
+
+
 def paired_bootstrap(a: Scorer, b: Scorer, resamples: int = 1000, seed: int = 0) -> BootstrapResult:
     """Paired bootstrap of mAP(A) - mAP(B) over the images both scorers hold (see the module
     docstring). Raises ``ValueError`` when the two were not run on the same images."""
@@ -95,15 +105,32 @@ def paired_bootstrap(a: Scorer, b: Scorer, resamples: int = 1000, seed: int = 0)
     a50, a95 = weighted_maps(a, W)
     b50, b95 = weighted_maps(b, W)
 
-    def ci(d: np.ndarray) -> list[float]:
-        d = d[np.isfinite(d)]
-        if not d.size:
-            return [float("nan"), float("nan")]
-        lo, hi = np.percentile(d, [2.5, 97.5])
-        return [float(lo), float(hi)]
-
     return BootstrapResult(
         diff={"map50": ma.map50 - mb.map50, "map50_95": ma.map50_95 - mb.map50_95},
-        ci95={"map50": ci(a50 - b50), "map50_95": ci(a95 - b95)},
+        ci95={"map50": percentile_ci(a50 - b50), "map50_95": percentile_ci(a95 - b95)},
         a={"map50": ma.map50, "map50_95": ma.map50_95}, b={"map50": mb.map50, "map50_95": mb.map50_95},
         resamples=resamples, images=ia.images, seed=seed)
+
+
+def bootstrap_against(ref: Scorer, others: list[Scorer], resamples: int = 1000,
+                      seed: int = 0) -> list[BootstrapResult]:
+    """:func:`paired_bootstrap` of each of ``others`` against ``ref`` (diff = other - ref), with one
+    set of resamples for all (the reference is resampled once)."""
+    if not others:
+        return []
+    ir = ref.arrays()
+    W = resample_weights(ir.images, resamples, seed)
+    r50, r95 = weighted_maps(ref, W)
+    mr = ref.metrics()
+    out = []
+    for o in others:
+        if not np.array_equal(o.arrays().index, ir.index):
+            raise ValueError("paired bootstrap: the two scorers hold different images")
+        mo = o.metrics()
+        o50, o95 = weighted_maps(o, W)
+        out.append(BootstrapResult(
+            diff={"map50": mo.map50 - mr.map50, "map50_95": mo.map50_95 - mr.map50_95},
+            ci95={"map50": percentile_ci(o50 - r50), "map50_95": percentile_ci(o95 - r95)},
+            a={"map50": mo.map50, "map50_95": mo.map50_95}, b={"map50": mr.map50, "map50_95": mr.map50_95},
+            resamples=resamples, images=ir.images, seed=seed))
+    return out

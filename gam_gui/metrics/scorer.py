@@ -26,6 +26,10 @@ CONF_GRID = np.linspace(0.0, 1.0, 1000)
 RECALL_GRID = np.linspace(0.0, 1.0, 101)
 FORMAT = "gam-gui-scorer"
 FORMAT_VERSION = 1
+#: the per-row columns a scorer keeps, and their types
+DTYPES = {"pred_cls": np.int32, "pred_score": np.float64, "pred_box": np.float32, "tp": np.int16,
+          "ignore": np.int16, "gt_cls": np.int32, "gt_box": np.float32, "gt_counted": bool,
+          "gt_score": np.float64}
 
 
 class ScorerFormatError(ValueError):
@@ -246,40 +250,67 @@ class Scorer:
             images=a.images, instances=int(n_gt.sum()), confusion=self.confusion.tolist(), pr_curve=pr)
 
     # -- serialisation ---------------------------------------------------------------------------
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """(meta, arrays): the scorer exactly, as plain JSON-able data and numpy arrays."""
+        meta = {"format": FORMAT, "version": FORMAT_VERSION, "protocol": self.protocol.name, "names": self.names,
+                "confusion_conf": self.confusion_conf, "confusion_iou": self.confusion_iou,
+                "images": [list(im) for im in self._images], "confusion": self.confusion.tolist()}
+        c = self._cols
+        arrays = {"n_pred": np.array([len(x) for x in c["pred_cls"]], np.int64),
+                  "n_gt": np.array([len(x) for x in c["gt_cls"]], np.int64)}
+        for k, v in c.items():
+            arrays[k] = np.concatenate(v) if v else np.zeros((0, 4) if k.endswith("_box") else (0,), DTYPES[k])
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict, path: str = "") -> Scorer:
+        """The scorer :meth:`state` described (``path``: for error messages)."""
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            raise ScorerFormatError("not a gam-gui scorer", path, "format")
+        if meta.get("version") != FORMAT_VERSION:
+            raise ScorerFormatError(f"scorer format version {meta.get('version')} (this gam-gui reads "
+                                    f"{FORMAT_VERSION})", path, "version")
+        try:
+            s = cls(meta["names"], meta["protocol"], float(meta["confusion_conf"]), float(meta["confusion_iou"]))
+            s.confusion = np.asarray(meta["confusion"], np.int64).reshape(s.nc + 1, s.nc + 1)
+            images = [(int(i), iid, str(p), int(w), int(h)) for i, iid, p, w, h in meta["images"]]
+            n_pred = np.asarray(arrays["n_pred"], np.int64)
+            n_gt = np.asarray(arrays["n_gt"], np.int64)
+            if len(n_pred) != len(images) or len(n_gt) != len(images):
+                raise ScorerFormatError("per-image counts do not match the image list", path, "n_pred")
+            cuts_p, cuts_g = np.cumsum(n_pred)[:-1], np.cumsum(n_gt)[:-1]
+            for k, dt in DTYPES.items():
+                v = np.asarray(arrays[k], dt)
+                if k.endswith("_box"):
+                    v = v.reshape(-1, 4)
+                expect = int(n_gt.sum()) if k.startswith("gt_") else int(n_pred.sum())
+                if len(v) != expect:
+                    raise ScorerFormatError(f"{k} has {len(v)} rows, expected {expect}", path, k)
+                s._cols[k] = np.split(v, cuts_g if k.startswith("gt_") else cuts_p) if images else []
+            s._images = images
+        except ScorerFormatError:
+            raise
+        except (KeyError, TypeError, ValueError) as e:
+            raise ScorerFormatError(f"malformed scorer data ({type(e).__name__}: {e})", path, "arrays") from None
+        return s
+
     def to_dict(self) -> dict:
         """Plain JSON-able data: the scorer, exactly (scores as Python floats round-trip bit for bit)."""
-        a = self._raw()
-        return {"format": FORMAT, "version": FORMAT_VERSION, "protocol": self.protocol.name, "names": self.names,
-                "confusion_conf": self.confusion_conf,
-                "confusion_iou": self.confusion_iou, "images": [list(im) for im in self._images],
-                "confusion": self.confusion.tolist(),
-                "arrays": {k: v.tolist() for k, v in a.items()}}
+        meta, arrays = self.state()
+        return {**meta, "arrays": {k: v.tolist() for k, v in arrays.items()}}
 
     @classmethod
     def from_dict(cls, d: dict, path: str = "") -> Scorer:
-        if not isinstance(d, dict) or d.get("format") != FORMAT:
+        if not isinstance(d, dict) or not isinstance(d.get("arrays"), dict):
             raise ScorerFormatError("not a gam-gui scorer", path, "format")
-        if d.get("version") != FORMAT_VERSION:
-            raise ScorerFormatError(f"scorer format version {d.get('version')} (this gam-gui reads "
-                                    f"{FORMAT_VERSION})", path, "version")
-        try:
-            s = cls(d["names"], d["protocol"], float(d["confusion_conf"]), float(d["confusion_iou"]))
-            s.confusion = np.asarray(d["confusion"], np.int64).reshape(s.nc + 1, s.nc + 1)
-            images = [tuple(im) for im in d["images"]]
-            arrays = {k: np.asarray(v) for k, v in d["arrays"].items()}
-            s._load_raw(images, arrays)
-        except (KeyError, TypeError, ValueError) as e:
-            if isinstance(e, ScorerFormatError):
-                raise
-            raise ScorerFormatError(f"malformed scorer data ({type(e).__name__}: {e})", path, "arrays") from None
-        return s
+        return cls.from_state({k: v for k, v in d.items() if k != "arrays"}, d["arrays"], path)
 
     def save(self, path: str | Path) -> None:
         """``.npz`` (compact arrays) or anything else as JSON."""
         path = Path(path)
         if path.suffix == ".npz":
-            meta = {k: v for k, v in self.to_dict().items() if k != "arrays"}
-            np.savez_compressed(path, meta=np.array(json.dumps(meta)), **self._raw())
+            meta, arrays = self.state()
+            np.savez_compressed(path, meta=np.array(json.dumps(meta)), **arrays)
         else:
             from gam_gui.jsonio import dumps
 
@@ -291,43 +322,14 @@ class Scorer:
         try:
             if path.suffix == ".npz":
                 with np.load(path, allow_pickle=False) as z:
-                    d = json.loads(str(z["meta"]))
-                    d["arrays"] = {k: z[k] for k in z.files if k != "meta"}
-                return cls.from_dict(d, str(path))
+                    meta = json.loads(str(z["meta"]))
+                    arrays = {k: z[k] for k in z.files if k != "meta"}
+                return cls.from_state(meta, arrays, str(path))
             return cls.from_dict(json.loads(path.read_text()), str(path))
+        except ScorerFormatError:
+            raise
         except (OSError, ValueError, KeyError) as e:
-            if isinstance(e, ScorerFormatError):
-                raise
             raise ScorerFormatError(f"cannot read ({type(e).__name__}: {e})", str(path), "file") from None
-
-    def _raw(self) -> dict[str, np.ndarray]:
-        """Per-image counts and the concatenated columns, in add order."""
-        c = self._cols
-        out = {"n_pred": np.array([len(x) for x in c["pred_cls"]], np.int64),
-               "n_gt": np.array([len(x) for x in c["gt_cls"]], np.int64)}
-        shapes = {"pred_box": (0, 4), "gt_box": (0, 4)}
-        dtypes = {"pred_cls": np.int32, "pred_score": np.float64, "pred_box": np.float32, "tp": np.int16,
-                  "ignore": np.int16, "gt_cls": np.int32, "gt_box": np.float32, "gt_counted": bool,
-                  "gt_score": np.float64}
-        for k, v in c.items():
-            out[k] = np.concatenate(v) if v else np.zeros(shapes.get(k, (0,)), dtypes[k])
-        return out
-
-    def _load_raw(self, images: list[tuple], arrays: dict[str, np.ndarray]) -> None:
-        n_pred, n_gt = arrays["n_pred"].astype(np.int64), arrays["n_gt"].astype(np.int64)
-        if len(n_pred) != len(images) or len(n_gt) != len(images):
-            raise ScorerFormatError("per-image counts do not match the image list", field="n_pred")
-        dtypes = {"pred_cls": np.int32, "pred_score": np.float64, "pred_box": np.float32, "tp": np.int16,
-                  "ignore": np.int16, "gt_cls": np.int32, "gt_box": np.float32, "gt_counted": bool,
-                  "gt_score": np.float64}
-        cuts_p, cuts_g = np.cumsum(n_pred)[:-1], np.cumsum(n_gt)[:-1]
-        for k, dt in dtypes.items():
-            v = np.asarray(arrays[k], dt)
-            if k in ("pred_box", "gt_box"):
-                v = v.reshape(-1, 4)
-            self._cols[k] = np.split(v, cuts_g if k.startswith("gt_") else cuts_p) if images else []
-        self._images = [(int(i), iid, str(p), int(w), int(h)) for i, iid, p, w, h in images]
-        self._cache = None
 
 
 def best_f1_index(protocol: Protocol, prec: np.ndarray, rec: np.ndarray) -> int | None:

@@ -231,7 +231,7 @@ def train(args: argparse.Namespace) -> Path:
 def main(argv: list[str] | None = None) -> int:
     """``python -m gam_gui.train.trainer`` = ``gam-gui train`` (the options live in :mod:`gam_gui.cli`,
     so that ``--help`` needs no torch)."""
-    from gam_gui.cli import train_parser
+    from gam_gui.train.args import train_parser
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     args = train_parser().parse_args(argv)

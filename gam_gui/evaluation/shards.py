@@ -1,0 +1,202 @@
+"""Shards: ``eval --shard i/n`` writes one part's scorers to a file, ``gam-gui merge`` combines the
+parts into exactly the single run's result, and ``--ray`` runs the parts on a Ray cluster.
+
+A shard file (``shard-<i>-of-<n>.npz``) holds the run's settings, what was skipped, and each
+configuration's :class:`~gam_gui.metrics.scorer.Scorer` state (per-image arrays, no image). The
+parts are contiguous ranges of the dataset's images; merged scorers order images by their dataset
+index, so the merge order does not matter and the numbers are the single run's to the last digit.
+Scheduling on a cluster is Ray's (``ray.remote`` tasks, one per shard), nothing home-made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from gam_gui.evaluation.report import EvalRun
+from gam_gui.metrics.scorer import Scorer, ScorerFormatError
+
+LOGGER = logging.getLogger(__name__)
+SHARD_FORMAT = "gam-gui-shard"
+SHARD_VERSION = 1
+#: settings every shard of one run must share (the rest, timings, may differ)
+RUN_KEYS = ("command", "weights", "protocol", "imgsz", "data", "dataset_images", "configs", "category_ids",
+            "resamples", "seed", "slice")
+
+
+class ShardError(ValueError):
+    """Shard files that cannot be merged; ``path`` and ``field`` say which and why."""
+
+    def __init__(self, message: str, path: str = "", field: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.field = field
+
+
+def run_state(run: EvalRun, shard: tuple[int, int]) -> tuple[dict, dict[str, np.ndarray]]:
+    """(meta, arrays) of a run's part: what a shard file or a Ray task carries."""
+    meta = {"format": SHARD_FORMAT, "version": SHARD_VERSION, "shard": list(shard), "settings": run.settings,
+            "skipped": run.skipped, "extra": run.extra, "scorers": []}
+    arrays: dict[str, np.ndarray] = {}
+    for k, sc in enumerate(run.scorers):
+        m, a = sc.state()
+        meta["scorers"].append(m)
+        arrays.update({f"s{k}__{name}": v for name, v in a.items()})
+    return meta, arrays
+
+
+def run_from_state(meta: dict, arrays: dict, path: str = "") -> tuple[EvalRun, tuple[int, int]]:
+    if not isinstance(meta, dict) or meta.get("format") != SHARD_FORMAT:
+        raise ShardError("not a gam-gui shard file", path, "format")
+    if meta.get("version") != SHARD_VERSION:
+        raise ShardError(f"shard format version {meta.get('version')} (this gam-gui reads {SHARD_VERSION})",
+                         path, "version")
+    try:
+        scorers = []
+        for k, m in enumerate(meta["scorers"]):
+            pre = f"s{k}__"
+            scorers.append(Scorer.from_state(m, {n[len(pre):]: v for n, v in arrays.items() if n.startswith(pre)},
+                                             path))
+        i, n = (int(v) for v in meta["shard"])
+        return EvalRun(dict(meta["settings"]), scorers, dict(meta["skipped"]), dict(meta.get("extra") or {})), (i, n)
+    except ScorerFormatError as e:
+        raise ShardError(str(e), path, e.field) from None
+    except (KeyError, TypeError, ValueError) as e:
+        raise ShardError(f"malformed shard file ({type(e).__name__})", path, "settings") from None
+
+
+def write_shard(out_dir: str | Path, run: EvalRun, shard: tuple[int, int]) -> Path:
+    """``out_dir/shard-<i>-of-<n>.npz``; returns its path."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"shard-{shard[0]}-of-{shard[1]}.npz"
+    meta, arrays = run_state(run, shard)
+    from gam_gui.jsonio import dumps
+
+    np.savez_compressed(path, meta=np.array(dumps(meta, indent=None)), **arrays)
+    LOGGER.info("wrote %s (%d images)", path, len(run.scorers[0]))
+    return path
+
+
+def read_shard(path: str | Path) -> tuple[EvalRun, tuple[int, int]]:
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            arrays = {k: z[k] for k in z.files if k != "meta"}
+    except ShardError:
+        raise
+    except (OSError, ValueError, KeyError) as e:
+        raise ShardError(f"cannot read a shard file ({type(e).__name__})", str(path), "file") from None
+    return run_from_state(meta, arrays, str(path))
+
+
+def merge_runs(parts: list[tuple[EvalRun, tuple[int, int]]], paths: list[str] | None = None) -> EvalRun:
+    """One :class:`EvalRun` from every shard of a run (each exactly once, the same settings)."""
+    if not parts:
+        raise ShardError("no shard to merge", field="shards")
+    paths = paths or [""] * len(parts)
+    first, (_, n) = parts[0]
+    seen: dict[int, str] = {}
+    for (run, (i, k)), p in zip(parts, paths):
+        if k != n:
+            raise ShardError(f"part of a run in {k} shards, the first file's has {n}", p, "shard")
+        if i in seen:
+            raise ShardError(f"shard {i}/{n} given twice (also {seen[i]})", p, "shard")
+        seen[i] = p
+        for key in RUN_KEYS:
+            if run.settings.get(key) != first.settings.get(key):
+                raise ShardError(f"shard of another run ({key} differs)", p, key)
+    missing = sorted(set(range(n)) - set(seen))
+    if missing:
+        raise ShardError(f"missing shard(s) {', '.join(f'{i}/{n}' for i in missing)}", field="shard")
+    ordered = sorted(parts, key=lambda pr: pr[1][0])
+    scorers = [Scorer.from_state(*s.state()) for s in ordered[0][0].scorers]
+    skipped = dict(ordered[0][0].skipped)
+    for run, _ in ordered[1:]:
+        for a, b in zip(scorers, run.scorers):
+            a.merge(b)
+        skipped = {k: skipped.get(k, 0) + run.skipped.get(k, 0) for k in set(skipped) | set(run.skipped)}
+    settings = dict(first.settings)
+    settings["forward_seconds"] = round(sum(r.settings.get("forward_seconds", 0.0) for r, _ in parts), 3)
+    settings["shards"] = n
+    return EvalRun(settings, scorers, skipped, {"seconds_by_part": {"mAP": round(sum(
+        r.extra.get("seconds_by_part", {}).get("mAP", 0.0) for r, _ in parts), 1)}})
+
+
+def run_merge(args: argparse.Namespace) -> int:
+    """``gam-gui merge SHARD...``: print the merged run's JSON (and write its files with ``--out``)."""
+    from gam_gui.evaluation.eval_data import report_run
+
+    t0 = getattr(args, "started", None) or time.perf_counter()
+    parts = [read_shard(p) for p in args.shards]
+    run = merge_runs(parts, [str(p) for p in args.shards])
+    if run.settings.get("command") == "compare":
+        from gam_gui.evaluation.compare_data import report_compare
+
+        run.settings["seconds"] = round(time.perf_counter() - t0, 1)
+        return report_compare(run, args.out, getattr(args, "figures", 0))
+    run.settings["seconds"] = round(time.perf_counter() - t0, 1)
+    return report_run(run, args.out, getattr(args, "dpi", 150))
+
+
+# -- Ray --------------------------------------------------------------------------------------------
+def shard_task(spec: dict, i: int, n: int) -> tuple[dict, dict]:
+    """One shard, start to end, in a Ray worker: load the model, open the data, score, return the
+    shard's state. ``spec``: the eval options as a plain dict."""
+    import torch
+
+    from gam_gui.checkpoints import load_model
+    from gam_gui.evaluation.eval_data import (
+        ablations_for,
+        model_imgsz,
+        open_data,
+        resolve_device,
+        score_run,
+        shard_indices,
+    )
+
+    torch.set_num_threads(max(1, int(spec.pop("threads", 1))))
+    args = argparse.Namespace(**spec)
+    args.shard, args.workers, args.progress = (i, n), 0, False
+    model = load_model(args.weights, device=resolve_device(args.device))
+    dataset = open_data(args, model)
+    run = score_run(args, model, dataset, model_imgsz(model, args.imgsz), ablations_for(model, args),
+                    shard_indices(len(dataset), i, n))
+    return run_state(run, (i, n))
+
+
+def run_on_ray(args: argparse.Namespace, dataset: object, imgsz: int, n_ablations: int) -> EvalRun:
+    """Fan the run out over Ray (``args.ray``: a cluster address, or ``local`` for a local instance)
+    as ``--ray-shards`` tasks, and merge their results."""
+    try:
+        import ray
+    except ImportError:
+        raise ShardError("--ray needs Ray: pip install 'gam-gui[cluster]'", field="ray") from None
+    address = None if args.ray == "local" else args.ray
+    started_here = not ray.is_initialized()
+    if started_here:
+        ray.init(address=address, include_dashboard=False, log_to_driver=False,
+                 **({"num_cpus": getattr(args, "ray_cpus", None)} if address is None and getattr(args, "ray_cpus", None)
+                    else {}))
+    try:
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        n = max(1, min(getattr(args, "ray_shards", None) or cpus, len(dataset)))  # type: ignore[arg-type]
+        keys = ("weights", "data", "split", "images", "protocol", "batch", "device", "imgsz", "ablate",
+                "ablate_each", "hard", "resamples", "seed")
+        spec = {k: getattr(args, k, None) for k in keys}
+        spec["ablate"] = spec["ablate"] or []
+        task = ray.remote(num_cpus=1)(shard_task)
+        refs = [task.remote(dict(spec), i, n) for i in range(n)]
+        parts = [run_from_state(*ray.get(r)) for r in refs]
+    finally:
+        if started_here:
+            ray.shutdown()
+    run = merge_runs(parts)
+    run.settings["ray"] = {"address": args.ray, "shards": n}
+    return run
