@@ -196,6 +196,7 @@ def test_corrupt_and_empty_images_are_skipped_and_counted(tmp_path, caplog):
     ("val: images/nowhere\nnames: [cat]\n", "val"),  # points at nothing
     ("val: empty\nnames: [cat]\n", "val"),  # a folder with no image
     ("val: images/val\nnames: {0: cat, 2: dog}\n", "names"),  # id 1 missing
+    ("path: nowhere\nval: images/val\nnames: [cat]\n", "path"),
 ])
 def test_unusable_data_yaml_is_one_line_error_naming_the_field(tmp_path, text, field):
     yolo_tree(tmp_path)

@@ -66,18 +66,25 @@ def read_data_yaml(path: str) -> dict[str, Any]:
 
 
 def dataset_root(data: dict[str, Any], yaml_path: str) -> Path:
-    """``path``: absolute, or relative to the yaml's folder (else to the working directory, where
-    ultralytics would look first); absent: the yaml's folder."""
+    """``path``: absolute, or relative to the yaml's folder; absent: the yaml's folder. A relative
+    ``path`` not found there is looked for where the trainers look: the working directory
+    (ultralytics) and the folder above the yaml's (YOLOv5/YOLOv7 resolve it from the repository root,
+    their yamls sitting in ``data/``). Raises :class:`DatasetError` (field ``path``) when it is nowhere."""
     here = Path(yaml_path).resolve().parent
     raw = data.get("path")
     if raw in (None, ""):
         return here
+    if not isinstance(raw, (str, os.PathLike)):
+        raise DatasetError(f"{yaml_path}: path must be a folder, got {raw!r}", field="path", path=yaml_path)
     p = Path(str(raw)).expanduser()
-    if p.is_absolute():
-        return p
-    if not (here / p).exists() and p.exists():
-        return p.resolve()
-    return (here / p).resolve()
+    cands = [p] if p.is_absolute() else [here / p, Path.cwd() / p, here.parent / p]
+    for c in cands:
+        if c.is_dir():
+            if c != cands[0]:
+                LOGGER.info("%s: path %s taken as %s", yaml_path, raw, c.resolve())
+            return c.resolve()
+    raise DatasetError(f"{yaml_path}: path {raw} is not a folder (looked at {cands[0]})", field="path",
+                       path=str(cands[0]))
 
 
 def split_entries(data: dict[str, Any], split: str, yaml_path: str) -> list[str]:
