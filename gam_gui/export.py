@@ -17,7 +17,6 @@ import contextlib
 import csv
 import gc
 import io
-import json
 import logging
 import os
 import time
@@ -30,12 +29,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.analysis import Result, Settings, analyze_with
+from gam_gui.analysis import Settings
+from gam_gui.explain.cams import TargetMissingError
 from gam_gui.images import ImageError, check_analysable
-from gam_gui.inference import detect
-from gam_gui.render import ScaleMemory, compose
+from gam_gui.jsonio import dumps as json_dumps
+from gam_gui.pipeline import ABLATION, COMPARE, NORMAL, FramePipeline, ViewState
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, open_source
-from gam_gui.tracking import FOLLOW_KINDS, IndexFollower
+from gam_gui.tracking import FOLLOW_KINDS
 from gam_gui.video_out import (
     ExportError,
     VideoRecorder,
@@ -44,9 +44,8 @@ from gam_gui.video_out import (
     refuse_existing,
 )
 
-__all__ = ["AblationView", "CompareView", "ExportError", "ExportSummary", "PanelsView", "VideoRecorder",
-           "atomic_write_bytes", "encode_png", "escape_name",
-           "export", "unescape_name", "write_png"]
+__all__ = ["TABLES", "ExportError", "ExportSummary", "VideoRecorder", "atomic_write_bytes", "encode_png",
+           "escape_name", "export", "unescape_name", "write_png"]
 
 LOGGER = logging.getLogger(__name__)
 
@@ -155,89 +154,48 @@ def _csv(header: list[str], rows: list[list]) -> bytes:
     return buf.getvalue().encode("utf-8", "backslashreplace")
 
 
-class PanelsView:
-    """What :func:`export` makes of one frame: here the four panels and the detections
-    (``detections.json``/``.csv``); :class:`AblationView` and :class:`CompareView` make other figures
-    and tables from the same frame loop."""
-
-    table = "detections"
-
-    def frame(self, model: nn.Module, image: np.ndarray, s: Settings, layout: str) -> tuple[np.ndarray, dict]:
-        """The figure of one frame and the fields its JSON record carries."""
-        res = analyze_with(model, image, s)
-        res.read_gam(s.gam_layer)  # timed into res.timings, which the JSON records
-        # Settings.scale "fixed": one colour range held over the frames this view exports
-        scales = self.__dict__.setdefault("scales", ScaleMemory())
-        return compose(image, res, s, layout=layout, scales=scales), self._fields(res)
-
-    @staticmethod
-    def _fields(res: Result) -> dict:
-        return {"method": res.method, "target": res.target, "note": res.note, "timings_ms": res.timings,
-                "detections": [d.to_dict() for d in res.detections]}
-
-    def csv(self, records: list[dict]) -> bytes:
-        return _csv(["frame", "name", "x1", "y1", "x2", "y2", "score", "cls", "class_name"],
-                    [[r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"], escape_name(str(d["name"]))]
-                     for r in records for d in r["detections"]])
-
-
+#: The table each view writes: ``<table>.json`` and ``<table>.csv``.
+TABLES = {NORMAL: "detections", ABLATION: "ablation", COMPARE: "compare"}
+_DETECTION_HEADER = ["frame", "name", "x1", "y1", "x2", "y2", "score", "cls", "class_name"]
 _MATCH_HEADER = ["frame", "name", "status", "cls", "class_name", "score_a", "score_b", "delta", "iou",
                  "a_x1", "a_y1", "a_x2", "a_y2", "b_x1", "b_y1", "b_x2", "b_y2"]
 
 
-def _match_rows(records: list[dict], key: str) -> list[list]:
-    return [[r["frame"], r["name"], m["status"], m["cls"], escape_name(str(m["name"])), m["score_a"], m["score_b"],
-             m["delta"], m["iou"], *(m["box_a"] or [""] * 4), *(m["box_b"] or [""] * 4)]
-            for r in records for m in r[key]["matches"]]
+def table_csv(mode: str, records: list[dict]) -> bytes:
+    """The CSV of a view's records: one row per box (``detections``), or per match of an ablation
+    (``a`` before, ``b`` after) or a comparison (``both`` / ``a_only`` / ``b_only``)."""
+    if mode == NORMAL:
+        return _csv(_DETECTION_HEADER, [[r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"],
+                                         escape_name(str(d["name"]))] for r in records for d in r["detections"]])
+    key = TABLES[mode]
+    return _csv(_MATCH_HEADER, [[r["frame"], r["name"], m["status"], m["cls"], escape_name(str(m["name"])),
+                                 m["score_a"], m["score_b"], m["delta"], m["iou"], *(m["box_a"] or [""] * 4),
+                                 *(m["box_b"] or [""] * 4)] for r in records for m in r[key]["matches"]])
 
 
-class AblationView(PanelsView):
-    """Each frame as trained and with GAM blocks ablated (:func:`gam_gui.ablation.ablate`): the
-    panels with the ablation overlay, and ``ablation.json``/``.csv`` (one row per match; ``a`` is
-    before the ablation, ``b`` after)."""
+class _LazyFolder:
+    """The output folder, made when the first file is about to be written (a failed run leaves no
+    empty folder behind) and removed again by :meth:`discard` when this run made it and it is empty."""
 
-    table = "ablation"
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.made: list[Path] = []  # the folders this run created, innermost first
 
-    def __init__(self, blocks: dict) -> None:
-        self.blocks = blocks
+    def ensure(self) -> Path:
+        if not self.made and not self.path.is_dir():
+            missing = [p for p in (self.path, *self.path.parents) if not p.exists()]
+            try:
+                self.path.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise ExportError(f"{self.path}: cannot create the output folder ({e.strerror or e})") from e
+            self.made = missing
+        return self.path
 
-    def frame(self, model: nn.Module, image: np.ndarray, s: Settings, layout: str) -> tuple[np.ndarray, dict]:
-        from gam_gui.ablation import ablate
-        from gam_gui.render import ablation_panels, compose_panels
-
-        res = analyze_with(model, image, s)
-        res.read_gam(s.gam_layer)
-        ab = ablate(model, image, self.blocks, conf=s.conf, iou=s.iou, imgsz=s.imgsz, before=res.detections)
-        width = min(image.shape[1], 960)
-        fig = compose_panels(ablation_panels(image, res, ab, s, shown_width=width), width, layout)
-        return fig, {**self._fields(res), "ablation": ab.to_dict()}
-
-    def csv(self, records: list[dict]) -> bytes:
-        return _csv(_MATCH_HEADER, _match_rows(records, "ablation"))
-
-
-class CompareView(PanelsView):
-    """Each frame through model A (the one given to :func:`export`) and ``model_b`` with the same
-    settings (:func:`gam_gui.compare.compare`): detections, CAMs and their difference in a 3x2
-    figure, and ``compare.json``/``.csv`` (one row per match: both / a_only / b_only)."""
-
-    table = "compare"
-
-    def __init__(self, model_b: nn.Module, name_a: str = "A", name_b: str = "B") -> None:
-        self.model_b, self.name_a, self.name_b = model_b, name_a, name_b
-
-    def frame(self, model: nn.Module, image: np.ndarray, s: Settings, layout: str) -> tuple[np.ndarray, dict]:
-        from gam_gui.compare import compare
-        from gam_gui.render import compare_panels, compose_panels
-
-        cmp = compare(model, self.model_b, image, s)
-        width = min(image.shape[1], 960)
-        fig = compose_panels(compare_panels(image, cmp, s, self.name_a, self.name_b, shown_width=width), width,
-                             "row" if layout == "row" else "grid", columns=3)
-        return fig, {"models": {"a": self.name_a, "b": self.name_b}, "compare": cmp.to_dict()}
-
-    def csv(self, records: list[dict]) -> bytes:
-        return _csv(_MATCH_HEADER, _match_rows(records, "compare"))
+    def discard(self) -> None:
+        for p in self.made:
+            with contextlib.suppress(OSError):
+                p.rmdir()  # only when empty
+        self.made = []
 
 
 def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model: nn.Module,
@@ -245,102 +203,140 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
            layout: str = "row", max_frames: int | None = None,
            progress: Callable[[int, int | None], None] | None = None,
            cancelled: Callable[[], bool] | None = None, max_failures: int = 5,
-           view: PanelsView | None = None) -> ExportSummary:
-    """Write panels and detections for every (``every``-th) frame of ``source`` into ``out_dir``.
+           view: ViewState | None = None, opened: Source | None = None) -> ExportSummary:
+    """Write the figure and the table rows of every (``every``-th) frame of ``source`` into ``out_dir``.
 
-    ``view`` chooses what a frame becomes: the panels and ``detections.*`` (default), an ablation
-    (:class:`AblationView`: ``ablation.*``) or an A/B comparison (:class:`CompareView`: ``compare.*``).
+    ``view`` (:class:`gam_gui.pipeline.ViewState`) chooses what a frame becomes, as in the window: the
+    visible panels and ``detections.*`` (default), an ablation (``ablation.*``) or an A/B comparison
+    (``compare.*``); ``settings``, when given, replaces the view's. ``opened``: ``source`` already
+    opened (the CLI opens it before the model loads, so a bad file is reported at once).
 
     Images and folders give one ``<name>_panels.png`` each; a video gives one PNG per exported frame,
     or with ``video`` a single ``<name>_panels.mp4`` (H.264 where available, see
-    :mod:`gam_gui.video_out`). ``detections.json`` and ``detections.csv`` list every box; they are
-    written only when at least one frame was exported (an export of nothing leaves no files). Bad
-    files in a folder are reported in ``skipped`` and the rest is processed. ``progress(done, total)``
-    is called after each exported frame and once more with ``(n, n)`` when the source is finished.
+    :mod:`gam_gui.video_out`). The JSON and CSV list every box; they are written only when at least
+    one frame was exported (an export of nothing leaves no files, and no folder it made). Bad files
+    in a folder are reported in ``skipped`` and the rest is processed. ``progress(done, total)`` is
+    called after each exported frame and once more with ``(n, n)`` when the source is finished.
 
-    A frame whose analysis fails (an exception, out of memory on a huge frame) is reported in
-    ``skipped`` and the export goes on: one bad frame must not cost the others. After
-    ``max_failures`` failures in a row (the model or the settings cannot work) the export stops
-    with an :class:`ExportError`, as it does when writing fails. A stopped export leaves no partial
-    file: the video is only moved to its final name when complete, each PNG is written atomically,
-    and the PNGs written before the failure are kept with their detections.
+    A frame whose analysis fails (an exception, out of memory on a huge frame, a target index the
+    frame does not have) is reported in ``skipped`` and the export goes on: one bad frame must not
+    cost the others. After ``max_failures`` failures in a row (the model or the settings cannot
+    work) the export stops with an :class:`ExportError`, as it does when writing fails. A stopped
+    export leaves no partial file: the video is only moved to its final name when complete, each PNG
+    is written atomically, and the PNGs written before the failure are kept with their detections.
 
     ``ValueError`` for an empty ``out_dir`` or one that is the source folder itself.
     """
     t0 = time.monotonic()
-    s = settings or Settings()
+    state = view or ViewState(settings or Settings())
+    if view is not None and settings is not None:
+        state = view.updated(settings=settings)
     every = max(1, int(every))
-    out = check_out_dir(out_dir, source)
+    out = check_out_dir(out_dir, opened or source)
     with cleanup_on_signals():
         try:
-            src = source if isinstance(source, Source) else open_source(source)
+            src = opened or (source if isinstance(source, Source) else open_source(source))
         except SourceError as e:
             raise ExportError(str(e)) from e
-        summary = _export(src, source, out, model, s, video, every, overwrite, layout, max_frames, progress,
-                          cancelled, max_failures, view or PanelsView())
+        summary = _export(src, source, _LazyFolder(out), model, state, video, every, overwrite, layout, max_frames,
+                          progress, cancelled, max_failures)
     summary.seconds = round(time.monotonic() - t0, 3)
     return summary
 
 
-def _export(src: Source, source: object, out: Path, model: nn.Module, s: Settings, video: bool, every: int,
-            overwrite: bool, layout: str, max_frames: int | None,
+def _export(src: Source, source: object, folder: _LazyFolder, model: nn.Module, view: ViewState, video: bool,
+            every: int, overwrite: bool, layout: str, max_frames: int | None,
             progress: Callable[[int, int | None], None] | None, cancelled: Callable[[], bool] | None,
-            max_failures: int, view: PanelsView) -> ExportSummary:
+            max_failures: int) -> ExportSummary:
     t0 = time.monotonic()
+    out = folder.path
     summary = ExportSummary(str(out))
-    json_path, csv_path = out / f"{view.table}.json", out / f"{view.table}.csv"
-    recorder: VideoRecorder | None = None
+    table = TABLES[view.mode]
+    json_path, csv_path = out / f"{table}.json", out / f"{table}.csv"
     records: list[dict] = []
+    writer = _FrameWriter(src, folder, video, every, overwrite, layout, summary)
     failure = ""  # why the export stopped early, if it did
     try:
-        try:
-            out.mkdir(parents=True, exist_ok=True)
-        except OSError as e:
-            raise ExportError(f"{out}: cannot create the output folder ({e.strerror or e})") from e
         for p in (json_path, csv_path):
             refuse_existing(p, overwrite)
-        stem = Path(str(getattr(src, "path", src.label))).stem or "frame"
-        if video and src.kind in ("video", "camera", "stream"):
-            recorder = VideoRecorder(out / f"{stem}_panels.mp4", (src.fps or 25.0) / every, overwrite)
-        failure = _run(src, model, s, out, stem, recorder, records, summary, every, overwrite, layout,
-                       max_frames, progress, cancelled, max(1, int(max_failures)), view)
+        if writer.video:  # a name that exists is refused before any work, as for the tables
+            refuse_existing(writer.video_path, overwrite)
+        pipeline = FramePipeline(model, sequential=src.kind in FOLLOW_KINDS)
+        failure = _run(src, pipeline, view, writer, records, summary, every, max_frames, progress, cancelled,
+                       max(1, int(max_failures)))
     except BaseException:
         # an encoder failure, a refused overwrite, an interrupt: the unfinished video goes, nothing else
-        with contextlib.suppress(ExportError):
-            if recorder is not None:
-                recorder.close(keep=False)
+        writer.discard()
+        if not summary.files:
+            folder.discard()
         src.close()
         raise
-    if recorder is not None and recorder.close(keep=not failure and summary.frames > 0):
-        summary.files.append(str(recorder.path))
+    if writer.finish(keep=not failure and summary.frames > 0):
+        summary.files.append(str(writer.video_path))
     src.close()
     summary.skipped.extend(src.errors)
-    if failure and (recorder is not None or not records):
+    if failure and (writer.video or not records):
+        if not summary.files:
+            folder.discard()
         raise ExportError(f"{failure}; nothing was written" if not records else f"{failure}; the video was discarded")
     if not records:  # nothing exported: no detections files that would describe nothing
+        folder.discard()
         return summary
     meta = {"source": escape_name(str(source if not isinstance(source, Source) else source.label)),
-            "settings": asdict(s), "seconds": round(time.monotonic() - t0, 3), "frames": records,
+            "settings": asdict(view.settings), "seconds": round(time.monotonic() - t0, 3), "frames": records,
             "skipped": [escape_name(m) for m in summary.skipped]}
     # names are escaped already; "backslashreplace" only guards odd class names stored in a model file
-    text = json.dumps(meta, indent=1, default=str, ensure_ascii=False)
+    text = json_dumps(meta, indent=1, ensure_ascii=False)
+    folder.ensure()
     atomic_write_bytes(json_path, text.encode("utf-8", "backslashreplace"), overwrite)
-    atomic_write_bytes(csv_path, view.csv(records), overwrite)
+    atomic_write_bytes(csv_path, table_csv(view.mode, records), overwrite)
     summary.files += [str(json_path), str(csv_path)]
     if failure:
         raise ExportError(f"{failure}; the {len(records)} frame(s) exported before were kept")
     return summary
 
 
-def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recorder: VideoRecorder | None,
-         records: list[dict], summary: ExportSummary, every: int, overwrite: bool, layout: str,
-         max_frames: int | None, progress: Callable[[int, int | None], None] | None,
-         cancelled: Callable[[], bool] | None, max_failures: int, view: PanelsView) -> str:
+class _FrameWriter:
+    """Where the figures go: one PNG per frame, or one MP4 opened with the first figure."""
+
+    def __init__(self, src: Source, folder: _LazyFolder, video: bool, every: int, overwrite: bool, layout: str,
+                 summary: ExportSummary) -> None:
+        self.src, self.folder, self.overwrite, self.layout, self.summary = src, folder, overwrite, layout, summary
+        self.stem = Path(str(getattr(src, "path", src.label))).stem or "frame"
+        self.video = video and src.kind in ("video", "camera", "stream")
+        self.video_path = folder.path / f"{self.stem}_panels.mp4"
+        self.fps = (src.fps or 25.0) / every
+        self.recorder: VideoRecorder | None = None
+        self.used: set[str] = set()
+
+    def write(self, frame: Frame, fig: np.ndarray) -> None:
+        if self.video:
+            if self.recorder is None:
+                self.folder.ensure()
+                self.recorder = VideoRecorder(self.video_path, self.fps, self.overwrite)
+            self.recorder.write(fig)
+            return
+        name = _panel_name(self.src, frame, self.stem, self.used)
+        write_png(self.folder.ensure() / name, fig, self.overwrite)
+        self.summary.files.append(str(self.folder.path / name))
+
+    def finish(self, keep: bool) -> bool:
+        """Close the video (kept only when ``keep``); whether a video file was kept."""
+        rec, self.recorder = self.recorder, None
+        return rec is not None and rec.close(keep=keep)
+
+    def discard(self) -> None:
+        with contextlib.suppress(ExportError):
+            self.finish(keep=False)
+
+
+def _run(src: Source, pipeline: FramePipeline, view: ViewState, writer: _FrameWriter, records: list[dict],
+         summary: ExportSummary, every: int, max_frames: int | None,
+         progress: Callable[[int, int | None], None] | None, cancelled: Callable[[], bool] | None,
+         max_failures: int) -> str:
     """The frame loop of :func:`export`; returns why it stopped early ("" when it did not)."""
     total = src.count
-    used: set[str] = set()
     in_a_row = 0
-    follow = IndexFollower(s.target) if isinstance(s.target, int) and src.kind in FOLLOW_KINDS else None
     while True:
         try:
             frame = src.read()
@@ -357,10 +353,9 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
         if frame.index % every:
             continue
         try:
-            check_analysable(frame.image, s.imgsz, frame.name)
-            fs = s if follow is None else s.updated(target=follow.target(
-                detect(model, frame.image, s.conf, s.iou, s.imgsz), frame.timestamp))  # the clicked object, followed
-            fig, fields = view.frame(model, frame.image, fs, layout)
+            check_analysable(frame.image, view.settings.imgsz, frame.name)
+            shown = pipeline.step(frame, view, moving=True)
+            fig, fields = shown.figure(writer.layout), shown.fields()
         except Exception as e:  # noqa: BLE001 - one frame's failure is reported, not fatal
             in_a_row += 1
             reason = _frame_failure(frame, e)
@@ -370,12 +365,7 @@ def _run(src: Source, model: nn.Module, s: Settings, out: Path, stem: str, recor
                 return f"stopped after {in_a_row} frames in a row failed (last: {reason})"
             continue
         in_a_row = 0
-        if recorder is not None:
-            recorder.write(fig)
-        else:
-            name = _panel_name(src, frame, stem, used)
-            write_png(out / name, fig, overwrite)
-            summary.files.append(str(out / name))
+        writer.write(frame, fig)
         records.append({"frame": frame.index, "name": escape_name(frame.name), "timestamp": round(frame.timestamp, 3),
                         **fields})
         summary.frames = len(records)
@@ -407,6 +397,8 @@ def _frame_failure(frame: Frame, e: BaseException) -> str:
     """What went wrong with one frame, for ``skipped``; frees what an out-of-memory left behind."""
     if isinstance(e, ImageError):  # says what is wrong with the image itself, with its name
         return str(e)
+    if isinstance(e, TargetMissingError):  # "target 9: the frame has 4 detections (0-3)"
+        return f"{frame.name}: {e}"
     h, w = frame.image.shape[:2]
     where = f"{frame.name} (frame {frame.index})"
     if isinstance(e, MemoryError) or "out of memory" in str(e).lower():

@@ -15,8 +15,17 @@ MAX_IMAGE_BYTES = 512 * 2**20
 # ``import cv2`` keeps OpenCV's default): decode_image checks every header itself first.
 os.environ.setdefault("OPENCV_IO_MAX_IMAGE_PIXELS", str(MAX_PIXELS))
 
+# A damaged file makes FFmpeg and OpenCV print their own lines on stderr ("moov atom not found",
+# "VIDEOIO(FFMPEG): backend is generally available but can't be used ...") before gam-gui's one
+# message says what is wrong with it. FFmpeg's level is read when OpenCV first uses it; a user who
+# wants those lines sets either variable.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")  # AV_LOG_QUIET
+
 import cv2  # noqa: E402 - after the limit above is in the environment
 import numpy as np  # noqa: E402
+
+if "OPENCV_LOG_LEVEL" not in os.environ:
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_SILENT)  # the sources say what went wrong, once
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"}
 

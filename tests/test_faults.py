@@ -26,6 +26,7 @@ from media_helpers import count_frames
 import gam_gui
 from gam_gui import cli, video_out
 from gam_gui import export as export_mod
+from gam_gui import pipeline as pipeline_mod
 from gam_gui.analysis import Settings
 from gam_gui.checkpoints import CheckpointError
 from gam_gui.data.shapes import render_sample
@@ -187,7 +188,7 @@ def test_real_stream_that_goes_silent_stops_in_bounded_time():
 
 def failing_on(bad: dict[int, BaseException], calls: list[int]):
     """analyze_with that raises ``bad[i]`` on the i-th call (0-based) and analyses the others."""
-    real = export_mod.analyze_with
+    real = pipeline_mod.analyze_with
 
     def analyze(model, image, settings):
         i = len(calls)
@@ -201,7 +202,7 @@ def failing_on(bad: dict[int, BaseException], calls: list[int]):
 
 def test_one_failing_frame_is_skipped_and_the_rest_exported(tiny_loaded, tmp_path, monkeypatch):
     calls: list[int] = []
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on({2: ValueError("boom in frame 2")}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({2: ValueError("boom in frame 2")}, calls))
     out = tmp_path / "out"
     summary = export(GeneratorSource(frames(5), "feed", live=False), out, tiny_loaded, FAST)
     assert summary.frames == 4 and len(calls) == 5
@@ -214,7 +215,7 @@ def test_one_failing_frame_is_skipped_and_the_rest_exported(tiny_loaded, tmp_pat
 @pytest.mark.parametrize("error", [RuntimeError("CUDA out of memory. Tried to allocate 24.00 GiB"), MemoryError()])
 def test_out_of_memory_on_a_huge_frame_is_reported(tiny_loaded, tmp_path, monkeypatch, error):
     calls: list[int] = []
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on({1: error}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({1: error}, calls))
     images = frames(3)
     images[1] = np.zeros((1200, 1600, 3), np.uint8)  # "huge"
     summary = export(GeneratorSource(images, "feed", live=False), tmp_path / "out", tiny_loaded, FAST)
@@ -229,7 +230,7 @@ def test_cli_reports_out_of_memory_cleanly(tiny_weights, tmp_path, monkeypatch, 
     for i in range(3):
         cv2.imwrite(str(folder / f"img_{i}.png"), render_sample(i, (48, 64)).image)
     calls: list[int] = []
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on({1: RuntimeError("out of memory")}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({1: RuntimeError("out of memory")}, calls))
     base = ["export", "--weights", str(tiny_weights), "--imgsz", "64", "--method", "none", "--device", "cpu"]
     rc = cli.main([*base, "--source", str(folder), "--out", str(tmp_path / "o1")])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(("skipped", "gam-gui"))]
@@ -237,7 +238,7 @@ def test_cli_reports_out_of_memory_cleanly(tiny_weights, tmp_path, monkeypatch, 
                                "(try a smaller --imgsz or --device cpu)"]
     # a single image that runs out of memory: nothing exported, one error line, exit 1
     calls.clear()
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on({0: MemoryError()}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({0: MemoryError()}, calls))
     rc = cli.main([*base, "--source", str(folder / "img_0.png"), "--out", str(tmp_path / "o2")])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert rc == 1 and len(err) == 1 and err[0].startswith("gam-gui: error: nothing was exported: img_0.png")
@@ -260,7 +261,10 @@ def test_out_of_memory_while_loading_is_a_checkpoint_error(tiny_weights, monkeyp
 
 def test_unexpected_exception_in_the_cli_is_one_line(tiny_weights, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr("gam_gui.cli._validate", lambda *a: (_ for _ in ()).throw(KeyError("layer")))
-    rc = cli.main(["export", "--weights", str(tiny_weights), "--source", str(tmp_path), "--out", str(tmp_path / "o")])
+    src = tmp_path / "src"
+    src.mkdir()
+    assert cv2.imwrite(str(src / "a.png"), np.zeros((32, 32, 3), np.uint8))
+    rc = cli.main(["export", "--weights", str(tiny_weights), "--source", str(src), "--out", str(tmp_path / "o")])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.strip()]
     assert rc == 1 and len(err) == 1 and err[0].startswith("gam-gui: error: unexpected KeyError: 'layer'")
 
@@ -270,17 +274,17 @@ def test_unexpected_exception_in_the_cli_is_one_line(tiny_weights, tmp_path, mon
 def test_repeated_analysis_failures_mid_video_discard_the_video(tiny_loaded, video, tmp_path, monkeypatch):
     calls: list[int] = []
     bad = {i: RuntimeError(f"broken at {i}") for i in range(4, 12)}
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on(bad, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on(bad, calls))
     out = tmp_path / "out"
     with pytest.raises(ExportError, match=r"stopped after 3 frames in a row failed .*the video was discarded"):
         export(video, out, tiny_loaded, FAST, video=True, max_failures=3)
     assert len(calls) == 7  # 4 good frames, then 3 failures, then it stopped
-    assert sorted(p.name for p in out.iterdir()) == []  # no mp4, no .part, no detections of a discarded video
+    assert not out.exists()  # no mp4, no .part, no detections of a discarded video, no folder made for them
 
 
 def test_repeated_failures_with_pngs_keep_the_written_panels(tiny_loaded, video, tmp_path, monkeypatch):
     calls: list[int] = []
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on({i: ValueError("x") for i in range(3, 12)}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({i: ValueError("x") for i in range(3, 12)}, calls))
     out = tmp_path / "out"
     with pytest.raises(ExportError, match=r"the 3 frame\(s\) exported before were kept"):
         export(video, out, tiny_loaded, FAST, max_failures=2)
@@ -291,11 +295,11 @@ def test_repeated_failures_with_pngs_keep_the_written_panels(tiny_loaded, video,
 
 def test_interrupt_mid_video_leaves_no_partial_file(tiny_loaded, video, tmp_path, monkeypatch):
     calls: list[int] = []
-    monkeypatch.setattr(export_mod, "analyze_with", failing_on({5: KeyboardInterrupt()}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({5: KeyboardInterrupt()}, calls))
     out = tmp_path / "out"
     with pytest.raises(KeyboardInterrupt):
         export(video, out, tiny_loaded, FAST, video=True)
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # nothing written: not even the folder
 
 
 class FailingWriter:
@@ -331,7 +335,7 @@ def test_encoder_failure_leaves_no_partial_file(tiny_loaded, video, tmp_path, mo
     out = tmp_path / "out"
     with pytest.raises(ExportError, match="encoder failed" if opened else "no MP4 encoder available"):
         export(video, out, tiny_loaded, FAST, video=True)
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # nothing written: not even the folder
 
 
 def test_cli_encoder_failure_is_one_line_and_no_file(tiny_weights, video, tmp_path, monkeypatch, capsys):
@@ -342,7 +346,7 @@ def test_cli_encoder_failure_is_one_line_and_no_file(tiny_weights, video, tmp_pa
                    "--imgsz", "64", "--method", "none", "--device", "cpu"])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("gam-gui")]
     assert rc == 1 and len(err) == 1 and "encoder failed" in err[0]
-    assert list(out.iterdir()) == []
+    assert not out.exists()  # nothing written: not even the folder
 
 
 # --- never overwrite without --overwrite ----------------------------------------------------------------

@@ -22,6 +22,7 @@ import pytest
 from PyQt5.QtCore import QPoint, QSettings, Qt
 from PyQt5.QtWidgets import QMessageBox, QToolTip
 
+from gam_gui import pipeline as pipeline_mod
 from gam_gui.data.shapes import render_sample
 from gam_gui.sources import GeneratorSource
 from gam_gui.ui import main_window as mw_mod
@@ -139,13 +140,13 @@ def open_window(qtbot, qs, env, media, monkeypatch, qtlog):
     monkeypatch.setattr(mw_mod, "find_sample", lambda: media["image"])
     made: list[MainWindow] = []
     on_gui_thread: list[bool] = []
-    real = worker_mod.analyze_with
+    real = pipeline_mod.analyze_with
 
     def checked(model, image, settings):
         on_gui_thread.append(threading.current_thread() is threading.main_thread())
         return real(model, image, settings)
 
-    monkeypatch.setattr(worker_mod, "analyze_with", checked)
+    monkeypatch.setattr(pipeline_mod, "analyze_with", checked)
 
     def make(wait: bool = True, **kw) -> MainWindow:
         win = start_window(qsettings=kw.pop("qsettings", qs), **kw)
@@ -371,14 +372,14 @@ def test_video_plays_pauses_steps_and_stops(qtbot, open_window, media):
 
 def test_live_source_drops_frames_instead_of_queueing(qtbot, open_window, monkeypatch):
     """A camera stand-in at 100 fps with a 0.25 s analysis: latest-frame-wins, bounded lag."""
-    real = worker_mod.analyze_with
+    real = pipeline_mod.analyze_with
 
     def slow(model, image, settings):
         time.sleep(0.25)
         return real(model, image, settings)
 
     win = open_window()
-    monkeypatch.setattr(worker_mod, "analyze_with", slow)
+    monkeypatch.setattr(pipeline_mod, "analyze_with", slow)
     frame = render_sample(5, FRAME_HW).image
 
     def camera():

@@ -151,7 +151,8 @@ def test_sigterm_mid_export_removes_temporary_files_and_exits_143(tiny_weights, 
         if proc.poll() is None:
             proc.kill()
     assert rc == 143
-    assert os.listdir(out) == []  # no .part, no half video, no detections of a video that was not finished
+    # no .part, no half video, no detections of a video that was not finished, and no folder it made for them
+    assert not out.exists()
 
 
 # --- media limits -------------------------------------------------------------------------------------
@@ -299,7 +300,7 @@ def test_too_thin_images_are_image_errors_and_nothing_is_written(tiny_loaded, tm
     summary = export(p, tmp_path / "out", tiny_loaded, FAST)
     assert summary.frames == 0 and len(summary.skipped) == 1
     assert summary.skipped[0].startswith(f"{p.name}: a 1x10000 image is too thin")
-    assert os.listdir(tmp_path / "out") == []  # no detections.json/.csv describing nothing
+    assert not (tmp_path / "out").exists()  # no detections.json/.csv describing nothing, no empty folder
 
 
 def test_output_folder_empty_or_the_source_itself_is_refused(tiny_loaded, tmp_path):
