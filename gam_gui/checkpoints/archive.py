@@ -159,6 +159,8 @@ def read_archive(data: bytes, source: str) -> Archive:
         return Archive(data, source)
     except CheckpointError:
         raise
+    except MemoryError as e:
+        raise CheckpointError(f"{source}: not enough memory to read this file", reason="memory") from e
     except Exception as e:  # noqa: BLE001 - BadZipFile, zlib.error, NotImplementedError (method), EOFError ...
         raise CheckpointError(f"{source}: the file is truncated or corrupt ({first_line(e)})", reason="corrupt") \
             from e

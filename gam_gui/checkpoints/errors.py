@@ -24,7 +24,8 @@ class CheckpointError(ValueError):
     """
 
     def __init__(self, message: str, *, reason: str = "invalid", path: str | None = None, **details: Any) -> None:
-        super().__init__(message)
+        # one printable line whatever the file holds: names and keys from it may carry terminal escapes
+        super().__init__(escape_text(message))
         self.reason = reason
         self.path = path
         self.details = details

@@ -18,6 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from gam_gui.checkpoints.counts import check_counts
 from gam_gui.checkpoints.errors import CheckpointError, names_dict, short_repr
 from gam_gui.checkpoints.limits import DEFAULT_RUN_SIZE, derive_strides
 from gam_gui.checkpoints.tree import check_module_tree
@@ -244,6 +245,15 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     problems = _repair(model)
     if problems:
         raise CheckpointError(f"{source}: the pickled model is incomplete: {problems}", reason="structure")
+    head = model.model[-1]
+    if vars(head).get("end2end") or any(str(k).startswith("one2one") for k in dict.keys(vars(head)["_modules"])):
+        raise CheckpointError(
+            f"{source}: its detection head is end-to-end (one-to-one branches, no NMS, as in YOLOv10/YOLO26); "
+            "gam-gui runs only one-to-many heads with NMS, which would give other detections than the model "
+            "was trained to give", reason="end2end")
+    problem = check_counts(model)  # before any forward: counts the forwards loop over must fit the weights
+    if problem:
+        raise CheckpointError(f"{source}: the pickled model is malformed: {problem}", reason="counts")
     # The strides come from the layers, not the file: a stored [8, 16, 4096] would choose the work size.
     det = model.model[-1]
     strides = derive_strides(model, source, size=DEFAULT_RUN_SIZE)  # also the activation check at that size
@@ -260,23 +270,41 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     return model
 
 
+#: ``variant_reason`` of a model lists this many GAM blocks, then says how many more there are.
+MAX_REASON_BLOCKS = 32
+
+
 def record_gam_variants(model: nn.Module) -> None:
     """Give every GAM block a ``variant_reason`` (why it runs the forward it runs) and the model a
     one-line ``variant_reason`` summary, deciding the variant of package GAM blocks from their structure.
 
     Blocks of the YOLOv5-era class paths keep the variant their class name implies (the name is not
-    ambiguous there); a saved gam-gui file keeps the variant it recorded.
+    ambiguous there); a saved gam-gui file keeps the variant it recorded when it is one gam-gui knows.
+    Every text kept is computed here from gam-gui's own words and bounded names: a file's own
+    ``variant``/``variant_reason`` strings are never kept (one memoized string shared by many blocks
+    would otherwise be joined into gigabytes).
     """
-    lines = []
+    lines: list[str] = []
+    n = 0
     for name, m in model.named_modules():
         if not isinstance(m, gam.GAM):
             continue
+        n += 1
+        stored = m.__dict__.pop("variant", None)
+        m.__dict__.pop("variant_reason", None)
         if isinstance(m, PackageGAM):
             m.variant, m.variant_reason = infer_package_gam_variant(m)
-        elif "variant_reason" not in m.__dict__:
-            m.variant_reason = (f"{type(m).__name__}: the {m.gam_variant} forward"
-                                + (" recorded in the file" if "variant" in m.__dict__ else " of this class name"))
-        lines.append(f"{name}: {m.gam_variant} ({m.variant_reason})")
+        elif isinstance(stored, str) and stored in gam.VARIANTS:
+            m.variant = next(v for v in gam.VARIANTS if v == stored)  # gam-gui's own string, not the file's
+            m.variant_reason = f"{type(m).__name__}: the {m.variant} forward recorded in the file"
+        else:
+            m.variant = type(m).default_variant
+            m.variant_reason = f"{type(m).__name__}: the {m.variant} forward of this class name" + (
+                "" if stored is None else " (the file names a variant gam-gui does not know)")
+        if len(lines) < MAX_REASON_BLOCKS:
+            lines.append(f"{name}: {m.variant} ({m.variant_reason})")
+    if n > len(lines):
+        lines.append(f"and {n - len(lines)} more GAM blocks")
     model.variant_reason = "; ".join(lines)
 
 

@@ -18,8 +18,13 @@ import torch.nn.functional as F
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
+from gam_gui.checkpoints.counts import check_counts
 from gam_gui.checkpoints.errors import CheckpointError, first_line, short_repr
-from gam_gui.models.yolov5 import parse_model, run_layers
+from gam_gui.models import common, yolov7
+from gam_gui.models import gam as gam_mod
+from gam_gui.models import yolov5 as yolo_mod
+from gam_gui.models import yolov8 as v8
+from gam_gui.models.yolov5 import ModelConfigError, check_model_dict, parse_model, run_layers
 
 LOGGER = logging.getLogger(__name__)
 
@@ -35,6 +40,8 @@ ACTIVATION_BASE = 3 * 1024**3 // 2
 ACTIVATION_PER_PARAM_BYTE = 8
 #: Above this a load logs a warning (the frame will be slow and memory-hungry, but it is legitimate).
 ACTIVATION_WARN = 1024**3
+#: The largest frame side :func:`estimate_work` sizes (the CLI and the window ask for at most 1920).
+MAX_PROBE_SIZE = 1 << 15
 #: A model description may build at most this many layers, repeats counted (yolov5x has about 60).
 MAX_REPEATS = 2_000
 
@@ -51,9 +58,9 @@ def check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor],
     rows = desc.get("backbone"), desc.get("head")
     if not all(isinstance(r, list) for r in rows):
         raise CheckpointError(f"{source}: its model description has no 'backbone' and 'head' layer lists")
-    gd = desc.get("depth_multiple", 1.0)
-    if not isinstance(gd, (int, float)) or not 0 < gd <= 16:
-        raise CheckpointError(f"{source}: its model description has an implausible depth_multiple "
+    gd = _build_depth(desc)
+    if not isinstance(gd, (int, float)) or isinstance(gd, bool) or not math.isfinite(gd) or not 0 < gd <= 1e6:
+        raise CheckpointError(f"{source}: its model description has an implausible depth "
                               f"{short_repr(gd, 40)}", reason="description")
     repeats = 0
     for row in rows[0] + rows[1]:
@@ -64,6 +71,11 @@ def check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor],
         repeats += max(round(n * gd), 1) if n > 1 else 1
     if repeats > MAX_REPEATS:
         raise CheckpointError(f"{source}: its model description asks for {repeats} layers; refusing to build it")
+    try:
+        check_model_dict(desc)  # the scales table too, whether or not the description has anchors
+    except ModelConfigError as e:
+        raise CheckpointError(f"{source}: its model description cannot be built: {first_line(e)}",
+                              reason="description") from e
     ch = desc.get("ch", 3)
     if not isinstance(ch, int) or isinstance(ch, bool) or not 0 < ch <= 64:
         raise CheckpointError(f"{source}: its model description has an implausible input channel count "
@@ -71,8 +83,14 @@ def check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor],
     try:
         with torch.device("meta"):
             seq, save = parse_model(copy.deepcopy(desc), ch=[ch])
+    except MemoryError as e:
+        raise CheckpointError(f"{source}: not enough memory to build its model description", reason="memory") from e
     except Exception as e:  # noqa: BLE001 - any failure to build the description is the file's fault
-        raise CheckpointError(f"{source}: its model description cannot be built: {first_line(e)}") from e
+        raise CheckpointError(f"{source}: its model description cannot be built: {first_line(e)}",
+                              reason="description") from e
+    problem = check_counts(seq)  # before the probe forward: the counts its layers loop over
+    if problem:
+        raise CheckpointError(f"{source}: its model description is malformed: {problem}", reason="counts")
     needed = sum(t.numel() for t in (*seq.parameters(), *seq.buffers()))
     stored = sum(t.numel() for t in dict.values(state))
     if needed > 2 * stored + 1_000_000:
@@ -83,6 +101,16 @@ def check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor],
     # the budget counts what the model will hold: its weights as fp32 plus one frame's activations
     limit = ACTIVATION_BASE + ACTIVATION_PER_PARAM_BYTE * 4 * min(needed, stored)
     _probe_activations(_Routed(seq, save), ch, source, meta_params=False, size=size, limit=limit)
+
+
+def _build_depth(desc: dict[str, Any]) -> Any:
+    """The depth multiple the builder will use: the row of its ``scales`` table it picks (the named
+    ``scale``, else the first), whether or not the description also has anchors; else depth_multiple."""
+    scales = desc.get("scales")
+    if type(scales) is dict and scales:
+        row = scales.get(desc.get("scale")) if desc.get("scale") else next(iter(dict.values(scales)))
+        return row[0] if type(row) is list and row else None
+    return desc.get("depth_multiple", 1.0)
 
 
 class _Routed(nn.Module):
@@ -135,10 +163,11 @@ def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool
     total = 0
     levels: list[tuple[int, int]] = []
 
-    def count(m: nn.Module, _args: Any, out: Any) -> None:
+    def count(m: nn.Module, args: Any, out: Any) -> None:
         nonlocal total
         if not m._modules:  # leaves only: a container's output is its last child's
             total += _leaf_numel(out) * 4
+        total += inner_work_bytes(m, args, out)
         if total > limit:
             raise _TooLargeError(total)
 
@@ -154,8 +183,8 @@ def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool
         hooks.append(head[-1].register_forward_pre_hook(head_input))
     was_training = model.training
     model.train()  # the heads' training path only reshapes: no grid, stride or anchor arithmetic
-    x = torch.empty(1, ch, size, size, device="meta")
     try:
+        x = torch.empty(1, ch, size, size, device="meta")  # inside: a negative ch or a huge size is the file's
         with _ShapesOnly():
             if meta_params:
                 swap = {k: torch.empty_like(v, device="meta", dtype=torch.float32 if v.is_floating_point() else v.dtype)
@@ -168,6 +197,9 @@ def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool
             f"{source}: one {size}x{size} frame would need more than {e.args[0] / 1e9:.1f} GB of activations "
             f"(the limit for this model is {limit / 1e9:.1f} GB: an implausible upsampling, padding or width); "
             "refusing it", reason="activations", estimate=int(e.args[0]), limit=limit, imgsz=size) from None
+    except MemoryError as e:
+        raise CheckpointError(f"{source}: not enough memory to size one {size}x{size} frame", reason="memory",
+                              imgsz=size) from e
     except NotImplementedError as e:  # an op without a meta kernel: the real smoke test still runs
         LOGGER.debug("meta probe skipped: %s", e)
     except Exception as e:  # noqa: BLE001 - a model that cannot run on a frame is not loadable
@@ -182,6 +214,57 @@ def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool
     return WorkEstimate(size, total, limit, levels)
 
 
+#: Copies of its feature maps a head's decode makes beyond its convs' outputs (the concatenated maps,
+#: the sigmoid scores, the decoded boxes and the final concatenation), measured on both head kinds.
+_HEAD_COPIES = 4
+#: Copies of its input a GAM block makes: permuted channel input, channel gate, gated input, spatial
+#: gate, shuffled gate, output.
+_GAM_COPIES = 6
+#: Blocks that concatenate maps inside their forward, with the convs that read each concatenation.
+_CAT_READERS: dict[type, tuple[str, ...]] = {
+    common.C3: ("cv3",), common.SPP: ("cv2",), common.SPPF: ("cv2",), v8.C2f: ("cv2",), v8.C2PSA: ("cv2",),
+    yolov7.SPPCSPC: ("cv5", "cv7"),
+}
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return tuple(x.shape) if isinstance(x, torch.Tensor) else ()
+
+
+def _conv_in(m: Any) -> int:
+    conv = m._modules.get("conv") if isinstance(m, common.Conv) else m
+    w = conv._parameters.get("weight") if isinstance(conv, nn.Conv2d) else None
+    return int(w.shape[1]) * int(conv.groups) if isinstance(w, torch.Tensor) and w.dim() == 4 else 0
+
+
+def inner_work_bytes(m: nn.Module, args: Any, out: Any) -> int:
+    """Memory a layer's forward allocates beyond its children's outputs, from the shapes a probe sees.
+
+    The leaf outputs are most of a frame's cost, but some blocks compute large tensors inside one
+    forward that no leaf returns: the HW x HW matrices of self-attention (one before and one after
+    the softmax), the padded copy a convolution with ``padding_mode='replicate'`` (or reflect,
+    circular) makes of its input, a head's decode copies of its maps (``4 + classes`` rows per cell:
+    large with many classes), a GAM block's gates and the concatenations inside CSP blocks.
+    """
+    x = args[0] if args else None
+    if isinstance(m, v8.Attention):
+        b, _, h, w = _shape(x) or (1, 0, 0, 0)
+        return 2 * b * int(m.num_heads) * (h * w) ** 2 * 4
+    if isinstance(m, nn.Conv2d) and m.padding_mode != "zeros" and len(_shape(x)) == 4:
+        b, c, h, w = _shape(x)
+        ph, pw = m.padding if isinstance(m.padding, tuple) else (0, 0)
+        return b * c * (h + 2 * ph) * (w + 2 * pw) * 4
+    if isinstance(m, v8.Detect | yolo_mod.Detect) and isinstance(out, (list, tuple)):
+        return _HEAD_COPIES * _leaf_numel(out) * 4  # the training path the probe runs returns the raw maps
+    if isinstance(m, gam_mod.GAM):
+        return _GAM_COPIES * _leaf_numel(x) * 4
+    for cls, readers in _CAT_READERS.items():
+        if isinstance(m, cls):
+            b, _, h, w = _shape(out) or (1, 0, 0, 0)
+            return sum(b * _conv_in(m._modules.get(r)) * h * w * 4 for r in readers)
+    return 0
+
+
 def estimate_work(model: nn.Module, imgsz: int, source: str = "model") -> WorkEstimate:
     """Check that one ``imgsz`` frame fits this model's activation budget before running it.
 
@@ -192,7 +275,10 @@ def estimate_work(model: nn.Module, imgsz: int, source: str = "model") -> WorkEs
     # the network's input channels (a Focus stem's first conv sees 4x as many: not its weight's shape)
     desc = getattr(model, "yaml", None)
     ch = int(desc.get("ch", 3)) if isinstance(desc, dict) and isinstance(desc.get("ch", 3), int) else 3
-    return _probe_activations(model, ch, source, meta_params=True, size=int(imgsz))
+    if not isinstance(imgsz, int) or isinstance(imgsz, bool) or not 1 <= imgsz <= MAX_PROBE_SIZE:
+        raise CheckpointError(f"{source}: an image size of {short_repr(imgsz, 30)} px is not one a frame can have "
+                              f"(1..{MAX_PROBE_SIZE})", reason="imgsz", imgsz=imgsz)
+    return _probe_activations(model, ch, source, meta_params=True, size=imgsz)
 
 
 def derive_strides(model: nn.Module, source: str, size: int = 256) -> torch.Tensor:

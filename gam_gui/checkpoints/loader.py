@@ -73,6 +73,9 @@ def load_model(path: str | os.PathLike | None = None, device: str | torch.device
         if e.path is None:
             e.path = str(path)
         raise
+    except MemoryError as e:  # reading, scanning or unpickling: memory, whatever step ran out
+        raise CheckpointError(f"{path}: not enough memory to load this file", reason="memory",
+                              path=str(path)) from e
 
 
 def _load(path: Path, device: str | torch.device | None, gam_variant: str | None) -> DetectionModel:
@@ -87,7 +90,9 @@ def _load(path: Path, device: str | torch.device | None, gam_variant: str | None
     except CheckpointError:
         raise
     except MemoryError as e:
-        raise CheckpointError(f"{source}: not enough memory to load this model") from e
+        raise CheckpointError(f"{source}: not enough memory to load this model", reason="memory") from e
+    except RecursionError as e:
+        raise CheckpointError(f"{source}: the model nests too deeply to be used", reason="structure") from e
     except Exception as e:  # noqa: BLE001 - the file decides what these objects hold; any failure is the file's
         raise CheckpointError(f"{source}: cannot be used as a model: {type(e).__name__}: {first_line(e)}") from e
     return model
@@ -105,6 +110,9 @@ def smoke_test(model: nn.Module, source: str) -> None:
             y = model(x)
     except CheckpointError:
         raise
+    except MemoryError as e:
+        raise CheckpointError(f"{source}: not enough memory to run the model on a small frame", reason="memory") \
+            from e
     except Exception as e:  # noqa: BLE001 - the weights and attributes come from the file
         raise CheckpointError(f"{source}: the model cannot run on a frame: {type(e).__name__}: {first_line(e)}") \
             from e

@@ -110,6 +110,9 @@ def load_own(ckpt: dict[str, Any], source: str) -> DetectionModel:
             raise CheckpointError(f"{source}: refused: its weight {k[:80]!r} repeats its stored values (zero or "
                                   "overlapping strides) or is not a dense tensor; saved weights never do. Nothing "
                                   "from it was executed.", reason="tensor")
+        if v.is_floating_point() and v.numel() and not bool(torch.isfinite(v).all()):
+            raise CheckpointError(f"{source}: its weight {k[:80]!r} holds NaN or infinite values; every frame "
+                                  "would fail", reason="tensor", tensor=k[:80])
     meta = clean_meta(ckpt.get("meta"), 32, source)
     # at least 512 px: building runs a 256 px frame and the smoke test two cells of the largest stride
     check_description_size(desc, state, source, size=max(run_size(meta), 512))

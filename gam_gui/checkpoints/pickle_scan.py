@@ -505,6 +505,8 @@ def scan_pickle(data: bytes, source: str, allowed: set[str], modules: frozenset[
                         len(data), inert).run(data)
     except CheckpointError:
         raise
+    except MemoryError as e:
+        raise CheckpointError(f"{source}: not enough memory to scan this file", reason="memory") from e
     except RecursionError as e:
         raise CheckpointError(f"{source}: the file is truncated or corrupt (malformed pickle: too deep)",
                               reason="corrupt") from e

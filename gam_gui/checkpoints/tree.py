@@ -23,6 +23,12 @@ _HOOK_DICTS = (
     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
 )
 _MAX_MODULES = 100_000
+#: Layer nesting depth (YOLO models nest about 6 deep), layer and tensor name length (``cv1``, ``model``,
+#: ``spatial_attention``), and the places and full-name characters torch's walks of the tree may build.
+MAX_DEPTH = 32
+MAX_KEY = 64
+MAX_PLACES = 200_000
+MAX_NAME_CHARS = 8_000_000
 _SHADOW_OK = frozenset({"type"})
 
 
@@ -52,6 +58,8 @@ def check_module_tree(model: nn.Module) -> str:
         path, m, ancestors = todo.pop()
         if id(m) in ancestors:
             return f"{path} contains itself"
+        if len(ancestors) > MAX_DEPTH:
+            return f"{path[:200]}... nests layers more than {MAX_DEPTH} deep"
         if id(m) in seen:
             continue  # a shared submodule (legal, e.g. a tied layer)
         seen.add(id(m))
@@ -86,14 +94,61 @@ def check_module_tree(model: nn.Module) -> str:
                     return f"{path}.{key[:40]} ({name}) {why}"
         for kind, table in (("parameter", d["_parameters"]), ("buffer", d["_buffers"])):
             for tname, t in dict.items(table):
+                if not isinstance(tname, str) or len(tname) > MAX_KEY:
+                    return f"{kind} {path}.{_short(tname)} has a name longer than {MAX_KEY} characters"
                 why = _tensor_problem(t, kind)
                 if why:
                     return f"{kind} {path}.{_short(tname)} {why}"
         for cname, child in dict.items(d["_modules"]):
             if not isinstance(cname, str) or (child is not None and not isinstance(child, nn.Module)):
                 return f"child {path}.{_short(cname)} is a {type(child).__name__}, not a layer"
+            if len(cname) > MAX_KEY:
+                return f"child {path}.{_short(cname)} has a name longer than {MAX_KEY} characters"
             if child is not None:
                 todo.append((f"{path}.{cname[:40]}", child, (*ancestors, id(m))))
+    return _names_problem(model)
+
+
+def _names_problem(model: nn.Module) -> str:
+    """Whether torch's own walks of the tree would build too many or too long names.
+
+    ``named_modules()``, ``state_dict()`` and ``_apply()`` (behind ``float()``, ``eval()``, ``to()``) build
+    the full dotted name of every layer and tensor, and ``state_dict()`` visits a shared layer once per
+    place it is used. A pickle can chain deep layers under one long memoized key (the names then cost
+    depth squared times the key) or share one layer many times over (each use counts). So the number
+    of places and the characters of their full names are counted here, once per distinct layer with
+    a memo (``places * name length`` per child edge), and bounded before any of those walks runs.
+    """
+    count: dict[int, int] = {}  # id -> places in its expanded subtree (itself, layers and tensors)
+    chars: dict[int, int] = {}  # id -> characters of the names below it, relative to it
+    cap = MAX_PLACES + 1
+    stack: list[tuple[nn.Module, bool]] = [(model, False)]
+    while stack:  # post-order: a layer's children are counted before it (the tree check refused cycles)
+        m, children_done = stack.pop()
+        if id(m) in count:
+            continue
+        d = vars(m)
+        if not children_done:
+            stack.append((m, True))
+            stack.extend((c, False) for c in dict.values(d["_modules"]) if c is not None and id(c) not in count)
+            continue
+        n, total = 1, 0
+        for table in ("_parameters", "_buffers"):
+            for tname in dict.keys(d[table]):
+                n += 1
+                total += len(tname) + 1
+        for cname, child in dict.items(d["_modules"]):
+            if child is not None:
+                c_n = count[id(child)]
+                n += c_n
+                total += chars[id(child)] + c_n * (len(cname) + 1)
+        count[id(m)], chars[id(m)] = min(n, cap), min(total, MAX_NAME_CHARS + 1)
+    if count[id(model)] > MAX_PLACES:
+        return (f"its layers and tensors appear in more than {MAX_PLACES} places once shared layers are counted "
+                "where they are used")
+    if chars[id(model)] > MAX_NAME_CHARS:
+        return (f"the full names of its layers and tensors would take more than {MAX_NAME_CHARS // 1_000_000} M "
+                "characters (long or deeply nested names)")
     return ""
 
 
@@ -148,6 +203,8 @@ def _tensor_problem(t: Any, kind: str = "parameter") -> str:
         return "carries gradient hooks"
     if vars(t):
         return "carries attributes"
+    if t.is_floating_point() and t.numel() and not bool(torch.isfinite(t).all()):
+        return "holds NaN or infinite values (every frame would fail)"
     if not non_overlapping(tuple(t.shape), t.stride()):
         return "repeats its values (zero or overlapping strides), which weights never do"
     return ""

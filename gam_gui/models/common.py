@@ -22,6 +22,28 @@ def autopad(k: int | list[int], p: int | None = None, d: int = 1) -> int | list[
     return p
 
 
+#: Layers an activation slot (``act``) may hold: weightless element-wise functions.
+ACTIVATIONS: tuple[type[nn.Module], ...] = (
+    nn.SiLU, nn.ReLU, nn.LeakyReLU, nn.Hardswish, nn.Hardsigmoid, nn.Sigmoid, nn.Mish, nn.ReLU6, nn.GELU,
+    nn.Identity, nn.Tanh, nn.ELU, nn.Softplus,
+)
+
+
+def activation(act: object) -> nn.Module:
+    """The layer for an ``act`` argument: ``True`` is SiLU, ``False``/``None`` none, an activation itself.
+
+    Anything else (a string, a number, a tensor, a layer with weights) is refused rather than quietly
+    replaced by no activation, which would run a different forward than the model was trained with.
+    """
+    if act is True:
+        return nn.SiLU()
+    if act is False or act is None:
+        return nn.Identity()
+    if isinstance(act, ACTIVATIONS):
+        return act
+    raise ValueError(f"an activation slot holds a {type(act).__name__}, which is not an activation")
+
+
 class Conv(nn.Module):
     """Conv2d + BatchNorm2d + activation (SiLU by default, any module when given one).
 
@@ -40,12 +62,7 @@ class Conv(nn.Module):
             act, d = d, 1
         self.conv = nn.Conv2d(c1, c2, k, s, autopad(k, p, d), groups=g, dilation=d, bias=False)
         self.bn = nn.BatchNorm2d(c2)
-        if act is True:
-            self.act = nn.SiLU()
-        elif isinstance(act, nn.Module):
-            self.act = act
-        else:
-            self.act = nn.Identity()
+        self.act = activation(act)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # A fused checkpoint (yolov5 ``fuse()``) deletes ``bn`` and bakes it into ``conv``.

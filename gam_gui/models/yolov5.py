@@ -213,8 +213,10 @@ def check_model_dict(d: Any) -> None:
     if not isinstance(nc, int) or isinstance(nc, bool) or not 0 < nc <= MAX_CLASSES:
         raise ModelConfigError(f"the model description has an implausible class count {_describe(nc)}")
     anchors = d.get("anchors")
+    # the builder uses a scales table whenever there is one (anchors or not), so it is always checked
+    _check_scales(d, anchor_free="anchors" not in d)
     if anchors is None and "anchors" not in d:
-        _check_scales(d)  # anchor-free (YOLOv8 / YOLO11): sizes come from the scales table
+        pass  # anchor-free (YOLOv8 / YOLO11): sizes come from the scales table
     elif isinstance(anchors, int) and not isinstance(anchors, bool):
         if not 0 < anchors <= MAX_ANCHORS_PER_LEVEL:
             raise ModelConfigError(f"the model description asks for {_describe(anchors)} anchors per level "
@@ -245,15 +247,15 @@ def check_model_dict(d: Any) -> None:
             _check_value(a, i, 0, budget)
 
 
-def _check_scales(d: dict[str, Any]) -> None:
+def _check_scales(d: dict[str, Any], anchor_free: bool = True) -> None:
     """A ``scales:`` table is up to MAX_SCALES rows ``name: [depth, width, max_channels]`` of plausible
-    numbers, and ``scale:`` (when given) one of its names."""
+    numbers, and ``scale:`` (when given) one of its names; an anchor-free head's ``reg_max`` is 1..64."""
     reg_max = d.get("reg_max", 16)
-    if not isinstance(reg_max, int) or isinstance(reg_max, bool) or not 1 <= reg_max <= 64:
+    if anchor_free and (not isinstance(reg_max, int) or isinstance(reg_max, bool) or not 1 <= reg_max <= 64):
         raise ModelConfigError(f"the model description has an implausible reg_max {_describe(reg_max)}")
     scales = d.get("scales")
-    if scales is None:
-        return
+    if scales is None or (not scales and type(scales) in (dict, list)):
+        return  # model_scale() falls back to depth_multiple / width_multiple for an empty table
     if type(scales) is not dict or not 0 < len(scales) <= MAX_SCALES:
         raise ModelConfigError(f"the model description's scales {_describe(scales)} are not a table of up to "
                                f"{MAX_SCALES} rows")

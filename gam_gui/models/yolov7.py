@@ -23,15 +23,14 @@ import torch
 from torch import nn
 
 from gam_gui.models import yolov5 as _yolo
-from gam_gui.models.common import Conv, autopad
+from gam_gui.models.common import Conv, activation, autopad
 from gam_gui.models.yolov5 import Detect, register_block
 
 
 def _activation(act: Any) -> nn.Module:
-    """YOLOv7's rule: ``True`` is SiLU, a module is itself, anything else is no activation."""
-    if act is True:
-        return nn.SiLU()
-    return act if isinstance(act, nn.Module) else nn.Identity()
+    """YOLOv7's rule: ``True`` is SiLU, an activation layer is itself, ``False``/``None`` none
+    (:func:`gam_gui.models.common.activation`: anything else is refused)."""
+    return activation(act)
 
 
 class MP(nn.Module):
