@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from gam_gui.datasets.coco import coco_ground_truth
 from gam_gui.datasets.core import (
     IMG_FORMATS,
     Dataset,
@@ -29,8 +30,8 @@ from gam_gui.datasets.core import (
 )
 from gam_gui.datasets.shapes import export_shapes, shapes_dataset
 
-__all__ = ["IMG_FORMATS", "SPLITS", "Dataset", "DatasetError", "Sample", "SkipCounter", "count_skipped",
-           "ensure_usable", "export_shapes", "open_dataset", "shapes_dataset"]
+__all__ = ["IMG_FORMATS", "SPLITS", "Dataset", "DatasetError", "Sample", "SkipCounter", "coco_ground_truth",
+           "count_skipped", "ensure_usable", "export_shapes", "open_dataset", "shapes_dataset"]
 
 SPLITS = ("val", "test", "train")
 BAD_LABELS = ("row", "image")
