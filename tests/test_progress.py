@@ -84,3 +84,40 @@ def test_eval_names_each_part_and_reports_total_seconds(tiny_weights, capsys):
     parts = res["extra"]["seconds_by_part"]
     assert set(parts) == {"mAP", "pointing_game"}
     assert res["seconds"] >= sum(parts.values()) - 0.1  # the whole command, every part
+
+
+def test_eta_is_a_moving_average_over_items_and_stays_steady():
+    """Issue 25.8: items of very different cost (images with 1 or 12 objects) made tqdm's ETA,
+    weighted to the last updates, swing from 1 to 15 minutes. Once a tenth is done, the predicted
+    total time (elapsed + ETA) of the moving average stays within a factor 2."""
+    from gam_gui.progress import Eta
+
+    rng = np.random.default_rng(0)
+    costs = rng.choice([0.3, 0.6, 4.0], size=200, p=[0.5, 0.3, 0.2])  # seconds per image
+    eta = Eta(len(costs))
+    t = 0.0
+    eta.start(now=t)
+    predicted = []
+    for k, c in enumerate(costs, 1):
+        t += c
+        eta.step(now=t)
+        if k >= len(costs) // 10:
+            predicted.append(t + eta.remaining())
+    assert max(predicted) / min(predicted) < 2.0
+    assert eta.remaining() == 0.0
+    # one item 30 times slower than the others, 60 items in (the window: the last 30), moves it by its share
+    eta = Eta(100)
+    eta.start(now=0.0)
+    for k in range(1, 61):
+        eta.step(now=float(k))
+    before = eta.remaining()
+    eta.step(now=60.0 + 30.0)
+    assert before < eta.remaining() < 2.5 * before
+
+
+def test_the_bar_shows_the_moving_average_rate(capsys):
+    with Progress(50, desc="eta", force=True) as bar:
+        for _ in range(12):
+            bar.update()
+        assert bar.bar.format_dict["rate"] == pytest.approx(bar.eta.rate())
+        assert bar.eta.window == 10 and bar.eta.n == 12
