@@ -355,3 +355,14 @@ def test_committed_fixture_reads_the_same_as_yolo_and_as_coco():
     assert [len(s.boxes) for s in ys[8:]] == [0, 0]  # backgrounds: no label file, an empty one
     assert count_skipped(ys) == {"images": 0, "label_rows": 3}  # 000003: 2 bad rows, 000006: 1 (+1 duplicate)
     assert [s.skipped_rows for s in ys] == [0, 0, 0, 2, 0, 0, 1, 0, 0, 0]
+
+
+def test_image_sizes_follow_exif_orientation_like_the_decoded_image(tmp_path):
+    from PIL import Image
+
+    write_image(tmp_path / "images" / "val" / "a.png", w=40, h=30)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees on display
+    Image.new("RGB", (40, 30), (9, 99, 199)).save(tmp_path / "images" / "val" / "b.jpg", exif=exif)
+    ds = open_dataset(write_yaml(tmp_path / "data.yaml", "val: images/val\nnames: [cat]\n"))
+    assert ds.image_sizes().tolist() == [[30, 40], [40, 30]] == [list(s.image.shape[:2]) for s in ds]
