@@ -61,7 +61,7 @@ def report(tmp_path_factory, one_torch_thread_module):
     out = root / "R"
     argv = ["report", "--data", str(data), "--weights", str(GAM), "--baseline", str(BASE), "--out", str(out),
             "--imgsz", "160", "--failures", "1", "--typical", "1", "--faithfulness-images", "1", "--methods",
-            "hirescam", "--steps", "4", "--tie-orders", "1", "--resamples", "50", "--dpi", "60", "--no-progress"]
+            "hirescam", "--steps", "4", "--tie-orders", "1", "--resamples", "50", "--dpi", "60", "--workers", "0", "--no-progress"]
     code = main(argv)
     return code, out, argv
 

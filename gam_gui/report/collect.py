@@ -1,10 +1,10 @@
-"""The report's one pass over the dataset: every image decoded once, every model run on it.
+"""The report's pass over the dataset: the scores of every model configuration, then the GAM maps.
 
-Per image: model A's forward with the GAM hooks riding along (its detections at the protocol's
-settings for the scores, its gates and gains for section 4), then each ablation of A and the
-baseline B with :func:`gam_gui.inference.detect` at the same settings. Records go into
-:class:`gam_gui.metrics.scorer.Scorer` objects (E's), one per configuration, so that every interval
-is a paired bootstrap over the same images. What is kept per image is small (boxes and scores, no
+Scoring is E's :func:`gam_gui.evaluation.runner.score_dataset` (the batches, letterbox and NMS of
+``gam-gui eval --data``): model A as trained and under each ablation on the same images, then the
+baseline B; every configuration has its own :class:`gam_gui.metrics.scorer.Scorer`, so every
+interval is a paired bootstrap over the same images. Section 4 then needs one forward of A per
+image with the GAM hooks riding along. What is kept per image is small (boxes and scores, no
 pixels): the failures section re-reads the few images it draws.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,11 +19,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.ablation import ablated, describe
+from gam_gui.ablation import describe
 from gam_gui.datasets import Dataset, Sample, SkipCounter, ensure_usable
 from gam_gui.explain.attention import GamRecorder
 from gam_gui.explain.engine import explainer
-from gam_gui.inference import Detection, detect, model_names, non_max_suppression, preprocess, to_detections
+from gam_gui.inference import Detection, model_names, non_max_suppression, preprocess, to_detections
 from gam_gui.metrics import ImageRecord, Protocol
 from gam_gui.metrics.scorer import Scorer
 from gam_gui.report.gam_stats import BlockInfo, GamStats
@@ -70,20 +69,6 @@ class PassOutput:
     det_counts: dict[int, int] = field(default_factory=dict)
 
 
-def record(sample: Sample, dets: list[Detection]) -> ImageRecord:
-    """An ImageRecord (E's) of one sample and one model's detections."""
-    gb, gc, crowd = sample.boxes, sample.classes, None
-    if len(sample.crowd_boxes):  # COCO iscrowd regions: neither found nor missed (pycocotools' rule)
-        gb = np.concatenate((gb, sample.crowd_boxes))
-        gc = np.concatenate((gc, sample.crowd_classes))
-        crowd = np.r_[np.zeros(len(sample.boxes), bool), np.ones(len(sample.crowd_boxes), bool)]
-    return ImageRecord(
-        image_id=sample.image_id, path=sample.path, width=sample.width, height=sample.height,
-        gt_boxes=gb, gt_cls=gc, gt_crowd=crowd,
-        pred_boxes=np.array([d.xyxy for d in dets], np.float64).reshape(-1, 4),
-        pred_scores=np.array([d.score for d in dets], np.float64), pred_cls=np.array([d.cls for d in dets], np.int64))
-
-
 def _kept(rec: ImageRecord) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     k = rec.pred_scores >= KEEP_SCORE
     return rec.pred_boxes[k].astype(np.float32), rec.pred_scores[k].astype(np.float32), rec.pred_cls[k]
@@ -112,47 +97,60 @@ def detect_recorded(model: nn.Module, image: np.ndarray, conf: float, iou: float
 
 
 def run_pass(dataset: Dataset, a: ModelRun, b: ModelRun | None, ablations: list[dict], protocol: Protocol,
-             conf: float, with_gam: bool, tick: Callable[[str, float], None]) -> PassOutput:
-    """Score A (as trained and under each ablation) and B on every usable image of ``dataset``.
+             conf: float, with_gam: bool, tick: Callable[[str, float], None], batch: int | None = None,
+             workers: int | None = None) -> PassOutput:
+    """Score A (as trained and under each ablation) and B on every usable image of ``dataset``, with
+    :func:`gam_gui.evaluation.runner.score_dataset` (E's: the batches, letterbox and NMS of
+    ``gam-gui eval --data``, so the report's numbers are eval's); then, for section 4, one hooked
+    forward of A per image (:func:`detect_recorded`).
 
-    ``tick(part, units)`` is called after each model run on an image (``part``: ``"a"``,
-    ``"ablation"``, ``"baseline"``) with the work done, in image forwards.
+    ``tick(part, units)`` reports the work done, in image forwards (``part``: ``"a"``, ``"ablation"``,
+    ``"baseline"``, ``"gam"``).
     """
+    from gam_gui.evaluation.runner import score_dataset
+
     names = list(dataset.names)
+    configs = [None, *ablations]
+    results: dict[int, ImageResult] = {}
+
+    def keep_a(sample: Sample, recs: list[ImageRecord]) -> None:
+        results[sample.index] = ImageResult(sample.index, sample.path, sample.width, sample.height,
+                                            np.asarray(sample.boxes, np.float32), np.asarray(sample.classes, np.int64),
+                                            {"a": _kept(recs[0])})
+
+    def keep_b(sample: Sample, recs: list[ImageRecord]) -> None:
+        if sample.index in results:
+            results[sample.index].pred["b"] = _kept(recs[0])
+
+    def progress(part: str, per_image: float) -> Callable[[int, int], None]:
+        last = [0]
+
+        def report(done: int, total: int) -> None:
+            tick(part, (done - last[0]) * per_image)
+            last[0] = done
+        return report
+
+    sa = score_dataset(a.model, dataset, protocol, a.imgsz, configs, batch, workers,
+                       progress=progress("a", float(len(configs))), on_image=keep_a)
+    sb = (score_dataset(b.model, dataset, protocol, b.imgsz, [None], batch, workers,
+                        progress=progress("baseline", 1.0), on_image=keep_b) if b is not None else None)
+    usable = len(results)
+    ensure_usable(dataset, usable, sa.skipped.images)
+    skipped = sa.skipped
+    skipped.add_dataset(dataset)
     blocks = gam_blocks(a.model) if with_gam else []
-    out = PassOutput(Scorer(names, protocol), Scorer(names, protocol) if b is not None else None,
-                     [(describe(spec), spec, Scorer(names, protocol)) for spec in ablations],
-                     GamStats(blocks, names) if blocks else None)
-    p = protocol
-    usable = 0
-    for i in range(len(dataset)):
-        sample = dataset[i]
-        out.skipped.add(sample)
-        if sample.skip_reason is not None:
-            tick("a", 1.0 + len(ablations) + (b is not None))
-            continue
-        usable += 1
-        with torch.no_grad():
-            dets, recs, lb = detect_recorded(a.model, sample.image, p.conf, p.iou, a.imgsz, p.max_det)
-        rec_a = record(sample, dets)
-        out.scorer_a.add(rec_a, index=i)
-        out.det_counts[i] = sum(d.score >= conf for d in dets)
-        if out.gam is not None:
-            out.gam.add(i, recs, lb, sample.boxes, sample.classes)
-        del recs
-        tick("a", 1.0)
-        preds = {"a": _kept(rec_a)}
-        for _label, spec, scorer in out.ablations:
-            with ablated(a.model, spec) if spec else nullcontext():
-                scorer.add(record(sample, detect(a.model, sample.image, p.conf, p.iou, a.imgsz)), index=i)
-            tick("ablation", 1.0)
-        if b is not None and out.scorer_b is not None:
-            rec_b = record(sample, detect(b.model, sample.image, p.conf, p.iou, b.imgsz))
-            out.scorer_b.add(rec_b, index=i)
-            preds["b"] = _kept(rec_b)
-            tick("baseline", 1.0)
-        out.images.append(ImageResult(i, sample.path, sample.width, sample.height, sample.boxes.astype(np.float32),
-                                      sample.classes.astype(np.int64), preds))
-    out.skipped.add_dataset(dataset)
-    ensure_usable(dataset, usable, out.skipped.images)
+    out = PassOutput(sa.scorers[0], sb.scorers[0] if sb is not None else None,
+                     [(describe(spec), spec, sc) for spec, sc in zip(ablations, sa.scorers[1:])],
+                     GamStats(blocks, names) if blocks else None, [results[i] for i in sorted(results)], skipped)
+    for im in out.images:
+        out.det_counts[im.index] = int((im.pred["a"][1] >= conf).sum())
+    if out.gam is not None:
+        for im in out.images:
+            sample = dataset[im.index]
+            if sample.image is not None:
+                with torch.no_grad():
+                    _dets, recs, lb = detect_recorded(a.model, sample.image, 0.25, 0.45, a.imgsz)
+                out.gam.add(im.index, recs, lb, sample.boxes, sample.classes)
+                del recs
+            tick("gam", 1.0)
     return out

@@ -63,7 +63,8 @@ def section(command: str, files: list[tuple[str, str, str]], timings: list[tuple
         t.add(role, path, digest)
     s.table(t)
     w = Table("timings", "Wall time per section", [Column("section", text=True), Column("seconds", "{:.1f}")],
-              caption=f"Started {started.isoformat(timespec='seconds')}; total {seconds_text(total)}.")
+              caption=f"Started {started.isoformat(timespec='seconds')}; total {seconds_text(total)} (model "
+                      "loading included). Sections 1, 3 and 4 include their share of the pass over the data.")
     for name, sec in timings:
         w.add(name, sec)
     s.table(w)
