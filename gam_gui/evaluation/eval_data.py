@@ -82,11 +82,6 @@ def ablations_for(model: nn.Module, args: argparse.Namespace) -> list[dict]:
     return out
 
 
-def shard_indices(n: int, i: int, k: int) -> list[int]:
-    """The i-th of k contiguous, near-equal parts of ``range(n)``."""
-    return list(range(n * i // k, n * (i + 1) // k))
-
-
 def settings_for(args: argparse.Namespace, dataset: Any, imgsz: int, configs: list[str]) -> dict:
     """What defines a run (shards must agree on all of it to merge)."""
     return {"command": "eval", "weights": str(getattr(args, "weights", None) or "default"),
@@ -96,20 +91,18 @@ def settings_for(args: argparse.Namespace, dataset: Any, imgsz: int, configs: li
             "slice": None if dataset.kind != "shapes" else ("hard" if getattr(args, "hard", False) else "validation")}
 
 
-def score_run(args: argparse.Namespace, model: nn.Module, dataset: Any, imgsz: int, ablations: list[dict],
-              indices: list[int] | None = None) -> EvalRun:
-    """Score ``dataset`` (or ``indices`` of it) under every configuration; the run's :class:`EvalRun`."""
+def score_run(args: argparse.Namespace, model: nn.Module, dataset: Any, imgsz: int, ablations: list[dict]) -> EvalRun:
+    """Score ``dataset`` (or ``args.shard`` of it) under every configuration; the run's :class:`EvalRun`."""
     from gam_gui.ablation import describe
 
     configs = [None, *ablations]
     desc = "mAP" if len(configs) == 1 else f"mAP x {len(configs)} configurations"
-    total = len(dataset) if indices is None else len(indices)
-    with Progress(total, desc=desc, unit="img", force=getattr(args, "progress", None)) as bar:
+    shard = getattr(args, "shard", None)
+    with Progress(None, desc=desc, unit="img", force=getattr(args, "progress", None)) as bar:
         score = score_dataset(model, dataset, getattr(args, "protocol", "coco"), imgsz, configs,
                               batch=getattr(args, "batch", None), workers=getattr(args, "workers", None),
-                              indices=indices, progress=lambda done, tot: bar.set(done, tot))
+                              shard=shard, progress=lambda done, tot: bar.set(done, tot))
     skipped = score.skipped
-    shard = getattr(args, "shard", None)
     if not shard or shard[0] == 0:  # rows attached to no image: counted once per run
         skipped.add_dataset(dataset)
     settings = settings_for(args, dataset, imgsz, ["as trained", *(describe(a) for a in ablations)])
@@ -141,9 +134,8 @@ def run_eval(args: argparse.Namespace) -> int:
 
         run = run_on_ray(args, dataset, imgsz, len(ablations))
     else:
-        indices = shard_indices(len(dataset), *shard) if shard else None
         t1 = time.perf_counter()
-        run = score_run(args, model, dataset, imgsz, ablations, indices)
+        run = score_run(args, model, dataset, imgsz, ablations)
         run.extra["seconds_by_part"] = {"mAP": round(time.perf_counter() - t1, 1)}
     if shard:
         from gam_gui.evaluation.shards import write_shard

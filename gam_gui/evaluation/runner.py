@@ -118,15 +118,26 @@ class DatasetScore:
     forward_seconds: float = 0.0
 
 
-def iter_prepared(dataset: Dataset, protocol: Protocol, imgsz: int, stride: int, batch: int,
-                  workers: int, indices: Sequence[int] | None = None) -> Iterator[list[Prepared]]:
+def plan_batches(dataset: Dataset, protocol: Protocol, imgsz: int, stride: int, batch: int,
+                 shard: tuple[int, int] | None = None) -> tuple[np.ndarray, list[list[int]]]:
+    """Every image's input shape, and the batches to run: all of them, or the ``shard`` = (i, n)
+    i-th of n near-equal runs of whole batches. A shard cuts between the single run's batches, so
+    each image meets the network in exactly the same batch (floating-point results of a batched
+    forward depend on the batch), and shards merge into the single run to the last digit."""
+    sizes = dataset.image_sizes() if protocol.rect else np.zeros((len(dataset), 2), np.int64)
+    shapes = protocol.input_shapes(sizes, imgsz, stride)
+    batches = shape_batches(range(len(dataset)), shapes, batch)
+    if shard is not None:
+        i, n = shard
+        batches = batches[len(batches) * i // n: len(batches) * (i + 1) // n]
+    return shapes, batches
+
+
+def iter_prepared(dataset: Dataset, protocol: Protocol, imgsz: int, stride: int, shapes: np.ndarray,
+                  batches: list[list[int]], workers: int) -> Iterator[list[Prepared]]:
     """Batches of :class:`Prepared` images (decoded on ``workers`` processes; 0: in this one)."""
-    shapes = protocol.input_shapes(dataset.image_sizes(), imgsz, stride) if protocol.rect else \
-        protocol.input_shapes(np.zeros((len(dataset), 2), np.int64), imgsz, stride)
-    idx = list(range(len(dataset))) if indices is None else list(indices)
-    batches = shape_batches(idx, shapes, batch)
     wrapped = LetterboxedDataset(dataset, shapes, protocol, imgsz, stride)
-    if workers <= 0 or len(idx) <= batch:
+    if workers <= 0 or len(batches) <= 1:
         for b in batches:
             yield [wrapped[i] for i in b]
         return
@@ -137,9 +148,9 @@ def iter_prepared(dataset: Dataset, protocol: Protocol, imgsz: int, stride: int,
 
 def score_dataset(model: nn.Module, dataset: Dataset, protocol: str | Protocol = "coco", imgsz: int = 640,
                   configs: Sequence[object] = (None,), batch: int | None = None, workers: int | None = None,
-                  indices: Sequence[int] | None = None, progress: Callable[[int, int], None] | None = None,
+                  shard: tuple[int, int] | None = None, progress: Callable[[int, int], None] | None = None,
                   on_image: Callable[[Sample, list[ImageRecord]], None] | None = None) -> DatasetScore:
-    """Run ``model`` over ``dataset`` (or its ``indices``: a shard) under ``protocol`` once per
+    """Run ``model`` over ``dataset`` (or its ``shard`` (i, n), see :func:`plan_batches`) under ``protocol`` once per
     configuration (``None`` = as trained, else :func:`gam_gui.ablation.ablated` blocks) and score it.
 
     ``progress(done, total)`` after each batch; ``on_image(sample, records)`` per image (its pixels
@@ -159,10 +170,11 @@ def score_dataset(model: nn.Module, dataset: Dataset, protocol: str | Protocol =
     skipped = SkipCounter()
     adapter = adapter_for(model)
     device = model_device(model)
-    total = len(dataset) if indices is None else len(indices)
+    shapes, batches = plan_batches(dataset, p, imgsz, stride, batch, shard)
+    total = sum(len(b) for b in batches)
     done, fwd = 0, 0.0
     model.eval()
-    for items in iter_prepared(dataset, p, imgsz, stride, batch, workers, indices):
+    for items in iter_prepared(dataset, p, imgsz, stride, shapes, batches, workers):
         for it in items:
             skipped.add(it.sample)
         ok = [it for it in items if it.image is not None]

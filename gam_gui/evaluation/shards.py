@@ -140,7 +140,7 @@ def run_merge(args: argparse.Namespace) -> int:
         from gam_gui.evaluation.compare_data import report_compare
 
         run.settings["seconds"] = round(time.perf_counter() - t0, 1)
-        return report_compare(run, args.out, getattr(args, "figures", 0))
+        return report_compare(run, args.out, getattr(args, "figures", 8))
     run.settings["seconds"] = round(time.perf_counter() - t0, 1)
     return report_run(run, args.out, getattr(args, "dpi", 150))
 
@@ -158,7 +158,6 @@ def shard_task(spec: dict, i: int, n: int) -> tuple[dict, dict]:
         open_data,
         resolve_device,
         score_run,
-        shard_indices,
     )
 
     torch.set_num_threads(max(1, int(spec.pop("threads", 1))))
@@ -166,8 +165,7 @@ def shard_task(spec: dict, i: int, n: int) -> tuple[dict, dict]:
     args.shard, args.workers, args.progress = (i, n), 0, False
     model = load_model(args.weights, device=resolve_device(args.device))
     dataset = open_data(args, model)
-    run = score_run(args, model, dataset, model_imgsz(model, args.imgsz), ablations_for(model, args),
-                    shard_indices(len(dataset), i, n))
+    run = score_run(args, model, dataset, model_imgsz(model, args.imgsz), ablations_for(model, args))
     return run_state(run, (i, n))
 
 
