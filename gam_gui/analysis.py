@@ -306,6 +306,8 @@ def _analyze(model: nn.Module, image: np.ndarray, chosen: str, layers: Any, spec
         det = non_max_suppression(pred.detach(), conf, iou, adapter=eng.adapter)[0]
         detections = to_detections(det, lb, names)
         timings["postprocess"] = _ms(t0)
+        if single and spec.index is not None and spec.index >= len(det):  # with or without a CAM to make
+            raise TargetMissingError(spec.index, len(det))
 
         t0 = time.perf_counter()
         if use_cam and single:

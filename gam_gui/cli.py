@@ -21,6 +21,7 @@ from typing import Any
 from gam_gui import __version__
 from gam_gui import validate as V
 from gam_gui.ablation_modes import check_ablation
+from gam_gui.text import escape_text
 from gam_gui.train.args import (
     EVAL_DESCRIPTION,
     MERGE_DESCRIPTION,
@@ -227,7 +228,7 @@ def _usage_error(args: argparse.Namespace, message: str) -> int:
     known to be wrong once the model is loaded; returns exit code 2 instead of raising SystemExit."""
     p: argparse.ArgumentParser = args._parser
     p.print_usage(sys.stderr)
-    print(f"{p.prog}: error: {message}", file=sys.stderr)
+    print(f"{p.prog}: error: {escape_text(message)}", file=sys.stderr)
     return EXIT_USAGE
 
 
@@ -324,10 +325,10 @@ def _export_with(args: argparse.Namespace, model: Any, **view: Any) -> int:
         # nothing to show for it: one error line (the first reason), like any other bad input
         why = summary.skipped[0] if summary.skipped else "the source delivered no frames"
         more = f" (and {len(summary.skipped) - 1} more)" if len(summary.skipped) > 1 else ""
-        print(f"gam-gui: error: nothing was exported: {why}{more}", file=sys.stderr)
+        print(f"gam-gui: error: nothing was exported: {escape_text(why)}{more}", file=sys.stderr)
         return EXIT_INPUT
     for msg in summary.skipped:
-        print(f"skipped: {msg}", file=sys.stderr)
+        print(f"skipped: {escape_text(msg)}", file=sys.stderr)
     print(f"wrote {summary.frames} frame(s) to {escape_name(summary.out_dir)} in {time.perf_counter() - t0:.1f} s")
     return 0 if summary.frames else EXIT_INPUT
 
@@ -335,6 +336,8 @@ def _export_with(args: argparse.Namespace, model: Any, **view: Any) -> int:
 def _validate(model: Any, s: Any) -> None:
     """Fail before any work for settings that cannot work on this model (:class:`validate.UsageError`:
     exit 2, like argparse's own errors)."""
+    import torch
+
     from gam_gui.analysis import gam_layers, resolve_layers
 
     try:
@@ -345,6 +348,11 @@ def _validate(model: Any, s: Any) -> None:
         V.check_gam_layer(s.gam_layer, gam_layers(model), "--gam-layer")
     except ValueError as e:
         raise V.UsageError("--gam-layer", str(e)) from None
+    head = model.model[-1] if isinstance(getattr(model, "model", None), torch.nn.Sequential) else None
+    try:  # a class the model does not have would fail every frame
+        V.check_target(s.target, "--target", nc=getattr(head, "nc", None))
+    except ValueError as e:
+        raise V.UsageError("--target", str(e)) from None
 
 
 def cmd_layers(args: argparse.Namespace) -> int:
@@ -353,12 +361,20 @@ def cmd_layers(args: argparse.Namespace) -> int:
     model = _load(args.weights, "cpu")
     imgsz = _model_imgsz(model, args.imgsz, 640)
     names = getattr(model, "names", {})
-    print(f"classes ({len(names)}): {', '.join(names.values())}")
+    # class names and layer names come from the file: control characters escaped, the list budgeted
+    shown, used = [], 0
+    for v in names.values():
+        if used > 4000:
+            shown.append(f"... and {len(names) - len(shown)} more")
+            break
+        shown.append(escape_text(v))
+        used += len(shown[-1]) + 2
+    print(f"classes ({len(names)}): {', '.join(shown)}")
     if getattr(model, "variant_reason", ""):
-        print(f"GAM forward: {model.variant_reason}")
+        print(f"GAM forward: {escape_text(model.variant_reason)}")
     print(f"output shapes at {imgsz}x{imgsz}:")
     for info in list_layers(model, imgsz):
-        print(info.label())
+        print(escape_text(info.label()))
     return 0
 
 
@@ -450,14 +466,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         _check_paths(args)
     except FileNotFoundError as e:
-        print(f"gam-gui: error: {e}", file=sys.stderr)
+        print(f"gam-gui: error: {escape_text(e)}", file=sys.stderr)
         return EXIT_INPUT
-    if getattr(args, "source", None) is not None:  # an empty --out, or the source folder itself: before the model
+    if getattr(args, "source", None) is not None:
+        from gam_gui.sources import SourceError, open_source
+
+        try:  # the media is read (headers, size, a first decode) before torch and the model load
+            args.opened = open_source(args.source)
+        except SourceError as e:
+            print(f"gam-gui: error: {escape_text(e)}", file=sys.stderr)
+            return EXIT_INPUT
         from gam_gui.export import check_out_dir
 
-        try:
-            check_out_dir(args.out, args.source)
+        try:  # an empty --out, or the source folder itself: before the model
+            check_out_dir(args.out, args.opened)
         except ValueError as e:
+            args.opened.close()
             return _usage_error(args, str(e))
     return _run(args)
 
@@ -475,10 +499,6 @@ def _run(args: argparse.Namespace) -> int:
     handlers["merge"] = cmd_merge
     handlers["report"] = cmd_report
     try:
-        if getattr(args, "source", None) is not None:  # the media is read before the model loads
-            from gam_gui.sources import open_source
-
-            args.opened = open_source(args.source)
         return handlers[args.command](args)
     except V.UsageError as e:
         return _usage_error(args, str(e))
@@ -499,7 +519,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _first_line(e: BaseException) -> str:
-    return str(e).strip().splitlines()[0][:300] if str(e).strip() else "no details"
+    """The first line of an error, control characters escaped (it may quote a file's names)."""
+    return escape_text(str(e).strip().splitlines()[0][:300]) if str(e).strip() else "no details"
 
 
 if __name__ == "__main__":
