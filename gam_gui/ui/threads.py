@@ -7,17 +7,11 @@ import os
 
 import cv2
 
+from gam_gui.validate import usable_cpus
+
 LOGGER = logging.getLogger(__name__)
 #: Environment variable that sets the analysis threads of the window (``gam-gui --threads`` wins).
 THREADS_ENV = "GAM_GUI_THREADS"
-
-
-def usable_cpus() -> int:
-    """CPUs this process may run on (its affinity mask, e.g. a container's share), at least 1."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 def configure_analysis_threads(threads: int | None = None) -> int:
@@ -28,7 +22,7 @@ def configure_analysis_threads(threads: int | None = None) -> int:
     every barrier: on 2 cores the event loop then stalled 24-25 ms at the 99th percentile while a
     video played with Grad-CAM on, against 14 ms with one analysis thread
     (``benchmarks/bench_gui_stall.py``), which also played more frames per second.
-    ``threads`` (``gam-gui --threads``) or ``$GAM_GUI_THREADS`` override it; a set
+    ``threads`` (``gam-gui --threads``, capped at the CPUs by its caller) or ``$GAM_GUI_THREADS`` override it; a set
     ``OMP_NUM_THREADS`` is respected when neither is given. Process-wide: call it on the GUI thread
     before the worker starts (torch's worker threads read the count when they first run).
     """
