@@ -87,7 +87,7 @@ def coco_ap(tp: np.ndarray, conf: np.ndarray, pred_w: np.ndarray, n_gt: float,
             ignore: np.ndarray | None = None) -> np.ndarray:
     """(T,) AP of one class, COCO's 101-point interpolation, each prediction counted ``pred_w``
     times (so that a bootstrap resample needs no copies); NaN when ``n_gt == 0``."""
-    tp = np.asarray(tp, bool).reshape(len(conf), -1)
+    tp = np.asarray(tp, bool).reshape(len(conf), len(IOU_THRESHOLDS))
     T = tp.shape[1]
     if n_gt <= 0:
         return np.full(T, np.nan)
@@ -127,7 +127,7 @@ def coco_ap_batch(tp: np.ndarray, conf: np.ndarray, weights: np.ndarray, n_gt: n
     W = np.asarray(weights, np.float64)
     n_gt = np.asarray(n_gt, np.float64)
     R, k = W.shape
-    tp = np.asarray(tp, bool).reshape(k, -1)
+    tp = np.asarray(tp, bool).reshape(k, len(IOU_THRESHOLDS))
     T = tp.shape[1]
     out = np.zeros((R, T))
     out[n_gt <= 0] = np.nan
