@@ -93,6 +93,11 @@ def test_measure_shows_the_numbers_and_curves_of_the_target(qtbot, window):
     assert f"energy in box {m.score.energy_in_box:.1%}" in text
     assert m.score.insertion_auc > m.score.deletion_auc  # HiResCAM on a plain circle: a faithful map
     assert dock.plot.fractions is not None and len(dock.plot.curves) == 2
+    # the random and box maps' curves, faint behind the map's, and their AUCs in the numbers
+    assert set(m.score.references) == {"random", "box"} and len(dock.plot.faint) == 4
+    box = m.score.references["box"]
+    assert f"box map: deletion AUC {box.deletion_auc:.3f}" in text and "tied pixels" in text
+    assert all(f in text for f in m.score.flags)
     assert dock.button.isEnabled()
     # the clicked object is measured next
     panel = win.grid.panels["detections"]
@@ -104,3 +109,19 @@ def test_measure_shows_the_numbers_and_curves_of_the_target(qtbot, window):
     qtbot.mouseClick(dock.button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dock.last is not m, timeout=60000)
     assert dock.last.index == 1 and dock.last.score.detection == d1 and dock.last.score.steps == 4
+
+
+def test_sanity_check_button_reports_the_rank_correlation_on_the_worker_thread(qtbot, window):
+    win = window([frame(ALONE)], fps=0)
+    dock = win.measure_dock
+    dock.show()
+    weights = {k: v.clone() for k, v in win.worker.model.state_dict().items()}
+    qtbot.mouseClick(dock.sanity_button, Qt.LeftButton)
+    assert not dock.sanity_button.isEnabled()  # running
+    qtbot.waitUntil(lambda: dock.last_sanity is not None, timeout=60000)
+    r = dock.last_sanity["hirescam"]
+    assert r["detections"] == len(win.last.result.detections) == 2
+    assert -1 <= r["rank_corr"] <= 1 and r["ci95"][0] <= r["rank_corr"] <= r["ci95"][1]
+    assert len(r["cascade"]) >= 2 and r["cascade"][0]["randomized"] == "head"
+    assert f"{r['rank_corr']:.2f}" in dock.sanity_text.text() and dock.sanity_button.isEnabled()
+    assert all(v.equal(weights[k]) for k, v in win.worker.model.state_dict().items())  # a copy was randomised

@@ -5,7 +5,8 @@ re-initialised *cascading* from the head down to the GAM blocks (stage 1: the he
 GAM block and everything above it), each stage on a deep copy made once (the loaded model is never
 touched), and each method's map of the trained model's detection (the same prediction row and
 class, scored by the randomised copy) is compared with the trained map by Spearman's rank
-correlation over the frame's pixels at the network input. A method whose map keeps a rank
+correlation over the frame's pixels at the network input (a randomised map that is constant, so
+has no order, counts as 0 and is counted in ``constant_maps``). A method whose map keeps a rank
 correlation above :data:`INSENSITIVE` once everything down to the GAM blocks is random is flagged
 :data:`FLAG`: it shows the image (edges, the objects' outline), not what the model learned.
 
@@ -93,16 +94,17 @@ def summarize(per_method: dict[str, list[list[float]]], labels: Sequence[str], s
         rows = []
         for label, vals in zip(labels, stages):
             v = np.asarray(vals, np.float64)
-            v = v[np.isfinite(v)]
+            constant = int((~np.isfinite(v)).sum())
+            v = np.nan_to_num(v, nan=0.0)  # a constant randomised map keeps none of the trained map's order
             rows.append({"randomized": label, "rank_corr": round(float(v.mean()), 4) if len(v) else None,
                          "ci95": bootstrap_ci(v, seed=seed), "detections": int(len(v)),
-                         "constant_maps": int(len(vals) - len(v))})
+                         "constant_maps": constant})
         last = rows[-1] if rows else {"rank_corr": None, "ci95": None, "detections": 0}
         entry = {"rank_corr": last["rank_corr"], "ci95": last["ci95"], "detections": last["detections"],
                  "flags": [FLAG] if last["rank_corr"] is not None and last["rank_corr"] > INSENSITIVE else [],
                  "cascade": rows}
         if last["rank_corr"] is None:
-            entry["note"] = "no detection with a non-constant map"
+            entry["note"] = "no detection to check"
         res[m] = entry
     return res
 

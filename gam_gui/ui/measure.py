@@ -10,10 +10,13 @@ to "all" and says so in the status bar).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from PyQt5.QtCore import QCoreApplication, QPointF, QRectF, Qt, pyqtSignal
+from PyQt5.QtCore import QCoreApplication, QObject, QPointF, QRectF, Qt, pyqtSignal, pyqtSlot
 from PyQt5.QtGui import QColor, QPainter, QPainterPath, QPen, QPolygonF
 from PyQt5.QtWidgets import (
     QComboBox,
@@ -27,12 +30,52 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from gam_gui.faithfulness import BASELINES, DEFAULT_STEPS
+from gam_gui.faithfulness import BASELINES, DEFAULT_STEPS, REFERENCES
 from gam_gui.ui.panels import detection_at
 from gam_gui.ui.worker import Measurement
 
+LOGGER = logging.getLogger(__name__)
 DELETION_COLOUR = QColor(220, 60, 50)
 INSERTION_COLOUR = QColor(40, 160, 70)
+#: The reference maps' curves: the same colours, faint, dashed (random) or dotted (box).
+REFERENCE_ALPHA = 90
+REFERENCE_STYLES = {"random": Qt.DashLine, "box": Qt.DotLine}
+
+
+@dataclass
+class SanityJob:
+    """What the *Sanity check* button hands to the worker's thread: the shown frame and its settings."""
+
+    model: Any
+    image: np.ndarray
+    method: str
+    imgsz: int
+    conf: float
+
+
+class SanityRunner(QObject):
+    """Runs :func:`gam_gui.faithfulness.sanity.sanity_check` on the analysis worker's thread (moved
+    there by :func:`install_measure`), so the window stays responsive and the model is never used by
+    two threads at once: its slot runs between the worker's own."""
+
+    done = pyqtSignal(object)  # the check's dict
+    failed = pyqtSignal(str)
+
+    @pyqtSlot(object)
+    def run(self, job: SanityJob) -> None:
+        import torch
+
+        from gam_gui.faithfulness.sanity import sanity_check
+
+        try:
+            with torch.enable_grad():
+                res = sanity_check(job.model, [job.image], [job.method], imgsz=job.imgsz, conf=job.conf)
+        except Exception as e:  # noqa: BLE001 - a failed check is a message, not a crash
+            LOGGER.warning("sanity check failed: %s", e)
+            self.failed.emit(QCoreApplication.translate("MeasureDock", "sanity check failed: {0}").format(
+                str(e) or type(e).__name__))
+            return
+        self.done.emit(res)
 
 
 class CurvePlot(QWidget):
@@ -42,18 +85,31 @@ class CurvePlot(QWidget):
         super().__init__(parent)
         self.fractions: np.ndarray | None = None
         self.curves: list[tuple[np.ndarray, QColor, str]] = []
+        #: the reference maps' curves, drawn faintly behind: (values, colour, pen style, name)
+        self.faint: list[tuple[np.ndarray, QColor, Qt.PenStyle, str]] = []
         self.setMinimumSize(220, 150)
 
     def set_curves(self, fractions: Sequence[float] | None, deletion: Sequence[float] = (),
-                   insertion: Sequence[float] = ()) -> None:
+                   insertion: Sequence[float] = (), references: dict | None = None) -> None:
+        """The map's two curves and, faintly behind them, each reference's (``{name: score}``)."""
         self.fractions = None if fractions is None else np.asarray(fractions, np.float64)
         self.curves = [] if fractions is None else [
             (np.asarray(deletion, np.float64), DELETION_COLOUR, self.tr("deletion")),
             (np.asarray(insertion, np.float64), INSERTION_COLOUR, self.tr("insertion"))]
+        self.faint = []
+        for name, ref in (references or {}).items():
+            if fractions is None or len(ref.fractions) != len(self.fractions):
+                continue
+            style = REFERENCE_STYLES.get(name, Qt.DashLine)
+            for ys, colour in ((ref.deletion, DELETION_COLOUR), (ref.insertion, INSERTION_COLOUR)):
+                faint = QColor(colour)
+                faint.setAlpha(REFERENCE_ALPHA)
+                self.faint.append((np.asarray(ys, np.float64), faint, style, name))
         self.update()
 
     def plot_rect(self) -> QRectF:
-        return QRectF(34, 8, max(10, self.width() - 44), max(10, self.height() - 34))
+        fh = self.fontMetrics().height()
+        return QRectF(34 + fh, 8, max(10, self.width() - 44 - fh), max(10, self.height() - 12 - 2 * fh - 8))
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
@@ -65,21 +121,38 @@ class CurvePlot(QWidget):
         p.setPen(self.palette().text().color())
         for v in (0.0, 0.5, 1.0):
             y = r.bottom() - v * r.height()
-            p.drawText(QRectF(0, y - 8, 30, 16), Qt.AlignRight | Qt.AlignVCenter, f"{v:.1f}")
-            p.drawText(QRectF(r.left() + v * r.width() - 15, r.bottom() + 2, 30, 14), Qt.AlignCenter, f"{v:.1f}")
-        p.drawText(QRectF(r.left(), r.bottom() + 14, r.width(), 14), Qt.AlignCenter,
+            p.drawText(QRectF(r.left() - 32, y - 8, 30, 16), Qt.AlignRight | Qt.AlignVCenter, f"{v:.1f}")
+            p.drawText(QRectF(r.left() + v * r.width() - 15, r.bottom() + 2, 30, self.fontMetrics().height()),
+                       Qt.AlignCenter, f"{v:.1f}")
+        fh = self.fontMetrics().height()
+        p.drawText(QRectF(0, r.bottom() + 2 + fh, self.width(), fh + 2), Qt.AlignCenter,
                    self.tr("fraction of pixels removed / inserted"))
+        p.save()  # the y-axis label, read bottom to top
+        p.translate(2, r.center().y())
+        p.rotate(-90)
+        p.drawText(QRectF(-r.height() / 2, 0, r.height(), fh + 2), Qt.AlignCenter, self.tr("detection score"))
+        p.restore()
         if self.fractions is None:
             p.drawText(r, Qt.AlignCenter, self.tr("no measurement"))
             return
-        for n, (ys, colour, name) in enumerate(self.curves):
+        def path(ys: np.ndarray) -> QPainterPath:
             pts = QPolygonF([QPointF(r.left() + f * r.width(), r.bottom() - float(np.clip(y, 0, 1)) * r.height())
                              for f, y in zip(self.fractions, ys)])
-            path = QPainterPath()
-            path.addPolygon(pts)
+            out = QPainterPath()
+            out.addPolygon(pts)
+            return out
+
+        for ys, colour, style, _ in self.faint:  # behind the map's curves
+            p.setPen(QPen(colour, 1.5, style))
+            p.drawPath(path(ys))
+        for n, (ys, colour, name) in enumerate(self.curves):
             p.setPen(QPen(colour, 2))
-            p.drawPath(path)
+            p.drawPath(path(ys))
             p.drawText(QRectF(r.right() - 100, r.top() + 4 + 16 * n, 96, 14), Qt.AlignRight, name)
+        if self.faint:
+            p.setPen(self.palette().mid().color())
+            p.drawText(QRectF(r.right() - 160, r.top() + 36, 156, 14), Qt.AlignRight,
+                       self.tr("faint: random - - -, box ..."))
 
 
 class MeasureDock(QDockWidget):
@@ -87,6 +160,8 @@ class MeasureDock(QDockWidget):
 
     #: (steps, baseline): queued to :meth:`gam_gui.ui.worker.AnalysisWorker.measure`.
     measure_requested = pyqtSignal(int, str)
+    #: the :class:`SanityJob` to run: queued to :meth:`SanityRunner.run` on the worker's thread.
+    sanity_requested = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -112,12 +187,25 @@ class MeasureDock(QDockWidget):
                                        "else the strongest detection"))
         self.button.clicked.connect(self.request)
         v.addWidget(self.button)
+        self.sanity_button = QPushButton(self.tr("Sanity check"))
+        self.sanity_button.setToolTip(self.tr(
+            "Re-initialise the model's weights from the head down to the GAM blocks (on a copy) and compare "
+            "each detection's map before and after: a map that barely changes does not depend on the model"))
+        self.sanity_button.clicked.connect(self.request_sanity)
+        v.addWidget(self.sanity_button)
+        self.sanity_text = QLabel("")
+        self.sanity_text.setWordWrap(True)
+        self.sanity_text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.last_sanity: dict | None = None
+        #: set by :func:`install_measure`: () -> the SanityJob of the shown frame, or an error message
+        self.sanity_job: Callable[[], SanityJob | str] | None = None
         self.numbers = QLabel(self.tr("Click Measure to score the current map."))
         self.numbers.setWordWrap(True)
         self.numbers.setTextInteractionFlags(Qt.TextSelectableByMouse)
         v.addWidget(self.numbers)
         self.plot = CurvePlot()
         v.addWidget(self.plot, 1)
+        v.addWidget(self.sanity_text)
         hint = QLabel(self.tr("Faithful maps: low deletion AUC (the score falls when the top pixels go), "
                               "high insertion AUC (it comes back when they alone are shown)."))
         hint.setWordWrap(True)
@@ -134,14 +222,59 @@ class MeasureDock(QDockWidget):
         s = m.score
         d = s.detection
         self.button.setEnabled(True)
-        self.numbers.setText(self.tr(
+        text = self.tr(
             "{0}, detection #{1} ({2}, {3:.2f}) on frame {4}\n"
             "deletion AUC {5:.3f}   insertion AUC {6:.3f}\n"
             "energy in box {7:.1%}   pointing: {8}\n"
             "{9} steps, {10} baseline, {11:.0f} ms").format(
                 m.method, m.index, d.name, d.score, m.frame_index, s.deletion_auc, s.insertion_auc,
-                s.energy_in_box, self.tr("hit") if s.pointing else self.tr("miss"), s.steps, s.baseline, s.ms))
-        self.plot.set_curves(s.fractions, s.deletion, s.insertion)
+                s.energy_in_box, self.tr("hit") if s.pointing else self.tr("miss"), s.steps, s.baseline, s.ms)
+        text += "\n" + self.tr("tied pixels {0:.0%} (curves: mean of {1} random orders)").format(
+            s.tied_fraction, s.tie_orders)
+        names = {"random": self.tr("random map"), "box": self.tr("box map")}
+        for name in REFERENCES:
+            ref = s.references.get(name)
+            if ref is not None:
+                text += "\n" + self.tr("{0}: deletion AUC {1:.3f}   insertion AUC {2:.3f}").format(
+                    names[name], ref.deletion_auc, ref.insertion_auc)
+        flags = {"no better than a random map": self.tr("no better than a random map"),
+                 "no more than the box": self.tr("no more than the box")}
+        for f in s.flags:
+            text += "\n\u26a0 " + flags.get(f, f)
+        self.numbers.setText(text)
+        self.plot.set_curves(s.fractions, s.deletion, s.insertion, s.references)
+
+    def request_sanity(self) -> None:
+        job = self.sanity_job() if self.sanity_job is not None else self.tr("nothing to check")
+        if isinstance(job, str):
+            self.sanity_text.setText(job)
+            return
+        self.sanity_button.setEnabled(False)
+        self.sanity_text.setText(self.tr("sanity check: randomising the weights ..."))
+        self.sanity_requested.emit(job)
+
+    def show_sanity(self, res: dict) -> None:
+        """The randomisation check's result for the shown method: the rank correlation at each stage."""
+        self.last_sanity = res
+        self.sanity_button.setEnabled(True)
+        lines = []
+        for method, r in res.items():
+            if r["rank_corr"] is None:
+                lines.append(self.tr("{0}: no detection to check").format(method))
+                continue
+            lo, hi = r["ci95"]
+            lines.append(self.tr("{0}: rank correlation trained vs randomised {1:.2f} [{2:.2f}, {3:.2f}] over "
+                                 "{4} detection(s)").format(method, r["rank_corr"], lo, hi, r["detections"]))
+            lines.append("  " + ", ".join(f"{c['randomized']}: {c['rank_corr']:.2f}" for c in r["cascade"]
+                                          if c["rank_corr"] is not None))
+            if r["flags"]:
+                lines.append("\u26a0 " + self.tr("insensitive to the model (above 0.5: the map barely changes "
+                                                 "when the weights are destroyed)"))
+        self.sanity_text.setText("\n".join(lines))
+
+    def show_sanity_failure(self, msg: str) -> None:
+        self.sanity_button.setEnabled(True)
+        self.sanity_text.setText(msg)
 
     def show_failure(self, msg: str) -> None:
         self.button.setEnabled(True)
@@ -163,6 +296,25 @@ def install_measure(window: QMainWindow) -> MeasureDock:
     dock.measure_requested.connect(worker.measure)  # queued: the worker lives on its own thread
     worker.measured.connect(dock.show_measurement)
     worker.measure_failed.connect(dock.show_failure)
+    runner = SanityRunner()
+    runner.moveToThread(worker.thread())
+    dock.sanity_runner = runner  # kept alive with the dock
+    dock.sanity_requested.connect(runner.run)  # queued onto the worker's thread
+    runner.done.connect(dock.show_sanity)
+    runner.failed.connect(dock.show_sanity_failure)
+
+    def job() -> SanityJob | str:
+        fr = window.last
+        if worker.model is None or fr is None or fr.result is None:
+            return QCoreApplication.translate("MeasureDock", "nothing to check: open a source and a model first")
+        if fr.settings.method == "none":
+            return QCoreApplication.translate("MeasureDock", "choose a CAM method to check")
+        if not fr.result.detections:
+            return QCoreApplication.translate("MeasureDock", "no detection to check on this frame")
+        return SanityJob(worker.model, fr.frame.image.copy(), fr.settings.method, fr.settings.imgsz,
+                         fr.settings.conf)
+
+    dock.sanity_job = job
     _connect_following(window)
     return dock
 
