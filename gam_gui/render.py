@@ -272,14 +272,28 @@ class ColourScale:
     signed: bool = False
     fixed: bool = False  # lo/hi held over the frames of a video (Settings.scale == "fixed")
     colormap: str = "jet"  # sequential maps; signed ones use DIVERGING_LUT
+    #: a map shown normalised (a CAM: 1 = this frame's peak): the peak in the method's own units
+    raw_peak: float | None = None
+
+    def end_labels(self) -> tuple[str, str]:
+        """The values at the bar's two ends (the scale's, not the frame's: those are ticks)."""
+        fmt = _fmt_signed if self.signed else _fmt
+        return fmt(self.lo), fmt(self.hi)
 
     def text(self) -> str:
         """The colour bar's text: ``label: lo ... hi`` (the drawn values; ``fixed`` adds the held range)."""
         fmt = _fmt_signed if self.signed else _fmt
+        if self.raw_peak is not None:  # normalised to its peak: 0 ... 1 says nothing more
+            return self.label
         text = f"{self.label}: {fmt(self.drawn[0])} ... {fmt(self.drawn[1])}"
         if self.fixed:
             text += f" (fixed {fmt(self.lo)} ... {fmt(self.hi)})"
         return text
+
+
+def format_value(v: float, signed: bool = False) -> str:
+    """A colour bar's number as its text shows it (3 significant digits; ``signed``: a + on positives)."""
+    return _fmt_signed(v) if signed else _fmt(v)
 
 
 def _fmt(v: float) -> str:
@@ -363,11 +377,13 @@ def heat_panel(frame: np.ndarray, raw: np.ndarray, scale: ColourScale, alpha: fl
 
 
 def draw_scale_bar(img: np.ndarray, scale: ColourScale, shown_width: int | None = None) -> np.ndarray:
-    """:func:`draw_colour_bar` for a :class:`ColourScale`: the ramp from ``lo`` to ``hi``, the text, and
-    ticks where the drawn values and (signed) 0 fall on it."""
+    """:func:`draw_colour_bar` for a :class:`ColourScale`: below the picture, the ramp from ``lo`` to
+    ``hi`` labelled with those ends, ticks where this frame's min and max (and a signed map's 0) fall
+    on it, and the text."""
     lut = DIVERGING_LUT if scale.signed else colormap_lut(scale.colormap)
     return draw_colour_bar(img, scale.lo, scale.hi, scale.text(), lut, shown_width,
-                           ticks=(*scale.drawn, *((0.0,) if scale.signed else ())), text=scale.text())
+                           ticks=(*scale.drawn, *((0.0,) if scale.signed else ())), text=scale.text(),
+                           ends=scale.end_labels())
 
 
 @dataclass
@@ -429,18 +445,25 @@ GAM_VIEW_PANELS = {"gates": ("channel_gate", "spatial_gate"), "gain": ("channel_
 
 def _cam_panel(frame: np.ndarray, result: Result, s: Settings, shown_width: int | None,
                scales: ScaleMemory | None) -> Panel:
-    """The CAM over the frame with a colour bar in the CAM's raw units (``Result.cam_range``, the
-    range before normalisation, when the analysis gives it; else the normalised [0, 1])."""
+    """The CAM over the frame with its colour bar. A CAM's raw units (gradient x activation) mean
+    nothing to a reader ("0 ... 0.00471"), so per frame the map is shown normalised, 1 = this frame's
+    peak, with the raw peak kept in ``scale.raw_peak`` (the window's tooltip). Only a scale held over
+    a video (``fixed``) is in raw units, as the same colour must mean the same value on every frame."""
     layers = "+".join(map(str, result.layers))
     raw_range = getattr(result, "cam_range", None)
-    if raw_range is None or s.renorm_boxes or not np.all(np.isfinite(raw_range)):
-        label, rlo, rhi = f"{result.method}, normalised", 0.0, 1.0
-    else:
-        label, rlo, rhi = f"{result.method}", float(raw_range[0]), float(raw_range[1])
+    known = raw_range is not None and not s.renorm_boxes and bool(np.all(np.isfinite(raw_range)))
     cam = np.asarray(result.cam, np.float32)
-    raw = cam * np.float32(rhi - rlo) + np.float32(rlo)
-    drawn = (float(raw.min()), float(raw.max())) if raw.size else (rlo, rhi)
-    scale = _make_scale(label, drawn, False, s, scales, f"cam|{label}|{layers}|{result.target}", (rlo, rhi))
+    if known and s.scale == "fixed" and scales is not None:
+        label, rlo, rhi = f"{result.method}, raw units", float(raw_range[0]), float(raw_range[1])
+        raw = cam * np.float32(rhi - rlo) + np.float32(rlo)
+        drawn = (float(raw.min()), float(raw.max())) if raw.size else (rlo, rhi)
+        scale = _make_scale(label, drawn, False, s, scales, f"cam|{label}|{layers}|{result.target}", (rlo, rhi))
+    else:
+        label = f"{result.method}, 1 = " + ("each box's peak" if s.renorm_boxes else "this frame's peak")
+        raw = cam
+        drawn = (float(cam.min()), float(cam.max())) if cam.size else (0.0, 1.0)
+        scale = ColourScale(label, 0.0, 1.0, drawn, False, False, s.colormap,
+                            float(raw_range[1]) if known else None)
     img = heat_panel(frame, raw, scale, s.alpha, shown_width, result.detections)
     if result.note:
         return _panel("cam", img, result.method, SUB_CAM_NOTE, scale, PANEL_HELP["cam"], layers=layers,
@@ -484,7 +507,8 @@ def gam_panel(frame: np.ndarray, g: GamMaps, shows: str, s: Settings, shown_widt
 def channel_drill_panel(frame: np.ndarray, g: GamMaps, channel: int, shown_width: int | None = None,
                         key: str = "gam_channel") -> Panel:
     """Channel ``channel`` of GAM block ``g``: its feature map before (left) and after (right) the
-    block, side by side at half size on one blue-white-red scale (0 white), and its channel weight."""
+    block, side by side (each half the frame's width, the picture cropped to them) on one
+    blue-white-red scale (0 white), and its channel weight."""
     feats = g.channel_feature(channel)
     weights = g.channel_weights
     weight = float(weights[channel]) if 0 <= channel < len(weights) else float("nan")
@@ -496,15 +520,17 @@ def channel_drill_panel(frame: np.ndarray, g: GamMaps, channel: int, shown_width
     lim = max(abs(lo), abs(hi))
     scale = ColourScale(f"channel {channel}, before | after", -lim, lim, (lo, hi), True)
     h, w = frame.shape[:2]
-    hw, hh = max(1, w // 2), max(1, h // 2)
-    canvas = np.full((h, w, 3), 40, np.uint8)
+    gap = max(2, w // 80)
+    hw = max(1, (w - gap) // 2)
+    hh = max(1, int(round(h * hw / w)))
+    style = label_style((h, w), shown_width)
+    y0 = style.height  # one row for "before" / "after", then the two maps; no empty canvas (issue 25.9)
+    canvas = np.full((y0 + hh, w, 3), 40, np.uint8)
     grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
-    y0 = max(0, (h - hh) // 2 - h // 10)
     for x0, m, text in ((0, before, "before"), (w - hw, after, "after")):
         tile = cv2.addWeighted(grey, 0.35, colorize_signed(m, lim), 0.65, 0)
         canvas[y0:y0 + hh, x0:x0 + hw] = cv2.resize(tile, (hw, hh), interpolation=cv2.INTER_AREA)
-        style = label_style((h, w), shown_width)
-        cv2.putText(canvas, text, (x0 + style.pad, max(style.text_height, y0 - style.pad)), FONT, style.scale,
+        cv2.putText(canvas, text, (x0 + style.pad, y0 - style.pad - 1), FONT, style.scale,
                     (255, 255, 255), style.thickness, cv2.LINE_AA)
     img = draw_scale_bar(canvas, scale, shown_width)
     return _panel(key, img, TITLE_DRILL, SUB_DRILL, scale, PANEL_HELP["drill"], layer=g.index, channel=channel,
@@ -619,6 +645,10 @@ def compose_panels(chosen: list[Panel], width: int, layout: str = "row", columns
         raise ValueError(f"unknown layout {layout!r}; use row or grid")
     bar_h = max(caption_layout(p.title, p.subtitle, width).height for p in chosen)  # one height: tiles line up
     tiles = [captioned(p, width, bar_h) for p in chosen]
+    # Heatmap panels carry their colour bar below the picture; the others are padded to line up.
+    tall = max(t.shape[0] for t in tiles)
+    tiles = [t if t.shape[0] == tall else np.vstack([t, np.full((tall - t.shape[0], *t.shape[1:]), 255, np.uint8)])
+             for t in tiles]
     gap = 4
     if layout == "grid" and len(tiles) > columns:
         rows = [tiles[i : i + columns] for i in range(0, len(tiles), columns)]
@@ -719,39 +749,66 @@ def colorize_signed(m: np.ndarray, limit: float) -> np.ndarray:
     return cv2.LUT(cv2.cvtColor(u8, cv2.COLOR_GRAY2BGR), DIVERGING_LUT)
 
 
+def colour_bar_height(frame_hw: tuple[int, int], shown_width: int | None = None) -> int:
+    """Height of the colour-bar strip :func:`draw_colour_bar` adds below a ``frame_hw`` picture: the
+    ramp, a row with the scale's end values, and two rows of text. A function of the sizes alone, so
+    every heatmap panel of a frame (and of every frame of a video) gets the same strip."""
+    style = label_style(frame_hw, shown_width)
+    return max(4, style.height // 2) + 3 * style.height + 2 * style.pad
+
+
 def draw_colour_bar(img: np.ndarray, lo: float, hi: float, caption: str, lut: np.ndarray = DIVERGING_LUT,
-                    shown_width: int | None = None, ticks: tuple[float, ...] = (), text: str | None = None
-                    ) -> np.ndarray:
-    """A colour scale along the bottom of ``img``: the gradient from ``lo`` to ``hi``, a text saying
-    what is drawn (default ``CAM A - CAM B: -0.62 ... +0.81``), and white ticks at ``ticks`` values.
-    The text is made smaller, down to a floor, where the panel is too narrow for it."""
-    out = img.copy()
-    h, w = out.shape[:2]
+                    shown_width: int | None = None, ticks: tuple[float, ...] = (), text: str | None = None,
+                    ends: tuple[str, str] | None = None) -> np.ndarray:
+    """``img`` with a colour-bar strip added BELOW it (the picture itself is never covered, issue
+    25.5): the gradient from ``lo`` to ``hi`` with white ticks at ``ticks`` values (the frame's
+    min/max, 0 of a signed map), the scale's end values under its two ends (``ends``: their text;
+    default ``lo`` and ``hi``), and up to two lines saying what is drawn (default ``CAM A - CAM B:
+    -0.62 ... +0.81``), made smaller down to a floor where the panel is narrow."""
+    h, w = img.shape[:2]
     style = label_style((h, w), shown_width)
+    strip = np.full((colour_bar_height((h, w), shown_width), w, 3), 32, np.uint8)
+    if w <= 2 * style.pad + 2:
+        return np.vstack([img, strip])
     bar_h = max(4, style.height // 2)
-    y0 = h - bar_h - style.height - 2
-    if y0 < 0 or w <= 2 * style.pad + 2:
-        return out
     x1, x2 = style.pad, w - style.pad
-    ramp = cv2.resize(lut.reshape(1, 256, 3), (x2 - x1, bar_h), interpolation=cv2.INTER_LINEAR)
-    yb = y0 + style.height
-    out[yb: yb + bar_h, x1:x2] = ramp
+    yb = style.pad
+    strip[yb: yb + bar_h, x1:x2] = cv2.resize(lut.reshape(1, 256, 3), (x2 - x1, bar_h),
+                                              interpolation=cv2.INTER_LINEAR)
     if hi > lo:
         for v in ticks:
             if np.isfinite(v):
                 x = int(round(x1 + (min(max(v, lo), hi) - lo) / (hi - lo) * (x2 - x1 - 1)))
-                cv2.line(out, (x, yb), (x, yb + bar_h - 1), (0, 0, 0), max(1, style.thickness + 1))
-                cv2.line(out, (x, yb), (x, yb + bar_h - 1), (255, 255, 255), 1)
+                cv2.line(strip, (x, yb), (x, yb + bar_h - 1), (0, 0, 0), max(1, style.thickness + 1))
+                cv2.line(strip, (x, yb), (x, yb + bar_h - 1), (255, 255, 255), 1)
+    lo_txt, hi_txt = ends if ends is not None else (_fmt_signed(lo) if lo < 0 else _fmt(lo), _fmt_signed(hi)
+                                                    if lo < 0 else _fmt(hi))
+    room = w - 2 * style.pad
+    row1 = yb + bar_h + style.height - style.pad
+    _put_fitted(strip, lo_txt, (x1, row1), style, room // 2, "left")
+    _put_fitted(strip, hi_txt, (x2, row1), style, room // 2, "right")
     text = text if text is not None else f"{caption}: {lo:+.2f} ... {hi:+.2f}"
-    fs = style.scale
-    tw = cv2.getTextSize(text, FONT, fs, style.thickness)[0][0]
-    if tw > w - 2 * style.pad:
-        fs = max(style.scale * 0.55, fs * (w - 2 * style.pad) / tw)
-    cv2.rectangle(out, (0, y0), (w - 1, yb), (32, 32, 32), -1)
-    base = cv2.getTextSize(text, FONT, fs, style.thickness)[1]
-    cv2.putText(out, text, (style.pad, yb - style.pad - base), FONT, fs, (255, 255, 255),
-                max(1, style.thickness if fs >= style.scale * 0.8 else 1), cv2.LINE_AA)
-    return out
+    lines = wrap_text(text, style.scale, style.thickness, room)
+    if len(lines) > 2:  # two lines at most: the rest shrinks onto the second
+        lines = [lines[0], " ".join(lines[1:])]
+    for k, line in enumerate(lines):
+        _put_fitted(strip, line, (x1, row1 + (k + 1) * style.height), style, room, "left")
+    return np.vstack([img, strip])
+
+
+def _put_fitted(img: np.ndarray, text: str, at: tuple[int, int], style: LabelStyle, room: int, align: str) -> None:
+    """``text`` with its baseline at ``at`` (its left or right end there), shrunk to ``room`` pixels down
+    to 55 % of the label size (below that a long text is cut with "..")."""
+    fs, th = style.scale, style.thickness
+    tw = cv2.getTextSize(text, FONT, fs, th)[0][0]
+    if tw > room:
+        fs = max(style.scale * 0.55, fs * room / max(1, tw))
+        th = max(1, th if fs >= style.scale * 0.8 else 1)
+        while len(text) > 3 and cv2.getTextSize(text, FONT, fs, th)[0][0] > room:
+            text = text[:-3] + ".."
+        tw = cv2.getTextSize(text, FONT, fs, th)[0][0]
+    x = at[0] if align == "left" else at[0] - tw
+    cv2.putText(img, text, (x, at[1]), FONT, fs, (255, 255, 255), th, cv2.LINE_AA)
 
 
 def ablation_panels(frame: np.ndarray, result: Result, ablation: AblationResult, settings: Settings | None = None,

@@ -133,3 +133,50 @@ def test_cli_export_takes_the_scale_and_the_gam_view(tmp_path, tiny_weights, fra
         with pytest.raises(SystemExit) as e:
             cli.main(["export", "--source", str(src), "--out", str(out), *bad])
         assert e.value.code == 2
+
+
+def test_the_bar_is_below_the_picture_never_over_it(analysed, frame):
+    """Issue 25.5: every row of the picture is the heatmap (an object at the bottom edge stays
+    visible); the strip under it holds the ramp, and the scale's ends label the bar's ends."""
+    res, s = analysed
+    h, w = frame.shape[:2]
+    for p in render.panels(frame, res, s, shown_width=w):
+        if p.key not in HEAT_KEYS:
+            assert p.image.shape[:2] == (h, w)
+            continue
+        assert p.image.shape[0] == h + render.colour_bar_height((h, w), w), p.key
+        raw = res.cam if p.key == "cam" else None
+        if raw is not None:  # the CAM's picture, drawn again without any bar, is the panel's top part
+            bare = cv2.addWeighted(frame, 1 - s.alpha, render.colorize(np.asarray(raw, np.float32), s.colormap),
+                                   s.alpha, 0)
+            bare = render.draw_boxes_only(bare, res.detections)
+            assert np.array_equal(p.image[:h], bare)
+        lut = render.DIVERGING_LUT if p.scale.signed else render.colormap_lut(s.colormap)
+        assert _bar_row_found(p.image[h:], lut), p.key
+        assert not _bar_row_found(p.image[:h], lut), p.key
+
+
+def test_signed_bar_ends_are_the_scale_ends_and_the_frame_range_is_ticks():
+    """A symmetric signed scale ends at -0.224 and +0.224 even when this frame's values are
+    -0.0343 ... +0.224 (those are the ticks): the ends' text says the ends."""
+    scale = render.ColourScale("channel gate", -0.224, 0.224, (-0.0343, 0.224), signed=True)
+    assert scale.end_labels() == ("-0.224", "+0.224")
+    img = np.zeros((120, 160, 3), np.uint8)
+    out = render.draw_scale_bar(img, scale, 160)
+    strip = out[120:]
+    style = render.label_style((120, 160), 160)
+    ramp_rows = strip[style.pad: style.pad + max(4, style.height // 2)]
+    white_cols = np.where((ramp_rows == 255).all(axis=2).all(axis=0))[0]
+    x1, x2 = style.pad, 160 - style.pad
+    want = int(round(x1 + (-0.0343 + 0.224) / 0.448 * (x2 - x1 - 1)))
+    assert np.any(np.abs(white_cols - want) <= 1), (white_cols, want)  # the frame's minimum is a tick
+
+
+def test_cam_is_shown_relative_to_its_peak_with_the_raw_peak_kept(analysed, frame):
+    res, s = analysed
+    cam = next(p for p in render.panels(frame, res, s) if p.key == "cam")
+    assert (cam.scale.lo, cam.scale.hi) == (0.0, 1.0) and "1 = this frame's peak" in cam.scale.label
+    assert cam.scale.raw_peak == pytest.approx(res.cam_range[1])
+    held = next(p for p in render.panels(frame, res, s.updated(scale="fixed"), scales=render.ScaleMemory())
+                if p.key == "cam")
+    assert "raw units" in held.scale.label and held.scale.hi == pytest.approx(res.cam_range[1])

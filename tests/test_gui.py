@@ -23,9 +23,11 @@ from PyQt5.QtCore import QPoint, QSettings, Qt
 from PyQt5.QtWidgets import QMessageBox, QToolTip
 
 from gam_gui import pipeline as pipeline_mod
+from gam_gui import render
 from gam_gui.data.shapes import render_sample
 from gam_gui.sources import GeneratorSource
 from gam_gui.ui import main_window as mw_mod
+from gam_gui.ui import threads as threads_mod
 from gam_gui.ui import worker as worker_mod
 from gam_gui.ui.convert import bgr_to_qimage, qimage_to_bgr
 from gam_gui.ui.main_window import EMPTY_HINT, NO_MODEL_HINT, MainWindow, find_sample, start_window
@@ -187,10 +189,15 @@ def test_window_opens_with_default_model_and_sample_analysed(open_window, model_
     assert win.controls.imgsz.value() == 160  # from the checkpoint's metadata
     for key, panel in win.grid.panels.items():
         assert not panel.image.isNull(), key
-        assert (panel.image.width(), panel.image.height()) == (FRAME_HW[1], FRAME_HW[0])
+        assert panel.image.width() == FRAME_HW[1] and panel.frame_size == (FRAME_HW[1], FRAME_HW[0])
+        # a heatmap's colour bar is below the frame, not over it: the panel maps clicks to the frame only
+        assert panel.image.height() == FRAME_HW[0] + (0 if key == "detections" else
+                                                      render.colour_bar_height(FRAME_HW, win.worker._shown_width))
+        assert panel.image_rect().height() < panel.picture_rect().height() or key == "detections"
     titles = {k: p.title for k, p in win.grid.panels.items()}
     assert titles == {"detections": "Detections", "cam": "Grad-CAM", "gam_channel": "GAM channel",
                       "gam_spatial": "GAM spatial"}
+    assert win.panel_actions["cam"].text() == "Grad-CAM panel"  # the View menu names the method shown
     assert "objects" in win.grid.panels["detections"].subtitle
     assert "target: all detections" in win.grid.panels["cam"].subtitle
     assert win.chart.weights is not None and len(win.chart.weights) == 64  # GAM block 18 has 64 channels
@@ -211,7 +218,7 @@ def test_analysis_threads_leave_a_core_to_the_gui(monkeypatch, caplog):
     import torch
 
     for cpus, want in ((1, 1), (2, 1), (8, 7)):
-        monkeypatch.setattr(worker_mod, "usable_cpus", lambda cpus=cpus: cpus)
+        monkeypatch.setattr(threads_mod, "usable_cpus", lambda cpus=cpus: cpus)
         assert worker_mod.configure_analysis_threads() == want
         assert torch.get_num_threads() == want and cv2.getNumThreads() == want
     assert worker_mod.configure_analysis_threads(3) == 3 and torch.get_num_threads() == 3

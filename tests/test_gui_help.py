@@ -104,3 +104,27 @@ def test_clicking_a_bar_shows_that_channel_until_clicked_again(qtbot, win):
     assert win.grid.panels["gam_channel"].title != render.TITLE_DRILL
     assert np.array_equal(qimage_to_bgr(win.grid.panels["gam_channel"].image), normal)
     assert chart.bar_at(QPoint(0, 0).x()) is None
+
+
+def test_help_explains_ablation_compare_and_faithfulness(qtbot, win):
+    """Issue 25.12: a section for each, with what to click and how to read it."""
+    win.act_help_panels.trigger()
+    text = win.help_dialog.browser.toPlainText()
+    for needle in ("Ablation", "Compare with ablation", "kept", "lost", "Maps of",  # ablation
+                   "Compare with...", "Stop comparing", "CAM A - CAM B",  # compare
+                   "Faithfulness", "Measure", "deletion AUC", "insertion AUC", "Sanity check"):  # faithfulness
+        assert needle in text, needle
+
+
+def test_drill_down_fills_its_panel_without_an_empty_canvas(win):
+    """Issue 25.9: before | after side by side, each half the frame's width; the picture is cropped to
+    them (it used to be the frame's size with both maps at half size in the middle)."""
+    fr = win.last
+    g = fr.result.gam_for(fr.settings.gam_layer)
+    h, w = fr.frame.image.shape[:2]
+    p = render.channel_drill_panel(fr.frame.image, g, 3, w)
+    bar = render.colour_bar_height((h, w), w)
+    maps_h = p.image.shape[0] - bar
+    assert p.image.shape[1] == w and maps_h < 0.75 * h  # no empty band above and below the maps
+    tile = p.image[maps_h - 2, : w // 2 - 2]
+    assert (np.abs(tile.astype(int) - 40).max(axis=1) > 3).mean() > 0.9  # the bottom row of the maps is picture

@@ -11,6 +11,7 @@ from PyQt5.QtWidgets import QApplication
 
 from gam_gui.ui import i18n
 from gam_gui.ui.main_window import APPLICATION, ORGANISATION, MainWindow, default_qsettings, start_window
+from gam_gui.ui.platform_check import platform_problem
 
 LOGGER = logging.getLogger(__name__)
 
@@ -36,6 +37,11 @@ def run(path: str | None = None, weights: str | None = None, camera: int | None 
     View > Language, else the system locale. An unknown code raises ValueError before any window opens.
     """
     code = i18n.resolve_language(lang, qsettings or default_qsettings())
+    if QApplication.instance() is None:  # Qt would abort the process; say what is missing instead
+        problem = platform_problem()
+        if problem is not None:
+            sys.stderr.write(f"gam-gui: error: {problem.message()}\n")
+            return 1
     app = application()
     translators = i18n.install(code, app)
     try:

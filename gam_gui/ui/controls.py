@@ -74,6 +74,9 @@ ABLATION_LABELS = {
                   QT_TRANSLATE_NOOP("AblationPanel", "each gate replaced by its mean over the frame: the scale "
                                                      "stays, where it attends goes")),
 }
+#: ``maps_of``: which model the CAM and GAM panels come from in the ablation view.
+MAPS_OF_LABELS = (("trained", QT_TRANSLATE_NOOP("AblationPanel", "trained model")),
+                  ("ablated", QT_TRANSLATE_NOOP("AblationPanel", "ablated model")))
 CONF_SCALE = 1000  # the confidence slider has 0.001 steps: untrained or weak models need low thresholds
 DEFAULT_IMGSZ = 640
 
@@ -86,6 +89,15 @@ def cuda_available() -> bool:
         return bool(torch.cuda.is_available())
     except Exception:  # noqa: BLE001 - a broken CUDA install means "CPU only", not a crash
         return False
+
+
+def worker_takes_maps_of() -> bool:
+    """Whether the analysis worker can show the ablated model's maps (``set_settings(maps_of=...)``)."""
+    import inspect
+
+    from gam_gui.ui.worker import AnalysisWorker
+
+    return "maps_of" in inspect.signature(AnalysisWorker.set_settings).parameters
 
 
 def available_devices() -> list[tuple[str, str]]:
@@ -534,6 +546,16 @@ class AblationPanel(QGroupBox):
         v.addWidget(self.enabled)
         self.form = QFormLayout()
         v.addLayout(self.form)
+        # Which model the CAM and GAM panels show while the ablation view is on (issue 25.6).
+        maps_row = QFormLayout()
+        self.maps_of = QComboBox()
+        for key, label in MAPS_OF_LABELS:
+            self.maps_of.addItem(self.tr(label), key)
+        self.maps_of.setToolTip(self.tr("The CAM and GAM panels show the maps of the model as trained, or of the "
+                                        "ablated model; each panel's title says which"))
+        self.maps_of.currentIndexChanged.connect(self._emit_changed)
+        maps_row.addRow(self.tr("Maps of:"), self.maps_of)
+        v.addLayout(maps_row)
         self.reset = QPushButton(self.tr("All blocks on"))
         self.reset.setToolTip(self.tr("Set every block back to on (as trained)"))
         self.reset.clicked.connect(self.reset_modes)
@@ -544,6 +566,10 @@ class AblationPanel(QGroupBox):
         v.addWidget(self.note)
         self.wheel_guard = WheelGuard(self)
         self._comparing = False
+        self.maps_supported = worker_takes_maps_of()
+        self.maps_of.setEnabled(self.maps_supported)
+        if not self.maps_supported:
+            self.maps_of.setToolTip(self.tr("This build shows the maps of the model as trained only"))
         self.set_layers(())
         self.note.setText(self.tr("no model loaded"))
 
@@ -558,9 +584,17 @@ class AblationPanel(QGroupBox):
             return {}
         return {layer: mode for layer, mode in self.modes().items() if mode != "on"}
 
+    def maps_choice(self) -> str:
+        """``trained`` or ``ablated``: which model the map panels show in the ablation view."""
+        return self.maps_of.currentData() or "trained"
+
     def worker_options(self) -> dict:
-        """What the window passes to ``AnalysisWorker.set_settings`` for the ablation view."""
-        return {"ablation": self.spec()}
+        """What the window passes to ``AnalysisWorker.set_settings`` for the ablation view: the blocks
+        to ablate and, where the worker can make them, which model's maps to show."""
+        options: dict = {"ablation": self.spec()}
+        if self.maps_supported:
+            options["maps_of"] = self.maps_choice()
+        return options
 
     # -- writing -----------------------------------------------------------------------------------
     def set_layers(self, gam_layers: tuple[int, ...] | list[int]) -> None:

@@ -6,6 +6,7 @@ the window's language; the README's reading guide (with a figure and measured nu
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PyQt5.QtCore import QUrl
@@ -42,10 +43,13 @@ class HelpDialog(QDialog):
         """The page, in the window's language."""
         sections = [
             ("<h2>{0}</h2>", self.tr("How to read the panels")),
-            ("<p>{0}</p>", self.tr("Every heatmap has a colour bar along its bottom: the colours from one end to the "
-                             "other, what is drawn and its real values on this frame (before any "
-                             "normalisation), e.g. <i>spatial gate, mean over 64 ch: 0.34 ... 0.6</i>. Hover a "
-                             "panel's caption for one line on what it shows.")),
+            ("<p>{0}</p>", self.tr("Every heatmap has a colour bar below the picture (never over it): the colours "
+                             "from one end of the scale to the other with the end values under them, white "
+                             "ticks where this frame's smallest and largest values fall, and what is drawn, "
+                             "e.g. <i>spatial gate, mean over 64 ch: this frame 0.34 ... 0.6</i>. The CAM is "
+                             "shown relative to its peak on the frame (1 = the strongest evidence); its raw "
+                             "peak is in the caption's tooltip. Hover a panel's caption for one line on what "
+                             "it shows.")),
             ("<h3>{0}</h3>", self.tr("Panels")),
             ("<p>{0}</p>", self.tr("<b>Detections</b>: boxes with class and score. Click a box to explain that "
                              "object; the thick box is the CAM's target.")),
@@ -85,12 +89,44 @@ class HelpDialog(QDialog):
                              "object. <b>HiResCAM</b> and <b>LayerCAM</b> keep the gradient's position and "
                              "point at the object itself: use them for a clicked box. <b>EigenCAM</b> does not "
                              "depend on the target at all.")),
+            ("<h3>{0}</h3>", self.tr("Ablation: what does a GAM block change?")),
+            ("<p>{0}</p>", self.tr("In the <b>Ablation</b> group at the bottom of the Controls dock, choose a mode "
+                             "for a GAM block (<i>off</i>: the block returns its input; <i>channel only</i>, "
+                             "<i>spatial only</i>: one gate skipped; <i>drop top channels</i>; <i>mean "
+                             "gate</i>). <i>Compare with ablation</i> turns on by itself; <i>All blocks "
+                             "on</i> goes back.")),
+            ("<p>{0}</p>", self.tr("How to read it: the Detections panel shows the trained model's boxes matched "
+                             "with the ablated model's: <b>kept</b> boxes with their score change (trained "
+                             "-&gt; ablated), <b>lost</b> boxes dashed red, <b>new</b> boxes green; the status "
+                             "bar sums it up. <i>Maps of</i> chooses whether the CAM and GAM panels show the "
+                             "trained or the ablated model; each panel's title says which. When the CAM's "
+                             "target has no box under the ablation, the window says the target is lost "
+                             "instead of explaining a box that is gone.")),
+            ("<h3>{0}</h3>", self.tr("Compare two models")),
+            ("<p>{0}</p>", self.tr("<b>View &gt; Compare with...</b> (Ctrl+Shift+B) runs a second checkpoint (B) on "
+                             "the same frames; it opens at the shipped model without GAM. Six panels: the "
+                             "detections of A and of B, the boxes matched (kept: B's box with A -&gt; B score; "
+                             "red dashed: A only; green: B only), then CAM A, CAM B and CAM A - CAM B "
+                             "(red: A's map stronger, blue: B's, white: equal). The status bar sums the "
+                             "match table up. <b>View &gt; Stop comparing</b> goes back; the ablation view is "
+                             "off meanwhile.")),
+            ("<h3>{0}</h3>", self.tr("Faithfulness: can this map be trusted?")),
+            ("<p>{0}</p>", self.tr("<b>View &gt; Faithfulness</b> opens a dock. Click a box (or leave the target "
+                             "on all detections: the strongest one is used), then <b>Measure</b>. The frame's "
+                             "pixels are removed (deletion) or revealed (insertion) in the order of the map, "
+                             "and the detection's score is plotted against the fraction of pixels.")),
+            ("<p>{0}</p>", self.tr("How to read it: a faithful map has a LOW deletion AUC (the score falls as soon "
+                             "as the top pixels go) and a HIGH insertion AUC (it rises as soon as they come "
+                             "back), and beats the faint random-map and box-map curves; <i>energy in box</i> "
+                             "is the share of the map inside the detection's box and <i>pointing</i> says "
+                             "whether its peak is in the box. <b>Sanity check</b> randomises the weights: a "
+                             "map that stays the same does not depend on what the model learnt.")),
             ("<p>{0}</p>", self.tr("More, with a figure and measured numbers: the README's section "
                              "<a href=\"{0}\">How to read the panels</a>.")),
         ]
         out = []
         for tag, text in sections:
-            if "{0}" in text:
-                text = text.format(self.readme_url())
+            if "{0}" in text:  # the install folder is a path on disk: escaped, never markup (issue 26.6)
+                text = text.format(html.escape(self.readme_url(), quote=True))
             out.append(tag.format(text))
         return "\n".join(out)

@@ -11,7 +11,7 @@ import re
 
 import numpy as np
 from PyQt5.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, QRect, QRectF, QSize, Qt, pyqtSignal
-from PyQt5.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PyQt5.QtWidgets import QGridLayout, QSizePolicy, QToolTip, QWidget
 
 from gam_gui import render
@@ -19,7 +19,11 @@ from gam_gui.inference import Detection
 from gam_gui.render import PANEL_TITLES, PANELS
 from gam_gui.ui.plain import plain_tooltip
 
-CAPTION_H = 38
+CAPTION_H = 38  # the smallest caption (a title and one subtitle line); longer ones wrap and grow
+CAPTION_PAD, CAPTION_MARGIN = 2, 8
+MAX_TITLE_LINES, MAX_SUBTITLE_LINES = 2, 4
+#: A heatmap panel's colour bar below the frame, as a share of the frame's height (about; for layout).
+BAR_SHARE = 0.15
 BACKGROUND = QColor(24, 24, 28)
 CAPTION_BG = QColor(40, 40, 46)
 
@@ -44,6 +48,9 @@ RENDER_STRINGS = (
     QT_TRANSLATE_NOOP("render", "box outputs"), QT_TRANSLATE_NOOP("render", "detection #{0}"),
     QT_TRANSLATE_NOOP("render", "class {0}"), QT_TRANSLATE_NOOP("render", "mean"),
     QT_TRANSLATE_NOOP("render", "max"),
+    # GAM variants (``models.gam.VARIANTS``) as the GAM channel caption names them.
+    QT_TRANSLATE_NOOP("render", "seed"), QT_TRANSLATE_NOOP("render", "paper"),
+    QT_TRANSLATE_NOOP("render", "paper-shuffle"),
     # The A/B comparison's fixed captions (``render.compare_panels``).
     QT_TRANSLATE_NOOP("render", "A vs B: boxes"), QT_TRANSLATE_NOOP("render", "CAM A - CAM B"),
     # Gain views, the channel drill-down and the one-line panel descriptions (``render.PANEL_HELP``).
@@ -79,13 +86,31 @@ COMPARE_TITLES = {"detections_a": "A", "detections_b": "B", "matches": "A vs B: 
 _NUMBERED = re.compile(r"^(detection #|class )(.+)$")
 
 
+#: The colour bars' labels (``render.ColourScale.label``) as patterns, with the template the window
+#: translates (context "render"): the bar's text is then in the window's language (issue 25.11).
+SCALE_LABELS = (
+    (re.compile(r"^(channel|spatial) gate, (mean|max) over (\d+) ch$"),
+     QT_TRANSLATE_NOOP("render", "{0} gate, {1} over {2} ch")),
+    (re.compile(r"^(.+), 1 = this frame's peak$"), QT_TRANSLATE_NOOP("render", "{0}, 1 = this frame's peak")),
+    (re.compile(r"^(.+), 1 = each box's peak$"), QT_TRANSLATE_NOOP("render", "{0}, 1 = each box's peak")),
+    (re.compile(r"^(.+), raw units$"), QT_TRANSLATE_NOOP("render", "{0}, raw units")),
+    (re.compile(r"^log2 (.+)$"), QT_TRANSLATE_NOOP("render", "log2 {0}")),
+    (re.compile(r"^channel (\d+), before \| after$"), QT_TRANSLATE_NOOP("render", "channel {0}, before | after")),
+)
+SCALE_WORDS = (QT_TRANSLATE_NOOP("render", "channel"), QT_TRANSLATE_NOOP("render", "spatial"))
+#: ``{label}: {lo} ... {hi}`` and its held range, as ``render.ColourScale.text`` writes them.
+SCALE_TEXT = QT_TRANSLATE_NOOP("render", "{0}: this frame {1} ... {2}")
+SCALE_FIXED = QT_TRANSLATE_NOOP("render", " (held over the video: {0} ... {1})")
+RAW_PEAK = QT_TRANSLATE_NOOP("render", "raw peak of the map on this frame: {0}")
+
+
 def tr_render(text: str) -> str:
     """A caption string of ``gam_gui.render`` in the window's language (unchanged when untranslated)."""
     return QCoreApplication.translate("render", text)
 
 
 def _tr_value(key: str, value: str) -> str:
-    if key == "reduction":
+    if key in ("reduction", "variant"):
         return tr_render(value)
     if key == "target":
         m = _NUMBERED.match(value)
@@ -113,10 +138,6 @@ def panel_caption(panel: render.Panel) -> tuple[str, str]:
 MAP_PANELS = ("cam", "gam_channel", "gam_spatial")
 
 
-def _tr(text: str) -> str:
-    return QCoreApplication.translate("panels", text)
-
-
 def maps_of(fr: object) -> str:
     """Which model a frame's CAM and GAM maps come from: ``trained`` or ``ablated`` (the worker sets
     ``FrameResult.maps_of`` when it can show the ablated model's maps; without it, the trained one)."""
@@ -137,13 +158,29 @@ def frame_caption(panel: render.Panel, fr: object) -> tuple[str, str]:
     """:func:`panel_caption` as the window shows it for frame ``fr``: in the ablation view the map
     panels say which model they come from, and a target the ablation lost is said to be lost."""
     title, subtitle = panel_caption(panel)
-    if getattr(fr, "ablation", None) is None or panel.key not in MAP_PANELS:
+    abl = getattr(fr, "ablation", None)
+    if abl is not None and panel.key == "detections":  # the ablation's match table, in the window's language
+        title = QCoreApplication.translate("panels", "Ablation {0}").format(abl.describe_blocks())
+        return title, match_counts(abl.matches)
+    if abl is None or panel.key not in MAP_PANELS:
         return title, subtitle
-    model = _tr("trained model") if maps_of(fr) == "trained" else _tr("ablated model")
-    title = _tr("{0} - {1}").format(title, model)
+    model = (QCoreApplication.translate("panels", "trained model") if maps_of(fr) == "trained"
+             else QCoreApplication.translate("panels", "ablated model"))
+    title = QCoreApplication.translate("panels", "{0} - {1}").format(title, model)
     if panel.key == "cam" and maps_of(fr) == "ablated" and target_lost_under_ablation(fr):
-        subtitle = _tr("target lost under the ablation: no box to explain")
+        subtitle = QCoreApplication.translate("panels", "target lost under the ablation: no box to explain")
     return title, subtitle
+
+
+def match_counts(matches: list) -> str:
+    """``3 kept (mean -0.21), 1 lost, 0 new`` in the window's language (the words of the status bar)."""
+    kept = [m.delta for m in matches if m.status == "kept"]
+    n_lost = sum(m.status == "lost" for m in matches)
+    n_new = sum(m.status == "new" for m in matches)
+    if kept:
+        return QCoreApplication.translate("MainWindow", "{0} kept (mean {1}), {2} lost, {3} new").format(
+            len(kept), f"{sum(kept) / len(kept):+.2f}", n_lost, n_new)
+    return QCoreApplication.translate("MainWindow", "{0} kept, {1} lost, {2} new").format(0, n_lost, n_new)
 
 
 def ablation_note(fr: object) -> str:
@@ -151,9 +188,10 @@ def ablation_note(fr: object) -> str:
     whether the CAM's target survived the ablation."""
     if getattr(fr, "ablation", None) is None:
         return ""
-    parts = [_tr("maps: trained model") if maps_of(fr) == "trained" else _tr("maps: ablated model")]
+    parts = [QCoreApplication.translate("panels", "maps: trained model") if maps_of(fr) == "trained"
+             else QCoreApplication.translate("panels", "maps: ablated model")]
     if target_lost_under_ablation(fr):
-        parts.append(_tr("the CAM's target is lost under the ablation"))
+        parts.append(QCoreApplication.translate("panels", "the CAM's target is lost under the ablation"))
     return "; ".join(parts)
 
 
@@ -165,9 +203,36 @@ def view_action_title(panel: render.Panel, fr: object) -> str | None:
     return panel_caption(panel)[0]
 
 
+def scale_label(label: str) -> str:
+    """A colour bar's label in the window's language (unchanged when no pattern matches)."""
+    for pattern, template in SCALE_LABELS:
+        m = pattern.match(label)
+        if m:
+            return tr_render(template).format(*(tr_render(g) for g in m.groups()))
+    return label
+
+
+def scale_text(scale: render.ColourScale) -> str:
+    """The colour bar's text (what is drawn, this frame's range, a held range) in the window's language."""
+    def fmt(v: float) -> str:
+        return render.format_value(v, scale.signed)
+
+    if scale.raw_peak is not None:  # normalised to its peak: the label says it all
+        return scale_label(scale.label)
+    text = tr_render(SCALE_TEXT).format(scale_label(scale.label), fmt(scale.drawn[0]), fmt(scale.drawn[1]))
+    if scale.fixed:
+        text += tr_render(SCALE_FIXED).format(fmt(scale.lo), fmt(scale.hi))
+    return text
+
+
 def panel_help(panel: render.Panel) -> str:
-    """A rendered panel's one-line description in the window's language (its caption's tooltip)."""
-    return tr_render(panel.help) if panel.help else ""
+    """A rendered panel's one-line description in the window's language (its caption's tooltip), with
+    the raw peak of a map shown normalised (a CAM's raw units are in no bar: issue 25.5)."""
+    text = tr_render(panel.help) if panel.help else ""
+    peak = getattr(panel.scale, "raw_peak", None)
+    if peak is not None:
+        text = "\n".join(t for t in (text, tr_render(RAW_PEAK).format(f"{peak:.4g}")) if t)
+    return text
 
 
 class ImagePanel(QWidget):
@@ -188,6 +253,8 @@ class ImagePanel(QWidget):
         self._mouse: QPointF | None = None  # the pointer over the panel (widget coordinates), None when outside
         self.subtitle_elided = False
         self.help = ""  # what the panel shows, in one line: the caption's tooltip
+        self.scale: render.ColourScale | None = None  # a heatmap's colour scale (its bar drawn by Qt)
+        self.bar_text = ""  # the bar's text as last drawn (translated)
         self.setMouseTracking(True)
         self.setMinimumSize(120, 100)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
@@ -197,9 +264,12 @@ class ImagePanel(QWidget):
         return QSize(320, 260)
 
     def set_image(self, image: QImage, title: str, subtitle: str, frame_size: tuple[int, int] | None = None,
-                  help_text: str | None = None) -> None:
+                  help_text: str | None = None, scale: render.ColourScale | None = None) -> None:
         """Show ``image``; ``frame_size`` (w, h) is the frame it depicts, for mapping clicks to frame pixels;
-        ``help_text``: what the panel shows (the caption's tooltip; None keeps the current one)."""
+        ``help_text``: what the panel shows (the caption's tooltip; None keeps the current one);
+        ``scale``: the colour scale of a heatmap, whose bar below the frame the panel then draws itself,
+        in the window's language, over the English one baked into the image."""
+        self.scale = scale
         self.image, self.title, self.subtitle, self.placeholder = image, title, subtitle, ""
         if help_text is not None:
             self.help = help_text
@@ -209,7 +279,7 @@ class ImagePanel(QWidget):
 
     def set_placeholder(self, text: str) -> None:
         """An empty state with a hint (no source, no model)."""
-        self.image, self.placeholder, self.subtitle = QImage(), text, ""
+        self.image, self.placeholder, self.subtitle, self.scale = QImage(), text, "", None
         self.detections = []
         self._hover = None
         self.update()
@@ -234,15 +304,28 @@ class ImagePanel(QWidget):
         return True
 
     # -- geometry ----------------------------------------------------------------------------------
-    def image_rect(self) -> QRectF:
-        """Where the image is drawn: the area under the caption, aspect preserved, centred."""
-        area = QRectF(0, CAPTION_H, self.width(), max(1, self.height() - CAPTION_H))
+    def picture_rect(self) -> QRectF:
+        """Where the whole image is drawn: the area under the caption, aspect preserved, centred. The
+        image may be taller than the frame it shows: a heatmap's colour bar is drawn below it."""
+        top = self.caption_height()
+        area = QRectF(0, top, self.width(), max(1, self.height() - top))
         if self.image.isNull():
             return area
-        iw, ih = self.frame_size
+        iw, ih = max(1, self.image.width()), max(1, self.image.height())
         scale = min(area.width() / iw, area.height() / ih)
         w, h = iw * scale, ih * scale
         return QRectF(area.x() + (area.width() - w) / 2, area.y() + (area.height() - h) / 2, w, h)
+
+    def image_rect(self) -> QRectF:
+        """Where the frame is drawn: the top of :meth:`picture_rect`, without the colour bar below it
+        (clicks and hover boxes map to frame pixels inside it only)."""
+        r = self.picture_rect()
+        if self.image.isNull():
+            return r
+        fw, fh = self.frame_size
+        frame_h = self.image.width() * fh / max(1, fw)  # the frame's height in image pixels
+        share = min(1.0, frame_h / max(1, self.image.height()))
+        return QRectF(r.x(), r.y(), r.width(), r.height() * share)
 
     def widget_to_frame(self, pos: QPoint | QPointF) -> tuple[float, float] | None:
         """Widget coordinates -> frame pixels, or None outside the picture."""
@@ -266,43 +349,114 @@ class ImagePanel(QWidget):
         p = self.widget_to_frame(pos)
         return detection_at(self.detections, p) if p is not None else None
 
+    # -- the caption: wrapped, never cut (issue 25.9) -----------------------------------------------------
+    def title_font(self) -> QFont:
+        f = QFont(self.font())
+        f.setBold(True)
+        return f
+
+    def subtitle_font(self) -> QFont:
+        f = QFont(self.font())
+        f.setPointSizeF(max(6.0, f.pointSizeF() * 0.85))
+        return f
+
+    def caption_room(self) -> int:
+        """The width the caption's lines may take."""
+        return max(20, self.width() - 2 * CAPTION_MARGIN)
+
+    def title_lines(self) -> list[str]:
+        return wrap_lines(self.title, QFontMetrics(self.title_font()), self.caption_room(), MAX_TITLE_LINES)
+
+    def subtitle_lines(self) -> list[str]:
+        lines = wrap_lines(self.subtitle, QFontMetrics(self.subtitle_font()), self.caption_room(),
+                           MAX_SUBTITLE_LINES)
+        self.subtitle_elided = "".join(lines).replace(" ", "") != self.subtitle.replace(" ", "")
+        return lines
+
+    def caption_height(self) -> int:
+        """The caption's height: its wrapped lines, at least :data:`CAPTION_H`."""
+        n_title, n_sub = len(self.title_lines()), len(self.subtitle_lines())
+        need = (2 * CAPTION_PAD + n_title * QFontMetrics(self.title_font()).height()
+                + n_sub * QFontMetrics(self.subtitle_font()).height())
+        return max(CAPTION_H, need)
+
     # -- painting and mouse --------------------------------------------------------------------------
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt API
         p = QPainter(self)
         p.fillRect(self.rect(), BACKGROUND)
-        p.fillRect(QRect(0, 0, self.width(), CAPTION_H), CAPTION_BG)
-        f = QFont(self.font())
-        f.setBold(True)
-        p.setFont(f)
-        p.setPen(QColor(240, 240, 240))
-        p.drawText(QRect(8, 2, self.width() - 16, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
-        f.setBold(False)
-        f.setPointSizeF(max(6.0, f.pointSizeF() * 0.85))
-        p.setFont(f)
-        p.setPen(QColor(190, 190, 195))
-        sub = p.fontMetrics().elidedText(self.subtitle, Qt.ElideRight, self.width() - 16)
-        self.subtitle_elided = sub != self.subtitle  # the whole caption is then the caption's tooltip
-        p.drawText(QRect(8, 19, self.width() - 16, 17), Qt.AlignLeft | Qt.AlignVCenter, sub)
+        top = self.caption_height()
+        p.fillRect(QRect(0, 0, self.width(), top), CAPTION_BG)
+        y = CAPTION_PAD
+        for font, colour, lines in ((self.title_font(), QColor(240, 240, 240), self.title_lines()),
+                                    (self.subtitle_font(), QColor(190, 190, 195), self.subtitle_lines())):
+            p.setFont(font)
+            p.setPen(colour)
+            step = QFontMetrics(font).height()
+            for line in lines:
+                p.drawText(QRect(CAPTION_MARGIN, y, self.width() - 2 * CAPTION_MARGIN, step),
+                           Qt.AlignLeft | Qt.AlignVCenter, line)
+                y += step
+        p.setFont(self.font())
         if self.image.isNull():
             p.setPen(QColor(170, 170, 175))
-            area = QRect(10, CAPTION_H, self.width() - 20, self.height() - CAPTION_H)
+            area = QRect(10, top, self.width() - 20, self.height() - top)
             p.drawText(area, Qt.AlignCenter | Qt.TextWordWrap, self.placeholder)
             return
         p.setRenderHint(QPainter.SmoothPixmapTransform)
-        r = self.image_rect()
-        p.drawImage(r, self.image)
+        whole, frame = self.picture_rect(), self.image_rect()
+        if self.scale is not None and whole.height() - frame.height() >= 12:
+            share = frame.height() / whole.height()
+            p.drawImage(frame, self.image, QRectF(0, 0, self.image.width(), self.image.height() * share))
+            self._paint_bar(p, QRectF(whole.x(), frame.bottom(), whole.width(), whole.bottom() - frame.bottom()))
+        else:
+            p.drawImage(whole, self.image)
         if self._hover is not None and self._hover < len(self.detections):
             x1, y1, x2, y2 = self.detections[self._hover].xyxy
             a, b = self.frame_to_widget(x1, y1), self.frame_to_widget(x2, y2)
             p.setPen(QPen(QColor(255, 255, 255), 2, Qt.DashLine))
             p.drawRect(QRectF(a, b))
 
+    def _paint_bar(self, p: QPainter, r: QRectF) -> None:
+        """The colour bar below the frame: the ramp with ticks at this frame's min/max (and a signed
+        map's 0), the scale's two end values under its ends, and the translated text."""
+        sc = self.scale
+        p.fillRect(r, QColor(32, 32, 32))
+        pad = max(2.0, r.height() * 0.08)
+        bar_h = max(4.0, r.height() * 0.22)
+        ramp = QRectF(r.x() + pad, r.y() + pad, max(1.0, r.width() - 2 * pad), bar_h)
+        lut = render.DIVERGING_LUT if sc.signed else render.colormap_lut(sc.colormap)
+        rgb = np.ascontiguousarray(lut.reshape(1, 256, 3)[:, :, ::-1])
+        strip = QImage(rgb.data, 256, 1, 768, QImage.Format_RGB888).copy()
+        p.drawImage(ramp, strip)
+        if sc.hi > sc.lo:
+            for v in (*sc.drawn, *((0.0,) if sc.signed else ())):
+                if math.isfinite(v):
+                    x = ramp.left() + (min(max(v, sc.lo), sc.hi) - sc.lo) / (sc.hi - sc.lo) * ramp.width()
+                    p.setPen(QPen(QColor(0, 0, 0), 3))
+                    p.drawLine(QPointF(x, ramp.top()), QPointF(x, ramp.bottom()))
+                    p.setPen(QPen(QColor(255, 255, 255), 1))
+                    p.drawLine(QPointF(x, ramp.top()), QPointF(x, ramp.bottom()))
+        rows = max(1.0, (r.bottom() - ramp.bottom() - pad) / 3)
+        f = QFont(self.font())
+        f.setPixelSize(int(max(8, min(14, rows * 0.8))))
+        p.setFont(f)
+        p.setPen(QColor(235, 235, 235))
+        lo_txt, hi_txt = sc.end_labels()
+        row1 = QRectF(ramp.left(), ramp.bottom(), ramp.width(), rows)
+        p.drawText(row1, Qt.AlignLeft | Qt.AlignVCenter, lo_txt)
+        p.drawText(row1, Qt.AlignRight | Qt.AlignVCenter, hi_txt)
+        row2 = QRectF(ramp.left(), ramp.bottom() + rows, ramp.width(), 2 * rows)
+        text = scale_text(sc)
+        self.bar_text = text
+        lines = wrap_lines(text, p.fontMetrics(), int(row2.width()), 2)
+        p.drawText(row2, Qt.AlignLeft | Qt.AlignTop, "\n".join(lines))
+
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802 - Qt API
         self._mouse = QPointF(event.pos())
         self._update_hover()
         k = self._hover
         if k is None:
-            tip = self.caption_tooltip() if event.pos().y() < CAPTION_H else ""
+            tip = self.caption_tooltip() if event.pos().y() < self.caption_height() else ""
             if tip:
                 QToolTip.showText(event.globalPos(), plain_tooltip(tip), self)
             else:
@@ -338,6 +492,34 @@ class ImagePanel(QWidget):
             if p is not None:
                 self.clicked.emit(self.key, p[0], p[1])
         super().mousePressEvent(event)
+
+
+def wrap_lines(text: str, fm: QFontMetrics, room: int, max_lines: int) -> list[str]:
+    """``text`` in lines no wider than ``room`` pixels: broken at spaces, or anywhere in a word (or a
+    Chinese sentence, which has no spaces) wider than a line; past ``max_lines`` the last line ends
+    in an ellipsis (the caption's tooltip then has the whole text)."""
+    if not text:
+        return []
+    lines: list[str] = []
+    line = ""
+    for token in re.findall(r"\S+\s*|\s+", text):
+        if fm.horizontalAdvance((line + token).rstrip()) <= room:
+            line += token
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+        line = ""
+        for ch in token:  # a token wider than a line: break it where it must
+            if fm.horizontalAdvance((line + ch).rstrip()) > room and line.strip():
+                lines.append(line.rstrip())
+                line = ""
+            line += ch if line or not ch.isspace() else ""
+    if line.strip():
+        lines.append(line.rstrip())
+    if len(lines) > max_lines:
+        rest = " ".join(lines[max_lines - 1:])
+        lines = [*lines[: max_lines - 1], fm.elidedText(rest, Qt.ElideRight, room)]
+    return lines
 
 
 def detection_at(detections: list[Detection], point: tuple[float, float]) -> int | None:
@@ -419,7 +601,7 @@ class PanelGrid(QWidget):
         for cols in sorted({n, math.ceil(n / 2), 1}, reverse=True):
             rows = math.ceil(n / cols)
             cw = (width - sp * (cols - 1)) / cols
-            ch = (height - sp * (rows - 1)) / rows - CAPTION_H
+            ch = ((height - sp * (rows - 1)) / rows - CAPTION_H) / (1 + BAR_SHARE)
             scale = min(cw / self.aspect, ch) if ch > 0 else 0
             if scale > best_scale * 1.02:  # prefer more columns unless fewer are clearly better
                 best, best_scale = cols, scale
@@ -496,8 +678,14 @@ class ChannelBarChart(QWidget):
                        "channel panel. x: channel index. Click a bar to see that channel before and after the "
                        "block, click it again to go back.")
 
+    def _title_h(self) -> int:
+        return QFontMetrics(self.font()).height() + 2
+
     def _plot_rect(self) -> QRectF:
-        return QRectF(44, 22, max(1, self.width() - 52), max(1, self.height() - 22 - 34))
+        """The bars' area: below the title row with room for the top value's label (half a line above
+        the plot) so that it never touches the title (issue 25.11), above the two axis rows."""
+        top = self._title_h() + QFontMetrics(self.font()).height() // 2 + 2
+        return QRectF(44, top, max(1, self.width() - 52), max(1, self.height() - top - 34))
 
     def bar_at(self, x: float) -> int | None:
         if self.weights is None or not len(self.weights):
@@ -517,7 +705,8 @@ class ChannelBarChart(QWidget):
         p = QPainter(self)
         p.fillRect(self.rect(), BACKGROUND)
         p.setPen(QColor(230, 230, 230))
-        p.drawText(QRect(8, 0, self.width() - 16, 18), Qt.AlignLeft | Qt.AlignVCenter, self.title)
+        p.drawText(QRect(8, 0, self.width() - 16, self._title_h()), Qt.AlignLeft | Qt.AlignVCenter,
+                   p.fontMetrics().elidedText(self.title, Qt.ElideRight, self.width() - 16))
         w = self.weights
         r = self._plot_rect()
         if w is None or not len(w):
