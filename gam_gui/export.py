@@ -35,6 +35,7 @@ from gam_gui.images import ImageError, check_analysable
 from gam_gui.jsonio import dumps as json_dumps
 from gam_gui.pipeline import ABLATION, COMPARE, NORMAL, FramePipeline, ViewState
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, open_source
+from gam_gui.text import escape_text
 from gam_gui.tracking import FOLLOW_KINDS
 from gam_gui.video_out import (
     ExportError,
@@ -161,14 +162,19 @@ _MATCH_HEADER = ["frame", "name", "status", "cls", "class_name", "score_a", "sco
                  "a_x1", "a_y1", "a_x2", "a_y2", "b_x1", "b_y1", "b_x2", "b_y2"]
 
 
+def _class_text(name: object) -> str:
+    """A class name (from the model file) for a CSV cell: escaped, control characters written as escapes."""
+    return escape_text(escape_name(str(name)))
+
+
 def table_csv(mode: str, records: list[dict]) -> bytes:
     """The CSV of a view's records: one row per box (``detections``), or per match of an ablation
     (``a`` before, ``b`` after) or a comparison (``both`` / ``a_only`` / ``b_only``)."""
     if mode == NORMAL:
         return _csv(_DETECTION_HEADER, [[r["frame"], r["name"], *d["xyxy"], d["score"], d["cls"],
-                                         escape_name(str(d["name"]))] for r in records for d in r["detections"]])
+                                         _class_text(d["name"])] for r in records for d in r["detections"]])
     key = TABLES[mode]
-    return _csv(_MATCH_HEADER, [[r["frame"], r["name"], m["status"], m["cls"], escape_name(str(m["name"])),
+    return _csv(_MATCH_HEADER, [[r["frame"], r["name"], m["status"], m["cls"], _class_text(m["name"]),
                                  m["score_a"], m["score_b"], m["delta"], m["iou"], *(m["box_a"] or [""] * 4),
                                  *(m["box_b"] or [""] * 4)] for r in records for m in r[key]["matches"]])
 
@@ -200,7 +206,7 @@ class _LazyFolder:
 
 def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model: nn.Module,
            settings: Settings | None = None, video: bool = False, every: int = 1, overwrite: bool = False,
-           layout: str = "row", max_frames: int | None = None,
+           layout: str | None = None, max_frames: int | None = None,
            progress: Callable[[int, int | None], None] | None = None,
            cancelled: Callable[[], bool] | None = None, max_failures: int = 5,
            view: ViewState | None = None, opened: Source | None = None) -> ExportSummary:
@@ -208,8 +214,10 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
 
     ``view`` (:class:`gam_gui.pipeline.ViewState`) chooses what a frame becomes, as in the window: the
     visible panels and ``detections.*`` (default), an ablation (``ablation.*``) or an A/B comparison
-    (``compare.*``); ``settings``, when given, replaces the view's. ``opened``: ``source`` already
-    opened (the CLI opens it before the model loads, so a bad file is reported at once).
+    (``compare.*``); ``settings``, when given, replaces the view's. ``layout``: ``row`` or ``grid``; None
+    arranges the figure as the window does (panels in a row, a comparison three to a row).
+    ``opened``: ``source`` already opened (the CLI opens it before the model loads, so a bad file is
+    reported at once).
 
     Images and folders give one ``<name>_panels.png`` each; a video gives one PNG per exported frame,
     or with ``video`` a single ``<name>_panels.mp4`` (H.264 where available, see
@@ -245,7 +253,7 @@ def export(source: str | os.PathLike | Source, out_dir: str | os.PathLike, model
 
 
 def _export(src: Source, source: object, folder: _LazyFolder, model: nn.Module, view: ViewState, video: bool,
-            every: int, overwrite: bool, layout: str, max_frames: int | None,
+            every: int, overwrite: bool, layout: str | None, max_frames: int | None,
             progress: Callable[[int, int | None], None] | None, cancelled: Callable[[], bool] | None,
             max_failures: int) -> ExportSummary:
     t0 = time.monotonic()
@@ -299,7 +307,7 @@ def _export(src: Source, source: object, folder: _LazyFolder, model: nn.Module, 
 class _FrameWriter:
     """Where the figures go: one PNG per frame, or one MP4 opened with the first figure."""
 
-    def __init__(self, src: Source, folder: _LazyFolder, video: bool, every: int, overwrite: bool, layout: str,
+    def __init__(self, src: Source, folder: _LazyFolder, video: bool, every: int, overwrite: bool, layout: str | None,
                  summary: ExportSummary) -> None:
         self.src, self.folder, self.overwrite, self.layout, self.summary = src, folder, overwrite, layout, summary
         self.stem = Path(str(getattr(src, "path", src.label))).stem or "frame"

@@ -40,13 +40,14 @@ from torch import nn
 
 from gam_gui import faithfulness, render
 from gam_gui import validate as V
-from gam_gui.ablation import AblationResult, ablate
+from gam_gui.ablation import AblationResult, ablate, ablated
 from gam_gui.ablation_modes import parse_blocks
 from gam_gui.analysis import Result, Settings, analyze_with
 from gam_gui.compare import CompareResult, compare
 from gam_gui.explain.cams import TargetMissingError, TargetSpec
 from gam_gui.explain.engine import explainer
 from gam_gui.inference import Detection
+from gam_gui.matching import KEPT
 from gam_gui.sources import Frame
 from gam_gui.tracking import FOLLOWED, MISSING, TargetTracker, TrackUpdate
 
@@ -59,6 +60,9 @@ COMPARE_COLUMNS = 3
 #: A figure's panels are at most this wide (a 4K frame's figure stays manageable).
 FIGURE_MAX_WIDTH = 960
 NORMAL, ABLATION, COMPARE = "normal", "ablation", "compare"
+#: Which model an ablation view's CAM and GAM maps come from.
+TRAINED, ABLATED = "trained", "ablated"
+MAPS_OF = (TRAINED, ABLATED)
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,13 @@ class ViewState:
     name_a: str = "A"
     click: Click | None = None
     target: TargetSpec | None = None
+    #: with an ablation: the CAM and GAM panels of the model as ``trained`` or as ``ablated``
+    maps_of: str = TRAINED
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the checked values replace the given ones
+        if self.maps_of not in MAPS_OF:
+            raise ValueError(f"maps_of {self.maps_of!r} is unknown; choose one of {', '.join(MAPS_OF)}")
         set_(self, "cam_every", V.check_count(self.cam_every, "cam_every"))
         keys = tuple(self.panels) or render.PANELS
         unknown = [k for k in keys if k not in render.PANELS]
@@ -153,6 +161,8 @@ class FrameOutput:
     warning: str = ""
     scales: render.ScaleMemory | None = None
     names: tuple[str, str] = ("A", "B")  # the two models' names in a comparison
+    #: the ablated model's analysis of this frame, when the view asks for its maps (``maps_of``)
+    maps: Result | None = None
     _figure: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -160,6 +170,11 @@ class FrameOutput:
         if self.compare is not None:
             return COMPARE
         return ABLATION if self.ablation is not None else NORMAL
+
+    @property
+    def maps_of(self) -> str:
+        """Which model the CAM and GAM panels show: ``ablated`` or ``trained``."""
+        return ABLATED if self.maps is not None else TRAINED
 
     @property
     def target(self) -> TargetSpec:
@@ -181,7 +196,8 @@ class FrameOutput:
         if self.compare is not None:
             return render.compare_panels(image, self.compare, s, *self.names, shown_width)
         if self.ablation is not None:
-            return render.ablation_panels(image, self.result, self.ablation, s, shown_width, self.scales)
+            maps = self.maps or self.result
+            return render.ablation_panels(image, maps, self.ablation, s, shown_width, self.scales)
         return render.panels(image, self.result, s, self.highlight, shown_width, self.scales)
 
     def figure(self, layout: str | None = None) -> np.ndarray:
@@ -201,6 +217,12 @@ class FrameOutput:
             self._figure = fig
         return fig
 
+    def showing(self, panels: tuple[str, ...]) -> FrameOutput:
+        """This frame with other panels visible (the window hid or showed one since it was made)."""
+        if tuple(panels) == self.view.panels:
+            return self
+        return dataclasses.replace(self, view=self.view.updated(panels=tuple(panels)), _figure=None)
+
     def fields(self) -> dict:
         """What a JSON record of this frame carries (``gam-gui export``'s ``frames`` entries)."""
         if self.compare is not None:
@@ -211,6 +233,9 @@ class FrameOutput:
                "detections": [d.to_dict() for d in res.detections]}
         if self.ablation is not None:
             out["ablation"] = self.ablation.to_dict()
+        if self.maps is not None:
+            out["maps"] = {"of": ABLATED, "method": self.maps.method, "target": self.maps.target,
+                           "note": self.maps.note}
         return out
 
 
@@ -285,6 +310,8 @@ class FramePipeline:
             out = self._analyse(frame, s, view, moving, click_is_new)
             if view.ablation:
                 out.ablation = self._ablate(frame, out, view.ablation)
+                if out.ablation is not None and view.maps_of == ABLATED:
+                    out.maps = self._ablated_maps(frame, out, view.ablation)
         self.last = out
         return out
 
@@ -415,6 +442,29 @@ class FramePipeline:
         self._ablation_error = ""
         self._cache["ablation"] = (key, abl)
         return abl
+
+    def _ablated_maps(self, frame: Frame, out: FrameOutput, spec: Mapping[int, str]) -> Result:
+        """The ablated model's analysis of this frame, for its CAM and GAM panels. The CAM's target is
+        the trained model's target object as the ablation's match table pairs it: a kept box is
+        explained under its new index; a lost one is not pretended: all detections, with a note."""
+        abl, s, note = out.ablation, out.settings, ""
+        k = out.target.index
+        if k is not None and k < len(out.result.detections):
+            a = out.result.detections[k]
+            m = next((m for m in abl.matches if m.a is not None and m.a == a), None)
+            if m is not None and m.status == KEPT and m.b is not None:
+                s = s.updated(target=abl.after.index(m.b))
+            else:
+                s, note = s.updated(target="all"), "the target is lost under the ablation: all detections"
+        key = (s.analysis_key(), tuple(spec.items()))
+        res = self._cached("maps", key)
+        if res is None:
+            with ablated(self.model, spec):
+                res = analyze_with(self.model, frame.image, s)
+            res.read_gam(s.gam_layer)
+            res.note = "; ".join(filter(None, (note, res.note)))
+            self._cache["maps"] = (key, res)
+        return res
 
     def _compare(self, frame: Frame, s: Settings, model_b: nn.Module) -> CompareResult:
         """Both models on this frame with the same settings (cached per frame and analysis settings)."""

@@ -45,7 +45,6 @@ from gam_gui.models.gam import ABLATION
 from gam_gui.models.yolov5 import DetectionModel
 from gam_gui.ui import main_window as mw_mod
 from gam_gui.ui.panels import COMPARE_PANELS
-from gam_gui.ui.worker import figure
 
 
 @pytest.fixture
@@ -99,8 +98,7 @@ def test_ablation_per_block_overlay_summary_restore_and_failure(qtbot, open_wind
     overlay = panel_pixels(win, "detections")
     # What is shown is what is saved and recorded.
     shown = win.composite()
-    assert np.array_equal(shown, figure(fr.frame.image, fr.result, fr.settings, win.visible_panels(), None,
-                                        fr.ablation))
+    assert np.array_equal(shown, fr.output.figure())
     assert not np.array_equal(shown, render.compose(fr.frame.image, fr.result, fr.settings))
     assert win.detections_json()["ablation"]["summary"] == fr.ablation.summary()
 

@@ -55,7 +55,7 @@ import gam_gui
 from gam_gui import render
 from gam_gui import validate as V
 from gam_gui.checkpoints import DEFAULT_WEIGHTS
-from gam_gui.export import ExportError, atomic_write_bytes, write_png
+from gam_gui.export import TABLES, ExportError, atomic_write_bytes, write_png
 from gam_gui.images import IMAGE_SUFFIXES
 from gam_gui.jsonio import dumps as json_dumps
 from gam_gui.matching import KEPT, LOST, NEW, Match
@@ -86,8 +86,6 @@ from gam_gui.ui.worker import (
     SourceInfo,
     channel_weights,
     configure_analysis_threads,
-    figure,
-    figure_panels,
 )
 
 LOGGER = logging.getLogger(__name__)
@@ -245,6 +243,7 @@ class MainWindow(QMainWindow):
         self._unpainted: FrameResult | None = None
         self._shown_width: int | None = None
         self.comparing = ""  # model B's name while View > Compare with... is on
+        self.compare_path = ""  # model B's file (an export loads its own copy)
         self.drill_channel: int | None = None  # the channel chart's clicked bar, shown in the GAM channel panel
         self.help_dialog: HelpDialog | None = None
 
@@ -564,6 +563,7 @@ class MainWindow(QMainWindow):
     def compare_with(self, path: str | Path) -> None:
         """Compare the loaded model (A) with checkpoint ``path`` (B) on every frame: loaded on the worker
         thread; a refused file is a message box and the view stays as it was."""
+        self.compare_path = str(path)
         self._cmd_compare.emit(str(path), self.controls.device_value())
 
     def stop_comparing(self) -> None:
@@ -1118,7 +1118,7 @@ class MainWindow(QMainWindow):
         return stem
 
     def _need_result(self) -> FrameResult | None:
-        if self.last is None or self.last.result is None:
+        if self.last is None or self.last.output is None:
             self._status(self.tr("nothing analysed to save yet"), 4000)
             return None
         return self.last
@@ -1129,8 +1129,7 @@ class MainWindow(QMainWindow):
         fr = self._need_result()
         if fr is None:
             return None
-        return figure(fr.frame.image, fr.result, fr.settings, self.visible_panels(), fr.highlight, fr.ablation,
-                      fr.compare, fr.names)
+        return fr.output.showing(self.visible_panels()).figure()
 
     def save_composite(self, path: Path) -> bool:
         img = self.composite()
@@ -1157,14 +1156,13 @@ class MainWindow(QMainWindow):
         fr = self._need_result()
         if fr is None:
             return []
-        full = figure_panels(fr.frame.image, fr.result, fr.settings, fr.highlight, None, fr.ablation, fr.compare,
-                             fr.names)  # display copies may be smaller
+        full = fr.output.panels()  # at the frame's resolution: the display copies may be smaller
         chosen = [p for p in full if p.key in self.grid.shown_keys()]
         paths = [folder / f"{self._stem()}_{p.key}.png" for p in chosen]
         if not self.confirm_overwrite(paths):
             return []
         try:
-            for panel, path in zip(chosen, paths):
+            for panel, path in zip(chosen, paths, strict=True):
                 write_png(path, panel.image, overwrite=True)
         except (ExportError, OSError) as e:
             self.show_error(self.tr("Cannot save"), str(e))
@@ -1244,7 +1242,8 @@ class MainWindow(QMainWindow):
         if not folder:
             return
         out = Path(folder)
-        targets = [out / "detections.json", out / "detections.csv"]
+        table = TABLES[self.worker.view().mode]  # the view shown: detections, ablation or compare
+        targets = [out / f"{table}.json", out / f"{table}.csv"]
         if not self.confirm_overwrite(targets):
             return
         video = info.kind == "video" and QMessageBox.question(
@@ -1256,7 +1255,7 @@ class MainWindow(QMainWindow):
         """Export every frame of ``spec`` on a background thread, with a cancellable progress dialog.
 
         The export uses its own copy of the model, so the window keeps working meanwhile."""
-        from gam_gui.ui.export_job import ExportJob
+        from gam_gui.ui.export_job import ExportJob, ExportView
 
         if self._export_job is not None:
             self._status(self.tr("an export is running already"), 4000)
@@ -1264,8 +1263,10 @@ class MainWindow(QMainWindow):
         dlg = QProgressDialog(self.tr("Exporting..."), self.tr("Cancel"), 0, 0, self)
         dlg.setWindowTitle(self.tr("Export"))
         dlg.setMinimumDuration(0)
-        job = ExportJob(self.model_path or None, self.controls.device_value(), spec, out, self.controls.settings(),
-                        video=video)
+        view = self.worker.view()  # what the window shows: the same pipeline writes it
+        shown = ExportView(view.settings, self.visible_panels(), dict(view.ablation), view.name_a,
+                           self.compare_path if view.model_b is not None else "", view.names[1])
+        job = ExportJob(self.model_path or None, self.controls.device_value(), spec, out, shown, video=video)
         self._export_job = job
         job.progress.connect(lambda done, total: (dlg.setMaximum(total or 0), dlg.setValue(done)))
         dlg.canceled.connect(job.cancel)

@@ -15,100 +15,45 @@ Latency rules:
 * a video plays on a clock at its own frame rate; when the analysis falls behind, the frames whose
   time has passed are skipped (counted in ``dropped``) instead of being analysed late.
 
-The view (settings, CAM cadence, visible panels, ablation, comparison model, clicked box) is one
-lock-protected :class:`~gam_gui.pipeline.ViewState` (:meth:`AnalysisWorker.set_settings`,
-:meth:`AnalysisWorker.follow`, callable from any thread): every frame reads the newest one, so a
-change applies to the next frame.
+The view is one lock-protected :class:`~gam_gui.pipeline.ViewState` (set from any thread): every
+frame reads the newest one, so a change applies to the next frame.
 """
 
 from __future__ import annotations
 
 import collections
-import dataclasses
 import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-from PyQt5.QtCore import QCoreApplication, QObject, QTimer, pyqtSignal, pyqtSlot
+from PyQt5.QtCore import QObject, QTimer, pyqtSignal, pyqtSlot
 
-from gam_gui import render
-from gam_gui.ablation import AblationResult
-from gam_gui.analysis import LayerInfo, Result, Settings, default_layers, list_layers
+from gam_gui.analysis import Settings
 from gam_gui.checkpoints import CheckpointError, default_weights_path, load_model
-from gam_gui.compare import CompareResult
 from gam_gui.inference import Detection
 from gam_gui.pipeline import Click, FrameOutput, FramePipeline, MeasureError, Measurement, ModelB, ViewState
 from gam_gui.sources import FolderSource, Frame, Source, SourceError, VideoSource, open_source
 from gam_gui.tracking import FOLLOW_KINDS
+from gam_gui.ui.frame_result import (
+    NO_MODEL_TEXT,
+    FrameResult,
+    ModelInfo,
+    SourceInfo,
+    channel_weights,
+    display_copy,
+    raw_panels,
+)
 from gam_gui.ui.grabber import Grabber
 from gam_gui.ui.threads import THREADS_ENV, configure_analysis_threads, usable_cpus
 from gam_gui.video_out import ExportError, VideoRecorder
 
 __all__ = ["THREADS_ENV", "AnalysisWorker", "FrameResult", "Measurement", "ModelInfo", "SourceInfo",
-           "channel_weights", "configure_analysis_threads", "figure", "figure_panels", "usable_cpus"]
+           "channel_weights", "configure_analysis_threads", "usable_cpus"]
 
 LOGGER = logging.getLogger(__name__)
-
-NO_MODEL_TEXT = "no model loaded: File > Open weights"
-#: Panels are sent to the GUI at most this large (long side): painting a 4K frame four times per
-#: frame would make the GUI thread the bottleneck. Exports re-render at full resolution.
-DISPLAY_MAX = 1280
-
-
-@dataclass
-class ModelInfo:
-    """What the controls need to know about a loaded model (the model itself stays in the worker)."""
-
-    path: str
-    name: str
-    names: dict[int, str]
-    layers: list[LayerInfo]
-    gam_layers: tuple[int, ...]
-    default_layers: tuple[int, ...]
-    imgsz: int | None
-    device: str
-    gam_variant: str = ""  # which GAM forward the loader inferred for each block, and why
-
-
-@dataclass
-class SourceInfo:
-    label: str
-    kind: str
-    live: bool
-    count: int | None
-    fps: float | None
-    spec: str
-
-
-@dataclass
-class FrameResult:
-    """One analysed (or, without a model, raw) frame, ready to paint; ``output`` is the pipeline's
-    answer, whose :meth:`~gam_gui.pipeline.FrameOutput.figure` is what Save and Record write."""
-
-    frame: Frame
-    result: Result | None
-    settings: Settings
-    panels: list[render.Panel]  # display copies, at most DISPLAY_MAX on the long side
-    highlight: int | None
-    source: SourceInfo | None
-    position: int  # the source's next frame
-    latest_index: int  # newest frame index the source had produced when this was emitted
-    produced: int  # frames the source produced so far (live) or frame index + 1 (files)
-    analysed: int  # frames the model analysed so far on this source
-    dropped: int  # frames skipped to keep up
-    playing: bool
-    fps: float  # analysed frames per second over the last few frames (0 when not playing)
-    extra: dict = field(default_factory=dict)
-    ablation: AblationResult | None = None  # the ablation shown on this frame (its match table)
-    compare: CompareResult | None = None  # the A/B comparison shown instead of the normal panels
-    names: tuple[str, str] = ("A", "B")  # the two models' names in a comparison
-    output: FrameOutput | None = None  # None without a model or when the analysis failed
 
 
 class AnalysisWorker(QObject):
@@ -168,21 +113,17 @@ class AnalysisWorker(QObject):
 
     # -- thread-safe state shared with the GUI thread ------------------------------------------------
     def set_settings(self, settings: Settings, cam_every: int | None = None,
-                     panel_keys: tuple[str, ...] | None = None, ablation: Mapping[int, str] | None = None) -> None:
+                     panel_keys: tuple[str, ...] | None = None, ablation: Mapping[int, str] | None = None,
+                     maps_of: str | None = None) -> None:
         """Replace the settings (any thread); the next analysed frame uses them. ``None`` leaves the
-        cadence, the visible panels or the ablation as they are.
+        cadence, the visible panels, the ablation or ``maps_of`` as they are.
 
         ``ablation``: GAM layer -> mode (:data:`gam_gui.ablation.MODES`) of the blocks to ablate; ``{}``
-        turns the ablation view off.
+        turns the ablation view off. ``maps_of``: the ablation view's CAM and GAM panels of the model
+        as ``trained`` or ``ablated``.
         """
-        changes: dict[str, Any] = {"settings": settings}
-        if cam_every is not None:
-            changes["cam_every"] = max(1, int(cam_every))
-        if panel_keys is not None:
-            changes["panels"] = tuple(panel_keys)
-        if ablation is not None:
-            changes["ablation"] = {int(k): str(v) for k, v in ablation.items()}
-        self._update_view(**changes)
+        given = {"cam_every": cam_every, "panels": panel_keys, "ablation": ablation, "maps_of": maps_of}
+        self._update_view(settings=settings, **{k: v for k, v in given.items() if v is not None})
 
     def _update_view(self, **changes: Any) -> None:
         with self._lock:
@@ -203,28 +144,11 @@ class AnalysisWorker(QObject):
         with self._lock:
             return self._view
 
-    def snapshot(self) -> tuple[Settings, int, tuple[str, ...]]:
-        v = self.view()
-        return v.settings, v.cam_every, v.panels
-
-    def ablation_snapshot(self) -> dict[int, str]:
-        """The blocks to ablate (a copy; empty when the ablation view is off)."""
-        return dict(self.view().ablation)
-
     @property
     def model_b(self) -> Any:
         """The comparison's model B, or None."""
         b = self.view().model_b
         return b.model if b is not None else None
-
-    @property
-    def model_b_name(self) -> str:
-        b = self.view().model_b
-        return b.name if b is not None else ""
-
-    @property
-    def scales(self) -> render.ScaleMemory | None:
-        return self.pipeline.scales if self.pipeline is not None else None
 
     @property
     def playing(self) -> bool:
@@ -240,48 +164,40 @@ class AnalysisWorker(QObject):
         """Load a checkpoint ('' = the default model) on ``device`` ('' = CUDA when available)."""
         shown = path or str(default_weights_path())
         self.model_loading.emit(shown)
-        try:
-            model = load_model(path or None, device=device or None)
-            meta = getattr(model, "meta", {}) or {}
-            imgsz = int(meta.get("imgsz") or 0) or None
-            layers = list_layers(model, imgsz or 320)
-            info = ModelInfo(path=shown, name=Path(shown).stem, names=dict(getattr(model, "names", {}) or {}),
-                             layers=layers, gam_layers=tuple(x.index for x in layers if x.is_gam),
-                             default_layers=default_layers(model), imgsz=imgsz,
-                             device=str(next(model.parameters()).device),
-                             gam_variant=str(getattr(model, "variant_reason", "") or ""))
-        except CheckpointError as e:
-            self.model_failed.emit(str(e))
-            return
-        except Exception as e:  # noqa: BLE001 - any failure is a message; the old model stays usable
-            LOGGER.exception("loading %s failed", shown)
-            self.model_failed.emit(f"{shown}: {e}")
-            return
-        self.model, self.model_info = model, info
+        loaded = self._load(path or None, shown, device, self.model_failed)
+        if loaded is None:
+            return  # the old model stays usable
+        self.model, self.model_info = loaded
         if self.pipeline is None:
             kind = self.source.kind if self.source is not None else ""
-            self.pipeline = FramePipeline(model, sequential=kind in FOLLOW_KINDS, lenient=True)
+            self.pipeline = FramePipeline(self.model, sequential=kind in FOLLOW_KINDS, lenient=True)
         else:
-            self.pipeline.new_model(model)
-        self._update_view(name_a=info.name)
-        self.model_loaded.emit(info)
+            self.pipeline.new_model(self.model)
+        self._update_view(name_a=self.model_info.name)
+        self.model_loaded.emit(self.model_info)
 
     @pyqtSlot(str, str)
     def load_model_b(self, path: str, device: str) -> None:
         """Load a second checkpoint to compare with (any file :func:`load_model` reads); while it is set,
         every frame is analysed by both models. A refused file is a message; the view stays as it was."""
         self.compare_loading.emit(path)
+        loaded = self._load(path, path, device, self.compare_failed, describe=False)
+        if loaded is not None:
+            self._update_view(model_b=ModelB(loaded[0], Path(path).stem))
+            self.compare_loaded.emit(Path(path).stem)
+
+    def _load(self, path: str | None, shown: str, device: str, failed: Any,
+              describe: bool = True) -> tuple[Any, ModelInfo | None] | None:
+        """The model (and its description) or None, with any failure sent as a message on ``failed``."""
         try:
             model = load_model(path, device=device or None)
+            return model, ModelInfo.of(model, shown) if describe else None
         except CheckpointError as e:
-            self.compare_failed.emit(str(e))
-            return
+            failed.emit(str(e))
         except Exception as e:  # noqa: BLE001 - any failure is a message; the window keeps running
-            LOGGER.exception("loading %s failed", path)
-            self.compare_failed.emit(f"{path}: {e}")
-            return
-        self._update_view(model_b=ModelB(model, Path(path).stem))
-        self.compare_loaded.emit(self.model_b_name)
+            LOGGER.exception("loading %s failed", shown)
+            failed.emit(f"{shown}: {e}")
+        return None
 
     @pyqtSlot()
     def stop_compare(self) -> None:
@@ -584,12 +500,12 @@ class AnalysisWorker(QObject):
             with self._lock:
                 shown = self._shown_width
             panels = out.panels(shown) if out is not None \
-                else _raw_panels(frame, NO_MODEL_TEXT if self.model is None else f"analysis failed: {err}")
+                else raw_panels(frame, NO_MODEL_TEXT if self.model is None else f"analysis failed: {err}")
         except Exception as e:  # noqa: BLE001
             LOGGER.exception("rendering failed")
             self.error.emit(self.tr("rendering failed: {0}").format(e))
             return
-        panels = [_display_copy(p) for p in panels]
+        panels = [display_copy(p) for p in panels]
         if self._recorder is not None and out is not None:
             try:  # what the window shows: the ablation overlay or the comparison included
                 self._recorder.write(out.figure())
@@ -611,7 +527,8 @@ class AnalysisWorker(QObject):
             produced=g.produced if g is not None else frame.index + 1,
             analysed=self.analysed, dropped=self._dropped, playing=self._playing, fps=fps,
             extra={"error": err} if err else {}, ablation=out.ablation if out else None,
-            compare=out.compare if out else None, names=view.names, output=out))
+            compare=out.compare if out else None, names=view.names, output=out,
+            maps_of=out.maps_of if out else "trained"))
 
     @pyqtSlot(int, str)
     def measure(self, steps: int, baseline: str) -> None:
@@ -676,55 +593,3 @@ class AnalysisWorker(QObject):
         self.model = self.pipeline = None
         self._update_view(model_b=None)
 
-
-def _display_copy(panel: render.Panel) -> render.Panel:
-    h, w = panel.image.shape[:2]
-    scale = DISPLAY_MAX / max(h, w)
-    if scale >= 1:
-        return panel
-    img = cv2.resize(panel.image, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    return dataclasses.replace(panel, image=img)
-
-
-def _raw_panels(frame: Frame, text: str) -> list[render.Panel]:
-    """The frame alone, for when there is nothing to analyse it with."""
-    img = frame.image
-    dim = render.message_panel(img, text)
-    return [render.Panel("detections", img, "Frame", text), render.Panel("cam", dim, "Grad-CAM", "-"),
-            render.Panel("gam_channel", dim, "GAM channel", "-"), render.Panel("gam_spatial", dim, "GAM spatial", "-")]
-
-
-def channel_weights(fr: FrameResult | None, gam_layer: int | None) -> tuple[np.ndarray | None, str]:
-    """The per-channel attention the bar chart shows, and its caption."""
-    if fr is None or fr.result is None:
-        return None, QCoreApplication.translate("ChannelBarChart", "Channel attention")
-    g = fr.result.gam_for(gam_layer)
-    if g is None:
-        return None, QCoreApplication.translate("ChannelBarChart", "Channel attention: {0}").format(
-            QCoreApplication.translate("render", render.NO_GAM_TEXT))
-    return g.channel_weights, QCoreApplication.translate(
-        "ChannelBarChart", "Channel attention, GAM layer {0} ({1} channels)").format(g.index, len(g.channel_weights))
-
-
-def figure_panels(image: np.ndarray, result: Result, settings: Settings, highlight: int | None = None,
-                  shown_width: int | None = None, ablation: AblationResult | None = None,
-                  comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B"),
-                  scales: render.ScaleMemory | None = None) -> list[render.Panel]:
-    """The panels of one frame as the window shows them (:meth:`FrameOutput.panels`)."""
-    return _output(image, result, settings, render.PANELS, ablation, comparison, names, scales).panels(shown_width)
-
-
-def figure(image: np.ndarray, result: Result, settings: Settings, keys: tuple[str, ...] = render.PANELS,
-           highlight: int | None = None, ablation: AblationResult | None = None,
-           comparison: CompareResult | None = None, names: tuple[str, str] = ("A", "B"),
-           scales: render.ScaleMemory | None = None) -> np.ndarray:
-    """The composed figure of what the window shows (:meth:`FrameOutput.figure`)."""
-    return _output(image, result, settings, keys, ablation, comparison, names, scales).figure()
-
-
-def _output(image: np.ndarray, result: Result, settings: Settings, keys: tuple[str, ...],
-            ablation: AblationResult | None, comparison: CompareResult | None, names: tuple[str, str],
-            scales: render.ScaleMemory | None) -> FrameOutput:
-    view = ViewState(settings, panels=keys, name_a=names[0])
-    return FrameOutput(Frame(image, 0, 0.0, ""), view, settings, comparison.a if comparison else result,
-                       ablation=ablation, compare=comparison, scales=scales, names=names)
