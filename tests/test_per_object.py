@@ -54,3 +54,36 @@ def test_auto_is_grad_cam_for_several_and_class_level_is_reported(trained_model)
     assert one.class_level and "every similar object" in one.note
     lo, hi = one.cam_range
     assert 0 <= lo < hi  # the method's own values, before the map was scaled to [0, 1]
+
+
+def test_one_forward_gives_every_methods_per_object_maps_as_analyze_does(trained_model):
+    """The pointing game and the faithfulness evaluation share one forward per image across methods
+    (issue 25.8); each map must still be the one a click shows (``analyze(..., target=i).cam``)."""
+    import torch
+
+    from gam_gui.faithfulness.maps import frame_maps
+    from gam_gui.train.pointing import pointing_game
+
+    img, dets, _ = crowded_frames(trained_model, 1)[0]
+    calls: list[int] = []
+    hook = trained_model.register_forward_pre_hook(lambda _m, a: calls.append(1))
+    try:
+        fm = frame_maps(trained_model, img, ["gradcam", "hirescam", "eigencam", "auto"], imgsz=IMGSZ)
+    finally:
+        hook.remove()
+    assert len(calls) == 1 and fm.detections == dets
+    assert fm.maps_in["auto"] is fm.maps_in["hirescam"]  # auto is HiResCAM for one object: made once
+    for i in (0, len(dets) - 1):
+        for method in ("gradcam", "hirescam", "eigencam"):
+            want = analyze(trained_model, img, method, target=i, imgsz=IMGSZ).cam
+            np.testing.assert_allclose(fm.frame_map(method, i), want, atol=1e-5)
+    # the pointing game over an image iterable: arrays, (image, boxes, classes) tuples, unreadable samples skipped
+    class Unreadable:
+        image = None
+
+    with torch.enable_grad():
+        r = pointing_game(trained_model, imgsz=IMGSZ, methods=("hirescam",),
+                          images=[img, (img, np.zeros((0, 4)), np.zeros(0)), Unreadable()], progress=False)
+    hits = sum(inside(fm.frame_map("hirescam", i), d.xyxy) for i, d in enumerate(dets))
+    assert r["images"] == 2 and r["detections"] == 2 * len(dets)
+    assert r["hirescam"] == round(hits / len(dets), 4)
