@@ -171,6 +171,11 @@ def score_dataset(model: nn.Module, dataset: Dataset, protocol: str | Protocol =
     adapter = adapter_for(model)
     device = model_device(model)
     shapes, batches = plan_batches(dataset, p, imgsz, stride, batch, shard)
+    max_det = p.max_det
+    raise_max_det = getattr(p, "effective_max_det", None)
+    labels = getattr(dataset, "labels", None)
+    if callable(raise_max_det) and labels is not None and len(labels.offsets) > 1:
+        max_det = int(raise_max_det(int(np.diff(labels.offsets).max())))  # the whole dataset's: shards agree
     total = sum(len(b) for b in batches)
     done, fwd = 0, 0.0
     model.eval()
@@ -186,7 +191,7 @@ def score_dataset(model: nn.Module, dataset: Dataset, protocol: str | Protocol =
                 with torch.no_grad(), nullcontext() if cfg is None else ablated(model, cfg):
                     pred = adapter.rows(model(x))
                 fwd += time.perf_counter() - t0
-                dets = non_max_suppression(pred, p.conf, p.iou, p.max_det, adapter=adapter, multi_label=p.multi_label)
+                dets = non_max_suppression(pred, p.conf, p.iou, max_det, adapter=adapter, multi_label=p.multi_label)
                 for k, (det, it) in enumerate(zip(dets, ok)):
                     rec = records_from(det, it, p.clip_boxes)
                     sc.add(rec, index=it.sample.index)
