@@ -196,9 +196,13 @@ def test_compare_view_six_panels_summary_and_back(qtbot, open_window, qs, monkey
     win.pause()
     qtbot.waitUntil(lambda: not win.playing, timeout=5000)
 
-    # Stop comparing: the four panels and the ablation view come back.
+    # Stop comparing: the four panels and the ablation view come back. Wait for that state itself (the
+    # worker has dropped model B and a frame without a comparison is painted), not for "a frame": a
+    # compared frame already on its way may be painted first (issue 25.14).
     win.act_stop_compare.trigger()
-    fr = wait_frame(qtbot, win, lambda fr: fr.compare is None)
+    qtbot.waitUntil(lambda: not win.comparing and win.last is not None and win.last.compare is None
+                    and win.last.ablation is not None and not win.grid.compare, timeout=30000)
+    fr = win.last
     assert fr.ablation is not None and fr.ablation.blocks == {22: "off"}
     assert win.grid.shown_keys() == render.PANELS and win.grid.columns in (2, 4)
     assert all(win.grid.panels[k].isVisible() for k in render.PANELS)
@@ -207,8 +211,9 @@ def test_compare_view_six_panels_summary_and_back(qtbot, open_window, qs, monkey
 
     # A model without GAM: no block to ablate, the group says so.
     win.load_weights(no_gam_weights)
-    qtbot.waitUntil(lambda: win.model_info.name == "yolov5n_shapes" and not win._loading_model, timeout=20000)
-    fr = wait_frame(qtbot, win, lambda fr: fr.result is not None and fr.ablation is None)
+    qtbot.waitUntil(lambda: win.model_info.name == "yolov5n_shapes" and not win.loading_model, timeout=30000)
+    qtbot.waitUntil(lambda: win.last.result is not None and win.last.ablation is None
+                    and win.ablation.combos == {}, timeout=30000)
     ab = win.ablation
     assert ab.combos == {} and not ab.enabled.isEnabled() and ab.spec() == {}
     assert ab.note.text() == "this model has no GAM blocks to ablate"

@@ -166,3 +166,57 @@ def test_panel_captions_are_translated_with_their_values():
         assert panel_caption(p) == ("GAM 通道", "L18+22  目标：检测框 #3")
     finally:
         app.removeTranslator(t)
+
+
+def _captions_fit(qtbot, win, label: str) -> None:
+    """At 1366x768 and 1600x900: every caption line of every panel shown fits its panel (long ones
+    wrap), captions leave the picture most of the panel, and the dock's note gets its wrapped height."""
+    from PyQt5.QtGui import QFontMetrics
+
+    for size in ((1366, 768), (1600, 900)):
+        win.resize(*size)
+        qtbot.waitUntil(lambda size=size: win.width() == size[0], timeout=3000)
+        QApplication.processEvents()
+        for key in win.grid.shown_keys():
+            panel = win.grid.panel(key)
+            room = panel.caption_room()
+            for font, lines in ((panel.title_font(), panel.title_lines()),
+                                (panel.subtitle_font(), panel.subtitle_lines())):
+                fm = QFontMetrics(font)
+                assert all(fm.horizontalAdvance(line) <= room for line in lines), (label, size, key, lines)
+            assert panel.caption_height() < panel.height() / 2, (label, size, key)
+        note = win.ablation.note
+        assert note.isVisible() and note.height() >= note.heightForWidth(note.width()), (label, size)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_every_caption_fits_or_wraps_at_laptop_sizes(qtbot, qs, tiny_weights, monkeypatch, lang, frame, tmp_path):
+    """Issue 25.9, in English and Chinese: the ablation view, then a comparison (six panels, the
+    longest captions: "kept: B's box, A -> B score; ...")."""
+    import cv2
+
+    from gam_gui.ui import main_window as mw_mod
+
+    img = tmp_path / "one.png"
+    cv2.imwrite(str(img), frame)
+    monkeypatch.setenv("GAM_GUI_WEIGHTS", str(tiny_weights))
+    monkeypatch.setattr(mw_mod, "find_sample", lambda: img)
+    app = QApplication.instance()
+    translators = i18n.install(lang, app)
+    try:
+        qs.setValue("controls/conf", 0.001)
+        win = mw_mod.start_window(qsettings=qs, threads=1)
+        qtbot.addWidget(win)
+        qtbot.waitUntil(lambda: win.last is not None and win.last.result is not None, timeout=30000)
+        win.ablation.set_mode(win.model_info.gam_layers[0], "off")
+        qtbot.waitUntil(lambda: win.last.ablation is not None, timeout=30000)
+        win.ablation.set_comparing(True)  # the dock's longest note
+        _captions_fit(qtbot, win, f"{lang} ablation")
+        win.compare_with(tiny_weights)
+        qtbot.waitUntil(lambda: win.last.compare is not None and win.grid.compare, timeout=30000)
+        _captions_fit(qtbot, win, f"{lang} compare")
+        matches = win.grid.panel("matches")
+        assert len(matches.subtitle_lines()) > 1 and not matches.subtitle_elided  # wrapped, not cut
+        win.close()
+    finally:
+        i18n.uninstall(translators, app)
