@@ -246,7 +246,7 @@ def test_empty_state_without_sample_or_model(qtbot, qs, monkeypatch, tmp_path, d
     monkeypatch.setattr(mw_mod, "find_sample", lambda: None)
     win = start_window(qsettings=qs)
     qtbot.addWidget(win)
-    qtbot.waitUntil(lambda: not win._loading_model, timeout=10000)
+    qtbot.waitUntil(lambda: not win.loading_model, timeout=10000)
     texts = {p.placeholder for p in win.grid.panels.values()}
     assert texts == {NO_MODEL_HINT} or texts == {EMPTY_HINT}
     assert win.grid.panels["detections"].placeholder == NO_MODEL_HINT
@@ -564,7 +564,7 @@ def test_export_whole_folder_in_background(qtbot, open_window, media, tmp_path):
     wait_frame(qtbot, win, lambda fr: fr.source.kind == "folder")
     out = tmp_path / "exp"
     win.export_source(str(media["folder"]), out)
-    qtbot.waitUntil(lambda: win._export_job is None, timeout=30000)
+    qtbot.waitUntil(lambda: win.export_job is None, timeout=30000)
     assert sorted(p.name for p in out.glob("*.png")) == ["img_0_panels.png", "img_1_panels.png", "img_2_panels.png"]
     assert (out / "detections.json").exists()
 

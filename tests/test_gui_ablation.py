@@ -101,6 +101,26 @@ def test_ablation_per_block_overlay_summary_restore_and_failure(qtbot, open_wind
     assert np.array_equal(shown, fr.output.figure())
     assert not np.array_equal(shown, render.compose(fr.frame.image, fr.result, fr.settings))
     assert win.detections_json()["ablation"]["summary"] == fr.ablation.summary()
+    # "Maps of: ablated model": the CAM and GAM panels come from the ablated model and say so; a target
+    # the ablation lost is said to be lost (issue 25.6).
+    assert ab.maps_of.isEnabled()
+    ab.maps_of.setCurrentIndex(ab.maps_of.findData("ablated"))
+    fr = wait_frame(qtbot, win, lambda fr: fr.maps_of == "ablated" and fr.ablation is not None)
+    assert all(win.grid.panels[k].title.endswith("ablated model") for k in ("cam", "gam_channel", "gam_spatial"))
+    assert "maps: ablated model" in win.summary_label.text()
+    ab.set_mode(18, "off")  # the first block off too: boxes are lost
+    fr = wait_frame(qtbot, win, lambda fr: fr.ablation is not None and fr.ablation.blocks == {18: "off", 22: "off"})
+    lost = [m for m in fr.ablation.matches if m.status == "lost"]
+    assert lost
+    k = next(i for i, d in enumerate(fr.result.detections) if d.xyxy == lost[0].a.xyxy)
+    win.controls.set_target_index(k)  # a box the ablation lost: the window says the target is lost
+    fr = wait_frame(qtbot, win, lambda fr: fr.highlight == k and fr.maps_of == "ablated")
+    assert "the CAM's target is lost under the ablation" in win.summary_label.text()
+    win.controls.target.setCurrentIndex(win.controls.target.findData("all"))
+    ab.set_mode(18, "on")
+    ab.maps_of.setCurrentIndex(ab.maps_of.findData("trained"))
+    wait_frame(qtbot, win, lambda fr: fr.maps_of == "trained" and fr.ablation is not None
+               and fr.ablation.blocks == {22: "off"} and fr.settings.target == "all")
 
     # Back to "on": the normal detections panel again.
     ab.combos[22].setCurrentIndex(ab.combos[22].findData("on"))

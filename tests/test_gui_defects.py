@@ -156,7 +156,7 @@ def test_recent_files_are_absolute_and_missing_ones_dropped_with_a_notice(window
     assert win.recent_files() == [str(img.resolve())]
     assert "removed 2 recent entries" in win.statusBar().currentMessage()
     assert [str(x) for x in qs.value("paths/recent")] == [str(img.resolve())]
-    win._fill_recent()
+    win.sources.fill_recent()
     entries = [a.text() for a in win.recent_menu.actions() if a.text()]
     assert any(str(img.resolve()) in t for t in entries)
 
@@ -197,7 +197,7 @@ def test_status_target_and_caption_name_the_same_detection(qtbot, open_window, m
     d = fr.result.detections[k]
     panel = win.grid.panels["detections"]
     centre = panel.frame_to_widget((d.xyxy[0] + d.xyxy[2]) / 2, (d.xyxy[1] + d.xyxy[3]) / 2).toPoint()
-    win._panel_clicked("detections", *panel.widget_to_frame(centre))
+    win.view.panel_clicked("detections", *panel.widget_to_frame(centre))
     assert "#" not in win.statusBar().currentMessage()  # no index that the next frame would contradict
     checked = 0
     for _ in range(4):

@@ -32,7 +32,7 @@ from gam_gui.models.yolov5 import DetectionModel
 def exported_and_saved(qtbot, win, out: Path) -> tuple[np.ndarray, np.ndarray, dict]:
     """What File > Export writes for the open image, what File > Save writes, and the export's table."""
     win.export_source(win.source_info.spec, out)
-    qtbot.waitUntil(lambda: win._export_job is None, timeout=60000)
+    qtbot.waitUntil(lambda: win.export_job is None, timeout=60000)
     assert not win.errors, win.errors
     saved = out / "saved.png"
     assert win.save_composite(saved)

@@ -89,9 +89,9 @@ def test_clicking_a_bar_shows_that_channel_until_clicked_again(qtbot, win):
     assert win.drill_channel == k and chart.selected == k
     assert panel.title == render.TITLE_DRILL and f"channel {k}:" in panel.subtitle
     g = win.last.result.gam_for(win.last.settings.gam_layer)
-    expect = render.channel_drill_panel(win.last.frame.image, g, k, win._shown_width)
+    expect = render.channel_drill_panel(win.last.frame.image, g, k, win.shown_width)
     assert np.array_equal(qimage_to_bgr(panel.image), expect.image)
-    other = render.channel_drill_panel(win.last.frame.image, g, k + 1, win._shown_width)
+    other = render.channel_drill_panel(win.last.frame.image, g, k + 1, win.shown_width)
     assert not np.array_equal(expect.image, other.image)  # the picture depends on the channel
     # the next frame keeps the drill-down
     win.reanalyse()

@@ -194,3 +194,18 @@ def test_the_measured_detection_is_the_target_else_the_strongest_of_its_class(mo
     p = FramePipeline(object())
     for target, want in (("all", 0), (2, 2), ("cls:1", 1)):
         assert p.measure_target(p.step(painted(0), ViewState(Settings(method="none", target=target)))) == want
+
+
+def test_the_ablation_view_can_show_the_ablated_models_maps(trained_model, sample):
+    p = FramePipeline(trained_model)
+    gam = pipeline_mod.explainer(trained_model).gam_indices
+    v = ViewState(Settings(method="gradcam", imgsz=160), ablation={k: "off" for k in gam})
+    trained = p.step(sample, v)
+    assert trained.maps is None and trained.maps_of == "trained"
+    out = p.step(sample, v.updated(maps_of="ablated"))
+    assert out.maps_of == "ablated" and out.result is trained.result  # the trained analysis is reused
+    assert out.maps.detections == out.ablation.after  # the maps are the ablated model's
+    assert not np.array_equal(out.maps.cam, trained.result.cam)
+    assert out.fields()["maps"]["of"] == "ablated"
+    with pytest.raises(ValueError, match="maps_of"):
+        ViewState(maps_of="both")
