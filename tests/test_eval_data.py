@@ -80,7 +80,8 @@ def test_two_shards_merge_to_the_single_run(dataset, tmp_path, capsys, one_torch
     assert rc == 0, err
     assert without_timings(merged) == without_timings(single)
     assert merged["extra"]["ablations"][0]["ci95"] == single["extra"]["ablations"][0]["ci95"]
-    assert (tmp_path / "merged" / "predictions.json").read_bytes() == (tmp_path / "single" / "predictions.json").read_bytes()
+    preds = [(tmp_path / d / "predictions.json").read_bytes() for d in ("merged", "single")]
+    assert preds[0] == preds[1]
     rc, _, err = run(["merge", shards[0]], capsys)  # a missing part is an error naming it
     assert rc == 1 and "missing shard(s) 0/2" in err
 
@@ -152,3 +153,21 @@ def test_multi_label_candidates_keep_every_class_above_conf():
                      [20, 20, 4, 4, 0.0005, 0.9, 0.9, 0.9]], np.float32)  # objectness below conf
     idx, score, cls = multi_label_candidates(ANCHOR_LAYOUT, rows, 0.001)
     assert idx.tolist() == [0, 0] and cls.tolist() == [0, 1] and np.allclose(score, [0.45, 0.36])
+
+
+def test_faithfulness_shards_merge_to_the_single_run(dataset, tmp_path, capsys, one_torch_thread):
+    more = ["--images", "2", "--batch", "1", "--faithfulness", "--methods", "gradcam", "--steps", "4",
+            "--tie-orders", "1"]
+    rc, single, err = run(eval_argv(dataset, *more), capsys)
+    assert rc == 0, err
+    files = []
+    for i in (0, 1):
+        rc, res, err = run(eval_argv(dataset, *more, "--shard", f"{i}/2", "--out", str(tmp_path)), capsys)
+        assert rc == 0, err
+        files.append(res["file"])
+    rc, merged, err = run(["merge", *files], capsys)
+    assert rc == 0, err
+    a, b = merged["extra"]["faithfulness"], single["extra"]["faithfulness"]
+    assert a["detections"] == b["detections"] > 0
+    a.pop("ms_per_detection"), b.pop("ms_per_detection")  # a timing
+    assert a == b

@@ -107,7 +107,7 @@ def score_run(args: argparse.Namespace, model: nn.Module, dataset: Any, imgsz: i
         skipped.add_dataset(dataset)
     settings = settings_for(args, dataset, imgsz, ["as trained", *(describe(a) for a in ablations)])
     settings["forward_seconds"] = round(score.forward_seconds, 3)
-    return EvalRun(settings, score.scorers, skipped.to_json(), {})
+    return EvalRun(settings, score.scorers, skipped.to_json(), {}, score.indices)
 
 
 def run_eval(args: argparse.Namespace) -> int:
@@ -121,8 +121,10 @@ def run_eval(args: argparse.Namespace) -> int:
     shard = getattr(args, "shard", None)
     out = getattr(args, "out", None)
     pointing, faithful = getattr(args, "pointing", False), getattr(args, "faithfulness", False)
-    if (shard or getattr(args, "ray", None)) and (pointing or faithful):
-        raise UsageError("--shard", "--pointing and --faithfulness are not sharded yet: run them without --shard/--ray")
+    if (shard or getattr(args, "ray", None)) and pointing:
+        raise UsageError("--shard", "--pointing is not sharded: run it without --shard/--ray")
+    if getattr(args, "ray", None) and faithful:
+        raise UsageError("--ray", "--faithfulness does not run on Ray: use --shard i/n and gam-gui merge")
     if shard and not out:
         raise UsageError("--shard", "--shard needs --out (the folder the shard file is written to)")
     model = load_model(getattr(args, "weights", None), device=resolve_device(getattr(args, "device", None)))
@@ -140,6 +142,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if shard:
         from gam_gui.evaluation.shards import write_shard
 
+        extra_parts(args, model, dataset, imgsz, run.extra, run.extra["seconds_by_part"], run.indices)
         path = write_shard(out, run, shard)
         run.settings["seconds"] = round(time.perf_counter() - t0, 1)
         print(dumps({"shard": list(shard), "file": str(path), "images": len(run.scorers[0])}))
@@ -169,12 +172,14 @@ def report_run(run: EvalRun, out: str | None, dpi: int = 150) -> int:
 
 
 def extra_parts(args: argparse.Namespace, model: nn.Module, dataset: Any, imgsz: int, extra: dict,
-                parts: dict) -> None:
-    """``--pointing`` and ``--faithfulness`` on the same images (the shapes set: as they always ran)."""
-    shapes = dataset.kind == "shapes"
+                parts: dict, indices: list[int] | None = None) -> None:
+    """``--pointing`` and ``--faithfulness`` on the same images (the shapes set: as they always ran).
+    ``indices``: a shard's images; its faithfulness keeps the per-detection rows that ``gam-gui
+    merge`` combines (``extra["faithfulness_details"]``)."""
+    shapes = dataset.kind == "shapes" and indices is None
 
     def samples() -> Any:
-        return None if shapes else (dataset[i] for i in range(len(dataset)))
+        return None if shapes else (dataset[i] for i in (range(len(dataset)) if indices is None else indices))
 
     n = len(dataset)
     if getattr(args, "pointing", False):
@@ -190,11 +195,14 @@ def extra_parts(args: argparse.Namespace, model: nn.Module, dataset: Any, imgsz:
         from gam_gui.train.pointing import FAITHFULNESS_METHODS, faithfulness_eval
 
         t1 = time.perf_counter()
+        details: dict = {}
         with torch.enable_grad():
             extra["faithfulness"] = faithfulness_eval(
                 model, n, imgsz, methods=tuple(getattr(args, "methods", None) or FAITHFULNESS_METHODS),
                 steps=getattr(args, "steps", 16), baseline=getattr(args, "baseline", "blur"),
                 tie_orders=getattr(args, "tie_orders", 4), feather=getattr(args, "feather", 0),
                 sanity=getattr(args, "sanity", False),
-                progress=getattr(args, "progress", None), images=samples())
+                progress=getattr(args, "progress", None), images=samples(), details=details)
+        if indices is not None:
+            extra["faithfulness_details"] = details
         parts["faithfulness"] = round(time.perf_counter() - t1, 1)

@@ -32,6 +32,8 @@ class EvalRun:
     scorers: list[Scorer]
     skipped: dict = field(default_factory=lambda: {"images": 0, "label_rows": 0})
     extra: dict = field(default_factory=dict)
+    #: the dataset indices scored (a shard's part), when known
+    indices: list[int] | None = None
 
 
 def ablation_rows(run: EvalRun, metrics: list[Metrics]) -> list[dict]:

@@ -116,6 +116,7 @@ class DatasetScore:
     skipped: SkipCounter = field(default_factory=SkipCounter)
     imgsz: int = 0
     forward_seconds: float = 0.0
+    indices: list[int] = field(default_factory=list)  # the images scored (a shard's), in dataset order
 
 
 def plan_batches(dataset: Dataset, protocol: Protocol, imgsz: int, stride: int, batch: int,
@@ -202,4 +203,4 @@ def score_dataset(model: nn.Module, dataset: Dataset, protocol: str | Protocol =
         done += len(items)
         if progress is not None:
             progress(done, total)
-    return DatasetScore(scorers, skipped, imgsz, fwd)
+    return DatasetScore(scorers, skipped, imgsz, fwd, sorted(i for b in batches for i in b))

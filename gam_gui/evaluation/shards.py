@@ -122,11 +122,43 @@ def merge_runs(parts: list[tuple[EvalRun, tuple[int, int]]], paths: list[str] | 
         for a, b in zip(scorers, run.scorers):
             a.merge(b)
         skipped = {k: skipped.get(k, 0) + run.skipped.get(k, 0) for k in set(skipped) | set(run.skipped)}
+    extra = {"seconds_by_part": {"mAP": round(sum(
+        r.extra.get("seconds_by_part", {}).get("mAP", 0.0) for r, _ in parts), 1)}}
+    runs = [r for r, _ in ordered]
+    if all("faithfulness_details" in r.extra for r in runs):
+        extra["faithfulness"] = merge_faithfulness(runs)
+        extra["seconds_by_part"]["faithfulness"] = round(sum(
+            r.extra.get("seconds_by_part", {}).get("faithfulness", 0.0) for r in runs), 1)
     settings = dict(first.settings)
     settings["forward_seconds"] = round(sum(r.settings.get("forward_seconds", 0.0) for r, _ in parts), 3)
     settings["shards"] = n
-    return EvalRun(settings, scorers, skipped, {"seconds_by_part": {"mAP": round(sum(
-        r.extra.get("seconds_by_part", {}).get("mAP", 0.0) for r, _ in parts), 1)}})
+    return EvalRun(settings, scorers, skipped, extra)
+
+
+def merge_faithfulness(runs: list[EvalRun]) -> dict:
+    """The faithfulness result of the shards' runs (in image order) as one run computes it: their
+    per-detection rows concatenated, then summarised once
+    (:func:`gam_gui.faithfulness.dataset.faithfulness_from_details`)."""
+    from gam_gui.faithfulness.dataset import faithfulness_from_details
+
+    details: dict = {"scores": {}, "sanity": {}, "ms": [], "images": 0, "sanity_seconds": 0.0}
+    for r in runs:
+        d = r.extra["faithfulness_details"]
+        for name, rows in d.get("scores", {}).items():
+            details["scores"].setdefault(name, []).extend(rows)
+        for method, stages in (d.get("sanity") or {}).items():
+            into = details["sanity"].setdefault(method, [[] for _ in stages])
+            for acc, part in zip(into, stages):
+                acc.extend(part)
+        details["ms"].extend(d.get("ms") or [])
+        details["images"] += int(d.get("images", 0))
+        details["sanity_seconds"] += float(d.get("sanity_seconds", 0.0))
+        details.setdefault("sanity_stages", d.get("sanity_stages"))
+    if not details["sanity"]:
+        details.pop("sanity")
+    f = runs[0].extra["faithfulness"]
+    return faithfulness_from_details(details, f["imgsz"], f["conf"], f["steps"], f["baseline"], f["tie_orders"],
+                                     f["feather"], "sanity" in f)
 
 
 def run_merge(args: argparse.Namespace) -> int:
