@@ -8,7 +8,8 @@ diagonals, so that an object that left the view is not replaced by a look-alike 
 of the frame). When no detection qualifies for more than ``timeout`` seconds of the video's own
 time, the target is *lost*: the tracker stops and says so once, and the caller goes back to "all".
 
-Qt-free and model-free: the window's worker and ``gam-gui export --target i`` on a video share it.
+Qt-free and model-free: :class:`gam_gui.pipeline.FramePipeline` uses it for the window and for
+``gam-gui export --target i`` on a video alike.
 """
 
 from __future__ import annotations
@@ -110,27 +111,3 @@ class TargetTracker:
             return same[j], NEAREST
         return None, MISSING
 
-
-class IndexFollower:
-    """``--target i`` on a video: detection ``i`` of the first frame that has one, followed after that
-    (:class:`TargetTracker`); ``"all"`` while it is missing and for good once it is lost."""
-
-    def __init__(self, index: int, timeout: float = LOST_AFTER_S) -> None:
-        self.index = int(index)
-        self.tracker = TargetTracker(timeout)
-        self.started = self.lost = False
-
-    def target(self, detections: Sequence[Detection], t: float) -> int | str:
-        """The target for a frame with these ``detections`` at time ``t`` (seconds)."""
-        if self.lost:
-            return "all"
-        if not self.started:
-            if self.index >= len(detections):
-                return self.index  # not started: the frame fails as it would without following
-            self.tracker.start(detections[self.index], t)
-            self.started = True
-        u = self.tracker.update(detections, t)
-        if u.lost:
-            self.lost = True
-            LOGGER.info("the followed detection has been missing for %.1f s: explaining all detections", u.missing_s)
-        return u.index if u.index is not None else "all"

@@ -89,18 +89,6 @@ def test_follows_circle_a_through_a_generated_video(trained_model, tmp_path):
     assert all(u.how == IDLE for u in updates[lost[0] + 1 :])
 
 
-def test_index_follower_starts_on_the_first_frame_that_has_the_index():
-    from gam_gui.tracking import IndexFollower
-
-    f = IndexFollower(1, timeout=1.0)
-    assert f.target([det(0, 0, 10, 10)], 0.0) == 1  # not there yet: unchanged (the frame fails as before)
-    assert f.target([det(0, 0, 10, 10, 0.9), det(50, 50, 70, 70, 0.8)], 0.1) == 1
-    assert f.target([det(52, 50, 72, 70, 0.95), det(0, 0, 10, 10, 0.9)], 0.2) == 0  # now the stronger one
-    assert f.target([det(0, 0, 10, 10)], 0.5) == "all"  # missing
-    assert f.target([det(0, 0, 10, 10)], 1.3) == "all" and f.lost
-    assert f.target([det(52, 50, 72, 70)], 1.4) == "all"  # lost for good
-
-
 def test_export_with_a_target_index_follows_the_object_through_a_video(trained_model, tmp_path):
     import json
 
