@@ -166,18 +166,20 @@ def test_measure_refuses_bad_arguments(scene):
 
 
 def test_eval_faithfulness_prints_a_table_per_method_and_json(capsys):
-    """``gam-gui eval --faithfulness`` on one validation image at a small size: the table on stderr,
-    the scores, intervals, tied fractions and both reference rows in strict JSON, the same numbers in both."""
+    """``gam-gui eval --faithfulness --sanity`` on one validation image at a small size: the table on
+    stderr; the scores, intervals, tied fractions, both reference rows and the sanity check's rank
+    correlations in strict JSON; the same numbers in both."""
     import json
 
+    from gam_gui.faithfulness.sanity import FLAG, INSENSITIVE
     from gam_gui.train.evaluate import main
 
-    assert main(["--images", "1", "--imgsz", "128", "--faithfulness", "--methods", "gradcam", "hirescam",
-                 "--steps", "2", "--tie-orders", "2", "--no-progress"]) == 0
+    assert main(["--images", "1", "--imgsz", "128", "--faithfulness", "--sanity", "--methods", "hirescam",
+                 "eigencam", "--steps", "2", "--tie-orders", "2", "--no-progress"]) == 0
     out, err = capsys.readouterr()
     fa = json.loads(out, parse_constant=lambda c: pytest.fail(f"non-strict JSON: {c}"))["extra"]["faithfulness"]
     assert fa["detections"] > 0 and fa["steps"] == 2 and fa["imgsz"] == 128 and fa["tie_orders"] == 2
-    assert list(fa["methods"]) == ["gradcam", "hirescam", "random", "box"]
+    assert list(fa["methods"]) == ["hirescam", "eigencam", "random", "box"]
     for method, r in fa["methods"].items():
         assert 0 <= r["pointing"] <= 1 and 0 <= r["energy_in_box"] <= 1 and 0 <= r["tied_fraction"] <= 1
         for key in ("deletion_auc", "insertion_auc"):
@@ -185,6 +187,14 @@ def test_eval_faithfulness_prints_a_table_per_method_and_json(capsys):
             assert lo <= r[key] <= hi
         assert f"| {method} | {r['pointing']:.3f} | {r['energy_in_box']:.3f} | {r['deletion_auc']:.3f} [" in err
     assert fa["methods"]["box"]["tied_fraction"] == 1.0
+    sanity = fa["sanity"]
+    assert set(sanity) == {"hirescam", "eigencam"} and "rank corr, head random" in err
+    for r in sanity.values():
+        assert -1 <= r["rank_corr"] <= 1 and r["ci95"][0] <= r["rank_corr"] <= r["ci95"][1]
+        assert (FLAG in r["flags"]) == (r["rank_corr"] > INSENSITIVE)
+        assert r["cascade"][0]["randomized"] == "head" and r["cascade"][-1]["rank_corr"] == r["rank_corr"]
+    # EigenCAM ignores the head: randomising the head alone leaves its map as it was
+    assert sanity["eigencam"]["cascade"][0]["rank_corr"] == pytest.approx(1.0)
 
 
 class PlacedDetector(nn.Module):
@@ -298,3 +308,16 @@ def test_eval_steps_above_the_maximum_is_a_usage_error_naming_steps(capsys):
         main(["--faithfulness", "--steps", "3000"])
     assert e.value.code == 2
     assert "--steps" in capsys.readouterr().err
+
+
+def test_the_randomisation_cascade_works_on_copies(trained_model):
+    from gam_gui.faithfulness.sanity import cascade, rank_corr
+
+    before = {k: v.clone() for k, v in trained_model.state_dict().items()}
+    stages = cascade(trained_model)
+    assert [s[0] for s in stages][:2] == ["head", "layers 26..head"] and len(stages) == 4
+    assert all(v.equal(before[k]) for k, v in trained_model.state_dict().items())
+    head = list(stages[0][1].state_dict().items())[-1]
+    assert not head[1].equal(before[head[0]])
+    assert rank_corr(np.arange(9.0), np.arange(9.0) ** 2) == pytest.approx(1.0)
+    assert np.isnan(rank_corr(np.ones(4), np.arange(4.0)))
