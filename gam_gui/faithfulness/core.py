@@ -194,8 +194,7 @@ class TrackedScore:
         rows, best = pred[keep], best[keep]
         if not len(rows):
             return torch.zeros(())
-        xy, wh = rows[:, :2], rows[:, 2:4] / 2
-        boxes = torch.cat((xy - wh, xy + wh), 1)
+        boxes = self.adapter.boxes_xyxy(rows)
         iou = torchvision.ops.box_iou(self.box.to(boxes.device), boxes)[0]
         ok = iou >= self.iou
         return best[ok].max().cpu() if ok.any() else torch.zeros(())
