@@ -154,11 +154,15 @@ def check_method(value: Any, name: str = "method") -> str:
     return key
 
 
-def check_target(value: Any, name: str = "target") -> str:
-    """The grammar of ``explain.cams.TargetSpec.parse``: all, class, box, a detection index, cls:<id>."""
+def check_target(value: Any, name: str = "target", nc: int | None = None) -> str:
+    """The grammar of ``explain.cams.TargetSpec.parse``: all, class, box, a detection index, cls:<id>;
+    with ``nc`` (the model's class count) a ``cls:<id>`` must name one of its classes."""
     t = str(value).strip().lower()
-    if not _TARGET.match(t):
-        raise ValueError(f"{name} {value!r} is unknown; use all, class, box, a detection index or cls:<id>")
+    if len(t) > 40 or not _TARGET.match(t):
+        raise ValueError(f"{name} {str(value)[:40]!r} is unknown; use all, class, box, a detection index or "
+                         "cls:<id>")
+    if nc is not None and t.startswith("cls:") and int(t[4:]) >= nc:
+        raise ValueError(f"{name} {t}: the model has {nc} classes (cls:0 to cls:{nc - 1})")
     return str(value).strip()
 
 

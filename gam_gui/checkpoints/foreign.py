@@ -256,6 +256,7 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
         raise CheckpointError(f"{source}: the pickled model is malformed: {problem}", reason="counts")
     # The strides come from the layers, not the file: a stored [8, 16, 4096] would choose the work size.
     det = model.model[-1]
+    record_gam_variants(model)  # before the first forward: a GAM block runs the variant decided here
     strides = derive_strides(model, source, size=DEFAULT_RUN_SIZE)  # also the activation check at that size
     stored = det.stride
     if stored.shape != strides.shape or not torch.equal(stored, strides):
@@ -266,7 +267,6 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     det.stride = strides
     model.stride = strides
     model.meta = {}
-    record_gam_variants(model)
     return model
 
 

@@ -70,7 +70,8 @@ def check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor],
                                   reason="description")
         repeats += max(round(n * gd), 1) if n > 1 else 1
     if repeats > MAX_REPEATS:
-        raise CheckpointError(f"{source}: its model description asks for {repeats} layers; refusing to build it")
+        raise CheckpointError(f"{source}: its model description asks for {repeats} layers; refusing to build it",
+                              reason="description", layers=repeats)
     try:
         check_model_dict(desc)  # the scales table too, whether or not the description has anchors
     except ModelConfigError as e:
@@ -100,7 +101,7 @@ def check_description_size(desc: dict[str, Any], state: dict[str, torch.Tensor],
         )
     # the budget counts what the model will hold: its weights as fp32 plus one frame's activations
     limit = ACTIVATION_BASE + ACTIVATION_PER_PARAM_BYTE * 4 * min(needed, stored)
-    _probe_activations(_Routed(seq, save), ch, source, meta_params=False, size=size, limit=limit)
+    probe_activations(_Routed(seq, save), ch, source, meta_params=False, size=size, limit=limit)
 
 
 def _build_depth(desc: dict[str, Any]) -> Any:
@@ -149,7 +150,7 @@ def _activation_limit(model: nn.Module, meta_params: bool) -> int:
     return ACTIVATION_BASE + ACTIVATION_PER_PARAM_BYTE * weights
 
 
-def _probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool = True,
+def probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool = True,
                        size: int = DEFAULT_RUN_SIZE, limit: int | None = None) -> WorkEstimate:
     """Run ``model`` once on a ``size`` x ``size`` meta-device input and refuse it when its activations
     would not fit; returns the estimate and the feature sizes entering the detection head.
@@ -278,7 +279,7 @@ def estimate_work(model: nn.Module, imgsz: int, source: str = "model") -> WorkEs
     if not isinstance(imgsz, int) or isinstance(imgsz, bool) or not 1 <= imgsz <= MAX_PROBE_SIZE:
         raise CheckpointError(f"{source}: an image size of {short_repr(imgsz, 30)} px is not one a frame can have "
                               f"(1..{MAX_PROBE_SIZE})", reason="imgsz", imgsz=imgsz)
-    return _probe_activations(model, ch, source, meta_params=True, size=imgsz)
+    return probe_activations(model, ch, source, meta_params=True, size=imgsz)
 
 
 def derive_strides(model: nn.Module, source: str, size: int = 256) -> torch.Tensor:
@@ -286,7 +287,7 @@ def derive_strides(model: nn.Module, source: str, size: int = 256) -> torch.Tens
     frame, as ultralytics does at 256 px), never taken from the file. The same forward checks the
     activation budget at that size, so a caller passes the size the model will run at."""
     s = size
-    est = _probe_activations(model, 3, source, meta_params=True, size=s)
+    est = probe_activations(model, 3, source, meta_params=True, size=s)
     if not est.level_sizes or any(h < 1 for h, _ in est.level_sizes):
         raise CheckpointError(f"{source}: the pickled model is malformed: its detection head gets no feature maps "
                               f"from a {s}x{s} frame", reason="structure")

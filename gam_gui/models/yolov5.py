@@ -144,6 +144,13 @@ def register_block(name: str, cls: type[nn.Module], *, channels: bool = False, r
             table.add(cls)
 
 
+def register_variant(base: type[nn.Module], cls: type[nn.Module], *, family: str) -> None:
+    """Build ``cls`` wherever a YAML of ``family`` (``"yolov7"`` or ``"anchor-free"``) names ``base``:
+    the same block name means another layout there (YOLOv7's ``Detect`` keeps an ``anchor_grid``
+    buffer, the anchor-free family's ``SPPF`` has a repeat count ...)."""
+    {"yolov7": _V7_REPLACE, "anchor-free": _ANCHOR_FREE_REPLACE}[family][base] = cls
+
+
 def is_yolov7_yaml(d: dict[str, Any]) -> bool:
     """Whether a model dict follows YOLOv7's conventions (it names a block only YOLOv7 has)."""
     layers = (d.get("backbone") or []) + (d.get("head") or [])

@@ -271,4 +271,4 @@ register_block("RepConv", RepConv, channels=True, yolov7_only=True)
 register_block("ImplicitA", ImplicitA, input_channels=True, yolov7_only=True)
 register_block("ImplicitM", ImplicitM, input_channels=True, yolov7_only=True)
 register_block("IDetect", IDetect, yolov7_only=True)
-_yolo._V7_REPLACE[Detect] = DetectV7
+_yolo.register_variant(Detect, DetectV7, family="yolov7")

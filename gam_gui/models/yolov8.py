@@ -243,4 +243,5 @@ _yolo.register_block("C2f", C2f, channels=True, repeat_arg=True)
 _yolo.register_block("C3k2", C3k2, channels=True, repeat_arg=True)
 _yolo.register_block("C2PSA", C2PSA, channels=True, repeat_arg=True)
 _yolo.register_block("DWConv", DWConv, channels=True)
-_yolo._ANCHOR_FREE_REPLACE.update({_yolo.Detect: Detect, SPPF_V5: SPPF, BottleneckV5: Bottleneck})
+for _base, _cls in ((_yolo.Detect, Detect), (SPPF_V5, SPPF), (BottleneckV5, Bottleneck)):
+    _yolo.register_variant(_base, _cls, family="anchor-free")
