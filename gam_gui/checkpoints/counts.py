@@ -83,9 +83,11 @@ def _conv_problem(m: nn.Conv2d) -> str:
     if tuple(w.shape[2:]) != k:
         return f"says kernel {k} but its weight is {tuple(w.shape[2:])}"
     if not _int(g, 1, 1 << 20) or w.shape[0] % g:
-        return f"has {short_repr(g, 30)} groups for {w.shape[0]} output channels"
+        return f"has {short_repr(g, 30)} groups for a weight of {tuple(w.shape)}"
     in_ch, out_ch = _d(m, "in_channels"), _d(m, "out_channels")
-    if (in_ch is not None and in_ch != w.shape[1] * g) or (out_ch is not None and out_ch != w.shape[0]):
+    # a convolution's weight is (out, in / groups, k, k); a transposed one's is (in, out / groups, k, k)
+    w_in, w_out = (w.shape[0], w.shape[1] * g) if isinstance(m, nn.ConvTranspose2d) else (w.shape[1] * g, w.shape[0])
+    if (in_ch is not None and in_ch != w_in) or (out_ch is not None and out_ch != w_out):
         return f"says {short_repr(in_ch, 20)} -> {short_repr(out_ch, 20)} channels but its weight is {tuple(w.shape)}"
     if isinstance(p, str):
         if p not in ("same", "valid"):
