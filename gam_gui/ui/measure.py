@@ -177,9 +177,12 @@ class MeasureDock(QDockWidget):
         self.steps.setToolTip(self.tr("Points per curve; the model runs once on 2 x steps perturbed frames"))
         form.addRow(self.tr("Steps:"), self.steps)
         self.baseline = QComboBox()
-        for key, label in ((BASELINES[0], self.tr("blurred frame")), (BASELINES[1], self.tr("mean colour"))):
+        labels = {"blur": self.tr("blurred frame"), "mean": self.tr("mean colour"),
+                  "road": self.tr("kept neighbours (ROAD)")}
+        for key, label in ((b, labels.get(b, b)) for b in BASELINES):
             self.baseline.addItem(label, key)
-        self.baseline.setToolTip(self.tr("What removed pixels are replaced with"))
+        self.baseline.setToolTip(self.tr("What removed pixels are replaced with; ROAD fills them from the kept "
+                                         "pixels around them, so the hole does not keep the object's shape"))
         form.addRow(self.tr("Baseline:"), self.baseline)
         v.addLayout(form)
         self.button = QPushButton(self.tr("Measure"))
