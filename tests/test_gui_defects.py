@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from PyQt5.QtCore import QEvent, QSettings, Qt
+from PyQt5.QtCore import QEvent, QPointF, QSettings, Qt
 from PyQt5.QtGui import QImage, QKeySequence, QMouseEvent
 from PyQt5.QtWidgets import QMessageBox
 from test_gui import env, media, model_path, open_window, qs, wait_frame  # noqa: F401 - fixtures
@@ -339,3 +339,28 @@ def test_payload_in_panel_tooltip_is_escaped(qtbot):
     panel.set_detections([_det(0, 0, 10, 10, PAYLOAD)])
     assert PAYLOAD in panel.tooltip_for(0)
     assert "<img" not in plain.plain_tooltip(panel.tooltip_for(0))
+
+
+def test_panel_draws_the_bar_below_the_frame_and_maps_clicks_to_the_frame_only(qtbot):
+    """A heatmap panel's picture is the frame plus its colour-bar strip: clicks map to the frame part,
+    and with the scale given the panel writes the bar's text itself (in the window's language)."""
+    import numpy as np
+
+    from gam_gui import render
+    from gam_gui.ui.convert import bgr_to_qimage
+    from gam_gui.ui.panels import scale_text
+
+    frame = np.full((120, 160, 3), 90, np.uint8)
+    scale = render.ColourScale("spatial gate, mean over 64 ch", 0.3, 0.6, (0.34, 0.6))
+    img = render.draw_scale_bar(frame, scale, 160)
+    panel = ImagePanel("gam_spatial", "GAM spatial")
+    qtbot.addWidget(panel)
+    panel.resize(320, 400)
+    panel.set_image(bgr_to_qimage(img), "GAM spatial", "layer 18  mean", (160, 120), "help", scale=scale)
+    whole, frame_rect = panel.picture_rect(), panel.image_rect()
+    assert frame_rect.height() / whole.height() == pytest.approx(120 / img.shape[0], rel=1e-3)
+    below = frame_rect.bottomLeft() + QPointF(5, 3)
+    assert panel.widget_to_frame(below) is None  # the bar is not the frame
+    assert panel.widget_to_frame(frame_rect.center()) == pytest.approx((80, 60), abs=1)
+    panel.grab()  # paints
+    assert panel.bar_text == scale_text(scale) == "spatial gate, mean over 64 ch: this frame 0.34 ... 0.6"
