@@ -26,9 +26,9 @@ from gam_gui.checkpoints.foreign import (
 from gam_gui.checkpoints.limits import MAX_BYTES
 from gam_gui.checkpoints.own_format import FORMAT, default_weights_path, load_own
 from gam_gui.checkpoints.pickle_scan import GLOBAL_RE, allowed_names, explain_unpickling_error, scan_pickle
+from gam_gui.heads import adapter_for
 from gam_gui.models import gam as gam_mod
 from gam_gui.models.yolov5 import DetectionModel
-from gam_gui.models.yolov8 import Detect as AnchorFree
 
 LOGGER = logging.getLogger(__name__)
 
@@ -116,14 +116,8 @@ def smoke_test(model: nn.Module, source: str) -> None:
     except Exception as e:  # noqa: BLE001 - the weights and attributes come from the file
         raise CheckpointError(f"{source}: the model cannot run on a frame: {type(e).__name__}: {first_line(e)}") \
             from e
-    seq = model._modules.get("model")
-    head = seq[-1] if isinstance(seq, nn.Sequential) and len(seq) else None
-    if isinstance(head, AnchorFree):
-        ok = isinstance(y, torch.Tensor) and y.ndim == 3 and y.shape[0] == 1 and y.shape[1] == 4 + head.nc
-        layout = "(1, 4 + classes, N)"
-    else:
-        ok = isinstance(y, torch.Tensor) and y.ndim == 3 and y.shape[0] == 1 and y.shape[2] >= 6
-        layout = "(1, N, 5 + classes)"
+    adapter = adapter_for(model)  # the one place that knows each head's output layout
+    ok, layout = adapter.output_ok(y), adapter.output_layout
     if not ok:
         shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
         raise CheckpointError(f"{source}: the model's output {shape} is not a list of detections {layout}",
