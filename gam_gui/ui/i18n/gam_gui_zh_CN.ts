@@ -1203,42 +1203,37 @@ click: explain this object</source>
         <translation>平均颜色</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="182" />
-        <source>What removed pixels are replaced with</source>
-        <translation>被移除的像素用什么替换</translation>
-    </message>
-    <message>
-        <location filename="../measure.py" line="183" />
+        <location filename="../measure.py" line="186" />
         <source>Baseline:</source>
         <translation>基线：</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="185" />
+        <location filename="../measure.py" line="188" />
         <source>Measure</source>
         <translation>测量</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="186" />
+        <location filename="../measure.py" line="189" />
         <source>Measure the current CAM for its target: the clicked object, else the strongest detection</source>
         <translation>为当前 CAM 的目标测量：单击的目标，否则为最强的检测</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="202" />
+        <location filename="../measure.py" line="205" />
         <source>Click Measure to score the current map.</source>
         <translation>单击“测量”为当前热力图打分。</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="209" />
+        <location filename="../measure.py" line="212" />
         <source>Faithful maps: low deletion AUC (the score falls when the top pixels go), high insertion AUC (it comes back when they alone are shown).</source>
         <translation>忠实的热力图：删除 AUC 低（移除最重要的像素后得分下降），插入 AUC 高（只显示这些像素时得分恢复）。</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="217" />
+        <location filename="../measure.py" line="220" />
         <source>measuring ...</source>
         <translation>正在测量 ...</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="225" />
+        <location filename="../measure.py" line="228" />
         <source>{0}, detection #{1} ({2}, {3:.2f}) on frame {4}
 deletion AUC {5:.3f}   insertion AUC {6:.3f}
 energy in box {7:.1%}   pointing: {8}
@@ -1249,27 +1244,27 @@ energy in box {7:.1%}   pointing: {8}
 {9} 步，{10} 基线，{11:.0f} 毫秒</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="229" />
+        <location filename="../measure.py" line="232" />
         <source>hit</source>
         <translation>命中</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="229" />
+        <location filename="../measure.py" line="232" />
         <source>miss</source>
         <translation>未命中</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="291" />
+        <location filename="../measure.py" line="294" />
         <source>&amp;Faithfulness</source>
         <translation>忠实度(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="292" />
+        <location filename="../measure.py" line="295" />
         <source>Measure how faithful the current CAM is to its target</source>
         <translation>测量当前 CAM 对其目标的忠实程度</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="334" />
+        <location filename="../measure.py" line="337" />
         <source>the followed object has been out of view for {0:.1f} s: the CAM explains all detections again</source>
         <translation>跟踪的目标已离开视野 {0:.1f} 秒：CAM 重新解释所有检测</translation>
     </message>
@@ -1279,82 +1274,92 @@ energy in box {7:.1%}   pointing: {8}
         <translation>合理性检查失败：{0}</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="190" />
+        <location filename="../measure.py" line="181" />
+        <source>kept neighbours (ROAD)</source>
+        <translation>保留的邻域像素（ROAD）</translation>
+    </message>
+    <message>
+        <location filename="../measure.py" line="184" />
+        <source>What removed pixels are replaced with; ROAD fills them from the kept pixels around them, so the hole does not keep the object's shape</source>
+        <translation>被移除的像素用什么替换；ROAD 用周围保留的像素填充，因此空洞不会保留物体的形状</translation>
+    </message>
+    <message>
+        <location filename="../measure.py" line="193" />
         <source>Sanity check</source>
         <translation>合理性检查</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="191" />
+        <location filename="../measure.py" line="194" />
         <source>Re-initialise the model's weights from the head down to the GAM blocks (on a copy) and compare each detection's map before and after: a map that barely changes does not depend on the model</source>
         <translation>（在副本上）从检测头向下到 GAM 模块重新初始化模型权重，并比较每个检测框前后的热力图：几乎不变的热力图并不依赖于模型</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="232" />
+        <location filename="../measure.py" line="235" />
         <source>tied pixels {0:.0%} (curves: mean of {1} random orders)</source>
         <translation>并列像素 {0:.0%}（曲线：{1} 种随机顺序的平均）</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="234" />
+        <location filename="../measure.py" line="237" />
         <source>random map</source>
         <translation>随机图</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="234" />
+        <location filename="../measure.py" line="237" />
         <source>box map</source>
         <translation>框图</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="238" />
+        <location filename="../measure.py" line="241" />
         <source>{0}: deletion AUC {1:.3f}   insertion AUC {2:.3f}</source>
         <translation>{0}：删除 AUC {1:.3f}   插入 AUC {2:.3f}</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="240" />
+        <location filename="../measure.py" line="243" />
         <source>no better than a random map</source>
         <translation>不比随机图好</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="241" />
+        <location filename="../measure.py" line="244" />
         <source>no more than the box</source>
         <translation>不比框本身更多</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="248" />
+        <location filename="../measure.py" line="251" />
         <source>nothing to check</source>
         <translation>没有可检查的内容</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="253" />
+        <location filename="../measure.py" line="256" />
         <source>sanity check: randomising the weights ...</source>
         <translation>合理性检查：正在随机化权重……</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="263" />
+        <location filename="../measure.py" line="266" />
         <source>{0}: no detection to check</source>
         <translation>{0}：没有可检查的检测框</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="266" />
+        <location filename="../measure.py" line="269" />
         <source>{0}: rank correlation trained vs randomised {1:.2f} [{2:.2f}, {3:.2f}] over {4} detection(s)</source>
         <translation>{0}：训练后与随机化后的秩相关 {1:.2f} [{2:.2f}, {3:.2f}]，共 {4} 个检测框</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="271" />
+        <location filename="../measure.py" line="274" />
         <source>insensitive to the model (above 0.5: the map barely changes when the weights are destroyed)</source>
         <translation>对模型不敏感（高于 0.5：破坏权重后热力图几乎不变）</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="309" />
+        <location filename="../measure.py" line="312" />
         <source>nothing to check: open a source and a model first</source>
         <translation>没有可检查的内容：请先打开来源和模型</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="311" />
+        <location filename="../measure.py" line="314" />
         <source>choose a CAM method to check</source>
         <translation>请选择要检查的 CAM 方法</translation>
     </message>
     <message>
-        <location filename="../measure.py" line="313" />
+        <location filename="../measure.py" line="316" />
         <source>no detection to check on this frame</source>
         <translation>本帧没有可检查的检测框</translation>
     </message>
