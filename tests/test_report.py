@@ -50,7 +50,8 @@ def _write_dataset(root: Path, n: int = 6, size: int = 160) -> Path:
             rows.append("7 0.5 0.5")  # malformed: too few fields
         (lab_dir / f"{k:06d}.txt").write_text("\n".join(rows) + "\n")
     yaml = root / "data.yaml"
-    yaml.write_text("val: images/val\ntrain: images/val\nnames:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(NAMES)))
+    names = "".join(f"  {i}: {n}\n" for i, n in enumerate(NAMES))
+    yaml.write_text("val: images/val\ntrain: images/val\nnames:\n" + names)
     return yaml
 
 
@@ -61,7 +62,8 @@ def report(tmp_path_factory, one_torch_thread_module):
     out = root / "R"
     argv = ["report", "--data", str(data), "--weights", str(GAM), "--baseline", str(BASE), "--out", str(out),
             "--imgsz", "160", "--failures", "1", "--typical", "1", "--faithfulness-images", "1", "--methods",
-            "hirescam", "--steps", "4", "--tie-orders", "1", "--resamples", "50", "--dpi", "60", "--workers", "0", "--no-progress"]
+            "hirescam", "--steps", "4", "--tie-orders", "1", "--resamples", "50", "--dpi", "60", "--workers", "0",
+            "--no-progress"]
     code = main(argv)
     return code, out, argv
 
@@ -94,7 +96,8 @@ def test_report_writes_page_tables_figures_and_json(report):
     assert {"random", "box", "hirescam"} <= set(data["faithfulness"]["methods"])
     assert len(data["reproducibility"]["files"]) == 3 and all(len(f[2]) == 64 for f in data["reproducibility"]["files"])
     figs = sorted(p.name for p in (out / "figures").glob("*.png"))
-    assert {"pr_curve.png", "confusion_matrix.png", "ablation.png", "gam_gate_bars.png", "faithfulness.png"} <= set(figs)
+    assert {"pr_curve.png", "confusion_matrix.png", "ablation.png", "gam_gate_bars.png", "faithfulness.png",
+            "gam_typical_maps.png", "failures_fn.png"} <= set(figs)
 
 
 def test_tables_parse_as_csv_and_booktabs(report):

@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,24 +53,62 @@ def _model_run(path: str | None, device: str | None, imgsz: int | None) -> Model
 
 
 def _calibrate(a: ModelRun, image: np.ndarray, dpi: int) -> tuple[float, float]:
-    """(seconds per forward of A, seconds per 300 dpi figure) on this machine, measured once."""
+    """(seconds per forward of A, seconds per figure at ``dpi``) on this machine: medians of three,
+    so that one busy moment of a shared machine does not skew the plan."""
     with torch.no_grad():
         detect_recorded(a.model, image, 0.25, 0.45, a.imgsz)  # warm-up
+        fwd = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            detect_recorded(a.model, image, 0.25, 0.45, a.imgsz)
+            fwd.append(time.perf_counter() - t0)
+    figs = []
+    for _ in range(3):
         t0 = time.perf_counter()
-        detect_recorded(a.model, image, 0.25, 0.45, a.imgsz)
-        fwd = time.perf_counter() - t0
+        fig = F.new_figure(6.4, 4.2)
+        ax = fig.add_subplot()
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("x")
+        fig.savefig(io.BytesIO(), format="png", dpi=dpi)
+        figs.append(time.perf_counter() - t0)
+    return float(np.median(fwd)), 3.0 * float(np.median(figs))
+
+
+@dataclass
+class TrustCost:
+    """What one image of the trust section costs here, measured once on the first image: its maps
+    (seconds), one detection's curves for every method and reference (seconds), its detections."""
+
+    maps: float
+    per_detection: float
+    detections: int
+
+    def total(self, images: int, detections: float) -> float:
+        return images * self.maps + detections * self.per_detection
+
+
+def _trust_calibration(a: ModelRun, image: np.ndarray, args: argparse.Namespace, methods: tuple,
+                       fwd: float) -> TrustCost:
+    """Measure the trust section's unit costs with its own code on one detection (a few percent of
+    the section's work): its cost per detection depends on how many of each map's pixels are tied,
+    which no formula knows, and it is most of a report's time."""
+    from gam_gui.faithfulness import measure_maps, reference_maps
+    from gam_gui.faithfulness.maps import frame_maps
+
     t0 = time.perf_counter()
-    fig = F.new_figure(6.4, 4.2)
-    ax = fig.add_subplot()
-    ax.plot([0, 1], [0, 1])
-    ax.set_xlabel("x")
-    fig.savefig(io.BytesIO(), format="png", dpi=dpi)
-    return fwd, 1.5 * (time.perf_counter() - t0)
-
-
-def _trust_cost(n_dets: float, n_images: int, methods: int, steps: int, tie_orders: int, fwd: float) -> float:
-    frames = (methods + 2) * 2 * steps * (1 + 0.5 * (tie_orders - 1))
-    return n_images * (methods + 1) * 2 * fwd + n_dets * frames * fwd * FRAME_IN_BATCH
+    with torch.enable_grad():
+        fm = frame_maps(a.model, image, methods, conf=args.conf, imgsz=a.imgsz)
+    t_maps = time.perf_counter() - t0
+    if not fm.detections:  # nothing to measure on: a rough count of the perturbed frames instead
+        frames = (len(methods) + 2) * 2 * args.steps * (1 + 0.5 * (args.tie_orders - 1))
+        return TrustCost(t_maps, frames * fwd * FRAME_IN_BATCH, 0)
+    det = fm.detections[0]
+    maps = {m: fm.frame_map(m, 0) for m in methods}
+    maps.update(reference_maps(image.shape[:2], det.xyxy, args.seed))
+    t0 = time.perf_counter()
+    measure_maps(a.model, image, maps, det, steps=args.steps, baseline=args.fill, imgsz=a.imgsz,
+                 tie_orders=args.tie_orders, seed=args.seed)
+    return TrustCost(t_maps, time.perf_counter() - t0, len(fm.detections))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     a = _model_run(args.weights, args.device, args.imgsz)
     b = _model_run(args.baseline, args.device, args.imgsz) if args.baseline else None
-    names_a = [a.model.names[k] for k in sorted(a.model.names)] if isinstance(a.model.names, dict) else list(a.model.names)
+    raw_names = a.model.names
+    names_a = [raw_names[k] for k in sorted(raw_names)] if isinstance(raw_names, dict) else list(raw_names)
     dataset = open_dataset(args.data, args.split, args.images, names_a)
     protocol = get_protocol(args.protocol)
     ablations = [] if args.no_ablation else every_ablation(a.model)
@@ -94,25 +134,29 @@ def run(args: argparse.Namespace) -> int:
         from gam_gui.datasets import DatasetError
 
         raise DatasetError(f"{args.data}: split {args.split} has no images", field=args.split, path=args.data)
+    LOGGER.info("report: %s, %s: timing one forward, one figure%s to plan the work ...", a.label, plural(n, "image"),
+                " and one faithfulness measurement" if args.faithfulness_images else "")
     first = next((s.image for s in (dataset[i] for i in range(min(n, 5))) if s.image is not None), None)
     fwd, fig_s = _calibrate(a, first, args.dpi) if first is not None else (0.05, 1.0)
     n_faith = min(args.faithfulness_images, n)
+    trust = _trust_calibration(a, first, args, methods, fwd) if n_faith and first is not None else None
     n_blocks = len(gam_blocks(a.model))
     est = {"pass": n * fwd * (BATCHED_FORWARD * (1 + len(ablations) + (b is not None)) + HOOKED_FORWARD),
            "summary": 0.2 + (2 * fwd * n if b else 0.0), "per_class": 2.5 * fig_s,
            "ablation": (fig_s + 0.3 * len(ablations) + 0.05 * n * len(ablations) / 10) if ablations else 0.01,
-           "gam": (3 * fig_s + args.typical * fwd * 2) if n_blocks else 0.01,
+           "gam": (2 * fig_s + 0.7 * fig_s * (1 + 2 * n_blocks) * min(1, args.typical) + args.typical * fwd * 2)
+           if n_blocks else 0.01,
            "failures": (args.failures * 2 * (EXPLAIN_AT * fwd * (2 if b else 1)) + 2.5 * fig_s * (1 + (b is not None)))
            if args.failures else 0.01,
-           "trust": _trust_cost(3.0 * n_faith, n_faith, len(methods), args.steps, args.tie_orders, fwd) + fig_s
-           if n_faith else 0.01,
+           "trust": trust.total(n_faith, trust.detections * n_faith) + fig_s if trust else 0.01,
            "repro": 0.3}
     plan = Plan(est, TITLES, force=args.progress)
-    LOGGER.info("report: %s on %s, about %s of work (1 forward = %.0f ms, 1 figure = %.1f s)",
-                a.label, plural(n, "image"), seconds_text(sum(est.values())), fwd * 1000, fig_s)
+    LOGGER.info("report: %s on %s, about %s of work (1 forward = %.0f ms, 1 figure = %.1f s%s)",
+                a.label, plural(n, "image"), seconds_text(sum(est.values())), fwd * 1000, fig_s,
+                f", faithfulness of 1 detection = {trust.per_detection:.1f} s" if trust else "")
     timings: dict[str, float] = {}
     try:
-        res = _pass(plan, dataset, a, b, ablations, protocol, args, fwd, timings, est, methods)
+        res = _pass(plan, dataset, a, b, ablations, protocol, args, fwd, timings, trust, fig_s)
         ctx = S.Context(out, list(dataset.names), a.label, b.label if b else None, _data_text(dataset, args),
                         protocol.name, args.conf, args.resamples, args.seed, args.dpi)
         sections, data = _sections(plan, ctx, res, a, b, dataset, args, methods, timings, fwd)
@@ -149,7 +193,7 @@ def dataset_name(source: str) -> str:
 
 
 def _pass(plan: Plan, dataset, a: ModelRun, b: ModelRun | None, ablations: list, protocol, args, fwd: float,
-          timings: dict[str, float], est: dict[str, float], methods: tuple) -> PassOutput:
+          timings: dict[str, float], trust: TrustCost | None, fig_s: float) -> PassOutput:
     plan.begin("pass")
     last = [time.perf_counter()]
     share = 1.0 / (1 + len(ablations))  # A's batches run every configuration: split their time
@@ -168,10 +212,9 @@ def _pass(plan: Plan, dataset, a: ModelRun, b: ModelRun | None, ablations: list,
 
     res = run_pass(dataset, a, b, ablations, protocol, args.conf, True, tick, args.batch, args.workers)
     n_faith = min(args.faithfulness_images, len(res.images))
-    if n_faith:
-        first = [im.index for im in res.images[:n_faith]]
-        dets = float(sum(res.det_counts.get(i, 0) for i in first))
-        plan.revise("trust", _trust_cost(dets, n_faith, len(methods), args.steps, args.tie_orders, fwd) + 1.0)
+    if n_faith and trust is not None:  # the detections of the trust images are known now
+        dets = float(sum(res.det_counts.get(im.index, 0) for im in res.images[:n_faith]))
+        plan.revise("trust", trust.total(n_faith, dets) + fig_s)
     plan.end("pass")
     return res
 
@@ -195,7 +238,8 @@ def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: Model
     m_b = res.scorer_b.metrics() if res.scorer_b is not None else None
     boot = paired_bootstrap(res.scorer_a, res.scorer_b, args.resamples, args.seed) if res.scorer_b is not None else None
     sections.append(S.summary(ctx, m_a, m_b, boot, res.skipped.to_json()))
-    data: dict = {"data": dataset.describe(), "protocol": ctx.protocol, "model": a.path, "baseline": b.path if b else None,
+    data: dict = {"data": dataset.describe(), "protocol": ctx.protocol, "model": a.path,
+                  "baseline": b.path if b else None,
                   "skipped": res.skipped.to_json(), "metrics": m_a.summary(),
                   "baseline_metrics": m_b.summary() if m_b else None, "compare": boot.to_dict() if boot else None}
     done("summary", t0)
@@ -212,7 +256,7 @@ def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: Model
         rows.append(S.AblationRow(label, int(layer), mode.label, bt.a["map50"], bt.a["map50_95"], bt.diff["map50"],
                                   bt.diff["map50_95"], S.ci_pair(bt.ci95["map50"]), S.ci_pair(bt.ci95["map50_95"])))
         plan.advance("ablation", 0.3)
-    sections.append(S.ablation(ctx, m_a, rows))
+    sections.append(S.ablation(ctx, m_a, rows, "--no-ablation" if args.no_ablation else "the model has no GAM blocks"))
     data["ablation"] = [{"ablation": r.label, "layer": r.layer, "mode": r.mode, "map50": r.map50,
                          "map50_95": r.map50_95, "delta_map50": r.d50, "delta_map50_95": r.d95,
                          "ci95": {"map50": list(r.ci50), "map50_95": list(r.ci95)}} for r in rows]

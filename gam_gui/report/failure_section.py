@@ -90,7 +90,8 @@ def failures_section(ctx: Context, res: PassOutput, a: ModelRun, b: ModelRun | N
         s.para("Not run (--failures 0).", "note")
         return s, {}
     fns, fps = find_failures(res.images, conf)
-    s.para(f"A = {ctx.model_a}" + (f", B = {ctx.model_b}." if ctx.model_b else ".") + f" At score ≥ {conf:g}: {plural(len(fns), 'missed object')} (false negatives) and "
+    who = f"A = {ctx.model_a}" + (f", B = {ctx.model_b}." if ctx.model_b else ".")
+    s.para(f"{who} At score ≥ {conf:g}: {plural(len(fns), 'missed object')} (false negatives) and "
            f"{plural(len(fps), 'false detection')} (false positives). The worst {n} of each are shown: misses the "
            "model barely sees (lowest same-class score on the object), then the most confident false alarms. "
            "Each row is cropped around the object: ground truth dashed green, the failure dashed orange (miss) or "
@@ -99,7 +100,8 @@ def failures_section(ctx: Context, res: PassOutput, a: ModelRun, b: ModelRun | N
            f"{block if block is not None else '(first GAM block)'}.")
     data: dict = {"false_negatives": len(fns), "false_positives": len(fps)}
     cost = row_cost
-    for kind, items, fname in (("false negatives", fns[:n], "failures_fn"), ("false positives", fps[:n], "failures_fp")):
+    for kind, items, fname in (("false negatives", fns[:n], "failures_fn"),
+                               ("false positives", fps[:n], "failures_fp")):
         if not items:
             s.para(f"No {kind} at this threshold.", "note")
             continue

@@ -198,12 +198,12 @@ def _boxes_in(win: tuple[int, ...], gt_boxes: np.ndarray, gt_cls: np.ndarray, de
     x1, y1 = win[0], win[1]
     out = []
     shift = np.array([x1, y1, x1, y1], np.float32)
-    for b, c in zip(gt_boxes, gt_cls):
+    for b in gt_boxes:
         out.append((np.asarray(b) - shift, GT_COLOUR, True, ""))
     for d in dets:
         if d.score >= conf:
-            out.append((np.asarray(d.xyxy) - shift, TP_COLOUR, False, f"{names[d.cls] if d.cls < len(names) else d.cls} "
-                                                                      f"{d.score:.2f}"))
+            name = names[d.cls] if d.cls < len(names) else d.cls
+            out.append((np.asarray(d.xyxy) - shift, TP_COLOUR, False, f"{name} {d.score:.2f}"))
     out.append((np.asarray(focus) - shift, focus_colour, True, ""))
     return out
 

@@ -19,6 +19,8 @@ from gam_gui.progress import Progress
 from gam_gui.report.text import seconds_text
 
 LOGGER = logging.getLogger("gam_gui.report")
+#: seconds between two progress lines within a part when no bar is shown
+LINE_EVERY = 20.0
 
 
 class Plan:
@@ -32,6 +34,7 @@ class Plan:
         self.t0 = time.perf_counter()
         self._part_t0 = self.t0
         self.current: str | None = None
+        self._last_line = self.t0
         self.bar = Progress(total=self._scaled(sum(self.est.values())), desc="report", unit="s(est)", force=force)
 
     @staticmethod
@@ -56,6 +59,7 @@ class Plan:
 
     def begin(self, key: str) -> None:
         self.current = key
+        self._last_line = time.perf_counter()
         self._part_t0 = time.perf_counter()
         keys = list(self.est)
         eta = self.eta()
@@ -67,6 +71,13 @@ class Plan:
         if self.done[key] > self.est[key]:  # underestimated: the part grows, never runs past 100%
             self.est[key] = self.done[key] * 1.05
         self._refresh()
+        now = time.perf_counter()
+        if not self.bar.shown and now - self._last_line >= LINE_EVERY:  # no bar: a line now and then
+            self._last_line = now
+            eta = self.eta()
+            LOGGER.info("report: %s %d%% (all: %d%%, about %s left)", self.titles.get(key, key),
+                        round(100 * self.done[key] / self.est[key]), round(100 * self.fraction),
+                        seconds_text(eta) if eta is not None else "?")
 
     def revise(self, key: str, estimate: float) -> None:
         """A better estimate of a part's total work (kept at least what it has done)."""

@@ -180,10 +180,10 @@ def ablation_reading(rows: list[AblationRow]) -> str:
     return " ".join(parts)
 
 
-def ablation(ctx: Context, m_a, rows: list[AblationRow]) -> Section:
+def ablation(ctx: Context, m_a, rows: list[AblationRow], skipped_because: str = "") -> Section:
     s = Section("ablation", "Ablation")
     if not rows:
-        s.para("Not run (--no-ablation, or the model has no GAM blocks).", "note")
+        s.para(f"Not run: {skipped_because or 'the model has no GAM blocks'}.", "note")
         return s
     s.para(ablation_reading(rows), "key")
     t = ctx.keep(Table("ablation", "Each GAM block × mode (one block at a time)",
@@ -226,7 +226,8 @@ def gam_blocks(ctx: Context, rows: list[GamRow], grid: F.MplFigure | None, n_ima
                        [Column("layer", "{:d}"), Column("class", text=True), Column("boxes", "{:d}"),
                         Column("gate inside", "{:.3f}"), Column("± (95%)", "{:.3f}"), Column("gate outside"),
                         Column("gain inside (bits)", "{:+.2f}"), Column("± (95%) ", "{:.2f}"),
-                        Column("gain outside (bits)", "{:+.2f}"), Column("top channels (mean channel gate)", text=True, wrap=True)],
+                        Column("gain outside (bits)", "{:+.2f}"),
+                        Column("top channels (mean channel gate)", text=True, wrap=True)],
                        caption="Gate: spatial attention 0–1; gain: log2(||out|| / ||in||) per feature cell; "
                                "± is a normal-approximation 95% half-width over boxes; top channels: the largest mean "
                                "channel-attention values inside the class's boxes" + (
@@ -307,7 +308,8 @@ def trust(ctx: Context, res: dict | None, asked: int) -> Section:
         ci = r.get("ci95") or {}
         t.add(m if m not in refs else f"{m} (reference)", r.get("pointing"), r.get("energy_in_box"),
               r.get("deletion_auc"), ci_pair(ci.get("deletion_auc")), r.get("insertion_auc"),
-              ci_pair(ci.get("insertion_auc")), r.get("tied_fraction"), "; ".join(r.get("flags") or []) or r.get("note", ""))
+              ci_pair(ci.get("insertion_auc")), r.get("tied_fraction"),
+              "; ".join(r.get("flags") or []) or r.get("note", ""))
     if refs:
         t.rules_after.add(len(order) - len(refs) - 1)
     s.table(t)

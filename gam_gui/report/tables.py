@@ -120,7 +120,7 @@ class Table:
     def to_html(self) -> str:
         head = "".join(f'<th class="{c.css}">{html_text(c.header)}</th>' for c in self.columns)
         body = []
-        for r, row in enumerate(self.rows):
+        for r in range(len(self.rows)):
             cls = []
             if r in self.bold_rows:
                 cls.append("ref")
