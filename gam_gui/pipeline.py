@@ -358,7 +358,11 @@ class FramePipeline:
             shown = s.updated(target=self._track.index if self._track.index is not None else "all")
             return self._output(frame, view, shown, self._analysis(frame, shown, cadence))
         guess = s.updated(target=self._tracked if self._tracked is not None else index)
-        res = self._analysis(frame, guess, cadence)
+        try:
+            res = self._analysis(frame, guess, cadence)
+        except TargetMissingError:  # only a guess: the frame has fewer detections now; the tracker decides
+            guess = s.updated(target="all")
+            res = self._analysis(frame, guess, cadence)
         upd = self._track = self._tracker.update(res.detections, frame.timestamp)
         shown = s.updated(target=upd.index if upd.index is not None else "all")
         if shown.target != guess.target:

@@ -85,6 +85,9 @@ def test_gam_layer_must_be_a_gam_block(tiny_weights, tmp_path, capsys):
 
 
 def test_layers_must_exist(tiny_weights, tmp_path, capsys):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "a.png"), np.full((40, 50, 3), 90, np.uint8))  # the source is read first
     rc, _, err = run_cli(["export", "--weights", str(tiny_weights), "--source", str(tmp_path), "--out",
                           str(tmp_path / "o"), "--layers", "18", "99"], capsys)
     assert rc == 2

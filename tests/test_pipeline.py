@@ -209,3 +209,14 @@ def test_the_ablation_view_can_show_the_ablated_models_maps(trained_model, sampl
     assert out.fields()["maps"]["of"] == "ablated"
     with pytest.raises(ValueError, match="maps_of"):
         ViewState(maps_of="both")
+
+
+def test_a_strict_pipeline_follows_an_object_through_frames_with_fewer_detections(monkeypatch):
+    a, b = det(10, 10, 30, 30, 0.8), det(60, 10, 90, 40, 0.99)
+    scripted(monkeypatch, {0: [b, a], 1: [b], 2: [b, det(12, 10, 32, 30)]})
+    p = FramePipeline(object(), sequential=True)  # the export's: no lenient fallbacks
+    v = ViewState(Settings(method="none", target=1))
+    assert p.step(painted(0, 0.0), v).target.index == 1
+    gone = p.step(painted(1, 0.2), v)  # the guess (index 1) is not in this frame: no error, all detections
+    assert gone.target == TargetSpec("all") and "not in this frame" in gone.result.note
+    assert p.step(painted(2, 0.4), v).target.index == 1  # back, under its index on this frame
