@@ -27,6 +27,7 @@ from test_gui import (  # noqa: F401 - fixtures used by name (dialogs and thread
 
 from gam_gui.checkpoints import save_model
 from gam_gui.models.yolov5 import DetectionModel
+from gam_gui.video_out import VideoRecorder
 
 
 def exported_and_saved(qtbot, win, out: Path) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -42,8 +43,11 @@ def exported_and_saved(qtbot, win, out: Path) -> tuple[np.ndarray, np.ndarray, d
             {"name": tables[0].stem, **json.loads(tables[0].read_text())})
 
 
-def test_export_and_save_equal_the_display_in_the_ablation_view(qtbot, open_window, qs, tmp_path):
+def test_export_save_and_record_equal_the_display_in_the_ablation_view(qtbot, open_window, qs, tmp_path,
+                                                                       monkeypatch):
     qs.setValue("controls/conf", 0.02)  # some boxes from the untrained model
+    recorded: list[np.ndarray] = []
+    monkeypatch.setattr(VideoRecorder, "write", lambda self, img: recorded.append(img.copy()))
     win = open_window()
     win.panel_actions["gam_spatial"].setChecked(False)  # a hidden panel stays out of every file
     win.ablation.set_mode(22, "off")
@@ -51,6 +55,13 @@ def test_export_and_save_equal_the_display_in_the_ablation_view(qtbot, open_wind
     shown = win.composite()
     exported, saved, table = exported_and_saved(qtbot, win, tmp_path / "ablation")
     assert np.array_equal(exported, shown) and np.array_equal(saved, shown)
+    win.start_recording(tmp_path / "rec.mp4")  # Record writes each analysed frame's figure
+    qtbot.waitUntil(lambda: win.recording, timeout=10000)
+    win.reanalyse()
+    qtbot.waitUntil(lambda: bool(recorded), timeout=10000)
+    win.stop_recording()
+    qtbot.waitUntil(lambda: not win.recording, timeout=10000)
+    assert np.array_equal(recorded[0], shown)
     four = fr.output.showing(("detections", "cam", "gam_channel", "gam_spatial")).figure()
     assert shown.shape[1] < four.shape[1]  # three panels, not four
     assert table["name"] == "ablation" and table["frames"][0]["ablation"]["blocks"] == {"22": "off"}
