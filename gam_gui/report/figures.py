@@ -262,7 +262,7 @@ def faithfulness_bars(methods: Sequence[str], values: dict[str, Sequence[float |
         ax.errorbar(np.nan_to_num(v), y, xerr=np.clip(err, 0, None), fmt="none", ecolor="black", capsize=2, lw=0.8)
         ax.set_yticks(y, [label(m, 16) for m in methods], fontsize=7)
         better = "lower" if "deletion" in metric else "higher"
-        ax.set_xlabel(f"{metric.replace('_', ' ')} (tracked score × fraction, 0–1; {better} is better)", fontsize=7)
+        ax.set_xlabel(f"{metric.replace('_auc', ' AUC')} (0–1, {better} is better)", fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle("Faithfulness per method (grey: reference maps)", fontsize=9)
     return fig

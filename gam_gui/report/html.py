@@ -36,7 +36,7 @@ thead th{border-top:2px solid #1b1f24;border-bottom:1px solid #1b1f24;background
 tbody tr:last-child td{border-bottom:2px solid #1b1f24}
 td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.t,th.t{text-align:left;white-space:nowrap}
-td.w,th.w{white-space:normal;overflow-wrap:anywhere;min-width:14em}
+td.w,th.w{white-space:normal;overflow-wrap:anywhere;min-width:8em}
 th{white-space:normal}
 tr.ref td{font-weight:bold}
 tr.rule td{border-bottom:1px solid #1b1f24}

@@ -110,8 +110,9 @@ def summary(ctx: Context, m_a, m_b=None, boot=None, skipped: dict | None = None)
             ci = ci_pair(boot.ci95.get(key))
             bt.add(lab, getattr(m_a, key), getattr(m_b, key), boot.diff[key], ci,
                    {True: "yes", False: "no", None: "—"}[excludes_zero(ci)])
-        s.table(bt)
     s.table(t)
+    if m_b is not None and boot is not None:
+        s.table(bt)
     return s
 
 
@@ -318,5 +319,7 @@ def trust(ctx: Context, res: dict | None, asked: int) -> Section:
     ivs = {k: [ci_pair((res["methods"][m].get("ci95") or {}).get(k)) for m in order] for k in vals}
     if any(v is not None for v in vals["deletion_auc"]):
         s.figure(ctx.save(F.faithfulness_bars(order, vals, ivs), "faithfulness", "faithfulness per method",
-                        "Deletion and insertion AUC per method with 95% intervals; grey bars are the reference maps."))
+                        "Deletion and insertion AUC per method with 95% intervals (area under the detection's "
+                        "tracked score against the fraction of pixels removed or inserted, both 0–1); grey bars are "
+                        "the reference maps."))
     return s

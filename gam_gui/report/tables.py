@@ -28,10 +28,17 @@ _LATEX_SPECIAL = {"&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_", "{
 _LATEX_RE = re.compile("|".join(re.escape(k) for k in _LATEX_SPECIAL))
 
 
+#: the report's own non-ASCII symbols, as pdfLaTeX typesets them without extra packages
+_LATEX_SYMBOLS = {"Δ": r"$\Delta$", "↓": r"$\downarrow$", "↑": r"$\uparrow$", "±": r"$\pm$", "—": "---",
+                  "−": "$-$", "–": "--", "≥": r"$\geq$", "≤": r"$\leq$", "×": r"$\times$", "…": r"\ldots{}"}
+
+
 def latex_escape(text: str) -> str:
     """``text`` as LaTeX prints it literally: special characters escaped, control characters made
-    visible (:func:`gam_gui.report.text.clean_text`), so a class name cannot run a macro."""
-    return _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group(0)], clean_text(str(text)))
+    visible (:func:`gam_gui.report.text.clean_text`), so a class name cannot run a macro; the
+    report's own symbols (Δ, ±, −, ...) become math that pdfLaTeX knows."""
+    s = _LATEX_RE.sub(lambda m: _LATEX_SPECIAL[m.group(0)], clean_text(str(text)))
+    return "".join(_LATEX_SYMBOLS.get(ch, ch) for ch in s)
 
 
 def csv_cell(value: Cell) -> str:
@@ -106,8 +113,8 @@ class Table:
                  f"\\label{{tab:{latex_escape(self.name).replace(chr(92), '')}}}",
                  f"\\begin{{tabular}}{{{spec}}}", "\\toprule",
                  " & ".join(latex_escape(c.header) for c in self.columns) + " \\\\", "\\midrule"]
-        for r, row in enumerate(self.rows):
-            cells = [latex_escape(self.formatted(r, c)).replace("−", "$-$") for c in range(len(row))]
+        for r in range(len(self.rows)):
+            cells = [latex_escape(self.formatted(r, c)) for c in range(len(self.columns))]
             if r in self.bold_rows:
                 cells = [f"\\textbf{{{x}}}" for x in cells]
             lines.append(" & ".join(cells) + " \\\\")
