@@ -7,6 +7,11 @@ back. Errors end up in the status bar or a message box; the window stays usable.
 Two extra views answer "what does GAM change?": the Ablation group of the dock (blocks switched off,
 the detections panel showing what was kept, lost or gained) and ``View > Compare with...`` (a second
 model on the same frames, six panels). While a comparison runs, the ablation is not shown.
+
+This module builds the widgets, actions and menus and wires them, and the worker's signals, to the
+window's features, each a controller in its own module (:mod:`~gam_gui.ui.window_part`): sources and
+playback, the model and its controls, saving/recording/export, compare, the panels, remembered
+state, help; the Faithfulness dock installs itself (:mod:`~gam_gui.ui.measure`).
 """
 
 from __future__ import annotations
