@@ -91,7 +91,7 @@ def test_boxes_never_cross_a_label():
     for lab in render.layout_labels([d0, d1], hw, render.label_style(hw)):
         x1, y1, x2, y2 = lab.rect
         px = out[y1:y2, x1:x2].reshape(-1, 3).astype(int)
-        text = render._text_colour(lab.colour)
+        text = render.text_colour(lab.colour)
         # Every pixel is the label colour, the text colour or antialiased between the two.
         lo = np.minimum(lab.colour, text) - 1
         hi = np.maximum(lab.colour, text) + 1
