@@ -110,12 +110,22 @@ def test_eval_matches_ultralytics_val(capsys: pytest.CaptureFixture, one_torch_t
         assert row["ap50_95"] == pytest.approx(ref["per_class_ap50_95"][row["class"]], abs=0.005), row["class"]
 
 
-def test_ultralytics_versions_differ_where_the_reference_says() -> None:
-    """8.3.x and 8.4.x disagree on this weak model by more than noise (the linear tail of 8.3's PR curve),
-    so the two protocol names are not interchangeable; each reproduces its own version only."""
-    runs = {(r["protocol"], r["imgsz"]): r for r in ultra_runs()}
-    for imgsz in (160, 224):
-        assert runs[("ultralytics-8.3", imgsz)]["map50"] - runs[("ultralytics", imgsz)]["map50"] > 0.001
+def test_ultralytics_ap_tail_and_bootstrap_weights() -> None:
+    """One class, 4 objects, detections right/wrong/right/wrong: recall stops at 0.5 with precision 0.5.
+    8.4.x integrates the envelope (1 up to recall 0.25, 2/3 up to 0.5) and stops; 8.3.x adds the linear
+    fall from 0.5 to 0 at recall 1, a triangle of 0.125. A bootstrap weight of 2 is the image twice."""
+    new, old = up.UltralyticsProtocol(), up.Ultralytics83Protocol()
+    tp = np.repeat(np.array([[1], [0], [1], [0]], bool), 10, 1)
+    conf = np.array([0.9, 0.8, 0.7, 0.6])
+    ones = np.ones(4)
+    ap_new, ap_old = new.ap(tp, conf, ones, 4.0), old.ap(tp, conf, ones, 4.0)
+    assert ap_new[0] == pytest.approx(0.25 + 0.25 * 2 / 3, abs=0.01)
+    assert ap_old[0] - ap_new[0] == pytest.approx(0.125, abs=0.006)
+    assert np.isnan(new.ap(tp, conf, ones, 0.0)).all() and (new.ap(tp[:0], conf[:0], ones[:0], 3.0) == 0).all()
+    w = np.array([2.0, 1.0, 0.0, 1.0])
+    twice = np.repeat(np.arange(4), w.astype(int))
+    for proto in (new, old):
+        assert np.array_equal(proto.ap(tp, conf, w, 5.0), proto.ap(tp[twice], conf[twice], np.ones(len(twice)), 5.0))
 
 
 def test_rect_batch_shapes_and_letterbox_follow_ultralytics() -> None:
