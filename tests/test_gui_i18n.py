@@ -217,6 +217,9 @@ def test_every_caption_fits_or_wraps_at_laptop_sizes(qtbot, qs, tiny_weights, mo
         win.ablation.set_mode(win.model_info.gam_layers[0], "off")
         qtbot.waitUntil(lambda: win.last.ablation is not None, timeout=30000)
         win.ablation.set_comparing(True)  # the dock's longest note
+        if lang == "zh_CN":  # texts set after start-up, by the window's parts, are translated too
+            assert win.timings_label.text().startswith("推理 ") and win.device_label.text().startswith("设备")
+            assert win.summary_label.text().startswith("消融 ")
         _captions_fit(qtbot, win, f"{lang} ablation")
         win.compare_with(tiny_weights)
         qtbot.waitUntil(lambda: win.last.compare is not None and win.grid.compare, timeout=30000)

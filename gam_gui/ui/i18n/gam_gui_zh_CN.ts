@@ -805,307 +805,307 @@ click: explain this object</source>
         <translation>未加载模型：文件 &gt; 打开权重…（或把 .pt 文件拖放到这里）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="176" />
+        <location filename="../main_window.py" line="181" />
         <source>gam-gui: GAM attention in YOLO</source>
         <translation>gam-gui：YOLO 中的 GAM 注意力</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="307" />
+        <location filename="../main_window.py" line="312" />
         <source>Controls</source>
         <translation>控制面板</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="330" />
+        <location filename="../main_window.py" line="335" />
         <source>device: {0}</source>
         <translation>设备：{0}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="331" />
+        <location filename="../main_window.py" line="336" />
         <source>model: {0}</source>
         <translation>模型：{0}</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="348" />
+        <location filename="../main_window.py" line="353" />
         <source>&amp;Open image or video...</source>
         <translation>打开图片或视频(&amp;O)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="348" />
+        <location filename="../main_window.py" line="353" />
         <source>Open an image or video</source>
         <translation>打开图片或视频</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="350" />
+        <location filename="../main_window.py" line="355" />
         <source>Open &amp;folder...</source>
         <translation>打开文件夹(&amp;F)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="350" />
+        <location filename="../main_window.py" line="355" />
         <source>Open a folder of images</source>
         <translation>打开图片文件夹</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352" />
+        <location filename="../main_window.py" line="357" />
         <source>Open &amp;camera...</source>
         <translation>打开摄像头(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="352" />
+        <location filename="../main_window.py" line="357" />
         <source>Open a webcam</source>
         <translation>打开网络摄像头</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="354" />
+        <location filename="../main_window.py" line="359" />
         <source>Open &amp;stream URL...</source>
         <translation>打开视频流地址(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="354" />
+        <location filename="../main_window.py" line="359" />
         <source>Open an rtsp/http stream</source>
         <translation>打开 rtsp/http 视频流</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="356" />
+        <location filename="../main_window.py" line="361" />
         <source>Open &amp;weights...</source>
         <translation>打开权重(&amp;W)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="356" />
+        <location filename="../main_window.py" line="361" />
         <source>Load a detector checkpoint (.pt)</source>
         <translation>加载检测器权重文件（.pt）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="358" />
+        <location filename="../main_window.py" line="363" />
         <source>&amp;Save panels as PNG...</source>
         <translation>将面板保存为 PNG(&amp;S)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="358" />
+        <location filename="../main_window.py" line="363" />
         <source>Save the side-by-side panels as one PNG</source>
         <translation>把并排的面板保存为一张 PNG</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="360" />
+        <location filename="../main_window.py" line="365" />
         <source>Save individual &amp;panels...</source>
         <translation>分别保存各面板(&amp;P)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="360" />
+        <location filename="../main_window.py" line="365" />
         <source>Save each visible panel as its own PNG</source>
         <translation>把每个可见面板各自保存为 PNG</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="362" />
+        <location filename="../main_window.py" line="367" />
         <source>Save &amp;detections (JSON)...</source>
         <translation>保存检测结果（JSON）(&amp;D)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="362" />
+        <location filename="../main_window.py" line="367" />
         <source>Save the current detections as JSON</source>
         <translation>把当前检测结果保存为 JSON</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="364" />
+        <location filename="../main_window.py" line="369" />
         <source>&amp;Record panels to MP4</source>
         <translation>将面板录制为 MP4(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="364" />
+        <location filename="../main_window.py" line="369" />
         <source>Record the panels of the playing source to an MP4</source>
         <translation>把正在播放的来源的面板录制为 MP4</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="366" />
+        <location filename="../main_window.py" line="371" />
         <source>&amp;Export whole source...</source>
         <translation>导出整个来源(&amp;E)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="366" />
+        <location filename="../main_window.py" line="371" />
         <source>Export the panels of every frame of the current file or folder</source>
         <translation>导出当前文件或文件夹每一帧的面板</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="370" />
+        <location filename="../main_window.py" line="375" />
         <source>&amp;Quit</source>
         <translation>退出(&amp;Q)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="370" />
+        <location filename="../main_window.py" line="375" />
         <source>Quit gam-gui</source>
         <translation>退出 gam-gui</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="373" />
+        <location filename="../main_window.py" line="378" />
         <source>&amp;Play / Pause</source>
         <translation>播放 / 暂停(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="373" />
+        <location filename="../main_window.py" line="378" />
         <source>Play or pause</source>
         <translation>播放或暂停</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="374" />
+        <location filename="../main_window.py" line="379" />
         <source>&amp;Step forward</source>
         <translation>下一帧(&amp;S)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="374" />
+        <location filename="../main_window.py" line="379" />
         <source>Next frame or image</source>
         <translation>下一帧或下一张图片</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="376" />
+        <location filename="../main_window.py" line="381" />
         <source>Step &amp;back</source>
         <translation>上一帧(&amp;B)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="376" />
+        <location filename="../main_window.py" line="381" />
         <source>Previous frame or image</source>
         <translation>上一帧或上一张图片</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="378" />
+        <location filename="../main_window.py" line="383" />
         <source>&amp;Next image</source>
         <translation>下一张图片(&amp;N)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="378" />
+        <location filename="../main_window.py" line="383" />
         <source>Next image of the folder</source>
         <translation>文件夹中的下一张图片</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="380" />
+        <location filename="../main_window.py" line="385" />
         <source>P&amp;revious image</source>
         <translation>上一张图片(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="380" />
+        <location filename="../main_window.py" line="385" />
         <source>Previous image of the folder</source>
         <translation>文件夹中的上一张图片</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="382" />
+        <location filename="../main_window.py" line="387" />
         <source>S&amp;top</source>
         <translation>停止(&amp;T)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="382" />
+        <location filename="../main_window.py" line="387" />
         <source>Stop: back to the first frame; release a camera</source>
         <translation>停止：回到第一帧；释放摄像头</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="384" />
+        <location filename="../main_window.py" line="389" />
         <source>&amp;Loop video</source>
         <translation>循环播放视频(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="384" />
+        <location filename="../main_window.py" line="389" />
         <source>Start a video again at its end</source>
         <translation>视频结束后从头播放</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="387" />
+        <location filename="../main_window.py" line="392" />
         <source>Re-&amp;analyse</source>
         <translation>重新分析(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="387" />
+        <location filename="../main_window.py" line="392" />
         <source>Analyse the current frame again</source>
         <translation>重新分析当前帧</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="392" />
+        <location filename="../main_window.py" line="397" />
         <source>{0} panel</source>
         <translation>{0}面板</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="392" />
+        <location filename="../main_window.py" line="397" />
         <source>Show or hide the {0} panel</source>
         <translation>显示或隐藏{0}面板</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="398" />
+        <location filename="../main_window.py" line="403" />
         <source>Channel &amp;chart</source>
         <translation>通道图(&amp;C)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="398" />
+        <location filename="../main_window.py" line="403" />
         <source>Show or hide the bar chart</source>
         <translation>显示或隐藏柱状图</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="410" />
+        <location filename="../main_window.py" line="415" />
         <source>&amp;About gam-gui</source>
         <translation>关于 gam-gui(&amp;A)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="594" />
+        <location filename="../main_window.py" line="599" />
         <source>Play</source>
         <translation>播放</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="431" />
+        <location filename="../main_window.py" line="436" />
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="432" />
+        <location filename="../main_window.py" line="437" />
         <source>Loop</source>
         <translation>循环</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="438" />
+        <location filename="../main_window.py" line="443" />
         <source>&amp;File</source>
         <translation>文件(&amp;F)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="441" />
+        <location filename="../main_window.py" line="446" />
         <source>Open &amp;recent</source>
         <translation>最近打开(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="450" />
+        <location filename="../main_window.py" line="455" />
         <source>&amp;Playback</source>
         <translation>播放(&amp;P)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="456" />
+        <location filename="../main_window.py" line="461" />
         <source>&amp;View</source>
         <translation>视图(&amp;V)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="465" />
+        <location filename="../main_window.py" line="470" />
         <source>&amp;Language</source>
         <translation>语言(&amp;L)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="468" />
+        <location filename="../main_window.py" line="473" />
         <source>&amp;Help</source>
         <translation>帮助(&amp;H)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="503" />
+        <location filename="../main_window.py" line="508" />
         <source>end of source</source>
         <translation>来源已结束</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="525" />
+        <location filename="../main_window.py" line="530" />
         <source>opening {0} ...</source>
         <translation>正在打开 {0} …</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="594" />
+        <location filename="../main_window.py" line="599" />
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="661" />
+        <location filename="../main_window.py" line="666" />
         <source>Checkpoints (*.pt *.pth);;All files (*)</source>
         <translation>权重文件 (*.pt *.pth);;所有文件 (*)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="766" />
+        <location filename="../main_window.py" line="771" />
         <source>no sample found: {0}</source>
         <translation>未找到示例：{0}</translation>
     </message>
@@ -1130,49 +1130,410 @@ click: explain this object</source>
         <translation>{0} 个保留，{1} 个丢失，{2} 个新增</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="404" />
+        <location filename="../main_window.py" line="409" />
         <source>&amp;Compare with...</source>
         <translation>与其他模型对比(&amp;C)…</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="404" />
+        <location filename="../main_window.py" line="409" />
         <source>Run a second model on the same frames and show both side by side (the ablation view is off meanwhile)</source>
         <translation>在相同的帧上运行第二个模型并并排显示两者（期间消融视图关闭）</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="407" />
+        <location filename="../main_window.py" line="412" />
         <source>Stop c&amp;omparing</source>
         <translation>停止对比(&amp;O)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="407" />
+        <location filename="../main_window.py" line="412" />
         <source>Back to the normal view of one model</source>
         <translation>回到单个模型的普通视图</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="661" />
+        <location filename="../main_window.py" line="666" />
         <source>Compare with model</source>
         <translation>与模型对比</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="411" />
+        <location filename="../main_window.py" line="416" />
         <source>How to &amp;read the panels</source>
         <translation>如何解读各面板(&amp;R)</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="411" />
+        <location filename="../main_window.py" line="416" />
         <source>What each panel and colour means, the GAM variants, which CAM method to use</source>
         <translation>各面板和颜色的含义、GAM 变体、应使用哪种 CAM 方法</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="230" />
+        <location filename="../main_window.py" line="235" />
         <source>The analysis thread could not start (the system refused a new thread: too many threads or a memory limit). Start gam-gui again with fewer --threads.</source>
         <translation>分析线程无法启动（系统拒绝创建新线程：线程过多或受内存限制）。请用更少的 --threads 重新启动 gam-gui。</translation>
     </message>
     <message>
-        <location filename="../main_window.py" line="321" />
+        <location filename="../main_window.py" line="326" />
         <source>The CAM's target on the frame shown (the caption of the CAM panel says the same)</source>
         <translation>当前显示帧上 CAM 的目标（与 CAM 面板标题一致）</translation>
+    </message>
+<message>
+        <location filename="../compare_controller.py" line="30" />
+        <source>loading model B {0} ...</source>
+        <translation>正在加载模型 B {0} …</translation>
+    </message>
+    <message>
+        <location filename="../compare_controller.py" line="39" />
+        <source>comparing A: {0} with B: {1}</source>
+        <translation>正在对比 A：{0} 与 B：{1}</translation>
+    </message>
+    <message>
+        <location filename="../compare_controller.py" line="45" />
+        <source>Cannot load the model to compare with</source>
+        <translation>无法加载用于对比的模型</translation>
+    </message>
+    <message>
+        <location filename="../compare_controller.py" line="52" />
+        <source>comparison stopped</source>
+        <translation>已停止对比</translation>
+    </message>
+<message>
+        <location filename="../help_controller.py" line="37" />
+        <source>gam-gui {0}</source>
+        <translation>gam-gui {0}</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="37" />
+        <source>gam-gui shows what the GAM attention in a YOLO-GAM detector does: detections, a Grad-CAM explanation and the GAM channel and spatial attention, side by side.</source>
+        <translation>gam-gui 展示 YOLO-GAM 检测器中的 GAM 注意力起了什么作用：检测结果、Grad-CAM 解释，以及 GAM 通道注意力和空间注意力，并排显示。</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="37" />
+        <source>Click a box to explain that object. Space plays or pauses, Right/'.' steps.</source>
+        <translation>点击检测框即可解释该目标。空格键播放或暂停，右方向键或“.”逐帧前进。</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="37" />
+        <source>Device: {0}</source>
+        <translation>设备：{0}</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="51" />
+        <source>About gam-gui</source>
+        <translation>关于 gam-gui</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="61" />
+        <source>the window is already in {0}</source>
+        <translation>窗口已经是{0}</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="63" />
+        <source>The window will be in {0} the next time gam-gui starts.</source>
+        <translation>下次启动 gam-gui 时，窗口将使用{0}。</translation>
+    </message>
+    <message>
+        <location filename="../help_controller.py" line="65" />
+        <source>Language</source>
+        <translation>语言</translation>
+    </message>
+<message>
+        <location filename="../model_controller.py" line="29" />
+        <source>CUDA is not available; using the CPU instead of {0}</source>
+        <translation>CUDA 不可用；使用 CPU 代替 {0}</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="40" />
+        <source>loading model {0} ...</source>
+        <translation>正在加载模型 {0} …</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="68" />
+        <source>{0} GAM blocks</source>
+        <translation>{0} 个 GAM 模块</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="68" />
+        <source>no GAM blocks</source>
+        <translation>没有 GAM 模块</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="69" />
+        <source>loaded {0}: {1} classes, {2}</source>
+        <translation>已加载 {0}：{1} 个类别，{2}</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="87" />
+        <source>no model: {0}</source>
+        <translation>没有模型：{0}</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="91" />
+        <source>Cannot load the weights</source>
+        <translation>无法加载权重</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="104" />
+        <source>A vs B: {0}</source>
+        <translation>A 对比 B：{0}</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="106" />
+        <source>ablation {0}: {1}</source>
+        <translation>消融 {0}：{1}</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="114" />
+        <source>target: detection #{0} ({1})</source>
+        <translation>目标：检测框 #{0}（{1}）</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="123" />
+        <source>A {0:.0f} ms | B {1:.0f} ms | total {2:.0f} ms</source>
+        <translation>A {0:.0f} ms | B {1:.0f} ms | 总计 {2:.0f} ms</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="128" />
+        <source>inference {0:.0f} ms | CAM {1:.0f} ms | GAM {2:.0f} ms | total {3:.0f} ms</source>
+        <translation>推理 {0:.0f} ms | CAM {1:.0f} ms | GAM {2:.0f} ms | 总计 {3:.0f} ms</translation>
+    </message>
+    <message>
+        <location filename="../model_controller.py" line="131" />
+        <source> | ablation {0:.0f} ms</source>
+        <translation> | 消融 {0:.0f} ms</translation>
+    </message>
+<message>
+        <location filename="../output_controller.py" line="104" />
+        <source>Cannot save</source>
+        <translation>无法保存</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="243" />
+        <source>saved {0}</source>
+        <translation>已保存 {0}</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="49" />
+        <source>Save panels as PNG</source>
+        <translation>将面板保存为 PNG</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="49" />
+        <source>PNG images (*.png)</source>
+        <translation>PNG 图片 (*.png)</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="71" />
+        <source>saved {0} panel(s) to {1}</source>
+        <translation>已将 {0} 个面板保存到 {1}</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="78" />
+        <source>Save panels into folder</source>
+        <translation>把面板保存到文件夹</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="112" />
+        <source>Save detections</source>
+        <translation>保存检测结果</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="112" />
+        <source>JSON (*.json)</source>
+        <translation>JSON (*.json)</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="134" />
+        <source>open a video or camera first</source>
+        <translation>请先打开视频或摄像头</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="137" />
+        <source>Record panels to MP4</source>
+        <translation>将面板录制为 MP4</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="137" />
+        <source>MP4 video (*.mp4)</source>
+        <translation>MP4 视频 (*.mp4)</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="147" />
+        <source>open a file or folder and a model first</source>
+        <translation>请先打开文件或文件夹以及模型</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="149" />
+        <source>Export panels into folder</source>
+        <translation>把面板导出到文件夹</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="157" />
+        <source>Export video</source>
+        <translation>导出视频</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="157" />
+        <source>Write one MP4 of the panels (Yes) or a PNG per frame (No)?</source>
+        <translation>把面板写成一个 MP4（是），还是每帧一张 PNG（否）？</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="170" />
+        <source>an export is running already</source>
+        <translation>已有导出正在进行</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="172" />
+        <source>Exporting...</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="172" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="191" />
+        <source>Export</source>
+        <translation>导出</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="215" />
+        <source>Replace files?</source>
+        <translation>替换文件？</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="215" />
+        <source>These files exist already:
+{0}
+
+Replace them?</source>
+        <translation>这些文件已经存在：
+{0}
+
+要替换它们吗？</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="233" />
+        <source>nothing analysed to save yet</source>
+        <translation>还没有可保存的分析结果</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="243" />
+        <source>recording to {0}</source>
+        <translation>正在录制到 {0}</translation>
+    </message>
+    <message>
+        <location filename="../output_controller.py" line="243" />
+        <source>recording stopped</source>
+        <translation>录制已停止</translation>
+    </message>
+<message>
+        <location filename="../sources_controller.py" line="24" />
+        <source>Open image or video</source>
+        <translation>打开图片或视频</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="24" />
+        <source>Images and videos ({0});;All files (*)</source>
+        <translation>图片和视频 ({0});;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="39" />
+        <source>No camera</source>
+        <translation>没有摄像头</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="39" />
+        <source>No camera was found (no /dev/video* device).</source>
+        <translation>未找到摄像头（没有 /dev/video* 设备）。</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="42" />
+        <source>Open camera</source>
+        <translation>打开摄像头</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="42" />
+        <source>Camera:</source>
+        <translation>摄像头：</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="49" />
+        <source>Open stream</source>
+        <translation>打开视频流</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="49" />
+        <source>Stream URL (rtsp://, http://, ...):</source>
+        <translation>视频流地址（rtsp://、http://、…）：</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="58" />
+        <source>Open weights</source>
+        <translation>打开权重</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="91" />
+        <source>removed {0} recent entries that no longer exist: {1}</source>
+        <translation>已移除 {0} 个不再存在的最近文件：{1}</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="103" />
+        <source>(none)</source>
+        <translation>（无）</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="106" />
+        <source>Clear list</source>
+        <translation>清空列表</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="144" />
+        <source>live frame {0}  (dropped {1})</source>
+        <translation>实时帧 {0}  （丢弃 {1}）</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="146" />
+        <source>image {0} / {1}: {2}</source>
+        <translation>图片 {0} / {1}：{2}</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="151" />
+        <source>frame {0} / {1}</source>
+        <translation>帧 {0} / {1}</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="153" />
+        <source>  (dropped {0})</source>
+        <translation>  （丢弃 {0}）</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="164" />
+        <source>opened {0} ({1})</source>
+        <translation>已打开 {0}（{1}）</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="170" />
+        <source>Cannot open</source>
+        <translation>无法打开</translation>
+    </message>
+    <message>
+        <location filename="../sources_controller.py" line="175" />
+        <source>source closed</source>
+        <translation>来源已关闭</translation>
+    </message>
+<message>
+        <location filename="../state_controller.py" line="48" />
+        <source>{0} settings were ignored (see the log); the first: {1}</source>
+        <translation>忽略了 {0} 项设置（见日志）；第一项：{1}</translation>
+    </message>
+<message>
+        <location filename="../view_controller.py" line="93" />
+        <source>GAM channel panel: channel {0} of layer {1} (weight {2:+.3f}); click the bar again to go back</source>
+        <translation>GAM 通道面板：第 {1} 层的通道 {0}（权重 {2:+.3f}）；再次单击柱条返回</translation>
+    </message>
+    <message>
+        <location filename="../view_controller.py" line="157" />
+        <source>CAM target: the {0} you clicked (score {1:.3f}); followed on a video</source>
+        <translation>CAM 目标：你单击的 {0}（得分 {1:.3f}）；视频中会持续跟随</translation>
     </message>
 </context>
 <context>
