@@ -409,7 +409,7 @@ def _frame_failure(frame: Frame, e: BaseException) -> str:
         return f"{frame.name}: {e}"
     h, w = frame.image.shape[:2]
     where = f"{frame.name} (frame {frame.index})"
-    if isinstance(e, MemoryError) or "out of memory" in str(e).lower():
+    if isinstance(e, (MemoryError, torch.OutOfMemoryError)):  # torch's: CUDA (and other devices) out of memory
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()

@@ -212,7 +212,8 @@ def test_one_failing_frame_is_skipped_and_the_rest_exported(tiny_loaded, tmp_pat
     assert sorted(p.name for p in out.glob("*.png")) == [f"feed_f{i:06d}_panels.png" for i in (0, 1, 3, 4)]
 
 
-@pytest.mark.parametrize("error", [RuntimeError("CUDA out of memory. Tried to allocate 24.00 GiB"), MemoryError()])
+@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 24.00 GiB"),
+                                   MemoryError()])
 def test_out_of_memory_on_a_huge_frame_is_reported(tiny_loaded, tmp_path, monkeypatch, error):
     calls: list[int] = []
     monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({1: error}, calls))
@@ -230,7 +231,7 @@ def test_cli_reports_out_of_memory_cleanly(tiny_weights, tmp_path, monkeypatch, 
     for i in range(3):
         cv2.imwrite(str(folder / f"img_{i}.png"), render_sample(i, (48, 64)).image)
     calls: list[int] = []
-    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({1: RuntimeError("out of memory")}, calls))
+    monkeypatch.setattr(pipeline_mod, "analyze_with", failing_on({1: torch.OutOfMemoryError("out of memory")}, calls))
     base = ["export", "--weights", str(tiny_weights), "--imgsz", "64", "--method", "none", "--device", "cpu"]
     rc = cli.main([*base, "--source", str(folder), "--out", str(tmp_path / "o1")])
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith(("skipped", "gam-gui"))]
