@@ -1,7 +1,8 @@
 """``gam-gui compare --data D --b B.pt [--a A.pt]``: two models on the same dataset, with how sure the
 difference is.
 
-Both models are scored on the same images under the same protocol; ``diff`` is A - B and ``ci95``
+Both models are scored on the same images under the same protocol, each at ``--imgsz`` or else at
+its own training size (both are in the JSON); ``diff`` is A - B and ``ci95``
 its paired bootstrap interval over images (:mod:`gam_gui.metrics.bootstrap`). The JSON also has the
 per-class rows of both, and the ground-truth objects one model finds and the other misses: found =
 matched at IoU 0.5 by a detection scoring at least ``--found-conf``. With ``--out`` it writes
@@ -65,8 +66,8 @@ def compare_report(run: EvalRun, found_conf: float = 0.25) -> tuple[dict, list[d
     objects = found_differently(a, b, found_conf)
     s = run.settings
     summary = {
-        "a": {"weights": s.get("weights"), **{k: getattr(ma, k) for k in SUMMARY_KEYS}},
-        "b": {"weights": s.get("weights_b"), **{k: getattr(mb, k) for k in SUMMARY_KEYS}},
+        "a": {"weights": s.get("weights"), "imgsz": s.get("imgsz"), **{k: getattr(ma, k) for k in SUMMARY_KEYS}},
+        "b": {"weights": s.get("weights_b"), "imgsz": s.get("imgsz_b"), **{k: getattr(mb, k) for k in SUMMARY_KEYS}},
         "diff": boot.diff, "ci95": boot.ci95, "resamples": boot.resamples, "seed": boot.seed,
         "images": boot.images, "protocol": ma.protocol, "data": s.get("data"), "skipped": run.skipped,
         "per_class": per_class_rows(ma, mb),
