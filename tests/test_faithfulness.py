@@ -321,3 +321,29 @@ def test_the_randomisation_cascade_works_on_copies(trained_model):
     assert not head[1].equal(before[head[0]])
     assert rank_corr(np.arange(9.0), np.arange(9.0) ** 2) == pytest.approx(1.0)
     assert np.isnan(rank_corr(np.ones(4), np.arange(4.0)))
+
+
+def test_a_user_dataset_goes_through_and_shards_merge_to_the_same_result(trained_model):
+    """Samples of a user-layout dataset (YOLO data.yaml) are scored like the shapes set; two halves'
+    details, concatenated, give exactly the whole run's result (what ``eval --shard`` merges)."""
+    from pathlib import Path
+
+    from gam_gui.datasets import open_dataset
+    from gam_gui.faithfulness.dataset import faithfulness_from_details, faithfulness_on_images
+
+    ds = open_dataset(Path(__file__).parent / "data/datasets/shapes_small/data.yaml", limit=2)
+    kw = {"imgsz": 160, "methods": ("auto",), "steps": 4, "tie_orders": 2, "sanity": False}
+    whole_details: dict = {}
+    with torch.enable_grad():
+        whole = faithfulness_on_images(trained_model, ds, details=whole_details, **kw)
+        parts = [{}, {}]
+        for i, d in enumerate(parts):
+            faithfulness_on_images(trained_model, [ds[i]], details=d, **kw)
+    assert whole["images"] == 2 and whole["detections"] > 0
+    auto, rnd = whole["methods"]["auto"], whole["methods"]["random"]
+    assert auto["deletion_auc"] < rnd["deletion_auc"] and auto["insertion_auc"] > rnd["insertion_auc"]
+    merged = {"scores": {k: parts[0]["scores"][k] + parts[1]["scores"][k] for k in parts[0]["scores"]},
+              "images": 2, "ms": parts[0]["ms"] + parts[1]["ms"]}
+    again = faithfulness_from_details(merged, imgsz=160, conf=0.25, steps=4, baseline="blur", tie_orders=2,
+                                      feather=0.0, sanity=False)
+    assert again["methods"] == whole["methods"]
