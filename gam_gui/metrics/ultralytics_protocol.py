@@ -166,26 +166,44 @@ def smooth(y: np.ndarray, f: float = 0.05) -> np.ndarray:
     return np.convolve(padded, np.ones(nf) / nf, mode="valid")
 
 
-def interp_ap(recall: np.ndarray, precision: np.ndarray, tail: str = "drop") -> float:
-    """One AP: trapezoid integral of the precision envelope sampled at 101 recall points.
-    ``tail="drop"`` (8.4.x): precision is 0 past the last recall reached; ``"linear"`` (8.3.x, YOLOv5):
-    it falls linearly from the last point to 0 at recall 1."""
-    recall, precision = np.asarray(recall, np.float64), np.asarray(precision, np.float64)
+def envelope_ap(recall: np.ndarray, precision: np.ndarray, tail: str = "drop") -> np.ndarray:
+    """AP per column of (k, T) recall/precision curves (rows: detections best score first): the trapezoid
+    integral of the precision envelope sampled at 101 recall points. ``tail="drop"`` (8.4.x): precision is
+    0 past the last recall reached; ``"linear"`` (8.3.x, YOLOv5): it falls linearly from the last point to 0
+    at recall 1."""
+    recall = np.asarray(recall, np.float64).reshape(len(recall), -1).T  # (T, k): rows contiguous, faster scans
+    precision = np.asarray(precision, np.float64).reshape(-1, recall.shape[0]).T
+    T = recall.shape[0]
+    zero, one = np.zeros((T, 1)), np.ones((T, 1))
     if tail == "drop":
-        last = recall[-1] if len(recall) else 1.0
-        mrec = np.concatenate(([0.0], recall, [last], [1.0]))
-        mpre = np.concatenate(([1.0], precision, [0.0], [0.0]))
+        last = recall[:, -1:] if recall.shape[1] else one
+        mrec = np.concatenate((zero, recall, last, one), 1)
+        mpre = np.concatenate((one, precision, zero, zero), 1)
     else:
-        mrec = np.concatenate(([0.0], recall, [1.0]))
-        mpre = np.concatenate(([1.0], precision, [0.0]))
-    mpre = np.flip(np.maximum.accumulate(np.flip(mpre)))
-    return float(_TRAPZ(np.interp(_AP_X, mrec, mpre), _AP_X))
+        mrec = np.concatenate((zero, recall, one), 1)
+        mpre = np.concatenate((one, precision, zero), 1)
+    mpre = np.maximum.accumulate(mpre[:, ::-1], 1)[:, ::-1]
+    return np.array([_TRAPZ(np.interp(_AP_X, mrec[t], mpre[t]), _AP_X) for t in range(T)])
+
+
+def interp_ap(recall: np.ndarray, precision: np.ndarray, tail: str = "drop") -> float:
+    """One AP from one recall/precision curve (see :func:`envelope_ap`)."""
+    return float(envelope_ap(np.asarray(recall)[:, None], np.asarray(precision)[:, None], tail)[0])
+
+
+def curves_of(tp_sorted: np.ndarray, n_gt: float) -> tuple[np.ndarray, np.ndarray]:
+    """(recall, precision), each (k, T), of TP flags already in score order."""
+    t = np.ascontiguousarray(np.asarray(tp_sorted, bool).T)
+    tpc = np.cumsum(t, 1, dtype=np.float64)
+    fpc = np.arange(1, t.shape[1] + 1, dtype=np.float64) - tpc
+    return (tpc / (n_gt + EPS)).T, (tpc / np.maximum(tpc + fpc, EPS)).T
 
 
 def _expanded(tp: np.ndarray, conf: np.ndarray, pred_w: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
     """The class's detections best score first, each repeated by its image's multiplicity (a bootstrap
     resample holds that image that many times, and ultralytics would see that many equal detections)."""
-    tp = np.asarray(tp, bool).reshape(len(conf), -1)
+    tp = np.asarray(tp, bool)
+    tp = tp[:, None] if tp.ndim == 1 else tp
     conf = np.asarray(conf, np.float64)
     order = score_order(conf)
     if pred_w is not None:
@@ -198,9 +216,8 @@ def class_curves(tp: np.ndarray, conf: np.ndarray, n_gt: float,
                  pred_w: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(recall (k, T), precision (k, T), scores (k,)) of one class, detections best score first."""
     t, s = _expanded(tp, conf, pred_w)
-    tpc = np.cumsum(t, 0, dtype=np.float64)
-    fpc = np.cumsum(~t, 0, dtype=np.float64)
-    return tpc / (n_gt + EPS), tpc / np.maximum(tpc + fpc, EPS), s
+    recall, precision = curves_of(t, n_gt)
+    return recall, precision, s
 
 
 # -- the protocol -------------------------------------------------------------------------------------
@@ -305,13 +322,28 @@ class UltralyticsProtocol(Protocol):
         T = len(ULTRA_IOU)
         if n_gt <= 0:
             return np.full(T, np.nan)
-        if not len(conf):
-            return np.zeros(T)
         weights = None if pred_w is None or np.all(np.asarray(pred_w) == 1) else pred_w
-        recall, precision, _ = class_curves(tp, conf, n_gt, weights)
-        if not len(recall):
+        t, _ = _expanded(tp, conf, weights)
+        if not len(t):
             return np.zeros(T)
-        return np.array([interp_ap(recall[:, t], precision[:, t], self.ap_tail) for t in range(T)])
+        return envelope_ap(*curves_of(t, n_gt), self.ap_tail)
+
+    def ap_batch(self, tp: np.ndarray, conf: np.ndarray, weights: np.ndarray, n_gt: np.ndarray,
+                 ignore: np.ndarray | None = None) -> np.ndarray:
+        """:meth:`ap` under each row of bootstrap ``weights`` (R, k): the detections are sorted once and
+        each resample repeats them by its image multiplicities (the same numbers as :meth:`ap`)."""
+        T = len(ULTRA_IOU)
+        weights = np.asarray(weights, np.float64).reshape(-1, len(conf))
+        out = np.full((len(weights), T), np.nan)
+        order = score_order(conf)
+        tp_sorted = np.asarray(tp, bool).reshape(len(conf), T)[order]
+        counts = np.maximum(np.rint(weights[:, order]), 0).astype(np.int64)
+        for r, (w, n) in enumerate(zip(counts, np.asarray(n_gt, np.float64))):
+            if n <= 0:
+                continue
+            t = np.repeat(tp_sorted, w, 0)
+            out[r] = envelope_ap(*curves_of(t, float(n)), self.ap_tail) if len(t) else 0.0
+        return out
 
     def pr(self, tp50: np.ndarray, conf: np.ndarray, n_gt: float, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Precision and recall at each confidence of ``grid``, interpolated linearly between detection
