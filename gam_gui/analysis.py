@@ -53,6 +53,7 @@ from gam_gui.inference import (
     preprocess,
     to_detections,
 )
+from gam_gui.models import attention
 
 LOGGER = logging.getLogger(__name__)
 #: Field metadata of the :class:`Settings` that only change the drawing, not the analysis.
@@ -183,10 +184,16 @@ class LayerInfo:
     shape: tuple[int, ...]  # output shape (C, H, W) for the probed input size
     is_gam: bool
     source: Any  # the layer's "from"
+    #: the attention blocks in the layer, as "kind variant" (gam_gui.models.attention), and whether the
+    #: layer is a good CAM target (an attention block, or a layer the detection head reads)
+    blocks: tuple[str, ...] = ()
+    suggested: bool = False
 
     def label(self) -> str:
         shp = "x".join(map(str, self.shape)) if self.shape else "-"
-        return f"{self.index:>2}  {self.type:<14} {shp}" + ("  [GAM]" if self.is_gam else "")
+        others = [b for b in self.blocks if not b.startswith("GAM ")]
+        return (f"{self.index:>2}  {self.type:<14} {shp}" + ("  (suggested for CAM)" if self.suggested else "")
+                + "".join(f"  [{b}]" for b in others) + ("  [GAM]" if self.is_gam else ""))
 
 
 def list_layers(model: nn.Module, imgsz: int = 320) -> list[LayerInfo]:
@@ -209,10 +216,18 @@ def list_layers(model: nn.Module, imgsz: int = 320) -> list[LayerInfo]:
     finally:
         for h in handles:
             h.remove()
+    blocks: dict[int, list[str]] = {}
+    for found in attention.find_blocks(model):
+        variant = found.block.__dict__.get("variant") or getattr(found.block, "gam_variant", "")
+        blocks.setdefault(found.index, []).append(f"{found.entry.kind} {variant}".strip())
+    head_from = getattr(seq[-1], "f", None) if len(seq) else None
+    feeds_head = {x % len(seq) for x in (head_from if isinstance(head_from, (list, tuple)) else [head_from])
+                  if isinstance(x, int) and not isinstance(x, bool)}
     out = []
     for i, m in enumerate(seq):
         typ = str(getattr(m, "type", type(m).__name__)).split(".")[-1]
-        out.append(LayerInfo(i, typ, shapes.get(i, ()), i in gam_idx, getattr(m, "f", -1)))
+        out.append(LayerInfo(i, typ, shapes.get(i, ()), i in gam_idx, getattr(m, "f", -1), tuple(blocks.get(i, ())),
+                             i in blocks or i in feeds_head))
     return out
 
 

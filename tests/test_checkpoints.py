@@ -223,11 +223,12 @@ def test_state_dict_of_another_architecture(tmp_path):
 def test_unknown_custom_block_is_named(model, tmp_path):
     from standins import Conv as UlConv
 
-    class CBAM(UlConv):
+    class BiFPN(UlConv):  # a block the attention registry does not have (CBAM is in it since issue 27)
         pass
 
     m = DetectionModel("yolov5n_GAM", nc=3)
-    path = tmp_path / "cbam.pt"
-    write_yolov5_checkpoint(m, path, class_override={type(m.model[1]): CBAM}, extra_common={"CBAM": CBAM})
-    with pytest.raises(CheckpointError, match="custom block 'models.common.CBAM'"):
-        load_model(path)
+    path = tmp_path / "bifpn.pt"
+    write_yolov5_checkpoint(m, path, class_override={type(m.model[1]): BiFPN}, extra_common={"BiFPN": BiFPN})
+    with pytest.raises(CheckpointError, match="layer 0: the custom block 'models.common.BiFPN'.*--plugin") as ei:
+        load_model(path)  # every Conv became a BiFPN: the first is inside layer 0 (Focus)
+    assert ei.value.layer == 0 and ei.value.reason == "global"

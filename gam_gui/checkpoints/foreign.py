@@ -22,7 +22,7 @@ from gam_gui.checkpoints.counts import check_counts
 from gam_gui.checkpoints.errors import CheckpointError, names_dict, short_repr
 from gam_gui.checkpoints.limits import DEFAULT_RUN_SIZE, derive_strides
 from gam_gui.checkpoints.tree import check_module_tree
-from gam_gui.models import common, gam, yolov7
+from gam_gui.models import attention, common, gam, yolov7
 from gam_gui.models import yolov5 as yolo_mod
 from gam_gui.models import yolov8 as v8
 
@@ -56,6 +56,8 @@ _TORCH_NN = (
     nn.Conv2d, nn.BatchNorm2d, nn.Linear, nn.Sequential, nn.ModuleList, nn.MaxPool2d, nn.Upsample,
     nn.Identity, nn.SiLU, nn.ReLU, nn.LeakyReLU, nn.Hardswish, nn.Sigmoid, nn.Mish, nn.ReLU6, nn.GELU,
     nn.Dropout, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.ZeroPad2d, nn.ConvTranspose2d,
+    # inside the registry's attention blocks (ECA, CBAM, EMA, ShuffleAttention, SKAttention)
+    nn.Conv1d, nn.AdaptiveMaxPool2d, nn.GroupNorm, nn.Softmax,
 )
 # Module paths the classes are found under in the various releases and forks.
 _COMMON_MODULES = ("models.common",)
@@ -177,6 +179,8 @@ def allowed_classes(extra: dict[str, type] | None = None) -> dict[str, type]:
     for mod in _YOLO_MODULES:
         out.update({f"{mod}.{k}": v for k, v in _YOLO.items()})
     out.update(_PACKAGE)
+    # the attention registry is the allowlist for attention blocks (gam_gui.models.attention)
+    out.update({k: v for k, v in attention.class_paths().items() if k not in out})
     out.update(_TRAINER_DATA)
     out.update(_EXTRA)
     out.update(extra or {})
@@ -257,6 +261,7 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
     # The strides come from the layers, not the file: a stored [8, 16, 4096] would choose the work size.
     det = model.model[-1]
     record_gam_variants(model)  # before the first forward: a GAM block runs the variant decided here
+    check_attention_blocks(model, source)  # every registered block's tensors fit a declared structure
     strides = derive_strides(model, source, size=DEFAULT_RUN_SIZE)  # also the activation check at that size
     stored = det.stride
     if stored.shape != strides.shape or not torch.equal(stored, strides):
@@ -307,6 +312,24 @@ def record_gam_variants(model: nn.Module) -> None:
         lines.append(f"and {n - len(lines)} more GAM blocks")
     model.variant_reason = "; ".join(lines)
 
+
+
+def check_attention_blocks(model: nn.Module, source: str) -> None:
+    """Check every attention block of the registry against its declared structures (submodules,
+    tensor shapes, attributes) and record its variant; a block that fits none is refused, naming its
+    layer. Runs before any forward."""
+    for name, m in model.named_modules():
+        if attention.entry_of(m) is None:
+            continue
+        try:
+            attention.check_block(m, name)
+        except attention.BlockStructureError as e:
+            parts = name.split(".")
+            layer = int(parts[1]) if len(parts) > 1 and parts[0] == "model" and parts[1].isdigit() else None
+            where = f"layer {layer} " if layer is not None else ""
+            raise CheckpointError(f"{source}: {where}({e.kind}, {name[:80]}) does not have a structure gam-gui "
+                                  f"knows for it: {e.problem}", reason="structure", layer=layer,
+                                  kind=e.kind) from e
 
 
 def _short(x: Any) -> str:

@@ -17,6 +17,7 @@ from gam_gui.checkpoints.archive import read_archive
 from gam_gui.checkpoints.errors import CheckpointError, first_line, short_repr
 from gam_gui.checkpoints.foreign import (
     TRAINER_DATA_PATHS,
+    check_attention_blocks,
     model_from_foreign,
     module_class_paths,
     package_gam_paths,
@@ -27,6 +28,7 @@ from gam_gui.checkpoints.limits import MAX_BYTES
 from gam_gui.checkpoints.own_format import FORMAT, default_weights_path, load_own
 from gam_gui.checkpoints.pickle_scan import GLOBAL_RE, allowed_names, explain_unpickling_error, scan_pickle
 from gam_gui.heads import adapter_for
+from gam_gui.models import attention
 from gam_gui.models import gam as gam_mod
 from gam_gui.models.yolov5 import DetectionModel
 
@@ -178,7 +180,8 @@ def unpickle(data: bytes, source: str) -> Any:
                                   "would see different files). Nothing from it was executed.", reason="archive")
         raise CheckpointError(f"{source}: not a PyTorch checkpoint (not a zip archive)", reason="format")
     archive = read_archive(data, source)
-    extra = package_gam_paths(archive.pickle)  # GAM classes users pasted under ultralytics.nn, by name
+    # GAM and the registry's attention blocks pasted by users anywhere under ultralytics.nn, by name
+    extra = {**attention.package_paths(archive.pickle), **package_gam_paths(archive.pickle)}
     allowed = safe_globals(extra)
     scan = scan_pickle(archive.pickle, source, allowed_names(allowed), module_class_paths(extra),
                         record_sizes=archive.storage_sizes, inert=TRAINER_DATA_PATHS)
@@ -210,5 +213,6 @@ def model_from_checkpoint(ckpt: Any, source: str = "checkpoint") -> DetectionMod
     if isinstance(ckpt, dict) and ckpt.get("format") == FORMAT:
         model = load_own(ckpt, source)
         record_gam_variants(model)
+        check_attention_blocks(model, source)  # built from the YAML: records each block's variant
         return model
     return model_from_foreign(ckpt, source)

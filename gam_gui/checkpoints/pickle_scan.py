@@ -256,7 +256,12 @@ class _Scanner:
                 stack.append(_Global(f"{mod}.{attr}"))
             elif name == "NEWOBJ":
                 args = stack.pop()
-                stack[-1] = self.newobj(stack[-1], args)
+                cls = stack[-1]
+                if isinstance(cls, _Global) and cls.name not in self.allowed:  # say which layer it is
+                    layer = layer_index([*marks, stack])
+                    raise CheckpointError(_explain_global(cls.name, self.source, layer), reason="global",
+                                          class_name=cls.name, layer=layer)
+                stack[-1] = self.newobj(cls, args)
             elif name == "BUILD":
                 state = stack.pop()
                 self.build(stack[-1], state)
@@ -603,14 +608,33 @@ GLOBAL_RE = re.compile(r"GLOBAL\s+([A-Za-z_][\w.]*)")
 _BUILD_RE = re.compile(r"but got <class '([\w.]+)'>")
 
 
-def _explain_global(name: str, source: str) -> str:
+def layer_index(frames: list[list[Any]]) -> int | None:
+    """The layer (position in the model's layer list) an object being created belongs to, read from
+    the unpickler's stack frames: after the frame keyed ``'model'`` (the checkpoint's or the
+    DetectionModel's), the first frame whose open key is a number is the layer list's. A frame that
+    fills a dict holds ``key, value, key, value ...``: its open key is the last string at an even place
+    (the value being built may have pushed its state after it)."""
+    seen_model = False
+    for f in frames:
+        last = (len(f) - 1) // 2 * 2
+        key = next((f[i] for i in range(last, max(last - 4, -1), -2) if isinstance(f[i], str)), None)
+        if not seen_model:
+            seen_model = key == "model"
+        elif isinstance(key, str) and key.isdigit() and len(key) <= 6:
+            return int(key)
+    return None
+
+
+def _explain_global(name: str, source: str, layer: int | None = None) -> str:
     """The message for a pickle that names a global gam-gui does not allow."""
     if name == "builtins.getattr":
         return (f"{source}: refused: the file stores a method or attribute lookup (a getattr call), for "
                 "example a model pickled after fuse(); re-save it unfused. Nothing from it was executed.")
     if name.startswith(("models.", "ultralytics.nn.")):
-        return (f"{source}: uses the custom block {name!r}, which gam-gui does not know; "
-                "it was not loaded (no code from the file is run)")
+        where = f"layer {layer}: " if layer is not None else ""
+        return (f"{source}: {where}the custom block {name!r} is not one gam-gui knows, so the file was "
+                "not loaded (no code from it is run); add the block with a plugin (--plugin my_blocks.py) or "
+                "a pull request, see CONTRIBUTING.md")
     return (f"{source}: refused: the file asks to run or build {name!r}, which is not part of a "
             "model checkpoint. Nothing from it was executed.")
 

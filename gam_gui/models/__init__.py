@@ -5,5 +5,6 @@
 whoever builds or loads a model goes through this package, so their YAMLs always build.
 """
 
+from gam_gui.models import attention as attention  # noqa: F401 - registers the attention blocks (issue 27)
 from gam_gui.models import yolov7 as yolov7  # noqa: F401 - registers the YOLOv7 blocks
 from gam_gui.models import yolov8 as yolov8  # noqa: F401 - registers the YOLOv8 / YOLO11 blocks

@@ -105,8 +105,12 @@ class GAM_Attention(GAM):  # noqa: N801 - the class name users' checkpoints pick
 
 
 def is_gam_block(module: nn.Module) -> bool:
-    """Recognise a GAM block by structure, whatever class it was pickled as."""
+    """Recognise a GAM block by structure, whatever class it was pickled as: both branches are
+    Sequentials. (ultralytics' CBAM has children of the same names, but they are its own
+    ChannelAttention/SpatialAttention layers, and it is a different block: see gam_gui.models.attention.)"""
+    if isinstance(module, GAM):
+        return True
     children = dict(module.named_children())
-    return isinstance(children.get("channel_attention"), nn.Module) and isinstance(
-        children.get("spatial_attention"), nn.Module
+    return isinstance(children.get("channel_attention"), nn.Sequential) and isinstance(
+        children.get("spatial_attention"), nn.Sequential
     )

@@ -112,6 +112,9 @@ _CHANNEL_BLOCKS = {Conv, Focus, Bottleneck, C3, SPP, SPPF, GAM, GAMAttention}
 _REPEAT_ARG_BLOCKS = {C3}
 # Blocks whose only argument is the input channel count, filled in when the YAML leaves it out.
 _INPUT_CHANNEL_BLOCKS: set[type[nn.Module]] = set()
+# Blocks built as ``cls(c1, *args)`` with ``c2 = c1`` (the attention blocks the tutorials register with
+# ``c2 = ch[f]; args = [c2, *args]``; gam_gui.models.attention fills this in).
+_PREPEND_INPUT_BLOCKS: set[type[nn.Module]] = set()
 # YOLOv7 YAMLs are recognised by blocks only they use; in them a bare nn.Conv2d is channel-scaled too
 # (YOLOv7's parse_model lists it with Conv) and some blocks are built as their YOLOv7 variant.
 # gam_gui.models.yolov7 fills these in.
@@ -129,17 +132,19 @@ _CALL_RE = re.compile(r"^\s*(nn\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 
 
 def register_block(name: str, cls: type[nn.Module], *, channels: bool = False, repeat_arg: bool = False,
-                   input_channels: bool = False, yolov7_only: bool = False) -> None:
+                   input_channels: bool = False, yolov7_only: bool = False, prepend_input: bool = False) -> None:
     """Let YAMLs name ``cls`` as ``name`` and tell ``parse_model`` how to fill in its arguments.
 
     ``channels``: the first argument is the output channel count (width-scaled, input prepended);
     ``repeat_arg``: the depth-scaled repeat count is passed as the third argument; ``input_channels``:
-    the single argument is the input channel count; ``yolov7_only``: its presence marks a YOLOv7 YAML.
+    the single argument is the input channel count; ``yolov7_only``: its presence marks a YOLOv7 YAML;
+    ``prepend_input``: built as ``cls(c1, *args)``, output channels = input channels.
     Extension modules (``gam_gui.models.yolov7``) call this at import instead of editing the builder.
     """
     MODULES[name] = cls
     for flag, table in ((channels, _CHANNEL_BLOCKS), (repeat_arg, _REPEAT_ARG_BLOCKS),
-                        (input_channels, _INPUT_CHANNEL_BLOCKS), (yolov7_only, _V7_MARKERS)):
+                        (input_channels, _INPUT_CHANNEL_BLOCKS), (yolov7_only, _V7_MARKERS),
+                        (prepend_input, _PREPEND_INPUT_BLOCKS)):
         if flag:
             table.add(cls)
 
@@ -177,7 +182,8 @@ def resolve_module(name: Any) -> type[nn.Module]:
         if isinstance(cls, type) and issubclass(cls, nn.Module):
             return cls
     known = ", ".join(sorted(MODULES))
-    raise ModelConfigError(f"unknown block {name[:80]!r} in the model YAML (known: {known}, and nn.* layers)")
+    raise ModelConfigError(f"unknown block {name[:80]!r} in the model YAML (known: {known}, and nn.* layers); "
+                           "add it with a plugin (--plugin my_blocks.py) or a pull request, see CONTRIBUTING.md")
 
 
 #: Caps on what a model description may hold (user YAMLs and the dicts inside checkpoints alike): a
@@ -420,6 +426,9 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
         elif mcls in _INPUT_CHANNEL_BLOCKS:
             c2 = ch[f]
             args = args or [c2]
+        elif mcls in _PREPEND_INPUT_BLOCKS:
+            c2 = ch[f]
+            args = [c2, *args]
         elif issubclass(mcls, Detect):
             args.append([ch[x] for x in f])
             if isinstance(args[1], int):

@@ -26,6 +26,7 @@ from gam_gui.models.attention.base import (
 )
 from gam_gui.models.attention.registry import (
     GATE_KINDS,
+    LOADER_MAPPED,
     MODULE_PATHS,
     YAML_STYLES,
     BlockEntry,
@@ -42,6 +43,7 @@ from gam_gui.models.attention.registry import (
     entry_of,
     how_to_add,
     identify,
+    on_register,
     package_paths,
     register,
     unregister,
@@ -54,6 +56,17 @@ __all__ = [
     "keep", "mode_policy", "package_paths", "recording", "register", "unregister",
 ]
 
+def _register_with_builder(e: BlockEntry) -> None:
+    """Let model YAMLs name the entry's classes, built the way the tutorials register them."""
+    from gam_gui.models import yolov5
+
+    if e.kind in LOADER_MAPPED:  # GAM: the builder has its own rules for its names
+        return
+    for name, cls in e.classes.items():
+        yolov5.register_block(name, cls, channels=e.yaml_style == "c1-c2", prepend_input=e.yaml_style == "c1")
+
+
+on_register(_register_with_builder)
 for _module in (gam_entry, cbam, se, eca, coordatt, simam, ema, triplet, shuffle, nam, sk):
     for _entry in _module.ENTRIES:
         register(_entry)

@@ -161,6 +161,7 @@ def default_modes(gates: tuple[Gate, ...]) -> tuple[str, ...]:
 
 
 _NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+_LISTENERS: list[Callable[[BlockEntry], None]] = []
 _ENTRIES: dict[str, BlockEntry] = {}
 _BY_NAME: dict[str, BlockEntry] = {}
 _BY_CLASS: dict[type, BlockEntry] = {}
@@ -202,7 +203,14 @@ def register(entry: BlockEntry, *, replace: bool = False) -> BlockEntry:
         _BY_NAME[name] = entry
     for cls in entry.classes.values():
         _BY_CLASS.setdefault(cls, entry)
+    for listener in _LISTENERS:
+        listener(entry)
     return entry
+
+
+def on_register(listener: Callable[[BlockEntry], None]) -> None:
+    """Call ``listener(entry)`` for every entry registered from now on (the YAML builder's table)."""
+    _LISTENERS.append(listener)
 
 
 def unregister(kind: str) -> None:
@@ -241,10 +249,17 @@ def entry_of(module: nn.Module) -> BlockEntry | None:
     return None
 
 
+#: Kinds whose class paths the loader maps itself (GAM: the package's GAM names become PackageGAM,
+#: whose variant is decided from structure).
+LOADER_MAPPED = frozenset({"GAM"})
+
+
 def class_paths() -> dict[str, type[nn.Module]]:
     """Every fixed ``module.Name`` path a foreign pickle may name for a registered class."""
     out: dict[str, type[nn.Module]] = {}
     for e in _ENTRIES.values():
+        if e.kind in LOADER_MAPPED:
+            continue
         for name, cls in {**e.helpers, **e.classes}.items():
             for mod in MODULE_PATHS:
                 out[f"{mod}.{name}"] = cls
@@ -261,7 +276,7 @@ def package_paths(pickle: bytes) -> dict[str, type[nn.Module]]:
             break
         module, name = m.group(1).decode("ascii"), m.group(2).decode("ascii")
         e = _BY_NAME.get(name)
-        if e is not None:
+        if e is not None and e.kind not in LOADER_MAPPED:
             out[f"{module}.{name}"] = e.classes.get(name) or e.helpers[name]
     return out
 
@@ -290,9 +305,16 @@ def _bind(symbols: dict[str, int], name: str, want: tuple[int | str, ...], got: 
     return ""
 
 
+#: Layer attributes the YOLO builders set on every layer (``type`` shadows ``nn.Module.type``, which
+#: nothing in gam-gui calls; the loader's tree check allows it too).
+_SHADOW_OK = frozenset({"type"})
+
+
 def _shadowing(m: nn.Module) -> str:
     """A stored value that replaces a method or property of the class (``forward`` ...)."""
     for key in dict.keys(vars(m)):
+        if key in _SHADOW_OK:
+            continue
         attr = getattr(type(m), key, None)
         if callable(attr) or isinstance(attr, property):
             return f"stores a value named {str(key)[:40]!r} that would replace its method"
