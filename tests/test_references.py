@@ -4,7 +4,8 @@
   images, category ids that are not 0..n-1, a category without ground truth and one without
   detections, equal scores, a crowd region, > 100 detections of one class in one image) and
   pycocotools 2.0.11's numbers for them (``make_reference.py`` there rebuilds all three).
-* ``tests/data/ultralytics_ref``: a YOLOv8n-GAM ``best.pt`` trained by the ``ultralytics`` trainer with a
+* ``tests/data/ultralytics_ref``: ``units.json``, the package's own matching and AP functions on seeded
+  cases (``recipe/make_unit_refs.py``); and a YOLOv8n-GAM ``best.pt`` trained by the ``ultralytics`` trainer with a
   GAM block pasted in as users do, its validation images in the YOLO layout (mixed aspect ratios, so the
   rectangular batches matter), and what ``model.val`` printed for it with ultralytics 8.4.190 and
   8.3.253 (``make_reference.md`` there says how they were made).
@@ -151,3 +152,30 @@ def test_rect_batch_shapes_and_letterbox_follow_ultralytics() -> None:
     assert (small.unpadded, small.left, small.right) == ((128, 171), 10, 11)
     box = np.array([[-5.0, 10.0, 170.0, 60.0]])  # reaches past the image: kept as is
     assert np.allclose(plan.to_original(plan.to_input(box)), box)
+
+
+def test_matching_ap_and_pr_equal_the_package_functions() -> None:
+    """The package's own ``match_predictions`` (120 crowded images, 21 of which the two versions match
+    differently) and ``ap_per_class`` (12 data sets: AP per class and threshold, and P/R at its smoothed
+    best F1), recorded from 8.4.190 and 8.3.253, against the two protocols."""
+    units = json.loads((ULTRA / "units.json").read_text())
+    bit = 1 << np.arange(10)
+    for version, proto in (("8.4.190", up.UltralyticsProtocol()), ("8.3.253", up.Ultralytics83Protocol())):
+        for c, want in zip(units["inputs"]["matching"], units[version]["matching_tp"], strict=True):
+            k = len(c["det"])
+            rec = ImageRecord(0, "x.jpg", 100, 100, c["gt"], c["gt_cls"], c["det"], np.arange(k, 0, -1) / k,
+                              c["det_cls"])
+            assert (proto.match(rec) @ bit).tolist() == want, version
+        for inp, want in zip(units["inputs"]["ap"], units[version]["ap"], strict=True):
+            tp = (np.array(inp["tp"])[:, None] & bit) > 0
+            conf, pcls, tcls = np.array(inp["conf"]), np.array(inp["pred_cls"]), np.array(inp["target_cls"])
+            prec, rec_ = [], []
+            for i, c in enumerate(want["classes"]):
+                sel, n = pcls == c, float((tcls == c).sum())
+                assert np.allclose(proto.ap(tp[sel], conf[sel], np.ones(sel.sum()), n), want["ap"][i], atol=1e-9)
+                p, r = proto.pr(tp[sel, 0], conf[sel], n, np.linspace(0, 1, 1000))
+                prec.append(p)
+                rec_.append(r)
+            best = proto.best_f1(np.array(prec), np.array(rec_))
+            assert np.allclose(np.array(prec)[:, best], want["p"], atol=1e-9)
+            assert np.allclose(np.array(rec_)[:, best], want["r"], atol=1e-9)
