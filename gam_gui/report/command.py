@@ -95,8 +95,9 @@ def _trust_calibration(a: ModelRun, image: np.ndarray, args: argparse.Namespace,
     from gam_gui.faithfulness import measure_maps, reference_maps
     from gam_gui.faithfulness.maps import frame_maps
 
-    t0 = time.perf_counter()
     with torch.enable_grad():
+        frame_maps(a.model, image, methods, conf=args.conf, imgsz=a.imgsz)  # builds the CAM objects once
+        t0 = time.perf_counter()
         fm = frame_maps(a.model, image, methods, conf=args.conf, imgsz=a.imgsz)
     t_maps = time.perf_counter() - t0
     if not fm.detections:  # nothing to measure on: a rough count of the perturbed frames instead
@@ -121,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     started_at = dt.datetime.now().astimezone()
     t_start = getattr(args, "started", None) or time.perf_counter()
     out = Path(args.out)
+    try:  # a bad --out is reported now, not after the work
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ValueError(f"--out {out}: {e.strerror or e}") from None
     a = _model_run(args.weights, args.device, args.imgsz)
     b = _model_run(args.baseline, args.device, args.imgsz) if args.baseline else None
     raw_names = a.model.names
