@@ -29,6 +29,12 @@ YOLOv8n-GAM checkpoint (``tests/data/ultralytics_ref``); no code is taken from i
   thresholds, then the classes that have ground truth; a class without detections counts as 0.
 * **Precision/recall** are read where the box-filtered (101 of 1,000 points) mean F1 over classes
   peaks, each class's curves interpolated linearly between detection scores.
+
+The releases changed one rule at a time (read from the published wheels): unclipped matching in the
+letterboxed input from 8.3.175 (8.3.150 and older clipped boxes to the image), the AP tail drop from
+8.4.50 (8.4.25 still linear), greedy matching from 8.4.180 (8.4.170 not yet). Detections with equal
+scores are ordered stably here; the package's sort leaves their order to numpy, which only matters for
+exact ties.
 """
 
 from __future__ import annotations
