@@ -41,6 +41,7 @@ from gam_gui.ablation_modes import (  # noqa: F401 - the rules, re-exported as t
 )
 from gam_gui.inference import Detection, detect
 from gam_gui.matching import Match, MatchTable, match_detections, summarize
+from gam_gui.models import attention
 from gam_gui.models.gam import ABLATION, GAM, is_gam_block
 
 
@@ -80,18 +81,45 @@ def gam_layers(model: nn.Module) -> dict[int, list[GAM]]:
     return out
 
 
+def attention_layers(model: nn.Module) -> dict[int, list[nn.Module]]:
+    """Layer index -> the attention blocks of the registry in that layer (GAM and every other kind),
+    plus GAM-shaped blocks of unknown classes (found by structure, refused when ablated)."""
+    out: dict[int, list[nn.Module]] = {}
+    for found in attention.find_blocks(model):
+        out.setdefault(found.index, []).append(found.block)
+    for layer, blocks in gam_layers(model).items():
+        out.setdefault(layer, [])
+        out[layer] += [b for b in blocks if attention.entry_of(b) is None]
+    return dict(sorted(out.items()))
+
+
+def block_modes(block: nn.Module) -> tuple[str, ...]:
+    """The ablation modes a block has (its registry entry's; GAM's for a GAM)."""
+    e = attention.entry_of(block)
+    return e.modes if e is not None else ABLATION_MODES
+
+
 def resolve_blocks(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | AblationMode]
                    ) -> dict[int, AblationMode]:
-    """Parse and check against the model: every layer named must hold GAM blocks (the error lists them)."""
+    """Parse and check against the model: every layer named must hold attention blocks that have the
+    mode asked for (the error lists the blocks, or the block's modes)."""
     spec = parse_blocks(blocks)
-    available = gam_layers(model)
+    available = attention_layers(model)
+    only_gam = all(isinstance(b, GAM) or attention.entry_of(b) is None for bs in available.values() for b in bs)
+    what = "GAM block" if only_gam else "attention block"
     names = ", ".join(map(str, available)) or "none"
-    for layer in spec:
+    for layer, mode in spec.items():
         if layer not in available:
-            raise ValueError(f"layer {layer} is not a GAM block; GAM blocks: {names}")
-        foreign = [type(b).__name__ for b in available[layer] if not isinstance(b, GAM)]
+            raise ValueError(f"layer {layer} is not a{'n' if what[0] == 'a' else ''} {what}; {what}s: {names}")
+        foreign = [type(b).__name__ for b in available[layer] if attention.entry_of(b) is None]
         if foreign:
             raise ValueError(f"layer {layer}: {foreign[0]} is not gam-gui's GAM class and cannot be ablated")
+        for b in available[layer]:
+            modes = block_modes(b)
+            if mode.name not in ("on", *modes):
+                kind = attention.entry_of(b).kind
+                raise ValueError(f"layer {layer} ({kind}) has no ablation mode {mode.label!r}; "
+                                 f"its modes: {', '.join(modes)}")
     return spec
 
 
@@ -104,15 +132,17 @@ def ablated(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | Ablatio
     restored on exit, whatever happened inside.
     """
     spec = resolve_blocks(model, blocks)
-    layers = gam_layers(model)
+    layers = attention_layers(model)
     previous = getattr(ABLATION, "blocks", None)
-    table: dict[int, Callable[[GAM, torch.Tensor], torch.Tensor]] = dict(previous or {})
+    table: dict[int, Callable[[nn.Module, torch.Tensor], torch.Tensor]] = dict(previous or {})
     for layer, mode in spec.items():
         for b in layers[layer]:
             if mode.name == "on":
                 table.pop(id(b), None)
-            else:
+            elif isinstance(b, GAM):
                 table[id(b)] = functools.partial(apply_mode, mode)
+            else:  # every other kind: its registry entry's modes (gam_gui.models.attention.base)
+                table[id(b)] = functools.partial(_apply_registry_mode, mode)
     ABLATION.blocks = table
     try:
         yield spec
@@ -173,10 +203,17 @@ def ablate(model: nn.Module, image: np.ndarray, blocks: Iterable[str] | Mapping[
                           {k: m.label for k, m in spec.items()}, timings)
 
 
+def _apply_registry_mode(mode: AblationMode, block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    return attention.apply_mode(block, x, mode)
+
+
 def every_ablation(model: nn.Module, top_k: int = DEFAULT_TOP_K) -> list[dict[int, AblationMode]]:
-    """One single-block ablation per GAM block and mode (what ``eval --ablate-each`` runs)."""
+    """One single-block ablation per attention block and mode (what ``eval --ablate-each`` runs): GAM's
+    five modes, and each other kind's own (``off``, ``<gate>-only``, ``mean-gate``, ``drop-top-k``)."""
     out = []
-    for layer in gam_layers(model):
-        for name in ABLATION_MODES:
+    for layer, blocks in attention_layers(model).items():
+        modes = [m for m in dict.fromkeys(m for b in blocks for m in block_modes(b))
+                 if all(m in block_modes(b) for b in blocks)]
+        for name in modes:
             out.append({layer: AblationMode(name, top_k) if name == "drop-top-k" else AblationMode(name)})
     return out

@@ -19,6 +19,9 @@ MODES = ("on", "off", "channel-only", "spatial-only", "drop-top-k", "mean-gate")
 ABLATION_MODES = MODES[1:]
 DEFAULT_TOP_K = 8
 _DROP_RE = re.compile(r"drop-top-(\d+|k)")
+#: ``<gate>-only`` of any attention block (``height-only``, ``branch-hw-only``, ...); whether the block
+#: has that gate is checked against the model (gam_gui.ablation.resolve_blocks)
+_ONLY_RE = re.compile(r"[a-z][a-z0-9]*(-[a-z0-9]+)*-only")
 
 
 class AblationSpecError(ValueError):
@@ -47,7 +50,7 @@ class AblationMode:
             if k < 1:
                 raise AblationSpecError(text, f"ablation mode {text!r}: k must be >= 1")
             return cls("drop-top-k", k)
-        if t not in MODES:
+        if t not in MODES and not (len(t) <= 40 and _ONLY_RE.fullmatch(t)):
             raise AblationSpecError(text, f"unknown ablation mode {str(text)[:40]!r}; choose one of "
                                           f"{', '.join(MODES)} (drop-top-k takes a number: drop-top-16)")
         return cls(t)

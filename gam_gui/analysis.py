@@ -30,6 +30,7 @@ from torch import nn
 
 from gam_gui import validate as V
 from gam_gui.explain.attention import GAM_VIEWS, REDUCTIONS, SCALES, GamMaps, GamRecorder, find_gam_blocks
+from gam_gui.explain.blocks import BlockMaps, BlockRecorder
 from gam_gui.explain.cams import (
     AUTO,
     CLASS_LEVEL,
@@ -143,6 +144,9 @@ class Result:
     #: the resize); with several, ``cam`` is the mean of per-layer normalised maps and this is the
     #: union of the layers' ranges.
     cam_range: tuple[float, float] | None = None
+    #: every attention block's gates (GAM and the registry's other kinds), in layer order: each with
+    #: its layer ``index``, ``kind``, ``variant`` and ``gates`` by name (gam_gui.explain.blocks)
+    attention: list[BlockMaps] = field(default_factory=list)
 
     @property
     def class_level(self) -> bool:
@@ -312,9 +316,10 @@ def _analyze(model: nn.Module, image: np.ndarray, chosen: str, layers: Any, spec
     box_idx: list[int] = []
     extra: dict = {}
     recorder = GamRecorder(model, eng.gam_blocks)
+    blocks = BlockRecorder(model, recorder)  # every other attention block's gates, GAM's recorder inside
     with eng.run(model, order if use_cam else None, grads) as run:
         t0 = time.perf_counter()
-        pred = run.forward(x, recorder)
+        pred = run.forward(x, blocks)
         timings["forward"] = _ms(t0)
 
         t0 = time.perf_counter()
@@ -348,6 +353,7 @@ def _analyze(model: nn.Module, image: np.ndarray, chosen: str, layers: Any, spec
     del x
     t0 = time.perf_counter()
     gam = recorder.maps(lb.map_to_frame, reduction)
+    attention_maps = blocks.maps(lb.map_to_frame, reduction, gam)
     timings["gam"] = _ms(t0)
     timings["total"] = _ms(t_all)
     return Result(
@@ -364,6 +370,7 @@ def _analyze(model: nn.Module, image: np.ndarray, chosen: str, layers: Any, spec
         detection_cams=box_maps,
         method_key=ran,
         cam_range=cam_range,
+        attention=attention_maps,
     )
 
 

@@ -432,3 +432,36 @@ def test_yaml_builder_builds_every_block_and_own_format_round_trips(tmp_path: Pa
     assert loaded.model[2].variant == "ultralytics" and loaded.model[13].variant == "sk-2"
     with pytest.raises(ModelConfigError, match="'A2C2f'.*--plugin"):
         DetectionModel({**YAML_STACK, "backbone": [[-1, 1, "A2C2f", [64]]]})
+
+
+def test_analyze_returns_every_blocks_gates_and_ablation_cli_rules(stack_model) -> None:
+    import numpy as np
+
+    from gam_gui.ablation import ablate, every_ablation, resolve_blocks
+    from gam_gui.analysis import analyze
+
+    img = (np.random.default_rng(0).random((64, 64, 3)) * 255).astype(np.uint8)
+    res = analyze(stack_model, img, method="none", imgsz=64, conf=0.01)
+    got = {(b.index, b.kind): set(b.gates) for b in res.attention}
+    assert got == {(5, "CBAM"): {"channel", "spatial"}, (8, "CoordAtt"): {"height", "width"},
+                   (11, "GAM"): {"channel", "spatial"}, (15, "SimAM"): {"energy"},
+                   (19, "EMA"): {"height", "width", "spatial"}, (23, "SE"): {"channel"},
+                   (27, "TripletAttention"): {"branch-hw", "branch-cw", "branch-hc"}}
+    for b in res.attention:
+        for name, g in b.gates.items():
+            if g.small is not None:
+                m, lo, hi = g.frame()
+                assert m.shape == (64, 64) and 0 <= m.min() and m.max() <= 1 and lo <= hi
+                if g.gate.low is not None:
+                    assert lo >= g.gate.low - 1e-5 and hi <= g.gate.high + 1e-5, (b.kind, name)
+            assert g.small is not None or g.weights is not None
+    assert res.attention[2].gam is res.gam[0]
+    runs = every_ablation(stack_model)
+    assert {(next(iter(r)), next(iter(r.values())).label) for r in runs} >= {(8, "height-only"), (27, "branch-cw-only"),
+                                                                            (23, "drop-top-8"), (11, "spatial-only")}
+    with pytest.raises(ValueError, match=r"layer 8 \(CoordAtt\) has no ablation mode 'channel-only'"):
+        resolve_blocks(stack_model, ["8:channel-only"])
+    with pytest.raises(ValueError, match="layer 12 is not an attention block"):
+        resolve_blocks(stack_model, ["12:off"])
+    r = ablate(stack_model, img, ["8:off", "27:branch-hw-only"], conf=0.01, imgsz=64)
+    assert r.blocks == {8: "off", 27: "branch-hw-only"}
