@@ -48,6 +48,7 @@ from gam_gui.explain.cams import TargetMissingError, TargetSpec
 from gam_gui.explain.engine import explainer
 from gam_gui.inference import Detection
 from gam_gui.matching import KEPT
+from gam_gui.render_gt import GroundTruth, draw_ground_truth
 from gam_gui.sources import Frame
 from gam_gui.tracking import FOLLOWED, MISSING, TargetTracker, TrackUpdate
 
@@ -105,6 +106,9 @@ class ViewState:
     target: TargetSpec | None = None
     #: with an ablation: the CAM and GAM panels of the model as ``trained`` or as ``ablated``
     maps_of: str = TRAINED
+    #: a dataset image's ground truth (File > Open dataset...): drawn in the detections panel with
+    #: TP/FP/FN colours; its ``explain`` box makes the CAM that of its class at its place
+    ground_truth: GroundTruth | None = None
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__  # frozen: the checked values replace the given ones
@@ -198,7 +202,12 @@ class FrameOutput:
         if self.ablation is not None:
             maps = self.maps or self.result
             return render.ablation_panels(image, maps, self.ablation, s, shown_width, self.scales)
-        return render.panels(image, self.result, s, self.highlight, shown_width, self.scales)
+        out = render.panels(image, self.result, s, self.highlight, shown_width, self.scales)
+        gt = self.view.ground_truth
+        if gt is not None and gt.applies_to(self.frame.name) and out and out[0].key == "detections":
+            out[0] = dataclasses.replace(out[0], image=draw_ground_truth(image, self.result.detections, gt,
+                                                                         shown_width)[0])
+        return out
 
     def figure(self, layout: str | None = None) -> np.ndarray:
         """The composed figure of what is shown: the visible panels side by side (``layout`` row or
@@ -308,6 +317,9 @@ class FramePipeline:
             out = self._output(frame, view, s, cmp.a, compare=cmp)
         else:
             out = self._analyse(frame, s, view, moving, click_is_new)
+            gt = view.ground_truth
+            if gt is not None and gt.explain is not None and gt.applies_to(frame.name) and not view.ablation:
+                out.result = self._at_place(frame, s, out.result, gt)
             if view.ablation:
                 out.ablation = self._ablate(frame, out, view.ablation)
                 if out.ablation is not None and view.maps_of == ABLATED:
@@ -421,6 +433,24 @@ class FramePipeline:
         self.analysed += 1
         self._cache["analysis"] = (key, res)
         return res
+
+    def _at_place(self, frame: Frame, s: Settings, res: Result, gt: GroundTruth) -> Result:
+        """``res`` with the CAM of ground-truth box ``gt.explain``'s class at its place (a missed object:
+        the prediction row that covers the box best, :func:`gam_gui.report.failures.explain_at`)."""
+        from gam_gui.inference import model_stride
+        from gam_gui.report.failures import CAM_METHOD, explain_at
+
+        j = int(gt.explain)  # type: ignore[arg-type]
+        key = (s.analysis_key(), id(gt), j)
+        hit = self._cached("place", key)
+        if hit is None:
+            box, c = np.asarray(gt.boxes[j], np.float64), int(gt.classes[j])
+            place = explain_at(self.model, frame.image, V.round_imgsz(s.imgsz, model_stride(self.model)), box, c,
+                               s.conf, s.gam_layer)
+            hit = dataclasses.replace(res, cam=place.cam, method="HiResCAM", method_key=CAM_METHOD, cam_range=None,
+                                      target=f"class {gt.name(c)} at ground-truth box #{j}", note="")
+            self._cache["place"] = (key, hit)
+        return hit
 
     def _ablate(self, frame: Frame, out: FrameOutput, spec: Mapping[int, str]) -> AblationResult | None:
         """The ablation of this frame (one extra forward: ``before`` is the analysis just made). A

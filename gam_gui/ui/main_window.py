@@ -58,6 +58,7 @@ from gam_gui.sources import Source
 from gam_gui.ui import i18n
 from gam_gui.ui.compare_controller import CompareController
 from gam_gui.ui.controls import AblationPanel, ControlPanel
+from gam_gui.ui.dataset_controller import install_datasets
 from gam_gui.ui.help import HelpDialog
 from gam_gui.ui.help_controller import HelpController
 from gam_gui.ui.measure import install_measure
@@ -221,6 +222,7 @@ class MainWindow(QMainWindow):
         self.worker.moveToThread(self.thread)
         self._connect_worker()
         self.measure_dock = install_measure(self)  # Faithfulness dock; object following's feedback
+        self.datasets = install_datasets(self)  # File > Open dataset...: the list, ground truth, FN clicks
         self.thread.start()
         if not self.thread.isRunning():  # no thread left (a thread or memory limit): say so, do not crash
             self._thread_failed()
@@ -566,6 +568,8 @@ class MainWindow(QMainWindow):
         if self.closed:
             return
         self.closed = True
+        if getattr(self, "datasets", None) is not None:
+            self.datasets.shutdown()
         if self.export_job is not None:
             self.export_job.cancel()
             self.export_job.wait()

@@ -134,6 +134,10 @@ class AnalysisWorker(QObject):
         its index, so that clicking another object with the same index restarts the tracking."""
         self._update_view(click=Click(detection, float(t)))
 
+    def set_ground_truth(self, gt: Any) -> None:
+        """The shown dataset image's :class:`~gam_gui.render_gt.GroundTruth` (any thread), or None."""
+        self._update_view(ground_truth=gt)
+
     def set_shown_width(self, width: int | None) -> None:
         """How wide the window shows a panel (any thread): box labels are sized for it."""
         with self._lock:
