@@ -96,7 +96,9 @@ def attention_layers(model: nn.Module) -> dict[int, list[nn.Module]]:
 def block_modes(block: nn.Module) -> tuple[str, ...]:
     """The ablation modes a block has (its registry entry's; GAM's for a GAM)."""
     e = attention.entry_of(block)
-    return e.modes if e is not None else ABLATION_MODES
+    if e is None:
+        return ABLATION_MODES
+    return e.modes_for(str(block.__dict__.get("variant", "")))
 
 
 def resolve_blocks(model: nn.Module, blocks: Iterable[str] | Mapping[int, str | AblationMode]

@@ -220,6 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
     report_args(rp)
     for p in sub.choices.values():
         p.set_defaults(_parser=p)
+    # attention-block plugins (issue 27): the user's own code, before or after the command
+    plugin_help = "a Python file registering attention blocks (see CONTRIBUTING.md); repeatable"
+    ap.add_argument("--plugin", dest="plugins", action="append", default=[], metavar="FILE", help=plugin_help)
+    for parser in sub.choices.values():
+        parser.add_argument("--plugin", dest="plugins", action="append", default=argparse.SUPPRESS, metavar="FILE",
+                            help=plugin_help)
     return ap
 
 
@@ -446,7 +452,7 @@ def _with_default_command(argv: list[str]) -> list[str]:
     """``gam-gui [options] [path]`` means ``gam-gui [options] gui [path]``: insert ``gui`` after
     the leading top-level options unless a command (or help/version) is there."""
     i = 0
-    while i < len(argv) and argv[i].startswith("--log-level"):
+    while i < len(argv) and argv[i].startswith(("--log-level", "--plugin")):
         i += 1 if "=" in argv[i] else 2
     rest = argv[i:]
     if rest and (rest[0] in COMMANDS or rest[0] in ("-h", "--help", "--version")):
@@ -499,6 +505,7 @@ def _run(args: argparse.Namespace) -> int:
     handlers["merge"] = cmd_merge
     handlers["report"] = cmd_report
     try:
+        _load_plugins(args)
         return handlers[args.command](args)
     except V.UsageError as e:
         return _usage_error(args, str(e))
@@ -516,6 +523,16 @@ def _run(args: argparse.Namespace) -> int:
         print(f"gam-gui: error: unexpected {type(e).__name__}: {_first_line(e)} "
               "(run with --log-level DEBUG for the traceback)", file=sys.stderr)
         return EXIT_INPUT
+
+
+def _load_plugins(args: argparse.Namespace) -> None:
+    """Register the attention blocks of ``--plugin`` files and installed ``gam_gui.blocks`` entry
+    points before any model is loaded (a plugin that fails is a one-line error, exit 1)."""
+    from gam_gui import plugins
+
+    plugins.load_entry_points()
+    for path in dict.fromkeys(getattr(args, "plugins", None) or []):
+        plugins.load_plugin(path)
 
 
 def _first_line(e: BaseException) -> str:

@@ -152,7 +152,7 @@ def test_gates_are_recorded_in_their_declared_range_and_modes_differ() -> None:
             for mode in e.modes:
                 y = A.apply_mode(block, X, A.Mode(mode, 4))
                 assert y.shape == out.shape
-                if mode != "off" and not (case.endswith("no_spatial") and mode == "branch-hw-only"):
+                if mode != "off" and mode in e.modes_for(block.variant):
                     assert not torch.allclose(y, out), (case, mode)
                 if mode == "drop-top-k":  # four output channels zeroed, the rest as trained
                     zero = (y.abs().amax((2, 3)) == 0).sum(1)
@@ -465,3 +465,23 @@ def test_analyze_returns_every_blocks_gates_and_ablation_cli_rules(stack_model) 
         resolve_blocks(stack_model, ["12:off"])
     r = ablate(stack_model, img, ["8:off", "27:branch-hw-only"], conf=0.01, imgsz=64)
     assert r.blocks == {8: "off", 27: "branch-hw-only"}
+
+
+def test_cli_plugin_flag_and_layers_marks(tmp_path: Path, capsys) -> None:
+    from gam_gui.cli import main
+
+    path = tmp_path / "my_blocks.py"
+    path.write_text(PLUGIN)
+    try:
+        assert main(["layers", "--plugin", str(path), "--weights", str(STACK), "--imgsz", "64"]) == 0
+        out = capsys.readouterr().out
+        assert A.entry("ScaleGate").source == str(path)
+        assert " 8  CoordAtt       16x4x4  (suggested for CAM)  [CoordAtt coordatt]" in out
+        assert "[GAM]" in out and "TripletAttention three-branch" in out
+    finally:
+        A.unregister("ScaleGate")
+    bad = tmp_path / "bad.py"
+    bad.write_text("raise RuntimeError('boom')\n")
+    assert main(["--plugin", str(bad), "layers", "--weights", str(STACK)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "bad.py" in err[0] and "boom" in err[0]

@@ -133,6 +133,13 @@ class BlockEntry:
     output_channels: Callable[[nn.Module, torch.Tensor, int], torch.Tensor] | None = None
     source: str = "gam-gui"  # or the plugin that registered it
     doc: str = ""
+    #: variant -> gates that variant does not compute (TripletAttention without ``hw``)
+    absent_gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def modes_for(self, variant: str) -> tuple[str, ...]:
+        """The modes of a block of this variant: ``<gate>-only`` of a gate it lacks left out."""
+        absent = self.absent_gates.get(variant, ())
+        return tuple(m for m in self.modes if not (m.endswith("-only") and m[: -len("-only")] in absent))
 
     def gate(self, name: str) -> Gate:
         for g in self.gates:

@@ -125,5 +125,6 @@ ENTRY = R.BlockEntry(
     helpers={"AttentionGate": AttentionGate, "SpatialGate": AttentionGate, "ZPool": ZPool, "ChannelPool": ZPool,
              "BasicConv": BasicConv},
     signature="TripletAttention(no_spatial=False)", yaml_style="none", structures=_structures(), gates=GATES,
-    run=_run, doc="out = x * mean(branch gates), each branch on one rotation of the tensor")
+    run=_run, doc="out = x * mean(branch gates), each branch on one rotation of the tensor",
+    absent_gates={"no-spatial": ("branch-hw",)})
 ENTRIES = (ENTRY,)
