@@ -364,3 +364,30 @@ def test_panel_draws_the_bar_below_the_frame_and_maps_clicks_to_the_frame_only(q
     assert panel.widget_to_frame(frame_rect.center()) == pytest.approx((80, 60), abs=1)
     panel.grab()  # paints
     assert panel.bar_text == scale_text(scale) == "spatial gate, mean over 64 ch: this frame 0.34 ... 0.6"
+
+
+# -- 25.13 a slim Linux: what to install ----------------------------------------------------------------
+def test_missing_xcb_libraries_are_named_with_the_apt_line(monkeypatch, capsys):
+    from gam_gui.ui import app as app_mod
+    from gam_gui.ui import platform_check as pc
+
+    def load(name):
+        if name in ("libxcb-icccm.so.4", "libxcb-keysyms.so.1"):
+            raise OSError(f"{name}: cannot open shared object file")
+        return object()
+
+    display = {"DISPLAY": ":0"}
+    problem = pc.platform_problem(display, "linux", load)
+    assert problem.missing == ["libxcb-icccm.so.4", "libxcb-keysyms.so.1"]
+    assert problem.packages == ["libxcb-icccm4", "libxcb-keysyms1"]
+    assert "sudo apt-get install -y libxcb-icccm4 libxcb-keysyms1" in problem.message()
+    assert pc.platform_problem(display, "linux", lambda name: object()) is None
+    assert pc.platform_problem({"DISPLAY": ":0", "QT_QPA_PLATFORM": "offscreen"}, "linux", load) is None
+    assert pc.platform_problem({}, "linux", load).no_display
+    assert pc.platform_problem(display, "darwin", load) is None
+    # run() says it on one line and returns 1 instead of letting Qt abort the process
+    monkeypatch.setattr(app_mod.QApplication, "instance", staticmethod(lambda: None))
+    monkeypatch.setattr(app_mod, "platform_problem", lambda: problem)
+    assert app_mod.run(qsettings=QSettings(), lang="en") == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "libxcb-icccm4" in err
