@@ -485,3 +485,32 @@ def test_cli_plugin_flag_and_layers_marks(tmp_path: Path, capsys) -> None:
     assert main(["--plugin", str(bad), "layers", "--weights", str(STACK)]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "bad.py" in err[0] and "boom" in err[0]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_variants_of_every_entry_are_refused(case: str) -> None:
+    """For every block: an extra submodule, an extra tensor, a stored forward and a parameter of the
+    wrong shape are each refused by the structure check."""
+    make = CASES[case][0]
+
+    def fresh() -> nn.Module:
+        return transplant(randomize(make()))
+
+    extra = fresh()
+    extra._modules["smuggled"] = nn.Conv2d(2, 2, 1)
+    stash = fresh()
+    stash.register_buffer("stash", torch.zeros(4))
+    shadow = fresh()
+    shadow.__dict__["forward"] = nn.Identity()
+    hostile = [extra, stash, shadow]
+    shaped = fresh()
+    params = list(shaped.named_parameters())
+    if params:  # SimAM has none
+        name, p = params[-1]
+        owner = shaped.get_submodule(name.rpartition(".")[0]) if "." in name else shaped
+        owner._parameters[name.rpartition(".")[2]] = nn.Parameter(torch.zeros(*p.shape[:-1], p.shape[-1] + 1)
+                                                                  if p.dim() else torch.zeros(2))
+        hostile.append(shaped)
+    for block in hostile:
+        with pytest.raises(A.BlockStructureError):
+            A.check_block(block)
