@@ -63,9 +63,9 @@ def report(tmp_path_factory, one_torch_thread_module):
     argv = ["report", "--data", str(data), "--weights", str(GAM), "--baseline", str(BASE), "--out", str(out),
             "--imgsz", "160", "--failures", "1", "--typical", "1", "--faithfulness-images", "1", "--methods",
             "hirescam", "--steps", "4", "--tie-orders", "1", "--resamples", "50", "--dpi", "60", "--workers", "0",
-            "--no-progress"]
+            "--faithfulness-detections", "0", "--no-progress"]
     code = main(argv)
-    return code, out, argv
+    return code, out, argv, data
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +79,7 @@ def one_torch_thread_module():
 
 
 def test_report_writes_page_tables_figures_and_json(report):
-    code, out, _ = report
+    code, out, _, _ = report
     assert code == 0
     html = (out / "report.html").read_text(encoding="utf-8")
     for title in ("Summary", "Per class", "Ablation", "What the GAM blocks do", "Failures", "Trust", "Reproducibility"):
@@ -101,7 +101,7 @@ def test_report_writes_page_tables_figures_and_json(report):
 
 
 def test_tables_parse_as_csv_and_booktabs(report):
-    _, out, _ = report
+    _, out, _, _ = report
     for name in ("summary", "per_class", "ablation", "baseline"):
         rows = list(csv.reader((out / "tables" / f"{name}.csv").open(encoding="utf-8")))
         assert len(rows) >= 2 and all(len(r) == len(rows[0]) for r in rows), name
@@ -131,7 +131,7 @@ class _Resources(HTMLParser):
 
 
 def test_page_is_self_contained_and_escaped(report):
-    _, out, _ = report
+    _, out, _, _ = report
     html = (out / "report.html").read_text(encoding="utf-8")
     p = _Resources()
     p.feed(html)
@@ -146,7 +146,7 @@ def test_page_renders_in_headless_chromium(report, tmp_path):
     exe = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if exe is None:
         pytest.skip("Chromium is not installed (Debian: apt-get install chromium): the browser check did not run")
-    _, out, _ = report
+    _, out, _, _ = report
     shot = tmp_path / "report.png"
     cmd = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -181,7 +181,7 @@ def test_missing_data_is_one_line_exit_1(tmp_path, capsys):
 def test_command_line_reparses_to_the_same_options(report):
     from gam_gui.cli import build_parser
 
-    _, _, argv = report
+    _, _, argv, _ = report
     args = build_parser().parse_args(argv)
     again = build_parser().parse_args(__import__("shlex").split(command_line(args))[1:])
     ignore = {"_parser": None, "progress": None}  # how progress is shown does not change the report
@@ -235,3 +235,23 @@ def test_gam_stats_count_inside_and_outside_cells():
     assert m.sum() == 9 and content[m].all()
     tiny = box_cells(fx, fy, np.array([60, 30, 61, 31]))
     assert tiny.sum() == 1  # smaller than a cell: the cell under its centre
+
+
+def test_trust_section_equals_fs_faithfulness_evaluation(report):
+    """Without a cap, the report's per-detection loop gives F's faithfulness_on_images result exactly."""
+    import torch
+
+    from gam_gui.checkpoints import load_model
+    from gam_gui.datasets import open_dataset
+    from gam_gui.faithfulness.dataset import faithfulness_on_images
+
+    _, out, _, data = report
+    mine = json.loads((out / "report.json").read_text())["faithfulness"]
+    model = load_model(str(GAM))
+    ds = open_dataset(str(data), "val", 1, NAMES)
+    with torch.enable_grad():
+        ref = faithfulness_on_images(model, [ds[0]], imgsz=160, methods=("hirescam",), steps=4, tie_orders=1, seed=0)
+    assert mine["detections"] == ref["detections"] > 0
+    for m in ("hirescam", "random", "box"):
+        for k in ("deletion_auc", "insertion_auc", "pointing", "energy_in_box"):
+            assert mine["methods"][m][k] == pytest.approx(ref["methods"][m][k], abs=1e-9), (m, k)

@@ -74,6 +74,11 @@ def _calibrate(a: ModelRun, image: np.ndarray, dpi: int) -> tuple[float, float]:
     return float(np.median(fwd)), 3.0 * float(np.median(figs))
 
 
+def _capped(detections: int, args: argparse.Namespace) -> int:
+    k = args.faithfulness_detections
+    return min(detections, k) if k else detections
+
+
 @dataclass
 class TrustCost:
     """What one image of the trust section costs here, measured once on the first image: its maps
@@ -153,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
            if n_blocks else 0.01,
            "failures": (args.failures * 2 * (EXPLAIN_AT * fwd * (2 if b else 1)) + 2.5 * fig_s * (1 + (b is not None)))
            if args.failures else 0.01,
-           "trust": trust.total(n_faith, trust.detections * n_faith) + fig_s if trust else 0.01,
+           "trust": trust.total(n_faith, _capped(trust.detections, args) * n_faith) + fig_s if trust else 0.01,
            "repro": 0.3}
     plan = Plan(est, TITLES, force=args.progress)
     LOGGER.info("report: %s on %s, about %s of work (1 forward = %.0f ms, 1 figure = %.1f s%s)",
@@ -164,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
         res = _pass(plan, dataset, a, b, ablations, protocol, args, fwd, timings, trust, fig_s)
         ctx = S.Context(out, list(dataset.names), a.label, b.label if b else None, _data_text(dataset, args),
                         protocol.name, args.conf, args.resamples, args.seed, args.dpi)
-        sections, data = _sections(plan, ctx, res, a, b, dataset, args, methods, timings, fwd)
+        sections, data = _sections(plan, ctx, res, a, b, dataset, args, methods, timings, fwd, trust)
         plan.begin("repro")
         t0 = time.perf_counter()
         files = input_files([("model A", a.path)] + ([("baseline B", b.path)] if b else []), args.data)
@@ -218,15 +223,15 @@ def _pass(plan: Plan, dataset, a: ModelRun, b: ModelRun | None, ablations: list,
     res = run_pass(dataset, a, b, ablations, protocol, args.conf, True, tick, args.batch, args.workers)
     n_faith = min(args.faithfulness_images, len(res.images))
     if n_faith and trust is not None:  # the detections of the trust images are known now
-        dets = float(sum(res.det_counts.get(im.index, 0) for im in res.images[:n_faith]))
+        dets = float(sum(_capped(res.det_counts.get(im.index, 0), args) for im in res.images[:n_faith]))
         plan.revise("trust", trust.total(n_faith, dets) + fig_s)
     plan.end("pass")
     return res
 
 
 def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: ModelRun | None, dataset,
-              args: argparse.Namespace, methods: tuple, timings: dict[str, float], fwd: float
-              ) -> tuple[list[Section], dict]:
+              args: argparse.Namespace, methods: tuple, timings: dict[str, float], fwd: float,
+              trust: TrustCost | None) -> tuple[list[Section], dict]:
     from gam_gui.metrics.bootstrap import paired_bootstrap
 
     def timed(key: str):
@@ -288,16 +293,14 @@ def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: Model
     t0 = timed("trust")
     fa = None
     n_faith = min(args.faithfulness_images, len(res.images))
-    if n_faith:
-        from gam_gui.faithfulness.dataset import faithfulness_on_images
+    if n_faith and trust is not None:
+        from gam_gui.report.trust import faithfulness
 
         idx = [im.index for im in res.images[:n_faith]]
-        per_image = plan.est["trust"] / max(1, n_faith)
-        with torch.enable_grad():
-            fa = faithfulness_on_images(a.model, (dataset[i] for i in idx), imgsz=a.imgsz, conf=args.conf,
-                                        methods=methods, steps=args.steps, baseline=args.fill,
-                                        tie_orders=args.tie_orders, seed=args.seed, total=n_faith,
-                                        progress=lambda d, t: plan.advance("trust", per_image))
+        fa = faithfulness(a.model, (dataset[i] for i in idx), a.imgsz, args.conf, methods, args.steps, args.fill,
+                          args.tie_orders, args.seed, args.faithfulness_detections or None,
+                          on_detection=lambda: plan.advance("trust", trust.per_detection),
+                          on_image=lambda k: plan.advance("trust", trust.maps))
     sections.append(S.trust(ctx, fa, args.faithfulness_images))
     data["faithfulness"] = fa
     done("trust", t0)

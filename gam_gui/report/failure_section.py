@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from gam_gui.datasets import Dataset
 from gam_gui.report import figures as F
 from gam_gui.report.collect import ModelRun, PassOutput
 from gam_gui.report.failures import (
@@ -41,7 +42,7 @@ def _describe(f: Failure, names: list[str]) -> str:
             f"{f.other:.2f}, best IoU {f.iou:.2f}")
 
 
-def _rows(ctx: Context, items: list[Failure], a: ModelRun, b: ModelRun | None, dataset, conf: float,
+def _rows(ctx: Context, items: list[Failure], a: ModelRun, b: ModelRun | None, dataset: Dataset, conf: float,
           block: int | None, both: bool, advance: Callable[[float], None], cost: float) -> list[dict]:
     rows = []
     for f in items:
@@ -81,7 +82,8 @@ def _table(name: str, title: str, items: list[Failure], names: list[str]) -> Tab
     return t
 
 
-def failures_section(ctx: Context, res: PassOutput, a: ModelRun, b: ModelRun | None, dataset, n: int, conf: float,
+def failures_section(ctx: Context, res: PassOutput, a: ModelRun, b: ModelRun | None, dataset: Dataset, n: int,
+                     conf: float,
                      block: int | None, advance: Callable[[float], None], row_cost: float = 0.0
                      ) -> tuple[Section, dict]:
     """The section and its JSON; ``advance(estimated seconds)`` after each row (``row_cost`` each)."""

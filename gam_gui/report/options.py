@@ -53,6 +53,9 @@ def _options() -> list[Option]:
                                            "help": "images in the grid of typical GAM maps (0: none)"}),
         Option(("--faithfulness-images",), "faithfulness_images",
                {"type": count0, "default": 50, "help": "images for the trust section (0: skip it)"}),
+        Option(("--faithfulness-detections",), "faithfulness_detections",
+               {"type": count0, "default": 3,
+                "help": "detections measured per image in the trust section, most confident first (0: all)"}),
         Option(("--methods",), "methods", {"nargs": "+", "type": V.arg(V.check_method), "default": None,
                                            "help": "CAM methods for the trust section (default: gradcam hirescam "
                                                    "layercam eigencam)"}),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -18,6 +19,10 @@ from gam_gui.report.gam_stats import GamRow
 from gam_gui.report.html import Figure, Section
 from gam_gui.report.tables import Column, Table, interval_text
 from gam_gui.report.text import plural
+
+if TYPE_CHECKING:
+    from gam_gui.metrics.bootstrap import BootstrapResult
+    from gam_gui.metrics.scorer import Metrics
 
 SEED_NOTE = ("What one training seed cannot tell: the interval covers which images were drawn, not how the "
              "models would vary if trained again with another seed; with one trained model per configuration, "
@@ -71,7 +76,8 @@ def excludes_zero(ci: tuple[float | None, float | None]) -> bool | None:
 
 
 # -- 1 ---------------------------------------------------------------------------------------------
-def summary(ctx: Context, m_a, m_b=None, boot=None, skipped: dict | None = None) -> Section:
+def summary(ctx: Context, m_a: Metrics, m_b: Metrics | None = None, boot: BootstrapResult | None = None,
+            skipped: dict | None = None) -> Section:
     """Plain words: the model, the data, the protocol, mAP50 and mAP50-95; with a baseline, the
     difference, its 95% paired-bootstrap interval and whether the interval excludes 0."""
     s = Section("summary", "Summary")
@@ -117,7 +123,7 @@ def summary(ctx: Context, m_a, m_b=None, boot=None, skipped: dict | None = None)
 
 
 # -- 2 ---------------------------------------------------------------------------------------------
-def per_class(ctx: Context, m_a, m_b=None) -> Section:
+def per_class(ctx: Context, m_a: Metrics, m_b: Metrics | None = None) -> Section:
     s = Section("per-class", "Per class")
     cols = [Column("class", text=True), Column("AP50"), Column("AP50-95"), Column("P"), Column("R"),
             Column("n (objects)", "{:d}")]
@@ -181,7 +187,7 @@ def ablation_reading(rows: list[AblationRow]) -> str:
     return " ".join(parts)
 
 
-def ablation(ctx: Context, m_a, rows: list[AblationRow], skipped_because: str = "") -> Section:
+def ablation(ctx: Context, m_a: Metrics, rows: list[AblationRow], skipped_because: str = "") -> Section:
     s = Section("ablation", "Ablation")
     if not rows:
         s.para(f"Not run: {skipped_because or 'the model has no GAM blocks'}.", "note")
@@ -288,9 +294,12 @@ def trust(ctx: Context, res: dict | None, asked: int) -> Section:
     if not res:
         s.para("Not run (--faithfulness-images 0).", "note")
         return s
-    s.para(f"Faithfulness of each CAM method on {plural(int(res.get('detections', 0)), 'detection')} of the first "
-           f"{plural(int(res.get('images', 0)), 'image')} (asked: {asked}): deletion AUC (remove the map's top pixels "
-           "first; lower = the map found what the detector needs), insertion AUC (higher is better), pointing and "
+    cap = res.get("max_detections")
+    per = f" (at most the {cap} most confident per image)" if cap else ""
+    s.para(f"Faithfulness of each CAM method on {plural(int(res.get('detections', 0)), 'detection')}{per} of the "
+           f"first {plural(int(res.get('images', 0)), 'image')} (asked: {asked}): deletion AUC (remove the map's "
+           "top pixels first; lower = the map found what the detector needs), insertion AUC (higher is better), "
+           "pointing and "
            "energy in box. Two reference rows are yardsticks: 'random' (a map that knows nothing) and 'box' "
            "(a map that only knows the detection's box).")
     if res.get("advice"):
