@@ -514,3 +514,18 @@ def test_hostile_variants_of_every_entry_are_refused(case: str) -> None:
     for block in hostile:
         with pytest.raises(A.BlockStructureError):
             A.check_block(block)
+
+
+def test_foreign_stack_saved_in_own_format_round_trips(stack_model, tmp_path: Path) -> None:
+    """The package's YAML passes unlisted blocks their arguments as written; the builder falls back to
+    that when the tutorials' registration does not fit, so a loaded file can be saved and reopened."""
+    from gam_gui.checkpoints import load_model, save_model
+
+    save_model(stack_model, tmp_path / "own.pt")
+    again = load_model(tmp_path / "own.pt", device="cpu")
+    x = torch.load(REF_DIR / "v8_stack_out.pt", weights_only=True)["x"].float()
+    with torch.no_grad():
+        a, b = stack_model(x), again(x)
+    a, b = (t[0] if isinstance(t, (list, tuple)) else t for t in (a, b))
+    assert (a - b).abs().max().item() <= 1e-4
+    assert [f.entry.kind for f in A.find_blocks(again)] == [f.entry.kind for f in A.find_blocks(stack_model)]

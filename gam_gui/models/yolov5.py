@@ -115,6 +115,9 @@ _INPUT_CHANNEL_BLOCKS: set[type[nn.Module]] = set()
 # Blocks built as ``cls(c1, *args)`` with ``c2 = c1`` (the attention blocks the tutorials register with
 # ``c2 = ch[f]; args = [c2, *args]``; gam_gui.models.attention fills this in).
 _PREPEND_INPUT_BLOCKS: set[type[nn.Module]] = set()
+# Blocks that, when the registered way fails, are built with the row's arguments as written (what the
+# ultralytics package's parse_model does for a block it does not list); the attention blocks.
+_AS_WRITTEN_FALLBACK: set[type[nn.Module]] = set()
 # YOLOv7 YAMLs are recognised by blocks only they use; in them a bare nn.Conv2d is channel-scaled too
 # (YOLOv7's parse_model lists it with Conv) and some blocks are built as their YOLOv7 variant.
 # gam_gui.models.yolov7 fills these in.
@@ -132,19 +135,21 @@ _CALL_RE = re.compile(r"^\s*(nn\.)?([A-Za-z_][A-Za-z0-9_]*)\s*\((.*)\)\s*$")
 
 
 def register_block(name: str, cls: type[nn.Module], *, channels: bool = False, repeat_arg: bool = False,
-                   input_channels: bool = False, yolov7_only: bool = False, prepend_input: bool = False) -> None:
+                   input_channels: bool = False, yolov7_only: bool = False, prepend_input: bool = False,
+                   as_written_fallback: bool = False) -> None:
     """Let YAMLs name ``cls`` as ``name`` and tell ``parse_model`` how to fill in its arguments.
 
     ``channels``: the first argument is the output channel count (width-scaled, input prepended);
     ``repeat_arg``: the depth-scaled repeat count is passed as the third argument; ``input_channels``:
     the single argument is the input channel count; ``yolov7_only``: its presence marks a YOLOv7 YAML;
-    ``prepend_input``: built as ``cls(c1, *args)``, output channels = input channels.
+    ``prepend_input``: built as ``cls(c1, *args)``, output channels = input channels;
+    ``as_written_fallback``: when that fails, built with the row's arguments as written (the package's way).
     Extension modules (``gam_gui.models.yolov7``) call this at import instead of editing the builder.
     """
     MODULES[name] = cls
     for flag, table in ((channels, _CHANNEL_BLOCKS), (repeat_arg, _REPEAT_ARG_BLOCKS),
                         (input_channels, _INPUT_CHANNEL_BLOCKS), (yolov7_only, _V7_MARKERS),
-                        (prepend_input, _PREPEND_INPUT_BLOCKS)):
+                        (prepend_input, _PREPEND_INPUT_BLOCKS), (as_written_fallback, _AS_WRITTEN_FALLBACK)):
         if flag:
             table.add(cls)
 
@@ -402,6 +407,7 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
         if anchor_free:
             mcls = _ANCHOR_FREE_REPLACE.get(mcls, mcls)
         args = [parse_arg(a, names) for a in args]
+        written = list(args)  # as the row has them, for an attention block built the package's way
         n = max(round(n * gd), 1) if n > 1 else n
         kwargs: dict[str, Any] = {}
         if base in channel_blocks:
@@ -441,7 +447,17 @@ def parse_model(d: dict[str, Any], ch: list[int]) -> tuple[nn.Sequential, list[i
         try:
             m_ = nn.Sequential(*(mcls(*args, **kwargs) for _ in range(n))) if n > 1 else mcls(*args, **kwargs)
         except (TypeError, ValueError, RuntimeError) as e:
-            raise ModelConfigError(f"layer {i} ({m} {_describe(args)}): {str(e)[:200]}") from e
+            m_ = None
+            if base in _AS_WRITTEN_FALLBACK:
+                # the ultralytics package's own parse_model builds a block it does not list with the
+                # row's arguments as written (c2 = ch[f]): a YAML written for it (and pickled with it)
+                try:
+                    m_ = nn.Sequential(*(mcls(*written) for _ in range(n))) if n > 1 else mcls(*written)
+                    c2 = ch[f]
+                except (TypeError, ValueError, RuntimeError):
+                    m_ = None
+            if m_ is None:
+                raise ModelConfigError(f"layer {i} ({m} {_describe(args)}): {str(e)[:200]}") from e
         m_.i, m_.f, m_.type = i, f, m if isinstance(m, str) else mcls.__name__
         m_.np = sum(x.numel() for x in m_.parameters())
         save.extend(x % i for x in ([f] if isinstance(f, int) else f) if x != -1)

@@ -63,7 +63,8 @@ def _register_with_builder(e: BlockEntry) -> None:
     if e.kind in LOADER_MAPPED:  # GAM: the builder has its own rules for its names
         return
     for name, cls in e.classes.items():
-        yolov5.register_block(name, cls, channels=e.yaml_style == "c1-c2", prepend_input=e.yaml_style == "c1")
+        yolov5.register_block(name, cls, channels=e.yaml_style == "c1-c2", prepend_input=e.yaml_style == "c1",
+                              as_written_fallback=True)
 
 
 on_register(_register_with_builder)

@@ -68,6 +68,8 @@ class SpatialAttention(AttentionBlock):
 
     def __init__(self, kernel_size: int = 7) -> None:
         super().__init__()
+        if kernel_size not in (3, 7):  # as ultralytics requires; a channel count here is a misread YAML row
+            raise ValueError(f"SpatialAttention kernel size must be 3 or 7, got {kernel_size!r}")
         self.cv1 = nn.Conv2d(2, 1, kernel_size, padding=kernel_size // 2, bias=False)
         self.act = nn.Sigmoid()
 
