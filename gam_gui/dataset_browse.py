@@ -148,9 +148,10 @@ def read_summary(path: str | Path) -> Summary:
 
 def run_eval(model: nn.Module, dataset: Dataset, imgsz: int, weights: str, out: str | Path,
              cancel: threading.Event, progress: Callable[[int, int], None] | None = None,
-             ablate_each: bool = True) -> Path:
+             ablate_each: bool = True, batch: int = 8) -> Path:
     """``gam-gui eval --data ... [--ablate-each] --out out`` on an open dataset: the same scorers,
-    report and files (``metrics.json`` among them). Raises :class:`EvalCancelledError` when ``cancel`` is set."""
+    report and files (``metrics.json`` among them). Raises :class:`EvalCancelledError` when ``cancel`` is
+    set (seen between batches of ``batch`` images)."""
     from gam_gui.ablation import describe, every_ablation
     from gam_gui.evaluation.eval_data import settings_for
     from gam_gui.evaluation.report import EvalRun, build_report, write_outputs
@@ -165,7 +166,7 @@ def run_eval(model: nn.Module, dataset: Dataset, imgsz: int, weights: str, out: 
         if progress is not None:
             progress(done, total)
 
-    score = score_dataset(model, dataset, "coco", imgsz, configs, workers=0, progress=tick)
+    score = score_dataset(model, dataset, "coco", imgsz, configs, batch=batch, workers=0, progress=tick)
     skipped = score.skipped
     skipped.add_dataset(dataset)
     args = argparse.Namespace(weights=weights or None, protocol="coco", resamples=1000, seed=0, hard=False)

@@ -126,8 +126,9 @@ class DatasetController(QWidget):
         self.table.verticalHeader().setDefaultSectionSize(20)
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(0, QHeaderView.Stretch)
-        for c in range(1, 5):
-            hh.setSectionResizeMode(c, QHeaderView.ResizeToContents)
+        for c in range(1, 5):  # fixed: ResizeToContents would read all 5,000 rows at each update
+            hh.setSectionResizeMode(c, QHeaderView.Fixed)
+            hh.resizeSection(c, 48 if c < 4 else 56)
         self.table.sortByColumn(0, Qt.AscendingOrder)
         v.addWidget(self.table, 1)
         row = QHBoxLayout()
@@ -368,7 +369,6 @@ class DatasetController(QWidget):
             if not folder:
                 return
             out = Path(folder)
-        self.eval_folder = str(out)
         self.cancel()  # the list's scoring waits; the eval has the thread
         self.summary_dialog.set_running(True)
         self.cmd_eval.emit(str(out))
@@ -378,6 +378,7 @@ class DatasetController(QWidget):
             self.summary_dialog.set_progress(done, total)
 
     def on_eval_done(self, path: str) -> None:
+        self.eval_folder = str(Path(path).parent)  # Dataset summary reads this run from now on
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
             self.load_summary(path)

@@ -47,6 +47,7 @@ class DatasetWorker(QObject):
         self.model: Any = None
         self.weights = ""
         self.imgsz = 320
+        self.eval_batch = 8  # images per forward of the eval: a cancel is seen between batches
 
     def cancel(self) -> None:
         """Stop the scoring and the eval (any thread)."""
@@ -130,7 +131,7 @@ class DatasetWorker(QObject):
 
             model = self._model(self.weights)
             path = B.run_eval(model, self.dataset, model_imgsz(model, None), self.weights, out, self.eval_cancel,
-                              lambda d, t: self.eval_progress.emit(d, t))
+                              lambda d, t: self.eval_progress.emit(d, t), batch=self.eval_batch)
         except B.EvalCancelledError:
             self.eval_cancelled.emit()
             return
