@@ -48,8 +48,7 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger(__name__)
 
 
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DatasetBrowser", text)
+translate = QCoreApplication.translate  # literal ("DatasetBrowser", "...") calls: pylupdate5 finds them
 
 
 class DatasetController(QWidget):
@@ -97,22 +96,22 @@ class DatasetController(QWidget):
     def _build(self) -> None:
         v = QVBoxLayout(self)
         v.setContentsMargins(4, 4, 4, 4)
-        self.info = plain_label(QLabel(tr("No dataset open: File > Open dataset...")))
+        self.info = plain_label(QLabel(translate("DatasetBrowser", "No dataset open: File > Open dataset...")))
         self.info.setWordWrap(True)
         v.addWidget(self.info)
         row = QHBoxLayout()
-        row.addWidget(QLabel(tr("Class:")))
+        row.addWidget(QLabel(translate("DatasetBrowser", "Class:")))
         self.class_combo = QComboBox()
-        self.class_combo.addItem(tr("all classes"), None)
+        self.class_combo.addItem(translate("DatasetBrowser", "all classes"), None)
         row.addWidget(self.class_combo, 1)
         v.addLayout(row)
         row = QHBoxLayout()
-        self.chk_fn = QCheckBox(tr("has FN"))
-        self.chk_fn.setToolTip(tr("Only images with an object the model missed"))
-        self.chk_fp = QCheckBox(tr("has FP"))
-        self.chk_fp.setToolTip(tr("Only images with a detection that matches no object"))
-        self.btn_worst = QPushButton(tr("Worst first"))
-        self.btn_worst.setToolTip(tr("Sort by FN + FP, most first"))
+        self.chk_fn = QCheckBox(translate("DatasetBrowser", "has FN"))
+        self.chk_fn.setToolTip(translate("DatasetBrowser", "Only images with an object the model missed"))
+        self.chk_fp = QCheckBox(translate("DatasetBrowser", "has FP"))
+        self.chk_fp.setToolTip(translate("DatasetBrowser", "Only images with a detection that matches no object"))
+        self.btn_worst = QPushButton(translate("DatasetBrowser", "Worst first"))
+        self.btn_worst.setToolTip(translate("DatasetBrowser", "Sort by FN + FP, most first"))
         for x in (self.chk_fn, self.chk_fp, self.btn_worst):
             row.addWidget(x)
         v.addLayout(row)
@@ -134,13 +133,13 @@ class DatasetController(QWidget):
         row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setVisible(False)
-        self.btn_cancel = QPushButton(tr("Cancel"))
-        self.btn_cancel.setToolTip(tr("Stop scoring the images (the counts so far stay)"))
+        self.btn_cancel = QPushButton(translate("DatasetBrowser", "Cancel"))
+        self.btn_cancel.setToolTip(translate("DatasetBrowser", "Stop scoring the images (the counts so far stay)"))
         self.btn_cancel.setVisible(False)
         row.addWidget(self.progress, 1)
         row.addWidget(self.btn_cancel)
         v.addLayout(row)
-        self.btn_summary = QPushButton(tr("Dataset summary..."))
+        self.btn_summary = QPushButton(translate("DatasetBrowser", "Dataset summary..."))
         v.addWidget(self.btn_summary)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self.row_selected(cur.row()))
         self.class_combo.currentIndexChanged.connect(self.filters_changed)
@@ -152,21 +151,27 @@ class DatasetController(QWidget):
 
     # -- opening -----------------------------------------------------------------------------------
     def open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.w, tr("Open dataset"), self.w.last_folder(),
-                                              tr("Datasets (*.yaml *.yml *.json);;All files (*)"))
+        path, _ = QFileDialog.getOpenFileName(
+            self.w,
+            translate("DatasetBrowser", "Open dataset"),
+            self.w.last_folder(),
+            translate("DatasetBrowser", "Datasets (*.yaml *.yml *.json);;All files (*)"),
+        )
         if path:
             self.open_dataset(path)
 
     def open_folder_dialog(self) -> None:
-        path = QFileDialog.getExistingDirectory(self.w, tr("Open dataset folder"), self.w.last_folder())
+        path = QFileDialog.getExistingDirectory(
+            self.w, translate("DatasetBrowser", "Open dataset folder"), self.w.last_folder()
+        )
         if path:
             self.open_dataset(path)
 
     def open_dataset(self, spec: str | Path, split: str = "val") -> None:
         """Open a data.yaml, a COCO json or a folder (on the dataset thread); the list fills when open."""
         self.dock.show()
-        self.info.setText(tr("opening {0} ...").format(spec))
-        self.w.show_status(tr("opening dataset {0} ...").format(spec))
+        self.info.setText(translate("DatasetBrowser", "opening {0} ...").format(spec))
+        self.w.show_status(translate("DatasetBrowser", "opening dataset {0} ...").format(spec))
         self.cancel()
         self.cmd_open.emit(str(spec), split, self.w.model_path or "")
 
@@ -177,18 +182,23 @@ class DatasetController(QWidget):
         self.model.set_dataset(dataset)
         self.class_combo.blockSignals(True)
         self.class_combo.clear()
-        self.class_combo.addItem(tr("all classes"), None)
+        self.class_combo.addItem(translate("DatasetBrowser", "all classes"), None)
         for c, name in enumerate(dataset.names):
             self.class_combo.addItem(f"{c}: {name}", c)
         self.class_combo.blockSignals(False)
-        self.info.setText(tr("{0}: {1} images ({2}), {3} classes").format(
-            Path(dataset.source).name, len(dataset), dataset.split, len(dataset.names)))
-        self.w.show_status(tr("dataset open: {0} images; scoring them in the background").format(len(dataset)))
+        self.info.setText(
+            translate("DatasetBrowser", "{0}: {1} images ({2}), {3} classes").format(
+                Path(dataset.source).name, len(dataset), dataset.split, len(dataset.names)
+            )
+        )
+        self.w.show_status(
+            translate("DatasetBrowser", "dataset open: {0} images; scoring them in the background").format(len(dataset))
+        )
         self.start_scoring()
 
     def on_failed(self, msg: str) -> None:
-        self.info.setText(tr("Cannot open the dataset: {0}").format(msg))
-        self.w.show_error(tr("Cannot open the dataset"), msg)
+        self.info.setText(translate("DatasetBrowser", "Cannot open the dataset: {0}").format(msg))
+        self.w.show_error(translate("DatasetBrowser", "Cannot open the dataset"), msg)
 
     # -- scoring -----------------------------------------------------------------------------------
     def window_settings(self) -> tuple[float, float, int]:
@@ -216,7 +226,7 @@ class DatasetController(QWidget):
     def on_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat(tr("scored {0} / {1}").format(done, total))
+        self.progress.setFormat(translate("DatasetBrowser", "scored {0} / {1}").format(done, total))
 
     def on_score_finished(self, cancelled: bool) -> None:
         if self.worker.score_cancel.is_set() and not cancelled:
@@ -226,8 +236,14 @@ class DatasetController(QWidget):
         self.btn_cancel.setVisible(False)
         self.apply_keeping_selection()
         n = self.model.scored()
-        self.w.show_status((tr("scoring cancelled after {0} images") if cancelled else
-                            tr("all {0} images scored")).format(n), 5000)
+        self.w.show_status(
+            (
+                translate("DatasetBrowser", "scoring cancelled after {0} images")
+                if cancelled
+                else translate("DatasetBrowser", "all {0} images scored")
+            ).format(n),
+            5000,
+        )
 
     def cancel(self) -> None:
         """Stop scoring (from the GUI thread: the loop sees the event between images)."""
@@ -249,7 +265,8 @@ class DatasetController(QWidget):
             row = self.model.row_of(self.current) if self.current is not None else None
             if row is not None:
                 self.table.selectionModel().setCurrentIndex(
-                    self.model.index(row, 0), QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+                    self.model.index(row, 0), QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows
+                )
             else:
                 self.table.clearSelection()
         finally:
@@ -279,15 +296,23 @@ class DatasetController(QWidget):
 
     def on_frame(self, fr: FrameResult) -> None:
         """After each painted frame: the image's counts in the status bar; score again at a new conf."""
-        if self.dataset is not None and not self.closed and self.scored_with is not None \
-                and self.window_settings() != self.scored_with:
+        if (
+            self.dataset is not None
+            and not self.closed
+            and self.scored_with is not None
+            and self.window_settings() != self.scored_with
+        ):
             self.start_scoring()
         gt = self.gt
         if gt is None or fr.result is None or not gt.applies_to(fr.frame.name) or gt.explain is not None:
             return
         m = match_detections(gt.boxes, gt.classes, fr.result.detections)
-        self.w.show_status(tr("{0}: {1} TP, {2} FP, {3} FN (IoU 0.5, conf {4})").format(
-            Path(gt.path).name, m.tp, m.fp, m.fn, f"{fr.settings.conf:.2f}"), 8000)
+        self.w.show_status(
+            translate("DatasetBrowser", "{0}: {1} TP, {2} FP, {3} FN (IoU 0.5, conf {4})").format(
+                Path(gt.path).name, m.tp, m.fp, m.fn, f"{fr.settings.conf:.2f}"
+            ),
+            8000,
+        )
 
     def panel_clicked(self, key: str, x: float, y: float) -> None:
         """A click on a false negative explains it: the CAM of its class at its place."""
@@ -304,10 +329,11 @@ class DatasetController(QWidget):
         name = gt.name(int(gt.classes[j]))
         o = best_overlap(gt.boxes[j], fr.result.detections)
         if o is None:
-            msg = tr("FN {0}: CAM of {0} at this object; no detection overlaps").format(name)
+            msg = translate("DatasetBrowser", "FN {0}: CAM of {0} at this object; no detection overlaps").format(name)
         else:
-            msg = tr("FN {0}: CAM of {0} at this object; best overlapping detection: {1} {2}, IoU {3}").format(
-                name, o.detection.name, f"{o.detection.score:.2f}", f"{o.iou:.2f}")
+            msg = translate(
+                "DatasetBrowser", "FN {0}: CAM of {0} at this object; best overlapping detection: {1} {2}, IoU {3}"
+            ).format(name, o.detection.name, f"{o.detection.score:.2f}", f"{o.iou:.2f}")
         self.status_text = msg
         self.w.show_status(msg, 0)
 
@@ -322,7 +348,7 @@ class DatasetController(QWidget):
     def show_summary(self) -> None:
         """View > Dataset summary: the saved eval of this dataset, or a button that runs it."""
         if self.dataset is None:
-            self.w.show_status(tr("Open a dataset first: File > Open dataset..."), 5000)
+            self.w.show_status(translate("DatasetBrowser", "Open a dataset first: File > Open dataset..."), 5000)
             return
         if self.summary_dialog is None:
             d = self.summary_dialog = DatasetSummaryDialog(self.w)
@@ -344,7 +370,7 @@ class DatasetController(QWidget):
                 d.show_summary(B.read_summary(path))
                 return True
             except (OSError, ValueError) as e:
-                self.w.show_status(tr("Cannot read {0}: {1}").format(path, e), 8000)
+                self.w.show_status(translate("DatasetBrowser", "Cannot read {0}: {1}").format(path, e), 8000)
         d.show_none(str(self.eval_target()))
         return False
 
@@ -352,12 +378,15 @@ class DatasetController(QWidget):
         return Path(self.eval_folder) if self.eval_folder else B.default_eval_folder(self.dataset.source)
 
     def choose_eval_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.w, tr("Folder of an eval run (with metrics.json)"),
-                                                  str(B.data_folder(self.dataset.source)))
+        folder = QFileDialog.getExistingDirectory(
+            self.w,
+            translate("DatasetBrowser", "Folder of an eval run (with metrics.json)"),
+            str(B.data_folder(self.dataset.source)),
+        )
         if folder:
             self.eval_folder = folder
             if not (Path(folder) / "metrics.json").is_file():
-                self.w.show_status(tr("No metrics.json in {0}").format(folder), 8000)
+                self.w.show_status(translate("DatasetBrowser", "No metrics.json in {0}").format(folder), 8000)
             self.load_summary(Path(folder) / "metrics.json" if (Path(folder) / "metrics.json").is_file() else None)
 
     def run_eval(self, out: str | Path | None = None) -> None:
@@ -365,7 +394,9 @@ class DatasetController(QWidget):
             return
         out = Path(out) if out else self.eval_target()
         if not B.writable(out):
-            folder = QFileDialog.getExistingDirectory(self.w, tr("Where to save the eval"), str(Path.home()))
+            folder = QFileDialog.getExistingDirectory(
+                self.w, translate("DatasetBrowser", "Where to save the eval"), str(Path.home())
+            )
             if not folder:
                 return
             out = Path(folder)
@@ -382,17 +413,17 @@ class DatasetController(QWidget):
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
             self.load_summary(path)
-        self.w.show_status(tr("eval saved: {0}").format(path), 8000)
+        self.w.show_status(translate("DatasetBrowser", "eval saved: {0}").format(path), 8000)
 
     def on_eval_failed(self, msg: str) -> None:
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
-        self.w.show_error(tr("The eval failed"), msg)
+        self.w.show_error(translate("DatasetBrowser", "The eval failed"), msg)
 
     def on_eval_cancelled(self) -> None:
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
-        self.w.show_status(tr("eval cancelled"), 5000)
+        self.w.show_status(translate("DatasetBrowser", "eval cancelled"), 5000)
 
     # -- shutdown ----------------------------------------------------------------------------------
     def shutdown(self) -> None:
@@ -412,21 +443,25 @@ def install_datasets(win: MainWindow) -> DatasetController:
     """The dataset browser: its dock (tabbed under the controls), File > Open dataset..., View >
     Dataset summary, the panels' clicks and the painted frames."""
     c = DatasetController(win)
-    dock = c.dock = QDockWidget(tr("Dataset"), win)
+    dock = c.dock = QDockWidget(translate("DatasetBrowser", "Dataset"), win)
     dock.setObjectName("dataset")
     dock.setWidget(c)
     win.addDockWidget(Qt.LeftDockWidgetArea, dock)
     win.tabifyDockWidget(win.dock, dock)
     win.dock.raise_()
     dock.hide()
-    c.act_open = QAction(tr("Open &dataset..."), win)
-    c.act_open.setStatusTip(tr("Open a data.yaml or a COCO json: its images with TP/FP/FN, ground truth drawn"))
+    c.act_open = QAction(translate("DatasetBrowser", "Open &dataset..."), win)
+    c.act_open.setStatusTip(
+        translate("DatasetBrowser", "Open a data.yaml or a COCO json: its images with TP/FP/FN, ground truth drawn")
+    )
     c.act_open.triggered.connect(c.open_dialog)
-    c.act_open_folder = QAction(tr("Open dataset f&older..."), win)
-    c.act_open_folder.setStatusTip(tr("Open a dataset folder (with a data.yaml, or images and labels/)"))
+    c.act_open_folder = QAction(translate("DatasetBrowser", "Open dataset f&older..."), win)
+    c.act_open_folder.setStatusTip(
+        translate("DatasetBrowser", "Open a dataset folder (with a data.yaml, or images and labels/)")
+    )
     c.act_open_folder.triggered.connect(c.open_folder_dialog)
-    c.act_summary = QAction(tr("Dataset &summary"), win)
-    c.act_summary.setStatusTip(tr("Per-class AP and ablation table of the open dataset"))
+    c.act_summary = QAction(translate("DatasetBrowser", "Dataset &summary"), win)
+    c.act_summary.setStatusTip(translate("DatasetBrowser", "Per-class AP and ablation table of the open dataset"))
     c.act_summary.triggered.connect(c.show_summary)
     file_menu, view_menu = win.menus["file"], win.menus["view"]
     file_menu.insertAction(win.recent_menu.menuAction(), c.act_open)

@@ -140,15 +140,19 @@ class DatasetTableModel(QAbstractTableModel):
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole) -> Any:  # noqa: N802
         if orientation != Qt.Horizontal:
             return None
-        tr = QCoreApplication.translate
+        translate = QCoreApplication.translate
         if role == Qt.DisplayRole:
-            return [tr("DatasetBrowser", "Image"), "TP", "FP", "FN", tr("DatasetBrowser", "Errors")][section]
+            return [translate("DatasetBrowser", "Image"), "TP", "FP", "FN", translate("DatasetBrowser", "Errors")][
+                section
+            ]
         if role == Qt.ToolTipRole:
-            return [tr("DatasetBrowser", "The image file"),
-                    tr("DatasetBrowser", "True positives: detections that match an object (IoU >= 0.5)"),
-                    tr("DatasetBrowser", "False positives: detections that match no object"),
-                    tr("DatasetBrowser", "False negatives: objects no detection found"),
-                    tr("DatasetBrowser", "FN + FP: sort on this column for the worst images first")][section]
+            return [
+                translate("DatasetBrowser", "The image file"),
+                translate("DatasetBrowser", "True positives: detections that match an object (IoU >= 0.5)"),
+                translate("DatasetBrowser", "False positives: detections that match no object"),
+                translate("DatasetBrowser", "False negatives: objects no detection found"),
+                translate("DatasetBrowser", "FN + FP: sort on this column for the worst images first"),
+            ][section]
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole) -> Any:

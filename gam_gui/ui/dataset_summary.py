@@ -26,9 +26,7 @@ from PyQt5.QtWidgets import (
 from gam_gui.dataset_browse import Summary
 from gam_gui.ui.plain import plain_label
 
-
-def tr(text: str) -> str:
-    return QCoreApplication.translate("DatasetBrowser", text)
+translate = QCoreApplication.translate  # literal ("DatasetBrowser", "...") calls: pylupdate5 finds them
 
 
 def fmt(v: Any, digits: int = 3, signed: bool = False) -> str:
@@ -55,28 +53,45 @@ class DatasetSummaryDialog(QDialog):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(tr("Dataset summary"))
+        self.setWindowTitle(translate("DatasetBrowser", "Dataset summary"))
         self.resize(760, 560)
         v = QVBoxLayout(self)
         self.source_label = plain_label(QLabel())
         self.source_label.setWordWrap(True)
         v.addWidget(self.source_label)
-        v.addWidget(QLabel(tr("Per class (COCO protocol)")))
-        self.per_class = self._table([tr("Class"), "AP50", "AP50-95", "P", "R", "n"])
+        v.addWidget(QLabel(translate("DatasetBrowser", "Per class (COCO protocol)")))
+        self.per_class = self._table([translate("DatasetBrowser", "Class"), "AP50", "AP50-95", "P", "R", "n"])
         v.addWidget(self.per_class, 3)
-        v.addWidget(QLabel(tr("Ablation: each GAM block switched off (change and its 95% interval)")))
-        self.ablation = self._table([tr("Ablation"), "mAP50", tr("change [95% CI]"), "mAP50-95", tr("change [95% CI]")])
+        v.addWidget(
+            QLabel(translate("DatasetBrowser", "Ablation: each GAM block switched off (change and its 95% interval)"))
+        )
+        self.ablation = self._table(
+            [
+                translate("DatasetBrowser", "Ablation"),
+                "mAP50",
+                translate("DatasetBrowser", "change [95% CI]"),
+                "mAP50-95",
+                translate("DatasetBrowser", "change [95% CI]"),
+            ]
+        )
         v.addWidget(self.ablation, 2)
         row = QHBoxLayout()
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         row.addWidget(self.progress, 1)
-        self.btn_folder = QPushButton(tr("Open eval folder..."))
-        self.btn_folder.setToolTip(tr("Show the metrics.json of an eval run you saved elsewhere"))
-        self.btn_run = QPushButton(tr("Run eval"))
-        self.btn_run.setToolTip(tr("Score the dataset with the model and its ablations (in the background) "
-                                   "and save the result next to the data"))
-        self.btn_cancel = QPushButton(tr("Cancel"))
+        self.btn_folder = QPushButton(translate("DatasetBrowser", "Open eval folder..."))
+        self.btn_folder.setToolTip(
+            translate("DatasetBrowser", "Show the metrics.json of an eval run you saved elsewhere")
+        )
+        self.btn_run = QPushButton(translate("DatasetBrowser", "Run eval"))
+        self.btn_run.setToolTip(
+            translate(
+                "DatasetBrowser",
+                "Score the dataset with the model and its ablations (in the background) "
+                "and save the result next to the data",
+            )
+        )
+        self.btn_cancel = QPushButton(translate("DatasetBrowser", "Cancel"))
         self.btn_cancel.setEnabled(False)
         for b in (self.btn_folder, self.btn_run, self.btn_cancel):
             row.addWidget(b)
@@ -95,29 +110,48 @@ class DatasetSummaryDialog(QDialog):
         return t
 
     def show_none(self, folder: str) -> None:
-        self.source_label.setText(tr("No saved eval of this dataset was found. Run eval scores it here "
-                                     "and saves it to {0}").format(folder))
+        self.source_label.setText(
+            translate(
+                "DatasetBrowser", "No saved eval of this dataset was found. Run eval scores it here and saves it to {0}"
+            ).format(folder)
+        )
         self.per_class.setRowCount(0)
         self.ablation.setRowCount(0)
 
     def show_summary(self, s: Summary) -> None:
-        self.source_label.setText(tr("From {0}: {1} images, mAP50 {2}, mAP50-95 {3}").format(
-            s.path, s.images, fmt(s.map50), fmt(s.map50_95)))
+        self.source_label.setText(
+            translate("DatasetBrowser", "From {0}: {1} images, mAP50 {2}, mAP50-95 {3}").format(
+                s.path, s.images, fmt(s.map50), fmt(s.map50_95)
+            )
+        )
         self.per_class.setRowCount(len(s.per_class))
         for i, r in enumerate(s.per_class):
-            cells = [str(r.get("class", i)), fmt(r.get("ap50")), fmt(r.get("ap50_95")), fmt(r.get("precision")),
-                     fmt(r.get("recall")), str(r.get("instances", "-"))]
+            cells = [
+                str(r.get("class", i)),
+                fmt(r.get("ap50")),
+                fmt(r.get("ap50_95")),
+                fmt(r.get("precision")),
+                fmt(r.get("recall")),
+                str(r.get("instances", "-")),
+            ]
             for j, text in enumerate(cells):
                 self.per_class.setItem(i, j, QTableWidgetItem(text))
         self.ablation.setRowCount(len(s.ablations))
         for i, r in enumerate(s.ablations):
-            cells = [str(r.get("ablation", "")), fmt(r.get("map50")), change(r, "map50"), fmt(r.get("map50_95")),
-                     change(r, "map50_95")]
+            cells = [
+                str(r.get("ablation", "")),
+                fmt(r.get("map50")),
+                change(r, "map50"),
+                fmt(r.get("map50_95")),
+                change(r, "map50_95"),
+            ]
             for j, text in enumerate(cells):
                 self.ablation.setItem(i, j, QTableWidgetItem(text))
         if not s.ablations:
             self.ablation.setRowCount(1)
-            self.ablation.setItem(0, 0, QTableWidgetItem(tr("none in this run (eval without --ablate-each)")))
+            self.ablation.setItem(
+                0, 0, QTableWidgetItem(translate("DatasetBrowser", "none in this run (eval without --ablate-each)"))
+            )
 
     def set_running(self, running: bool) -> None:
         self.btn_run.setEnabled(not running)
@@ -130,4 +164,4 @@ class DatasetSummaryDialog(QDialog):
     def set_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat(tr("eval: {0} / {1} images").format(done, total))
+        self.progress.setFormat(translate("DatasetBrowser", "eval: {0} / {1} images").format(done, total))

@@ -2377,4 +2377,322 @@ Replace them?</source>
         <translation>本帧热力图的原始峰值：{0}</translation>
     </message>
 </context>
+<context>
+    <name>DatasetBrowser</name>
+    <message>
+        <location filename="../dataset_controller.py" line="99" />
+        <source>No dataset open: File &gt; Open dataset...</source>
+        <translation>未打开数据集：文件 &gt; 打开数据集…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="103" />
+        <source>Class:</source>
+        <translation>类别：</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="185" />
+        <source>all classes</source>
+        <translation>全部类别</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="109" />
+        <source>has FN</source>
+        <translation>有漏检 (FN)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="110" />
+        <source>Only images with an object the model missed</source>
+        <translation>只显示有漏检目标的图像</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="111" />
+        <source>has FP</source>
+        <translation>有误检 (FP)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="112" />
+        <source>Only images with a detection that matches no object</source>
+        <translation>只显示有不匹配任何目标的检测的图像</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="113" />
+        <source>Worst first</source>
+        <translation>最差的在前</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="114" />
+        <source>Sort by FN + FP, most first</source>
+        <translation>按 FN + FP 从多到少排序</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="94" />
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="137" />
+        <source>Stop scoring the images (the counts so far stay)</source>
+        <translation>停止评分（已得到的计数保留）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="142" />
+        <source>Dataset summary...</source>
+        <translation>数据集摘要…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="154" />
+        <source>Open dataset</source>
+        <translation>打开数据集</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="154" />
+        <source>Datasets (*.yaml *.yml *.json);;All files (*)</source>
+        <translation>数据集 (*.yaml *.yml *.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="164" />
+        <source>Open dataset folder</source>
+        <translation>打开数据集文件夹</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="173" />
+        <source>opening {0} ...</source>
+        <translation>正在打开 {0} …</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="174" />
+        <source>opening dataset {0} ...</source>
+        <translation>正在打开数据集 {0} …</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="189" />
+        <source>{0}: {1} images ({2}), {3} classes</source>
+        <translation>{0}：{1} 张图像（{2}），{3} 个类别</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="194" />
+        <source>dataset open: {0} images; scoring them in the background</source>
+        <translation>数据集已打开：{0} 张图像；正在后台评分</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="200" />
+        <source>Cannot open the dataset: {0}</source>
+        <translation>无法打开数据集：{0}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="201" />
+        <source>Cannot open the dataset</source>
+        <translation>无法打开数据集</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="229" />
+        <source>scored {0} / {1}</source>
+        <translation>已评分 {0} / {1}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="239" />
+        <source>scoring cancelled after {0} images</source>
+        <translation>评分已在 {0} 张图像后取消</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="239" />
+        <source>all {0} images scored</source>
+        <translation>全部 {0} 张图像已评分</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="310" />
+        <source>{0}: {1} TP, {2} FP, {3} FN (IoU 0.5, conf {4})</source>
+        <translation>{0}：{1} TP，{2} FP，{3} FN（IoU 0.5，置信度 {4}）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="332" />
+        <source>FN {0}: CAM of {0} at this object; no detection overlaps</source>
+        <translation>漏检 {0}：该目标处 {0} 类的 CAM；没有检测与之重叠</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="334" />
+        <source>FN {0}: CAM of {0} at this object; best overlapping detection: {1} {2}, IoU {3}</source>
+        <translation>漏检 {0}：该目标处 {0} 类的 CAM；重叠最多的检测：{1} {2}，IoU {3}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="351" />
+        <source>Open a dataset first: File &gt; Open dataset...</source>
+        <translation>请先打开数据集：文件 &gt; 打开数据集…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="373" />
+        <source>Cannot read {0}: {1}</source>
+        <translation>无法读取 {0}：{1}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="381" />
+        <source>Folder of an eval run (with metrics.json)</source>
+        <translation>评估运行的文件夹（含 metrics.json）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="389" />
+        <source>No metrics.json in {0}</source>
+        <translation>{0} 中没有 metrics.json</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="397" />
+        <source>Where to save the eval</source>
+        <translation>评估结果保存位置</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="416" />
+        <source>eval saved: {0}</source>
+        <translation>评估已保存：{0}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="421" />
+        <source>The eval failed</source>
+        <translation>评估失败</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="426" />
+        <source>eval cancelled</source>
+        <translation>评估已取消</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="446" />
+        <source>Dataset</source>
+        <translation>数据集</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="453" />
+        <source>Open &amp;dataset...</source>
+        <translation>打开数据集(&amp;D)…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="454" />
+        <source>Open a data.yaml or a COCO json: its images with TP/FP/FN, ground truth drawn</source>
+        <translation>打开 data.yaml 或 COCO json：列出图像及其 TP/FP/FN，并绘制真值框</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="458" />
+        <source>Open dataset f&amp;older...</source>
+        <translation>打开数据集文件夹(&amp;O)…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="459" />
+        <source>Open a dataset folder (with a data.yaml, or images and labels/)</source>
+        <translation>打开数据集文件夹（含 data.yaml，或 images 与 labels/）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="463" />
+        <source>Dataset &amp;summary</source>
+        <translation>数据集摘要(&amp;S)</translation>
+    </message>
+    <message>
+        <location filename="../dataset_controller.py" line="464" />
+        <source>Per-class AP and ablation table of the open dataset</source>
+        <translation>当前数据集的逐类 AP 与消融表</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="145" />
+        <source>Image</source>
+        <translation>图像</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="145" />
+        <source>Errors</source>
+        <translation>错误数</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="150" />
+        <source>The image file</source>
+        <translation>图像文件</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="151" />
+        <source>True positives: detections that match an object (IoU &gt;= 0.5)</source>
+        <translation>真阳性：与某个目标匹配的检测（IoU &gt;= 0.5）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="152" />
+        <source>False positives: detections that match no object</source>
+        <translation>假阳性（误检）：不匹配任何目标的检测</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="153" />
+        <source>False negatives: objects no detection found</source>
+        <translation>假阴性（漏检）：没有被任何检测找到的目标</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="154" />
+        <source>FN + FP: sort on this column for the worst images first</source>
+        <translation>FN + FP：按此列排序可让最差的图像排在前面</translation>
+    </message>
+    <message>
+        <location filename="../dataset_model.py" line="173" />
+        <source>skipped</source>
+        <translation>已跳过</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="56" />
+        <source>Dataset summary</source>
+        <translation>数据集摘要</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="62" />
+        <source>Per class (COCO protocol)</source>
+        <translation>逐类指标（COCO 协议）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="63" />
+        <source>Class</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="65" />
+        <source>Ablation: each GAM block switched off (change and its 95% interval)</source>
+        <translation>消融：逐个关闭 GAM 模块（变化量及其 95% 区间）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="68" />
+        <source>Ablation</source>
+        <translation>消融</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="68" />
+        <source>change [95% CI]</source>
+        <translation>变化 [95% CI]</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="82" />
+        <source>Open eval folder...</source>
+        <translation>打开评估文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="83" />
+        <source>Show the metrics.json of an eval run you saved elsewhere</source>
+        <translation>显示保存在别处的评估运行的 metrics.json</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="86" />
+        <source>Run eval</source>
+        <translation>运行评估</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="113" />
+        <source>No saved eval of this dataset was found. Run eval scores it here and saves it to {0}</source>
+        <translation>未找到该数据集已保存的评估。“运行评估”会在此评分并保存到 {0}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="122" />
+        <source>From {0}: {1} images, mAP50 {2}, mAP50-95 {3}</source>
+        <translation>来自 {0}：{1} 张图像，mAP50 {2}，mAP50-95 {3}</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="152" />
+        <source>none in this run (eval without --ablate-each)</source>
+        <translation>本次运行没有消融（评估时未使用 --ablate-each）</translation>
+    </message>
+    <message>
+        <location filename="../dataset_summary.py" line="167" />
+        <source>eval: {0} / {1} images</source>
+        <translation>评估：{0} / {1} 张图像</translation>
+    </message>
+</context>
 </TS>
