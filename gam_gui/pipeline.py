@@ -448,7 +448,7 @@ class FramePipeline:
             place = explain_at(self.model, frame.image, V.round_imgsz(s.imgsz, model_stride(self.model)), box, c,
                                s.conf, s.gam_layer)
             hit = dataclasses.replace(res, cam=place.cam, method="HiResCAM", method_key=CAM_METHOD, cam_range=None,
-                                      target=f"class {gt.name(c)} at ground-truth box #{j}", note="")
+                                      target=f"class {gt.name(c)} @ GT #{j}", note="")
             self._cache["place"] = (key, hit)
         return hit
 

@@ -125,9 +125,9 @@ def test_list_counts_sort_filter_select_and_explain_fn(qtbot, win, data_yaml):
     x1, y1, x2, y2 = gt.boxes[j]
     c.panel_clicked("detections", float(x1 + x2) / 2, float(y1 + y2) / 2)
     assert win.worker.view().ground_truth.explain == j
-    qtbot.waitUntil(lambda: win.last.result is not None and "ground-truth box" in win.last.result.target,
+    qtbot.waitUntil(lambda: win.last.result is not None and "@ GT #" in win.last.result.target,
                     timeout=30000)
-    assert win.last.result.target == f"class {gt.name(int(gt.classes[j]))} at ground-truth box #{j}"
+    assert win.last.result.target == f"class {gt.name(int(gt.classes[j]))} @ GT #{j}"
     assert win.last.result.cam is not None and win.last.result.cam.max() > 0
     msg = win.statusBar().currentMessage()
     assert msg.startswith("FN ") and ("IoU" in msg or "no detection overlaps" in msg)

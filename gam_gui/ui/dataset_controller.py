@@ -127,7 +127,7 @@ class DatasetController(QWidget):
         hh.setSectionResizeMode(0, QHeaderView.Stretch)
         for c in range(1, 5):  # fixed: ResizeToContents would read all 5,000 rows at each update
             hh.setSectionResizeMode(c, QHeaderView.Fixed)
-            hh.resizeSection(c, 48 if c < 4 else 56)
+            hh.resizeSection(c, 46 if c < 4 else 72)
         self.table.sortByColumn(0, Qt.AscendingOrder)
         v.addWidget(self.table, 1)
         row = QHBoxLayout()
