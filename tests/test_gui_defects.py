@@ -112,6 +112,7 @@ win.close()
 """
 
 
+@pytest.mark.slow  # a fresh interpreter under Xvfb: about 5 s on a quiet 2-core machine
 def test_no_shortcut_is_bound_twice_under_xcb_and_ctrl_q_quits(tmp_path):
     """Under the real X11 platform (Qt's key bindings there are the ones that clashed): every key has
     one owner, and Ctrl+Q closes the window instead of printing "Ambiguous shortcut overload"."""
