@@ -87,7 +87,7 @@ def test_list_counts_sort_filter_select_and_explain_fn(qtbot, win, data_yaml):
     c = open_and_score(qtbot, win, data_yaml)
     ds, model = c.dataset, c.model
     assert model.rowCount() == len(ds) == 4 and model.scored() == 4
-    conf, iou, imgsz = c.window_settings()
+    conf, iou, imgsz, _ = c.window_settings()
     for i in range(len(ds)):  # the counts are the COCO matching of what the window's settings detect
         s = ds[i]
         m = match_detections(s.boxes, s.classes, detect(c.worker.model, s.image, conf, iou, imgsz))
@@ -131,6 +131,18 @@ def test_list_counts_sort_filter_select_and_explain_fn(qtbot, win, data_yaml):
     assert win.last.result.cam is not None and win.last.result.cam.max() > 0
     msg = win.statusBar().currentMessage()
     assert msg.startswith("FN ") and ("IoU" in msg or "no detection overlaps" in msg)
+
+    # a new conf in the controls: the list is scored again at it
+    from gam_gui.ui.controls import CONF_SCALE
+
+    before = model.counts.copy()
+    win.controls.conf.setValue(int(round(0.6 * CONF_SCALE)))
+    qtbot.waitUntil(lambda: c.scored_with[0] == pytest.approx(0.6) and not c.scoring and model.scored() == 4,
+                    timeout=30000)
+    s = ds[target]
+    m = match_detections(s.boxes, s.classes, detect(c.worker.model, s.image, 0.6, iou, imgsz))
+    assert model.counts[target].tolist() == [m.tp, m.fp, m.fn]
+    assert (model.counts[:, :2].sum(1) <= before[:, :2].sum(1)).all()  # fewer detections at a higher conf
 
 
 class CheapDataset(Dataset):

@@ -55,7 +55,7 @@ class DatasetController(QWidget):
     """The dock's body and the browser's logic (a QWidget: it owns the signals to its worker)."""
 
     cmd_open = pyqtSignal(str, str, str)  # spec, split, weights
-    cmd_score = pyqtSignal(float, float, int)  # conf, iou, imgsz
+    cmd_score = pyqtSignal(float, float, int, str)  # conf, iou, imgsz, weights
     cmd_eval = pyqtSignal(str)  # output folder
     cmd_shutdown = pyqtSignal()
 
@@ -66,7 +66,8 @@ class DatasetController(QWidget):
         self.gt: GroundTruth | None = None
         self.current: int | None = None  # the image shown (dataset index)
         self.scoring = False
-        self.scored_with: tuple[float, float, int] | None = None
+        self.pending = 0  # scoring runs asked for and not finished: only the newest one's results count
+        self.scored_with: tuple[float, float, int, str] | None = None
         self.closed = False
         self.summary_dialog: DatasetSummaryDialog | None = None
         self.eval_folder: str | None = None
@@ -201,15 +202,17 @@ class DatasetController(QWidget):
         self.w.show_error(translate("DatasetBrowser", "Cannot open the dataset"), msg)
 
     # -- scoring -----------------------------------------------------------------------------------
-    def window_settings(self) -> tuple[float, float, int]:
+    def window_settings(self) -> tuple[float, float, int, str]:
+        """What the counts depend on: the window's conf, iou, imgsz and model ('' = the default)."""
         s = self.w.controls.settings()
-        return float(s.conf), float(s.iou), int(s.imgsz)
+        return float(s.conf), float(s.iou), int(s.imgsz), self.w.model_path or ""
 
     def start_scoring(self) -> None:
         if self.dataset is None or self.closed:
             return
         self.worker.score_cancel.set()  # a scoring in progress ends; this one starts after it
         self.scored_with = self.window_settings()
+        self.pending += 1
         self.model.clear_counts()
         self.scoring = True
         self.progress.setRange(0, max(1, len(self.dataset)))
@@ -219,17 +222,22 @@ class DatasetController(QWidget):
         self.cmd_score.emit(*self.scored_with)
 
     def on_scored(self, items: list) -> None:
+        if self.pending > 1:  # the tail of a run that a newer one replaces
+            return
         self.model.add_scores(items)
         if self.model.has_fn or self.model.has_fp or self.model.sort_column != 0:
             self.apply_keeping_selection()
 
     def on_progress(self, done: int, total: int) -> None:
+        if self.pending > 1:
+            return
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
         self.progress.setFormat(translate("DatasetBrowser", "scored {0} / {1}").format(done, total))
 
     def on_score_finished(self, cancelled: bool) -> None:
-        if self.worker.score_cancel.is_set() and not cancelled:
+        self.pending = max(0, self.pending - 1)
+        if self.pending:  # a newer run is queued behind this one
             return
         self.scoring = False
         self.progress.setVisible(False)
@@ -244,6 +252,11 @@ class DatasetController(QWidget):
             ).format(n),
             5000,
         )
+
+    def resume_scoring(self) -> None:
+        """After an eval (which took the thread), score the list again if its scoring was cut short."""
+        if self.dataset is not None and not self.scoring and self.model.scored() < len(self.dataset):
+            self.start_scoring()
 
     def cancel(self) -> None:
         """Stop scoring (from the GUI thread: the loop sees the event between images)."""
@@ -409,6 +422,7 @@ class DatasetController(QWidget):
             self.summary_dialog.set_progress(done, total)
 
     def on_eval_done(self, path: str) -> None:
+        self.resume_scoring()
         self.eval_folder = str(Path(path).parent)  # Dataset summary reads this run from now on
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
@@ -416,11 +430,13 @@ class DatasetController(QWidget):
         self.w.show_status(translate("DatasetBrowser", "eval saved: {0}").format(path), 8000)
 
     def on_eval_failed(self, msg: str) -> None:
+        self.resume_scoring()
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
         self.w.show_error(translate("DatasetBrowser", "The eval failed"), msg)
 
     def on_eval_cancelled(self) -> None:
+        self.resume_scoring()
         if self.summary_dialog is not None:
             self.summary_dialog.set_running(False)
         self.w.show_status(translate("DatasetBrowser", "eval cancelled"), 5000)

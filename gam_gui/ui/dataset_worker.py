@@ -80,14 +80,10 @@ class DatasetWorker(QObject):
             return
         self.opened.emit(self.dataset)
 
-    def set_dataset(self, dataset: Any, weights: str = "") -> None:
-        """Use an already open dataset (tests, ``gam-gui --data``); call before any scoring."""
-        self.dataset = dataset
-        self.weights = weights if self.model is not None else self.weights
-
-    @pyqtSlot(float, float, int)
-    def score(self, conf: float, iou: float, imgsz: int) -> None:
-        """Score every image of the open dataset at ``conf`` (the window's threshold)."""
+    @pyqtSlot(float, float, int, str)
+    def score(self, conf: float, iou: float, imgsz: int, weights: str) -> None:
+        """Score every image of the open dataset at ``conf`` (the window's threshold) with the model
+        ``weights`` ('' = the default one): the window's model, loaded again if it changed."""
         self.score_cancel.clear()
         ds = self.dataset
         if ds is None or self.stopping.is_set():
@@ -95,7 +91,7 @@ class DatasetWorker(QObject):
             return
         self.imgsz = imgsz
         try:
-            model = self._model(self.weights)
+            model = self._model(weights)
         except Exception as e:  # noqa: BLE001
             self.open_failed.emit(str(e) or type(e).__name__)
             self.score_finished.emit(True)
