@@ -231,8 +231,20 @@ def test_summary_runs_the_eval_then_reads_it(qtbot, win, data_yaml, tmp_path, mo
     c.summary_dialog.close()
 
 
-def test_dataset_actions_in_menus(win):
-    texts = [a.text() for a in win.menus["file"].actions()]
-    assert "Open &dataset..." in texts
-    assert "Dataset &summary" in [a.text() for a in win.menus["view"].actions()]
-    assert win.datasets.dock.toggleViewAction() in win.menus["view"].actions()
+def test_start_window_with_data_and_the_menus(qtbot, tmp_path, monkeypatch, data_yaml):
+    """``start_window(data=...)`` (the window command's dataset) opens it in the dock; the menus have
+    the dataset's actions."""
+    monkeypatch.delenv("GAM_GUI_WEIGHTS", raising=False)
+    monkeypatch.setattr(mw_mod, "find_sample", lambda: None)
+    w = mw_mod.start_window(qsettings=QSettings(str(tmp_path / "q.ini"), QSettings.IniFormat), data=str(data_yaml))
+    qtbot.addWidget(w)
+    try:
+        c = w.datasets
+        qtbot.waitUntil(lambda: c.dataset is not None and c.model.rowCount() == 4, timeout=30000)
+        assert c.dock.isVisible()
+        assert "Open &dataset..." in [a.text() for a in w.menus["file"].actions()]
+        assert "Dataset &summary" in [a.text() for a in w.menus["view"].actions()]
+        assert c.dock.toggleViewAction() in w.menus["view"].actions()
+    finally:
+        w.close()
+    assert not w.datasets.thread.isRunning()

@@ -748,8 +748,9 @@ def _shutdown_at_exit(ref: weakref.ref) -> None:
 
 def start_window(path: str | None = None, weights: str | None = None, camera: int | None = None,
                  device: str | None = None, qsettings: QSettings | None = None,
-                 threads: int | None = None) -> MainWindow:
-    """A shown main window that loads the model and opens ``path``, camera ``camera`` or the sample.
+                 threads: int | None = None, data: str | None = None) -> MainWindow:
+    """A shown main window that loads the model and opens ``path``, camera ``camera`` or the sample;
+    ``data``: a dataset opened in the Dataset dock too (File > Open dataset...).
 
     Without ``weights`` the last weights of the previous session are loaded when the file still
     exists, else the default model (``GAM_GUI_WEIGHTS`` or the shipped one). ``threads``: analysis
@@ -774,5 +775,7 @@ def start_window(path: str | None = None, weights: str | None = None, camera: in
         else:
             win.show_status(QCoreApplication.translate("MainWindow", "no sample found: {0}").format(
                 win.tr(EMPTY_HINT)), 0)
+    if data:
+        win.datasets.open_dataset(data)
     return win
 
