@@ -82,6 +82,39 @@ def test_match_and_draw_ground_truth():
     assert best_overlap([95, 95, 99, 99], dets) is None
 
 
+def test_pipeline_draws_ground_truth_and_explains_a_box(data_yaml):
+    """The Qt-free pipeline (the window's and the export's): a view's ground truth is drawn in the
+    detections panel and the figure, and its ``explain`` box makes the CAM that box's class there."""
+    from gam_gui.analysis import Settings
+    from gam_gui.checkpoints import load_model
+    from gam_gui.datasets import open_dataset
+    from gam_gui.pipeline import FramePipeline, ViewState
+    from gam_gui.sources import Frame
+
+    model = load_model(None, device="cpu")
+    s = open_dataset(data_yaml)[0]
+    frame = Frame(s.image, 0, 0.0, Path(s.path).name)
+    gt = GroundTruth(s.path, s.boxes, s.classes, ("a", "b", "c", "d", "e"))
+    settings = Settings(imgsz=160, conf=0.9)  # a high conf: some objects are missed
+    pipe = FramePipeline(model, lenient=True)
+    out = pipe.step(frame, ViewState(settings=settings, ground_truth=gt))
+    m = match_detections(gt.boxes, gt.classes, out.result.detections)
+    assert m.fn > 0
+    assert (out.panels()[0].image.reshape(-1, 3) == FN_COLOUR).all(1).any()
+    assert (out.figure().reshape(-1, 3) == FN_COLOUR).all(1).any()  # what Save/Export write
+    plain = pipe.step(frame, ViewState(settings=settings))
+    assert not (plain.panels()[0].image.reshape(-1, 3) == FN_COLOUR).all(1).any()
+    j = int(np.flatnonzero(~m.gt_found)[0])
+    import dataclasses
+
+    at = pipe.step(frame, ViewState(settings=settings, ground_truth=dataclasses.replace(gt, explain=j)))
+    assert at.result.target == f"class {gt.name(int(gt.classes[j]))} @ GT #{j}"
+    assert at.result.method_key == "hirescam" and not np.array_equal(at.result.cam, plain.result.cam)
+    other = Frame(s.image, 0, 0.0, "another.png")  # the ground truth of another image is not drawn
+    assert not (pipe.step(other, ViewState(settings=settings, ground_truth=gt)).panels()[0].image.reshape(-1, 3)
+                == FN_COLOUR).all(1).any()
+
+
 # -- the window --------------------------------------------------------------------------------------
 def test_list_counts_sort_filter_select_and_explain_fn(qtbot, win, data_yaml):
     c = open_and_score(qtbot, win, data_yaml)
