@@ -174,6 +174,7 @@ class DatasetController(QWidget):
         self.info.setText(translate("DatasetBrowser", "opening {0} ...").format(spec))
         self.w.show_status(translate("DatasetBrowser", "opening dataset {0} ...").format(spec))
         self.cancel()
+        self.worker.device = self.w.controls.device_value()
         self.cmd_open.emit(str(spec), split, self.w.model_path or "")
 
     def on_opened(self, dataset: Any) -> None:
@@ -219,6 +220,7 @@ class DatasetController(QWidget):
         self.progress.setValue(0)
         self.progress.setVisible(True)
         self.btn_cancel.setVisible(True)
+        self.worker.device = self.w.controls.device_value()
         self.cmd_score.emit(*self.scored_with)
 
     def on_scored(self, items: list) -> None:

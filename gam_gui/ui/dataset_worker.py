@@ -46,6 +46,9 @@ class DatasetWorker(QObject):
         self.dataset: Any = None
         self.model: Any = None
         self.weights = ""
+        #: the device the window analyses on (set by the GUI thread before each command)
+        self.device = "cpu"
+        self.model_device = ""
         self.imgsz = 320
         self.eval_batch = 8  # images per forward of the eval: a cancel is seen between batches
 
@@ -55,11 +58,13 @@ class DatasetWorker(QObject):
         self.eval_cancel.set()
 
     def _model(self, weights: str) -> Any:
+        """The window's model (``weights``, '' = the default) on the window's device, loaded once."""
         from gam_gui.checkpoints import load_model
 
-        if self.model is None or weights != self.weights:
-            self.model = load_model(weights or None, device="cpu")
-            self.weights = weights
+        device = self.device
+        if self.model is None or (weights, device) != (self.weights, self.model_device):
+            self.model = load_model(weights or None, device=device)
+            self.weights, self.model_device = weights, device
         return self.model
 
     @pyqtSlot(str, str, str)
