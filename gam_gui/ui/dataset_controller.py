@@ -100,6 +100,11 @@ class DatasetController(QWidget):
         self.info = plain_label(QLabel(translate("DatasetBrowser", "No dataset open: File > Open dataset...")))
         self.info.setWordWrap(True)
         v.addWidget(self.info)
+        self.hint = QLabel(translate("DatasetBrowser", "In the detections panel: ground truth dashed (orange: "
+                                     "missed, FN), TP in the class colour, FP in red. Click an orange box to "
+                                     "see the CAM of its class there."))
+        self.hint.setWordWrap(True)
+        v.addWidget(self.hint)
         row = QHBoxLayout()
         row.addWidget(QLabel(translate("DatasetBrowser", "Class:")))
         self.class_combo = QComboBox()

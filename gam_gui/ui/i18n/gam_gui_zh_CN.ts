@@ -2380,6 +2380,11 @@ Replace them?</source>
 <context>
     <name>DatasetBrowser</name>
     <message>
+        <location filename="../dataset_controller.py" line="103" />
+        <source>In the detections panel: ground truth dashed (orange: missed, FN), TP in the class colour, FP in red. Click an orange box to see the CAM of its class there.</source>
+        <translation>检测结果面板中：真值框为虚线（橙色：漏检，FN），TP 为类别颜色，FP 为红色。点击橙色框可查看该处其类别的 CAM。</translation>
+    </message>
+    <message>
         <location filename="../dataset_controller.py" line="99" />
         <source>No dataset open: File &gt; Open dataset...</source>
         <translation>未打开数据集：文件 &gt; 打开数据集…</translation>
