@@ -51,7 +51,8 @@ class ViewController(WindowPart):
                 continue
             widget.set_detections(dets)
             if panel.key in visible:
-                widget.set_image(bgr_to_qimage(panel.image), *frame_caption(panel, fr), (w, h), panel_help(panel))
+                widget.set_image(bgr_to_qimage(panel.image), *frame_caption(panel, fr), (w, h), panel_help(panel),
+                                 scale=panel.scale)
             title = view_action_title(panel, fr)  # View menu: the method or map the panel shows now
             if title and panel.key in win.panel_actions:
                 win.panel_actions[panel.key].setText(self.tr("{0} panel").format(title))
@@ -85,7 +86,8 @@ class ViewController(WindowPart):
                 h, w = fr.frame.image.shape[:2]
                 if fr.compare is None and fr.result is not None:
                     widget.set_detections(fr.result.detections)
-                widget.set_image(bgr_to_qimage(panel.image), *frame_caption(panel, fr), (w, h), panel_help(panel))
+                widget.set_image(bgr_to_qimage(panel.image), *frame_caption(panel, fr), (w, h), panel_help(panel),
+                                 scale=panel.scale)
             return
         self.paint_drill(fr)
         g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
@@ -107,7 +109,7 @@ class ViewController(WindowPart):
         panel = render.channel_drill_panel(fr.frame.image, g, k, win.shown_width)
         # Two feature maps side by side, not the frame: no boxes to hover, its own size and aspect.
         widget.set_detections([])
-        widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), None, panel_help(panel))
+        widget.set_image(bgr_to_qimage(panel.image), *panel_caption(panel), None, panel_help(panel), scale=panel.scale)
 
     def panel_toggled(self, key: str, on: bool) -> None:
         win = self.w
