@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from typing import Any
@@ -85,6 +86,8 @@ def _gui_args(ap: argparse.ArgumentParser) -> None:
                          f"than available, which keeps the window responsive; at most {V.MAX_THREADS})")
     ap.add_argument("--lang", choices=LANGUAGES, default=None,
                     help="interface language (default: the one chosen in View > Language, else the system's)")
+    ap.add_argument("--data", default=None,
+                    help="a dataset (YOLO data.yaml, COCO json or folder) to open in the Dataset dock")
 
 
 def _io_args(ap: argparse.ArgumentParser) -> None:
@@ -247,6 +250,9 @@ def _check_paths(args: argparse.Namespace) -> None:
         V.check_source(args.source)
     if getattr(args, "path", None) is not None:
         V.check_source(args.path)
+    data = getattr(args, "data", None)
+    if isinstance(data, str) and not os.path.exists(data):
+        raise FileNotFoundError(f"--data {data}: no such file or folder")
 
 
 def _load(weights: str | None, device: str | None, gam_variant: str | None = None):
@@ -400,7 +406,7 @@ def cmd_gui(args: argparse.Namespace) -> int:
     from gam_gui.ui.app import run
 
     return run(path=args.path, weights=args.weights, camera=args.camera, device=args.device,
-               threads=threads, lang=args.lang)
+               threads=threads, lang=args.lang, data=args.data)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

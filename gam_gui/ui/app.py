@@ -30,11 +30,12 @@ def application(argv: list[str] | None = None) -> QApplication:
 
 def run(path: str | None = None, weights: str | None = None, camera: int | None = None,
         device: str | None = None, qsettings: QSettings | None = None, threads: int | None = None,
-        lang: str | None = None) -> int:
+        lang: str | None = None, data: str | None = None) -> int:
     """Open the window (default model and the sample, or ``path`` / ``camera``) and run until it closes.
 
     ``lang``: ``"en"`` or ``"zh_CN"`` (``gam-gui --lang``); None = the choice remembered from
     View > Language, else the system locale. An unknown code raises ValueError before any window opens.
+    ``data``: a dataset (data.yaml, COCO json or folder) opened in the Dataset dock.
     """
     code = i18n.resolve_language(lang, qsettings or default_qsettings())
     if QApplication.instance() is None:  # Qt would abort the process; say what is missing instead
@@ -46,7 +47,7 @@ def run(path: str | None = None, weights: str | None = None, camera: int | None 
     translators = i18n.install(code, app)
     try:
         return _run_window(app, path=path, weights=weights, camera=camera, device=device, qsettings=qsettings,
-                           threads=threads)
+                           threads=threads, data=data)
     finally:
         i18n.uninstall(translators, app)  # an embedding program keeps its own language afterwards
 
