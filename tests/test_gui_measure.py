@@ -83,11 +83,12 @@ def test_measure_shows_the_numbers_and_curves_of_the_target(qtbot, window):
     dock.show()
     dets = win.last.result.detections
     assert len(dets) == 2
+    dock.steps.setValue(8)  # the default measurement (4 tie orders, two reference maps) at 8 points a curve
     qtbot.mouseClick(dock.button, Qt.LeftButton)
     qtbot.waitUntil(lambda: dock.last is not None, timeout=60000)
     m = dock.last
     assert m.index == 0 and m.score.detection == dets[0]  # target "all": the strongest detection
-    assert m.method == "HiResCAM" and len(m.score.deletion) == m.score.steps + 1 == 17
+    assert m.method == "HiResCAM" and len(m.score.deletion) == m.score.steps + 1 == 9
     text = dock.numbers.text()
     assert f"deletion AUC {m.score.deletion_auc:.3f}" in text and f"insertion AUC {m.score.insertion_auc:.3f}" in text
     assert f"energy in box {m.score.energy_in_box:.1%}" in text
