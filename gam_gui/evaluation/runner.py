@@ -78,6 +78,8 @@ def collate(items: list[Prepared]) -> list[Prepared]:
     return items
 
 
+
+
 def shape_batches(indices: Sequence[int], shapes: np.ndarray, batch: int) -> list[list[int]]:
     """``indices`` cut into batches of at most ``batch`` images of one input shape each, in index
     order within a shape; batches ordered by their first image."""
@@ -142,6 +144,11 @@ def iter_prepared(dataset: Dataset, protocol: Protocol, imgsz: int, stride: int,
         for b in batches:
             yield [wrapped[i] for i in b]
         return
+    import cv2
+
+    # OpenCV's thread pool does not survive fork (a forked worker may wait forever on a lock a pool
+    # thread held): decode single-threaded, as ultralytics does; the workers are the parallelism.
+    cv2.setNumThreads(0)
     loader = torch.utils.data.DataLoader(wrapped, batch_sampler=batches, num_workers=workers, collate_fn=collate,
                                          persistent_workers=False, prefetch_factor=4)
     yield from loader
