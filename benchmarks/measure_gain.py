@@ -1,6 +1,6 @@
 """What the shipped model's GAM blocks do inside and outside the objects: gates and log2 gains.
 
-For the first N validation images (``gam_gui.train.evaluate.VAL_SEED0``), every GAM block's channel
+For the first N validation images (``gam_gui.data.shapes.VAL_SEED0``), every GAM block's channel
 gate and spatial gate (mean over channels) and its log2 energy gains (block, channel branch, spatial
 branch; :meth:`gam_gui.explain.attention.GamMaps.gain`) are averaged over the pixels inside the
 ground-truth boxes and over the pixels outside them. Prints a Markdown table (the README's).
@@ -16,8 +16,7 @@ import logging
 import numpy as np
 
 import gam_gui
-from gam_gui.data.shapes import render_sample
-from gam_gui.train.evaluate import VAL_SEED0
+from gam_gui.data.shapes import VAL_SEED0, render_sample
 
 LOGGER = logging.getLogger("measure_gain")
 QUANTITIES = ("channel gate", "spatial gate", "log2 block gain", "log2 channel-branch gain",

@@ -424,7 +424,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_merge(args: argparse.Namespace) -> int:
-    from gam_gui.evaluation.shards import run_merge
+    from gam_gui.evaluation.merge import run_merge
 
     return run_merge(args)
 

@@ -153,9 +153,9 @@ def run_eval(model: nn.Module, dataset: Dataset, imgsz: int, weights: str, out: 
     report and files (``metrics.json`` among them). Raises :class:`EvalCancelledError` when ``cancel`` is
     set (seen between batches of ``batch`` images)."""
     from gam_gui.ablation import describe, every_ablation
-    from gam_gui.evaluation.eval_data import settings_for
     from gam_gui.evaluation.report import EvalRun, build_report, write_outputs
     from gam_gui.evaluation.runner import score_dataset
+    from gam_gui.evaluation.scoring import settings_for
 
     ablations = every_ablation(model) if ablate_each else []
     configs = [None, *ablations]

@@ -312,8 +312,7 @@ def test_coco_image_folder_given_or_missing(tmp_path):
 
 # shapes, export, workers -------------------------------------------------------------------------
 def test_shapes_dataset_and_its_export_read_back_identically(tmp_path):
-    from gam_gui.data.shapes import render_sample
-    from gam_gui.train.evaluate import VAL_SEED0
+    from gam_gui.data.shapes import VAL_SEED0, render_sample
 
     sh = shapes_dataset(3, render_size=96)
     ref = render_sample(VAL_SEED0 + 1, 96)

@@ -21,6 +21,14 @@ CLASS_NAMES: tuple[str, ...] = ("circle", "triangle", "square", "star", "cross")
 _WORDS = ("GAM", "yolo", "test", "shape", "note", "42", "draw", "Aa", "xyz", "paper", "ok", "v7")
 
 
+#: Validation images are rendered from seeds VAL_SEED0 .. VAL_SEED0 + n; the trainer's pool is
+#: drawn from seeds below TRAIN_SEED_LIMIT, so the two never meet.
+VAL_SEED0 = 10_000_000
+TRAIN_SEED_LIMIT = VAL_SEED0
+#: The held-out hard slice (:data:`HARD`) uses its own seeds, far from both.
+HARD_SEED0 = VAL_SEED0 + 5_000_000
+
+
 def labels_to_xyxy(labels: np.ndarray, w: int, h: int) -> np.ndarray:
     """YOLO labels (n, 5: class, normalised xywh) -> (n, 4) float32 pixel xyxy boxes."""
     xy, half = labels[:, 1:3], labels[:, 3:5] / 2

@@ -20,8 +20,7 @@ LOGGER = logging.getLogger("gam_gui.datasets")
 
 
 def _seed0(difficulty: object) -> int:
-    from gam_gui.data.shapes import HARD
-    from gam_gui.train.evaluate import HARD_SEED0, VAL_SEED0
+    from gam_gui.data.shapes import HARD, HARD_SEED0, VAL_SEED0
 
     return HARD_SEED0 if difficulty == HARD else VAL_SEED0
 
@@ -67,7 +66,7 @@ class ShapesDataset(Dataset):
 def shapes_dataset(n: int, difficulty: object = None, render_size: int = 320, seed0: int | None = None) -> Dataset:
     """Today's generated validation set (``difficulty=HARD``: the hard slice) as a :class:`Dataset`:
     image ``k`` is ``render_sample(seed0 + k, render_size, difficulty=difficulty)``, ``seed0`` the
-    slice's own (``VAL_SEED0`` / ``HARD_SEED0`` of :mod:`gam_gui.train.evaluate`)."""
+    slice's own (``VAL_SEED0`` / ``HARD_SEED0`` of :mod:`gam_gui.data.shapes`)."""
     from gam_gui.data.shapes import NORMAL
 
     difficulty = NORMAL if difficulty is None else difficulty

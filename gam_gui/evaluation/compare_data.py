@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     """``gam-gui compare --data``: score A and B on the data, print the compare JSON."""
     from gam_gui.checkpoints import load_model
     from gam_gui.datasets import ensure_usable
-    from gam_gui.evaluation.eval_data import class_names, model_imgsz, open_data, resolve_device, score_run
+    from gam_gui.evaluation.scoring import class_names, model_imgsz, open_data, resolve_device, score_run
     from gam_gui.validate import UsageError
 
     t0 = getattr(args, "started", None) or time.perf_counter()

@@ -14,18 +14,12 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from gam_gui.data.shapes import NORMAL, Difficulty
+from gam_gui.data.shapes import HARD_SEED0, NORMAL, TRAIN_SEED_LIMIT, VAL_SEED0, Difficulty  # noqa: F401 - re-exported
 from gam_gui.metrics.protocols import IOU_THRESHOLDS, box_iou  # noqa: F401 - where they were before issue 21
 from gam_gui.progress import Progress
 
 LOGGER = logging.getLogger(__name__)
 
-#: Validation images are rendered from seeds VAL_SEED0 .. VAL_SEED0 + n; the trainer's pool is
-#: drawn from seeds below TRAIN_SEED_LIMIT, so the two never meet.
-VAL_SEED0 = 10_000_000
-TRAIN_SEED_LIMIT = VAL_SEED0
-#: The held-out hard slice (:data:`gam_gui.data.shapes.HARD`) uses its own seeds, far from both.
-HARD_SEED0 = VAL_SEED0 + 5_000_000
 
 
 @dataclass

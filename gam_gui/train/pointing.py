@@ -18,14 +18,13 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from gam_gui.data.shapes import render_sample
+from gam_gui.data.shapes import VAL_SEED0, render_sample
 from gam_gui.faithfulness.dataset import FAITHFULNESS_METHODS, faithfulness_advice, faithfulness_on_images, sample_image
 from gam_gui.faithfulness.maps import frame_maps
 from gam_gui.faithfulness.summary import COLUMNS as FAITHFULNESS_COLUMNS
 from gam_gui.faithfulness.summary import report as faithfulness_report
 from gam_gui.faithfulness.summary import table as faithfulness_table
 from gam_gui.progress import Progress
-from gam_gui.train.evaluate import VAL_SEED0
 
 LOGGER = logging.getLogger(__name__)
 #: What ``gam-gui eval --pointing`` compares when no ``--methods`` are given.

@@ -71,7 +71,7 @@ class DatasetWorker(QObject):
     def open_data(self, spec: str, split: str, weights: str) -> None:
         """Open ``spec`` at ``split``, class indices in the order of the model ``weights`` ('' = default)."""
         from gam_gui.datasets import DatasetError, open_dataset
-        from gam_gui.evaluation.eval_data import class_names
+        from gam_gui.evaluation.scoring import class_names
 
         try:
             model = self._model(weights)
@@ -128,7 +128,7 @@ class DatasetWorker(QObject):
             self.eval_cancelled.emit()
             return
         try:
-            from gam_gui.evaluation.eval_data import model_imgsz
+            from gam_gui.evaluation.scoring import model_imgsz
 
             model = self._model(self.weights)
             path = B.run_eval(model, self.dataset, model_imgsz(model, None), self.weights, out, self.eval_cancel,

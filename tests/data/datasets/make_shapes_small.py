@@ -18,9 +18,8 @@ from pathlib import Path
 
 import cv2
 
-from gam_gui.data.shapes import CLASS_NAMES, labels_to_xyxy, render_sample
+from gam_gui.data.shapes import CLASS_NAMES, VAL_SEED0, labels_to_xyxy, render_sample
 from gam_gui.datasets.shapes import format_label
-from gam_gui.train.evaluate import VAL_SEED0
 
 OUT = Path(__file__).resolve().parent / "shapes_small"
 SIZE = 128
