@@ -136,7 +136,7 @@ def eval_args(ap: argparse.ArgumentParser) -> None:
                     help="also score each CAM method's per-object maps: pointing, energy in box, deletion and "
                          "insertion AUC with 95%% intervals, beside a random and a box map (a table on stderr); "
                          "costs a batched forward of up to 2 x --steps x --tie-orders images per detection and map, "
-                         "about 40 s per detection on one CPU thread at 320 px with the defaults")
+                         "about 20 s per detection on one CPU thread at 320 px with the defaults")
     ap.add_argument("--methods", nargs="+", type=V.arg(V.check_method), default=None,
                     help="CAM methods for --pointing and --faithfulness (default: gradcam hirescam layercam, "
                          "plus eigencam for --faithfulness)")
