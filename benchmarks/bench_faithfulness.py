@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     med = {k: statistics.median(v) for k, v in times.items()}
 
     def ratio(a: str, b: str) -> float:
-        return statistics.median(x / y for x, y in zip(times[a], times[b]))
+        return statistics.median(x / y for x, y in zip(times[a], times[b], strict=True))
 
     LOGGER.info("imgsz %d, %d steps, %d thread(s), %d rounds, %s", args.imgsz, args.steps, args.threads,
                 args.repeat, res.detections[0].name)

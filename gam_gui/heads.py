@@ -281,7 +281,7 @@ def locate(adapter: HeadAdapter, outputs: Sequence[torch.Tensor | None], num_row
     if not adapter.score_convs or k <= 0:
         return None
     offsets, total = [], 0
-    for conv, y in zip(adapter.score_convs, outputs):
+    for conv, y in zip(adapter.score_convs, outputs, strict=True):
         if y is None or not isinstance(conv, nn.Conv2d) or y.dim() != 4 or y.shape[1] % k:
             return None
         if conv.kernel_size != (1, 1) or conv.stride != (1, 1) or conv.groups != 1 or conv.padding != (0, 0):

@@ -170,7 +170,7 @@ def to_detections(det: torch.Tensor, lb: Letterbox, names: dict[int, str]) -> li
     b[:, [1, 3]] = np.clip((b[:, [1, 3]] - np.float32(lb.pad[1])) / np.float32(lb.gain), 0, h)
     return [
         Detection(tuple(box), float(s), int(c), names.get(int(c), str(int(c))))
-        for box, s, c in zip(b.tolist(), d[:, DET_SCORE].tolist(), d[:, DET_CLS].tolist())
+        for box, s, c in zip(b.tolist(), d[:, DET_SCORE].tolist(), d[:, DET_CLS].tolist(), strict=True)
     ]
 
 

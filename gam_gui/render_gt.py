@@ -148,7 +148,8 @@ def draw_ground_truth(frame: np.ndarray, detections: Sequence[Detection], gt: Gr
     items: list[Detection] = []
     texts: list[str] = []
     colours: list[tuple[int, int, int]] = []
-    for j, (box, c) in enumerate(zip(np.asarray(gt.boxes).reshape(-1, 4), np.asarray(gt.classes).reshape(-1))):
+    boxes, classes = np.asarray(gt.boxes).reshape(-1, 4), np.asarray(gt.classes).reshape(-1)
+    for j, (box, c) in enumerate(zip(boxes, classes, strict=True)):
         found = bool(m.gt_found[j])
         colour = GT_COLOUR if found else FN_COLOUR
         r = tuple(int(round(v)) for v in box)
@@ -157,7 +158,7 @@ def draw_ground_truth(frame: np.ndarray, detections: Sequence[Detection], gt: Gr
             items.append(Detection(tuple(float(v) for v in box), 0.0, int(c), gt.name(int(c))))
             texts.append(f"FN {gt.name(int(c))}")
             colours.append(colour)
-    for d, tp in zip(detections, m.det_tp):
+    for d, tp in zip(detections, m.det_tp, strict=True):
         colour = class_colour(d.cls) if tp else FP_COLOUR
         x1, y1, x2, y2 = (int(round(v)) for v in d.xyxy)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, lw + (0 if tp else 1), cv2.LINE_AA)

@@ -26,7 +26,7 @@ def test_bar_numbers_are_the_drawn_arrays_range(analysed, frame):
     for view in ("gates", "gain", "channel-gain", "spatial-gain"):
         sv = s.updated(gam_view=view)
         out = {p.key: p for p in render.panels(frame, res, sv)}
-        for key, shows in zip(("gam_channel", "gam_spatial"), render.GAM_VIEW_PANELS[view]):
+        for key, shows in zip(("gam_channel", "gam_spatial"), render.GAM_VIEW_PANELS[view], strict=True):
             p = out[key]
             if shows.endswith("_gate"):
                 raw = g.raw(shows.split("_")[0])

@@ -321,7 +321,7 @@ def test_shapes_dataset_and_its_export_read_back_identically(tmp_path):
     assert cli_main(["export-dataset", "--out", str(tmp_path / "x"), "--images", "3", "--render-size", "96"]) == 0
     back = open_dataset(str(tmp_path / "x" / "data.yaml"))
     assert back.names == sh.names and back.image_ids == [0, 1, 2]
-    for a, b in zip(back, sh):
+    for a, b in zip(back, sh, strict=True):
         assert np.array_equal(a.image, b.image) and np.array_equal(a.boxes, b.boxes)
         assert np.array_equal(a.classes, b.classes)
     assert back.image_sizes().tolist() == [[96, 96]] * 3
@@ -348,7 +348,7 @@ def test_committed_fixture_reads_the_same_as_yolo_and_as_coco():
     assert yolo.paths == coco.paths and yolo.image_ids == coco.image_ids == list(range(10))
     assert coco.category_ids == [1, 2, 3, 4, 5] and yolo.category_ids == [0, 1, 2, 3, 4]
     ys, cs = list(yolo), list(coco)
-    for a, b in zip(ys, cs):
+    for a, b in zip(ys, cs, strict=True):
         np.testing.assert_allclose(a.boxes, b.boxes, atol=1e-4)
         assert a.classes.tolist() == b.classes.tolist()
     assert [len(s.boxes) for s in ys[8:]] == [0, 0]  # backgrounds: no label file, an empty one

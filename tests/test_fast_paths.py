@@ -157,7 +157,7 @@ def test_closed_form_head_gradient_equals_autograd(tiny_model, frame, mode):
     # a repeated row (the strongest raw prediction chosen twice) must add up, as autograd's sum does
     rows, classes = torch.cat((rows, rows[:1])), torch.cat((classes, (classes[:1] + 1) % 5))
     auto, closed = head_input_gradients(tiny_model, x, YoloTarget(rows, classes, mode))
-    for a, c in zip(auto, closed):
+    for a, c in zip(auto, closed, strict=True):
         assert float(a.abs().max()) > 0
         assert torch.allclose(a, c, rtol=1e-5, atol=1e-6 * float(a.abs().max()))  # float64 vs float32 sums
     from gam_gui.explain.cams import _input_seeds
@@ -174,7 +174,8 @@ def test_closed_form_head_cams_equal_the_autograd_route(tiny_model, frame, mode,
     monkeypatch.setattr(plan.adapter, "logit_scales", None)
     slow = analyze(tiny_model, frame, "gradcam", **kw)
     assert np.abs(fast.cam - slow.cam).max() < 1e-5
-    for a, b in zip(fast.detection_cams, slow.detection_cams):
+    assert len(fast.detection_cams) > 0  # the loop below must compare something
+    for a, b in zip(fast.detection_cams, slow.detection_cams, strict=True):
         assert np.abs(a - b).max() < 1e-5
 
 
@@ -184,7 +185,7 @@ def test_per_detection_cams_equal_library_per_box(tiny_model, frame, method):
     idx, det = indices_on_every_level(tiny_model, frame)
     maps = per_detection_cams(tiny_model, frame, idx, method, conf=LOW, imgsz=IMGSZ)
     assert len(maps) == len(idx)
-    for k, m in zip(idx, maps):
+    for k, m in zip(idx, maps, strict=True):
         ref = stock_box_cam(STOCK[method], tiny_model, frame, GAM_LAYERS, det[k : k + 1, 6].long(),
                             det[k : k + 1, 5].long())
         assert m.shape == frame.shape[:2] and m.dtype == np.float32
@@ -203,7 +204,7 @@ def test_per_detection_cams_equal_analyze_with_that_target(trained_model, frame)
 def test_per_detection_single_layer_box_mode_and_generic_paths(tiny_model, frame, monkeypatch):
     idx, det = indices_on_every_level(tiny_model, frame)
     fast = per_detection_cams(tiny_model, frame, idx, "gradcam", layers=[22], mode="box", conf=LOW, imgsz=IMGSZ)
-    for k, m in zip(idx, fast):
+    for k, m in zip(idx, fast, strict=True):
         ref = stock_box_cam(GradCAM, tiny_model, frame, (22,), det[k : k + 1, 6].long(), det[k : k + 1, 5].long(),
                             "box")
         # a stride-8 box does not reach layer 22: the library's map is zero there, and so is ours
@@ -222,7 +223,8 @@ def test_per_detection_single_layer_box_mode_and_generic_paths(tiny_model, frame
     monkeypatch.setattr(torch.autograd, "grad", no_vmap)
     looped = per_detection_cams(tiny_model, frame, idx, "gradcam", layers=[22], mode="box", conf=LOW,
                                 imgsz=IMGSZ)
-    for a, b, c in zip(fast, generic, looped):
+    assert len(fast) > 0
+    for a, b, c in zip(fast, generic, looped, strict=True):
         assert np.abs(a - b).max() < 1e-5 and np.abs(a - c).max() < 1e-5
 
 
@@ -264,7 +266,7 @@ def test_per_detection_on_a_yolov7_head():
         det = non_max_suppression(model(x), 0.001, 0.45)[0]
     idx = list(range(min(4, len(det))))
     maps = per_detection_cams(model, img, idx, "gradcam", conf=0.001, imgsz=128)
-    for k, m in zip(idx, maps):
+    for k, m in zip(idx, maps, strict=True):
         ref = stock_box_cam(GradCAM, model, img, layers, det[k : k + 1, 6].long(), det[k : k + 1, 5].long(),
                             imgsz=128)
         assert np.abs(m - ref).max() < 1e-5
@@ -338,13 +340,13 @@ def test_lazy_gam_maps_equal_reference(trained_model, frame, variant, reduction)
         ref = reference_gam_maps(rec.records, blocks, lb.map_to_frame, reduction)
         maps = rec.maps(lb.map_to_frame, reduction)
         assert not maps[0].materialized
-        for g, (ch, sp, wts) in zip(maps, ref):
+        for g, (ch, sp, wts) in zip(maps, ref, strict=True):
             assert np.abs(g.channel - ch).max() < 1e-5 and np.abs(g.spatial - sp).max() < 1e-5
             np.testing.assert_allclose(g.channel_weights, wts, rtol=1e-5, atol=1e-6)
             assert g.channel.max() <= 1 and g.spatial.min() >= 0
         assert maps[0].materialized
     finally:
-        for (_, _, m), v in zip(blocks, saved):
+        for (_, _, m), v in zip(blocks, saved, strict=True):
             m.variant = v
 
 

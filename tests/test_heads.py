@@ -92,7 +92,7 @@ def test_closed_form_class_score_gradient_equals_autograd(v8, img, mode):
     finally:
         head.release()
     assert sum(float(t.abs().max() > 0) for t in auto) >= 2  # targets on more than one level
-    for t, c in zip(auto, closed):
+    for t, c in zip(auto, closed, strict=True):
         c = torch.zeros_like(t) if c is None else c
         assert torch.allclose(t, c, rtol=1e-5, atol=1e-6 * float(t.abs().max()) + 1e-30)
 
@@ -109,10 +109,11 @@ def test_anchor_free_per_detection_cams_equal_library_and_autograd_route(v8, img
     det, _ = dets(v8, img)
     idx = [0, 1, len(det) - 1]
     fast = per_detection_cams(v8, img, idx, "hirescam", conf=LOW, imgsz=IMGSZ)
-    for k, m in zip(idx, fast):
+    for k, m in zip(idx, fast, strict=True):
         ref = stock(HiResCAM, v8, img, det_rows(det)[k : k + 1], det_classes(det)[k : k + 1])
         assert np.abs(m - ref).max() < 1e-5
     monkeypatch.setattr(engine_mod.explainer(v8).adapter, "logit_scales", None)  # no closed form
     slow = per_detection_cams(v8, img, idx, "hirescam", conf=LOW, imgsz=IMGSZ)
-    for a, b in zip(fast, slow):
+    assert len(fast) > 0
+    for a, b in zip(fast, slow, strict=True):
         assert np.abs(a - b).max() < 1e-5

@@ -77,7 +77,7 @@ def test_nms_equals_the_torch_formulation_bit_for_bit(nc, n, conf):
     pred[..., :2] *= 200
     pred[..., 2:4] *= 40
     pred[0, : n // 4, 4:] = 0.7  # ties in objectness and class scores
-    for got, ref in zip(non_max_suppression(pred, conf, 0.45), torch_nms_reference(pred, conf, 0.45)):
+    for got, ref in zip(non_max_suppression(pred, conf, 0.45), torch_nms_reference(pred, conf, 0.45), strict=True):
         assert got.shape == ref.shape and torch.equal(got, ref)
     assert sum(len(d) for d in non_max_suppression(pred, conf, 0.45)) > 0 or conf > 0.9
 

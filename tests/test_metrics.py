@@ -51,11 +51,11 @@ def coco_files(records: list[ImageRecord], nc: int = 4) -> tuple[dict, list]:
     images, anns, dets = [], [], []
     for r in records:
         images.append({"id": r.image_id, "width": r.width, "height": r.height, "file_name": r.path})
-        for b, c, cr in zip(r.gt_boxes, r.gt_cls, r.crowd):
+        for b, c, cr in zip(r.gt_boxes, r.gt_cls, r.crowd, strict=True):
             anns.append({"id": len(anns) + 1, "image_id": r.image_id, "category_id": int(c) + 1,
                          "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]],
                          "area": float((b[2] - b[0]) * (b[3] - b[1])), "iscrowd": int(cr)})
-        for b, c, s in zip(r.pred_boxes, r.pred_cls, r.pred_scores):
+        for b, c, s in zip(r.pred_boxes, r.pred_cls, r.pred_scores, strict=True):
             dets.append({"image_id": r.image_id, "category_id": int(c) + 1,
                          "bbox": [b[0], b[1], b[2] - b[0], b[3] - b[1]], "score": float(s)})
     return {"images": images, "annotations": anns,
@@ -224,7 +224,7 @@ def test_weighted_resample_equals_duplicated_images():
     for r, w in enumerate(W):
         dup = Scorer(NAMES)
         k = 0
-        for rec_, count in zip(records, w.astype(int)):
+        for rec_, count in zip(records, w.astype(int), strict=True):
             for _ in range(count):
                 dup.add(rec_, index=k)
                 k += 1
@@ -242,5 +242,5 @@ def test_ap_batch_equals_ap_per_row():
     n_gt = W.sum(1) * 0.4 + 1
     n_gt = np.round(n_gt)
     batch = coco_ap_batch(tp, conf, W, n_gt, ig)
-    rows = np.stack([coco_ap(tp, conf, w, n, ig) for w, n in zip(W, n_gt)])
+    rows = np.stack([coco_ap(tp, conf, w, n, ig) for w, n in zip(W, n_gt, strict=True)])
     assert np.array_equal(batch, rows)

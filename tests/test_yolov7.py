@@ -484,7 +484,7 @@ def test_closed_form_head_gradient_through_implicit_m(loaded, frame, mode):
         det = non_max_suppression(loaded(x), 0.001, 0.45)[0][:40]
     auto, closed = head_input_gradients(loaded, x, YoloTarget(det[:, 6].long(), det[:, 5].long(), mode))
     assert sum(float(a.abs().max() > 0) for a in auto) >= 2
-    for a, c in zip(auto, closed):
+    for a, c in zip(auto, closed, strict=True):
         assert torch.allclose(a, c, rtol=1e-5, atol=1e-6 * float(a.abs().max()))  # float64 vs float32 sums
 
 

@@ -65,7 +65,7 @@ class Archive:
                                   reason="format")
         self.prefix = _fold(names[0].split(b"/", 1)[0]) + b"/"
         by_name: dict[bytes, zipfile.ZipInfo] = {}
-        for raw, info in zip(names, infos):
+        for raw, info in zip(names, infos, strict=True):
             key = _fold(raw)
             if key in by_name:
                 raise CheckpointError(f"{source}: refused: two records are named {short_repr(info.filename, 80)} "

@@ -92,7 +92,8 @@ def _conv_problem(m: nn.Conv2d) -> str:
     if isinstance(p, str):
         if p not in ("same", "valid"):
             return f"has padding {short_repr(p, 30)}"
-    elif not _ints(p, 0, MAX_KERNEL * MAX_DILATION) or any(pi > di * (ki - 1) for pi, di, ki in zip(p, d, k)):
+    elif (not _ints(p, 0, MAX_KERNEL * MAX_DILATION) or not len(p) == len(d) == len(k)
+          or any(pi > di * (ki - 1) for pi, di, ki in zip(p, d, k, strict=True))):
         # a legitimate conv pads at most its kernel's reach: more only adds borders of nothing
         return f"pads {short_repr(p, 30)} around a {k} kernel (more than the kernel reaches)"
     mode = _d(m, "padding_mode", "zeros")

@@ -363,7 +363,7 @@ class _ShapesOnly(TorchFunctionMode):
 def non_overlapping(size: tuple[int, ...], stride: tuple[int, ...]) -> bool:
     """Whether a view with ``size`` and ``stride`` gives every element its own memory (no zero or
     overlapping strides): a copy of it costs no more than the storage it reads."""
-    dims = sorted((st, sz) for sz, st in zip(size, stride) if sz != 1)
+    dims = sorted((st, sz) for sz, st in zip(size, stride, strict=True) if sz != 1)
     if any(sz == 0 for sz in size):
         return True
     reach = 0  # the largest offset reached by the dimensions with smaller strides

@@ -65,7 +65,7 @@ def _portable_yaml(model: nn.Module) -> Any:
     rows = [r for r in (desc.get("backbone") or []) + (desc.get("head") or [])]
     if len(rows) != len(seq):
         return desc
-    for row, layer in zip(rows, seq):
+    for row, layer in zip(rows, seq, strict=True):
         blocks = [m for m in layer.modules() if isinstance(m, gam_mod.GAM)]
         if not blocks or not isinstance(row, list) or len(row) != 4 or not isinstance(row[3], list):
             continue

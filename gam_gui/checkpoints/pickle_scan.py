@@ -475,7 +475,7 @@ class _Scanner:
             raise self.refuse("the file rebuilds a tensor with a malformed size, stride or offset", "tensor")
         numel = math.prod(size)
         capacity = storage.numel * storage.itemsize // itemsize
-        last = offset + sum((n - 1) * s for n, s in zip(size, stride)) if numel else offset - 1
+        last = offset + sum((n - 1) * s for n, s in zip(size, stride, strict=True)) if numel else offset - 1
         if last >= capacity or offset > capacity:
             raise self.refuse(f"a tensor of {numel} elements reaches past the end of its storage "
                               f"({capacity} elements)", "tensor")

@@ -158,7 +158,7 @@ def _draw_shape(img: np.ndarray, pts: np.ndarray, rng: np.random.Generator, p_lo
     """Draw one shape (filled and/or outlined with an uneven stroke); return its pixel mask."""
     h, w = img.shape[:2]
     ipts = np.round(pts).astype(np.int32)
-    cx, cy = (int(np.clip(v, 0, d - 1)) for v, d in zip(ipts.mean(0), (w, h)))
+    cx, cy = (int(np.clip(v, 0, d - 1)) for v, d in zip(ipts.mean(0), (w, h), strict=True))
     bg = img[cy, cx].astype(np.float32)
     low = rng.random() < p_low
     col = _colour(rng, bg, low)

@@ -258,7 +258,7 @@ def coco_ground_truth(samples: Iterable[Sample], dataset: Dataset) -> dict[str, 
             continue
         images.append({"id": s.image_id, "file_name": s.path, "width": s.width, "height": s.height})
         for boxes, classes, crowd in ((s.boxes, s.classes, 0), (s.crowd_boxes, s.crowd_classes, 1)):
-            for b, c in zip(boxes.tolist(), classes.tolist()):
+            for b, c in zip(boxes.tolist(), classes.tolist(), strict=True):
                 cid = dataset.category_ids[c]
                 if cid is None:
                     continue

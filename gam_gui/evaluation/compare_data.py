@@ -50,7 +50,7 @@ def found_differently(a: Scorer, b: Scorer, found_conf: float = 0.25) -> list[di
 
 def per_class_rows(ma: object, mb: object) -> list[dict]:
     rows = []
-    for ra, rb in zip(ma.per_class, mb.per_class):  # type: ignore[attr-defined]
+    for ra, rb in zip(ma.per_class, mb.per_class, strict=True):  # type: ignore[attr-defined]
         row = {"class": ra["class"], "instances": ra["instances"]}
         for k in ("ap50", "ap50_95", "precision", "recall"):
             row[f"{k}_a"], row[f"{k}_b"] = ra[k], rb[k]

@@ -45,7 +45,7 @@ def ablation_rows(run: EvalRun, metrics: list[Metrics]) -> list[dict]:
                               run.settings.get("seed", 0))
     ref = metrics[0]
     rows = []
-    for desc, m, b in zip(run.settings["configs"][1:], metrics[1:], boots):
+    for desc, m, b in zip(run.settings["configs"][1:], metrics[1:], boots, strict=True):
         rows.append({"ablation": desc, "map50": m.map50, "map50_95": m.map50_95,
                      "delta_map50": m.map50 - ref.map50, "delta_map50_95": m.map50_95 - ref.map50_95,
                      "ci95": b.ci95, "resamples": b.resamples, "per_class_ap50": m.per_class_ap50})
@@ -124,10 +124,10 @@ def write_outputs(out_dir: str | Path, run: EvalRun, report: dict, metrics: list
     n = write_predictions(out / "predictions.json", sc, cats)
     a = sc.arrays()
     images = [{"id": iid, "file_name": p, "width": int(w), "height": int(h)}
-              for iid, p, (w, h) in zip(a.image_ids, a.paths, a.sizes)]
+              for iid, p, (w, h) in zip(a.image_ids, a.paths, a.sizes, strict=True)]
     (out / "images.json").write_text(dumps(images, indent=None) + "\n", encoding="utf-8")
     full = dict(report)
-    full["categories"] = [{"id": c, "name": nm} for c, nm in zip(cats, names)]
+    full["categories"] = [{"id": c, "name": nm} for c, nm in zip(cats, names, strict=True)]
     full["confusion_matrix"] = {"matrix": m.confusion, "rows": "predicted", "columns": "true",
                                 "labels": [*names, "background"], "conf": sc.confusion_conf,
                                 "iou": sc.confusion_iou}

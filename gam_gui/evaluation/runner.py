@@ -194,18 +194,18 @@ def score_dataset(model: nn.Module, dataset: Dataset, protocol: str | Protocol =
         per_image: list[list[ImageRecord]] = [[] for _ in ok]
         if ok:
             x = torch.from_numpy(np.stack([it.image for it in ok])).to(device).float().div_(255.0)
-            for cfg, sc in zip(configs, scorers):
+            for cfg, sc in zip(configs, scorers, strict=True):
                 t0 = time.perf_counter()
                 with torch.no_grad(), nullcontext() if cfg is None else ablated(model, cfg):
                     pred = adapter.rows(model(x))
                 fwd += time.perf_counter() - t0
                 dets = non_max_suppression(pred, p.conf, p.iou, max_det, adapter=adapter, multi_label=p.multi_label)
-                for k, (det, it) in enumerate(zip(dets, ok)):
+                for k, (det, it) in enumerate(zip(dets, ok, strict=True)):
                     rec = records_from(det, it, p.clip_boxes)
                     sc.add(rec, index=it.sample.index)
                     per_image[k].append(rec)
         if on_image is not None:
-            for it, recs in zip(ok, per_image):
+            for it, recs in zip(ok, per_image, strict=True):
                 on_image(it.sample, recs)
         done += len(items)
         if progress is not None:

@@ -101,7 +101,7 @@ def merge_runs(parts: list[tuple[EvalRun, tuple[int, int]]], paths: list[str] | 
     paths = paths or [""] * len(parts)
     first, (_, n) = parts[0]
     seen: dict[int, str] = {}
-    for (run, (i, k)), p in zip(parts, paths):
+    for (run, (i, k)), p in zip(parts, paths, strict=True):
         if k != n:
             raise ShardError(f"part of a run in {k} shards, the first file's has {n}", p, "shard")
         if i in seen:
@@ -117,7 +117,7 @@ def merge_runs(parts: list[tuple[EvalRun, tuple[int, int]]], paths: list[str] | 
     scorers = [Scorer.from_state(*s.state()) for s in ordered[0][0].scorers]
     skipped = dict(ordered[0][0].skipped)
     for run, _ in ordered[1:]:
-        for a, b in zip(scorers, run.scorers):
+        for a, b in zip(scorers, run.scorers, strict=True):
             a.merge(b)
         skipped = {k: skipped.get(k, 0) + run.skipped.get(k, 0) for k in set(skipped) | set(run.skipped)}
     extra = {"seconds_by_part": {"mAP": round(sum(
@@ -146,7 +146,7 @@ def merge_faithfulness(runs: list[EvalRun]) -> dict:
             details["scores"].setdefault(name, []).extend(rows)
         for method, stages in (d.get("sanity") or {}).items():
             into = details["sanity"].setdefault(method, [[] for _ in stages])
-            for acc, part in zip(into, stages):
+            for acc, part in zip(into, stages, strict=True):
                 acc.extend(part)
         details["ms"].extend(d.get("ms") or [])
         details["images"] += int(d.get("images", 0))

@@ -79,7 +79,7 @@ def single_threaded_blas() -> Iterator[None]:
     try:
         yield
     finally:
-        for c, n in zip(_BLAS, saved):
+        for c, n in zip(_BLAS, saved, strict=True):
             c.set_num_threads(n)
 
 
@@ -444,16 +444,16 @@ def layer_gradients(scores: torch.Tensor, layer_outputs: Sequence[torch.Tensor],
     seeds = [torch.eye(k, dtype=scores.dtype, device=scores.device)] if batched else [torch.ones_like(scores)]
     if not levels:
         grads = _vjp([scores], ins, seeds, batched)
-        return [None if g is None else g.reshape(sh) for g, sh in zip(grads, shapes)]
+        return [None if g is None else g.reshape(sh) for g, sh in zip(grads, shapes, strict=True)]
     level_grads = _vjp([scores], levels, seeds, batched)
     if not batched:
-        pairs = [(t, g) for t, g in zip(levels, level_grads) if g is not None and _nonzero(g)]
+        pairs = [(t, g) for t, g in zip(levels, level_grads, strict=True) if g is not None and _nonzero(g)]
         if not pairs:
             return [None] * len(ins)
         grads = _vjp([t for t, _ in pairs], ins, [g for _, g in pairs], False)
         return list(grads)
     out: list[torch.Tensor | None] = [None] * len(ins)
-    for t, g in zip(levels, level_grads):
+    for t, g in zip(levels, level_grads, strict=True):
         if g is None:
             continue
         sel = (g.reshape(k, -1).abs().amax(1) > 0).nonzero()[:, 0]
@@ -512,10 +512,10 @@ def _pixel_gradients(target: YoloTarget, pred: torch.Tensor, where: list[Locatio
         score = target.scores(pred[0]).sum()
     outs = [head.outputs[j] for j in live]
     grads = torch.autograd.grad(score, outs, retain_graph=True, allow_unused=True) if score.requires_grad else ()
-    for (j, members), gl in zip(live.items(), grads):
+    for (j, members), gl in zip(live.items(), grads, strict=True):
         if gl is None:
             continue
-        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
+        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members), strict=True))
         result[j] = gl[0].detach().cpu().double().numpy().reshape(-1, k, gl.shape[2], gl.shape[3])[a, :, y, x]
     return result
 
@@ -531,7 +531,7 @@ def _input_vectors(target: YoloTarget, pred: torch.Tensor, where: list[Location]
     for j, gsel in _pixel_gradients(target, pred, where, head, live).items():
         members = live[j]
         c, k = head.inputs[j].shape[1], gsel.shape[1]
-        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members)))
+        a, y, x = (np.array(v) for v in zip(*(where[i][1:] for i in members), strict=True))
         w = head.convs[j].weight.detach().cpu().double().numpy().reshape(-1, k, c)  # (na, k, C)
         result.append((j, members, y, x, np.einsum("nk,nkc->nc", gsel, w[a])))
     return result
@@ -639,7 +639,7 @@ def target_gradients(target: YoloTarget, pred: torch.Tensor, layer_outputs: Sequ
     for j, members, cot in _head_cotangents(target, pred, where, head):
         grads = _vjp([head.inputs[j]], ins, [cot], True)
         groups.append((members, [None if t is None else t.reshape((len(members),) + tuple(o.shape[1:]))
-                                 for t, o in zip(grads, ins)]))
+                                 for t, o in zip(grads, ins, strict=True)]))
         covered.update(members)
     rest = [i for i in range(k) if i not in covered]  # on a level the chosen layers do not feed
     if rest:
@@ -679,7 +679,7 @@ def cam_batch(cam: BaseCAM, input_tensor: torch.Tensor, targets: list[Any], acti
     acc = np.zeros((n, height, width), np.float32)
     lo, hi = np.full(n, np.inf, np.float32), np.full(n, -np.inf, np.float32)
     first = True
-    for li, (layer, a) in enumerate(zip(cam.target_layers, activations)):
+    for li, (layer, a) in enumerate(zip(cam.target_layers, activations, strict=True)):
         g = grads[li] if li < len(grads) else None
         if g is None and cam.uses_gradients:
             # A zero gradient gives a zero map in every gradient method here (zero weights, or

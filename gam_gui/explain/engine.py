@@ -241,7 +241,7 @@ class CamRun:
         if not n:
             return []
         acts = _numpy(self.cap.activations)
-        pairs = list(zip(rows.tolist(), classes.tolist()))
+        pairs = list(zip(rows.tolist(), classes.tolist(), strict=True))
         unique = list(dict.fromkeys(pairs))
         if not cam.uses_gradients:  # EigenCAM: the map does not depend on the target; compute it once
             one = cam_batch(cam, self.x, [self.target(rows[:1], classes[:1], mode)], acts, [], 1)

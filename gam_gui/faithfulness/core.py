@@ -318,7 +318,7 @@ class _Runner:
         batch = self.x.expand(len(keys), -1, -1, -1)
         with torch.no_grad():
             out = self.metric(batch, packed, [self.target] * len(keys), self.model, return_diff=False)
-        self.scores.update(zip(keys, np.asarray(out, np.float64).tolist()))
+        self.scores.update(zip(keys, np.asarray(out, np.float64).tolist(), strict=True))
         self.frames += len(keys)
         self.pending.clear()
 

@@ -82,7 +82,7 @@ def image_correlations(stages: Sequence[tuple[str, nn.Module]], image: np.ndarra
         fm = frame_maps(rnd, image, methods, imgsz=imgsz, rows=trained.rows, classes=trained.classes)
         for m in methods:
             out[m].append([rank_corr(content(a, trained), content(b, fm))
-                           for a, b in zip(trained.maps_in[m], fm.maps_in[m])])
+                           for a, b in zip(trained.maps_in[m], fm.maps_in[m], strict=True)])
     return out
 
 
@@ -92,7 +92,7 @@ def summarize(per_method: dict[str, list[list[float]]], labels: Sequence[str], s
     res = {}
     for m, stages in per_method.items():
         rows = []
-        for label, vals in zip(labels, stages):
+        for label, vals in zip(labels, stages, strict=True):
             v = np.asarray(vals, np.float64)
             constant = int((~np.isfinite(v)).sum())
             v = np.nan_to_num(v, nan=0.0)  # a constant randomised map keeps none of the trained map's order
@@ -113,7 +113,7 @@ def accumulate(into: dict[str, list[list[float]]], part: dict[str, list[list[flo
     """Append one image's per-stage correlations to the running lists."""
     for m, stages in part.items():
         dst = into.setdefault(m, [[] for _ in stages])
-        for d, s in zip(dst, stages):
+        for d, s in zip(dst, stages, strict=True):
             d.extend(s)
 
 

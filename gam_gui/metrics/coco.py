@@ -226,7 +226,7 @@ class CocoProtocol(Protocol):
                  ignore: np.ndarray | None = None) -> np.ndarray:
         W = np.asarray(weights, np.float64)
         if W.size and not np.array_equal(W, np.round(W)):
-            return np.stack([coco_ap(tp, conf, w, float(n), ignore) for w, n in zip(W, n_gt)])
+            return np.stack([coco_ap(tp, conf, w, float(n), ignore) for w, n in zip(W, n_gt, strict=True)])
         return coco_ap_batch(tp, conf, W, n_gt, ignore)
 
 

@@ -199,7 +199,7 @@ class Protocol:
         if not len(weights):
             return np.zeros((0, len(IOU_THRESHOLDS)))
         extra = () if ignore is None else (ignore,)
-        return np.stack([self.ap(tp, conf, w, float(n), *extra) for w, n in zip(weights, n_gt)])
+        return np.stack([self.ap(tp, conf, w, float(n), *extra) for w, n in zip(weights, n_gt, strict=True)])
 
     def pr(self, tp50: np.ndarray, conf: np.ndarray, n_gt: float, grid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Precision and recall of one class at IoU 0.5 when keeping predictions scoring at least

@@ -382,7 +382,7 @@ def confusion_matrix(rec: ImageRecord, nc: int, conf: float = 0.25, iou: float =
         order = np.argsort(-v, kind="mergesort")
         gi, pi = gi[order], pi[order]
         used_g, used_p = set(), set()
-        for g, p in zip(gi.tolist(), pi.tolist()):
+        for g, p in zip(gi.tolist(), pi.tolist(), strict=True):
             if g in used_g or p in used_p:
                 continue
             used_g.add(g)

@@ -344,7 +344,7 @@ class UltralyticsProtocol(Protocol):
         order = score_order(conf)
         tp_sorted = np.asarray(tp, bool).reshape(len(conf), T)[order]
         counts = np.maximum(np.rint(weights[:, order]), 0).astype(np.int64)
-        for r, (w, n) in enumerate(zip(counts, np.asarray(n_gt, np.float64))):
+        for r, (w, n) in enumerate(zip(counts, np.asarray(n_gt, np.float64), strict=True)):
             if n <= 0:
                 continue
             t = np.repeat(tp_sorted, w, 0)

@@ -571,7 +571,7 @@ class DetectionModel(nn.Module):
     def _initialize_biases(self) -> None:
         """Objectness and class priors for training from scratch (ultralytics, arXiv 1708.02002)."""
         m = self.detect
-        for mi, s in zip(m.m, m.stride):
+        for mi, s in zip(m.m, m.stride, strict=True):
             b = mi.bias.view(m.na, -1)
             b.data[:, 4] += math.log(8 / (640 / s) ** 2)
             b.data[:, 5 : 5 + m.nc] += math.log(0.6 / (m.nc - 0.99999))

@@ -231,7 +231,7 @@ class Detect(nn.Module):
 
     def bias_init(self) -> None:
         """Box and class priors for training from scratch (the package's ``bias_init``)."""
-        for a, b, s in zip(self.cv2, self.cv3, self.stride):
+        for a, b, s in zip(self.cv2, self.cv3, self.stride, strict=True):
             a[-1].bias.data[:] = 1.0
             b[-1].bias.data[: self.nc] = math.log(5 / self.nc / (640 / s) ** 2)
 

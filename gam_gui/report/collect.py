@@ -140,7 +140,7 @@ def run_pass(dataset: Dataset, a: ModelRun, b: ModelRun | None, ablations: list[
     skipped.add_dataset(dataset)
     blocks = gam_blocks(a.model) if with_gam else []
     out = PassOutput(sa.scorers[0], sb.scorers[0] if sb is not None else None,
-                     [(describe(spec), spec, sc) for spec, sc in zip(ablations, sa.scorers[1:])],
+                     [(describe(spec), spec, sc) for spec, sc in zip(ablations, sa.scorers[1:], strict=True)],
                      GamStats(blocks, names) if blocks else None, [results[i] for i in sorted(results)], skipped)
     for im in out.images:
         out.det_counts[im.index] = int((im.pred["a"][1] >= conf).sum())

@@ -90,7 +90,7 @@ def find_failures(images: list[ImageResult], conf: float, key: str = "a") -> tup
             strong = same & (scores >= conf)
             best_iou = float(iou_all[j][strong].max()) if strong.any() else 0.0
             fns.append(Failure("FN", im.index, im.path, im.gt_boxes[j], int(im.gt_cls[j]), best_score, best_iou))
-        for i, g in zip(keep, det_gt):
+        for i, g in zip(keep, det_gt, strict=True):
             if g >= 0:
                 continue
             ious = iou_all[:, i] if len(im.gt_boxes) else np.zeros(0)

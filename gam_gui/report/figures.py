@@ -154,8 +154,8 @@ def map_grid(images: Sequence[np.ndarray], boxes: Sequence[np.ndarray], row_titl
     rows, cols = len(images), len(columns) + 1
     fig = new_figure(1.9 * cols + 1.0, 1.75 * rows + 0.6)
     axes = fig.subplots(rows, cols, squeeze=False)
-    gains = [m for r in maps for m, k in zip(r, kinds) if m is not None and k == "gain"]
-    gates = [m for r in maps for m, k in zip(r, kinds) if m is not None and k == "gate"]
+    gains = [m for r in maps for m, k in zip(r, kinds, strict=True) if m is not None and k == "gain"]
+    gates = [m for r in maps for m, k in zip(r, kinds, strict=True) if m is not None and k == "gate"]
     lim = max([float(np.nanpercentile(np.abs(m), 99.5)) for m in gains] or [1.0]) or 1.0
     # the gates of a trained block span a narrow part of 0-1: a shared robust range shows their pattern
     g_lo = min([float(np.nanpercentile(m, 1)) for m in gates] or [0.0])
@@ -169,7 +169,7 @@ def map_grid(images: Sequence[np.ndarray], boxes: Sequence[np.ndarray], row_titl
         for b in boxes[i]:
             ax.add_patch(Rectangle((b[0], b[1]), b[2] - b[0], b[3] - b[1], fill=False, ec="lime", lw=1))
         ax.set_title(label(row_titles[i], 28), fontsize=7)
-        for j, (m, k) in enumerate(zip(maps[i], kinds)):
+        for j, (m, k) in enumerate(zip(maps[i], kinds, strict=True)):
             a = axes[i][j + 1]
             if m is not None:
                 if k == "gain":
@@ -250,7 +250,7 @@ def faithfulness_bars(methods: Sequence[str], values: dict[str, Sequence[float |
     """Deletion and insertion AUC per method (reference rows included), with 95% intervals."""
     fig = new_figure(7.0, 3.2)
     axes = fig.subplots(1, len(values), squeeze=False)[0]
-    for ax, (metric, vals) in zip(axes, values.items()):
+    for ax, (metric, vals) in zip(axes, values.items(), strict=True):
         v = np.asarray([np.nan if x is None else x for x in vals], float)
         iv = intervals.get(metric, [(None, None)] * len(v))
         lo = np.asarray([np.nan if a is None else a for a, _ in iv], float)

@@ -146,7 +146,7 @@ class GamStats:
             fx, fy, content = cell_centres(lb, (h, w))
             any_box = np.zeros((h, w), bool)
             ins = []
-            for box, k in zip(boxes, classes):
+            for box, k in zip(boxes, classes, strict=True):
                 m = box_cells(fx, fy, box)
                 any_box |= m
                 sp_in = float(sp[m].mean())

@@ -12,7 +12,7 @@ def mosaic(images: list[np.ndarray], labels: list[np.ndarray], size: int) -> tup
     """Tile four samples into a 2x2 canvas of ``2*size``; returns image, classes, xyxy boxes."""
     canvas = np.empty((2 * size, 2 * size, 3), np.uint8)
     cls, boxes = [], []
-    for k, (im, lb) in enumerate(zip(images, labels)):
+    for k, (im, lb) in enumerate(zip(images, labels, strict=True)):
         ox, oy = (k % 2) * size, (k // 2) * size
         canvas[oy : oy + size, ox : ox + size] = cv2.resize(im, (size, size)) if im.shape[0] != size else im
         b = labels_to_xyxy(lb, size, size) + np.array([ox, oy, ox, oy], np.float32)

@@ -137,7 +137,7 @@ class CurvePlot(QWidget):
             return
         def path(ys: np.ndarray) -> QPainterPath:
             pts = QPolygonF([QPointF(r.left() + f * r.width(), r.bottom() - float(np.clip(y, 0, 1)) * r.height())
-                             for f, y in zip(self.fractions, ys)])
+                             for f, y in zip(self.fractions, ys, strict=True)])
             out = QPainterPath()
             out.addPolygon(pts)
             return out

@@ -56,7 +56,7 @@ def main() -> None:
         if len(smp.labels) or backgrounds == 2:  # the first background has no label file, the second an empty one
             (OUT / "labels" / "val" / f"{name}.txt").write_text("".join(r + "\n" for r in rows))
         images.append({"id": k, "file_name": f"{name}.jpg", "width": SIZE, "height": SIZE})
-        for r, box in zip(smp.labels, labels_to_xyxy(smp.labels, SIZE, SIZE)):
+        for r, box in zip(smp.labels, labels_to_xyxy(smp.labels, SIZE, SIZE), strict=True):
             x1, y1, x2, y2 = (float(v) for v in box)
             anns.append({"id": len(anns) + 1, "image_id": k, "category_id": int(r[0]) + 1,
                          "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1), "iscrowd": 0})

@@ -17,6 +17,6 @@ names = r.names
 b = r.box
 print("JSON" + json.dumps({"version": ultralytics.__version__, "map50": float(b.map50), "map50_95": float(b.map),
                   "precision": float(b.mp), "recall": float(b.mr),
-                  "per_class_ap50": {names[int(c)]: float(a) for c, a in zip(b.ap_class_index, b.ap50)},
-                  "per_class_ap50_95": {names[int(c)]: float(a) for c, a in zip(b.ap_class_index, b.ap)},
+                  "per_class_ap50": {names[int(c)]: float(a) for c, a in zip(b.ap_class_index, b.ap50, strict=True)},
+                  "per_class_ap50_95": {names[int(c)]: float(a) for c, a in zip(b.ap_class_index, b.ap, strict=True)},
                   "seconds": dt, "speed_ms": r.speed, "images": int(r.seen) if hasattr(r, "seen") else None}))
