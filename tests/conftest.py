@@ -13,7 +13,8 @@ import torch
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))  # for tests/standins*.py
 
-torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
+# Under pytest-xdist (the README's `-n 2`) each worker process has a core of its own: one torch thread each.
+torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, torch.get_num_threads())))
 
 
 def perturbed(model: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
@@ -46,7 +47,7 @@ def head_input_gradients(model: torch.nn.Module, x: torch.Tensor, target) -> tup
             out = model(x)
             auto = torch.autograd.grad(target(out[0]), head.inputs, retain_graph=True)
         closed = head_gradients(target, out, head.inputs, head)
-        return list(auto), [torch.zeros_like(a) if c is None else c for a, c in zip(auto, closed)]
+        return list(auto), [torch.zeros_like(a) if c is None else c for a, c in zip(auto, closed, strict=True)]
     finally:
         head.release()
         model.zero_grad(set_to_none=True)
