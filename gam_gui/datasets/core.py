@@ -306,12 +306,17 @@ class Dataset:
     def __len__(self) -> int:
         return len(self.paths)
 
-    def __getitem__(self, i: int) -> Sample:
+    def position(self, i: int) -> int:
+        """``i`` as a position in path order (negative counts from the end); IndexError outside."""
         i = int(i)
         if i < 0:
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError(f"sample {i} out of range ({len(self)} images)")
+        return i
+
+    def __getitem__(self, i: int) -> Sample:
+        i = self.position(i)
         path = self.paths[i]
         rows = self.labels.image_rows(i)
         notes = list(self.labels.notes[i])

@@ -43,11 +43,7 @@ class ShapesDataset(Dataset):
     def __getitem__(self, i: int) -> Sample:
         from gam_gui.data.shapes import render_sample
 
-        i = int(i)
-        if i < 0:
-            i += len(self)
-        if not 0 <= i < len(self):
-            raise IndexError(f"sample {i} out of range ({len(self)} images)")
+        i = self.position(i)
         smp = render_sample(self.seed0 + i, self.render_size, difficulty=self.difficulty)  # type: ignore[arg-type]
         h, w = smp.image.shape[:2]
         boxes, cls = to_pixels(smp.labels, "cxcywh", w, h)
