@@ -94,14 +94,15 @@ def eval_json(capsys: pytest.CaptureFixture, *args: str) -> dict:
     return json.loads(capsys.readouterr().out)
 
 
-@pytest.mark.parametrize(("protocol", "imgsz"), [("ultralytics", 160), ("ultralytics-8.3", 224)])
+@pytest.mark.parametrize(("protocol", "imgsz"), [("ultralytics", None), ("ultralytics-8.3", 224)])
 def test_eval_matches_ultralytics_val(capsys: pytest.CaptureFixture, one_torch_thread: None, protocol: str,
-                                      imgsz: int) -> None:
+                                      imgsz: int | None) -> None:
     """``gam-gui eval --protocol P`` on a real ultralytics-trained YOLOv8n-GAM best.pt gives what
-    ``model.val`` printed: 8.4.190's rules at 160 px (images shrunk or kept), 8.3.253's at 224 (enlarged)."""
-    ref = next(r for r in ultra_runs() if r["protocol"] == protocol and r["imgsz"] == imgsz)
-    got = eval_json(capsys, "--protocol", protocol, "--imgsz", str(imgsz))
-    assert got["protocol"] == protocol and got["images"] == 40
+    ``model.val`` printed: 8.4.190's rules at 160 px (images shrunk or kept), 8.3.253's at 224 (enlarged).
+    Without ``--imgsz`` eval runs at the file's training size (``train_args.imgsz``: 160), as ``yolo val`` does."""
+    ref = next(r for r in ultra_runs() if r["protocol"] == protocol and r["imgsz"] == (imgsz or 160))
+    got = eval_json(capsys, "--protocol", protocol, *(("--imgsz", str(imgsz)) if imgsz else ()))
+    assert got["protocol"] == protocol and got["images"] == 40 and got["imgsz"] == (imgsz or 160)
     assert got["map50"] == pytest.approx(ref["map50"], abs=0.005)
     assert got["map50_95"] == pytest.approx(ref["map50_95"], abs=0.005)
     assert got["precision"] == pytest.approx(ref["precision"], abs=0.005)

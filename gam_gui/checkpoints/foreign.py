@@ -10,6 +10,7 @@ layout, so the restored ``__dict__`` works with this package's ``forward`` metho
 
 from __future__ import annotations
 
+import argparse
 import functools
 import logging
 import re
@@ -20,7 +21,7 @@ from torch import nn
 
 from gam_gui.checkpoints.counts import check_counts
 from gam_gui.checkpoints.errors import CheckpointError, names_dict, short_repr
-from gam_gui.checkpoints.limits import DEFAULT_RUN_SIZE, derive_strides
+from gam_gui.checkpoints.limits import DEFAULT_RUN_SIZE, clean_meta, derive_strides
 from gam_gui.checkpoints.tree import check_module_tree
 from gam_gui.models import attention, common, gam, yolov7
 from gam_gui.models import yolov5 as yolo_mod
@@ -271,8 +272,28 @@ def model_from_foreign(ckpt: Any, source: str) -> yolo_mod.DetectionModel:
             derived=strides.tolist())
     det.stride = strides
     model.stride = strides
-    model.meta = {}
+    model.meta = clean_meta({"imgsz": training_size(ckpt)}, int(strides.max()), source) if training_size(ckpt) else {}
     return model
+
+
+def training_size(ckpt: Any) -> Any:
+    """The image size the file's trainer used, where it says: ultralytics' ``train_args.imgsz``,
+    YOLOv5's ``opt.imgsz``, YOLOv7's ``opt.img_size`` (a [train, test] pair: the test size). ``yolo val``
+    validates at that size, so eval runs at it too unless ``--imgsz`` says otherwise. Only a number (or
+    a short list of numbers) is taken; :func:`clean_meta` bounds and rounds it."""
+    if not isinstance(ckpt, dict):
+        return None
+    for key, field in (("train_args", "imgsz"), ("opt", "imgsz"), ("opt", "img_size")):
+        args = ckpt.get(key)
+        if isinstance(args, argparse.Namespace):
+            args = vars(args)
+        if isinstance(args, dict) and field in args:
+            v = args[field]
+            if isinstance(v, (list, tuple)) and 1 <= len(v) <= 2:
+                v = v[-1]
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                return v
+    return None
 
 
 #: ``variant_reason`` of a model lists this many GAM blocks, then says how many more there are.
