@@ -255,3 +255,12 @@ def test_trust_section_equals_fs_faithfulness_evaluation(report):
     for m in ("hirescam", "random", "box"):
         for k in ("deletion_auc", "insertion_auc", "pointing", "energy_in_box"):
             assert mine["methods"][m][k] == pytest.approx(ref["methods"][m][k], abs=1e-9), (m, k)
+
+
+def test_an_interval_bound_that_is_not_zero_never_prints_as_zero():
+    """"Excludes 0: yes" beside "[+0.000, +0.026]" would contradict itself: such a bound gets more digits."""
+    from gam_gui.report.tables import interval_text
+
+    assert interval_text(0.00017, 0.026) == "[+0.0002, +0.026]"
+    assert interval_text(-0.0004, 0.002) == "[−0.0004, +0.002]"
+    assert interval_text(0.0, 0.01) == "[+0.000, +0.010]"

@@ -160,7 +160,7 @@ def format_cell(value: Cell, column: Column) -> str:
         lo, hi = value
         if lo is None or hi is None:
             return "—"
-        return f"[{column.fmt.format(lo)}, {column.fmt.format(hi)}]".replace("-", "−")
+        return f"[{bound_text(lo, column.fmt)}, {bound_text(hi, column.fmt)}]".replace("-", "−")
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)) and not column.text:
@@ -169,6 +169,19 @@ def format_cell(value: Cell, column: Column) -> str:
         except (ValueError, TypeError):
             return str(value)
     return str(value)
+
+
+def bound_text(v: float, fmt: str) -> str:
+    """An interval's bound in ``fmt``, with more decimals when ``fmt`` would print a bound that is not 0
+    as ``+0.000``: a reader checks "does the interval exclude 0?" against the printed ends."""
+    text = fmt.format(v)
+    m = re.fullmatch(r"\{:(\+?)\.(\d)f\}", fmt)
+    if v and m and not text.strip("+-0.") and math.isfinite(v):
+        for digits in range(int(m.group(2)) + 1, 8):
+            text = f"{{:{m.group(1)}.{digits}f}}".format(v)
+            if text.strip("+-0."):
+                break
+    return text
 
 
 def interval_text(lo: float | None, hi: float | None, fmt: str = "{:+.3f}") -> str:
