@@ -9,7 +9,7 @@ argparse does for every usage error. So a rule changes in one place and both sta
 This module imports nothing heavy (no numpy, torch or cv2): ``gam-gui --help`` and the checks of
 paths before a model loads must stay fast. The name lists below mirror the heavy modules that own
 them (``explain.cams.METHODS``, ``render.COLORMAPS``, ``models.gam.VARIANTS``,
-``sources.STREAM_PREFIXES``); ``tests/test_cli_strict.py`` checks they agree.
+``sources.STREAM_PREFIXES``); ``tests/cli/test_cli_strict.py`` checks they agree.
 """
 
 from __future__ import annotations

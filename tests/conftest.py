@@ -12,6 +12,9 @@ import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).parent))  # for tests/standins*.py
+# Tests are grouped by area (loading/, explain/, ui/, cli/, evaluation/, core/); a few reuse fixtures or
+# tiny models from a test module of another area (test_gui, test_yolov8), also when run alone.
+sys.path[1:1] = [str(d) for d in sorted(Path(__file__).parent.iterdir()) if d.is_dir() and d.name != "data"]
 
 # Under pytest-xdist (the README's `-n 2`) each worker process has a core of its own: one torch thread each.
 torch.set_num_threads(1 if os.environ.get("PYTEST_XDIST_WORKER") else max(1, min(2, torch.get_num_threads())))

@@ -8,7 +8,7 @@ test can compare what the package computes with what gam-gui computes after load
 
 :func:`seed_weights` fills a model's state_dict from a seeded generator in key order: the package and
 gam-gui build the same keys in the same order, so both get the same weights, which is how
-``tests/data/v8_reference.pt`` was computed with the real package (see tests/test_yolov8.py).
+``tests/data/v8_reference.pt`` was computed with the real package (see tests/loading/test_yolov8.py).
 """
 
 from __future__ import annotations

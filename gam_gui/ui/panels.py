@@ -29,7 +29,7 @@ CAPTION_BG = QColor(40, 40, 46)
 
 #: The captions ``gam_gui.render`` writes (English: figures are drawn with OpenCV's ASCII fonts), marked
 #: here for Qt's translation tools under the context "render" so the window can show them translated.
-#: ``tests/test_gui_i18n.py`` checks that this list covers ``render.CAPTION_STRINGS``.
+#: ``tests/ui/test_gui_i18n.py`` checks that this list covers ``render.CAPTION_STRINGS``.
 RENDER_STRINGS = (
     QT_TRANSLATE_NOOP("render", "Detections"), QT_TRANSLATE_NOOP("render", "CAM"),
     QT_TRANSLATE_NOOP("render", "GAM channel"), QT_TRANSLATE_NOOP("render", "GAM spatial"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PKG = Path(__file__).resolve().parents[1] / "gam_gui"
+PKG = Path(__file__).resolve().parents[2] / "gam_gui"
 MAX_LINES = 800
 
 

@@ -25,7 +25,7 @@ from gam_gui.metrics import ImageRecord
 from gam_gui.metrics import ultralytics_protocol as up
 from gam_gui.metrics.scorer import Scorer
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).parents[1] / "data"
 COCO = DATA / "coco_ref"
 ULTRA = DATA / "ultralytics_ref"
 

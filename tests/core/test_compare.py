@@ -11,7 +11,7 @@ from gam_gui.analysis import Settings
 from gam_gui.compare import compare
 from gam_gui.images import read_image
 
-SAMPLE = Path(__file__).parents[1] / "resources" / "samples" / "shapes_01.jpg"
+SAMPLE = Path(__file__).parents[2] / "resources" / "samples" / "shapes_01.jpg"
 
 
 def test_compare_two_checkpoints(trained_model, tiny_loaded):

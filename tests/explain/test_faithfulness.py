@@ -331,7 +331,7 @@ def test_a_user_dataset_goes_through_and_shards_merge_to_the_same_result(trained
     from gam_gui.datasets import open_dataset
     from gam_gui.faithfulness.dataset import faithfulness_from_details, faithfulness_on_images
 
-    ds = open_dataset(Path(__file__).parent / "data/datasets/shapes_small/data.yaml", limit=2)
+    ds = open_dataset(Path(__file__).parents[1] / "data/datasets/shapes_small/data.yaml", limit=2)
     kw = {"imgsz": 160, "methods": ("auto",), "steps": 4, "tie_orders": 2, "sanity": False}
     whole_details: dict = {}
     with torch.enable_grad():

@@ -10,7 +10,7 @@ import gam_gui
 from gam_gui.data.shapes import CLASS_NAMES
 from gam_gui.models.gam import GAM
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_default_model_loads_with_no_argument(trained_model):

@@ -24,7 +24,7 @@ from gam_gui.report.sections import AblationRow, ablation_reading
 from gam_gui.report.tables import Column, Table, csv_cell, latex_escape
 from gam_gui.report.text import clean_text, html_text
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GAM = ROOT / "weights" / "yolov5n_gam_shapes.pt"
 BASE = ROOT / "weights" / "yolov5n_shapes.pt"
 NAMES = ["circle", "triangle", "square", "star", "cross"]

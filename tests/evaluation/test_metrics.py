@@ -110,7 +110,7 @@ def test_coco_equals_pycocotools_reference(tmp_path):
     make_coco_reference with pycocotools 2.0.x)."""
     from pathlib import Path
 
-    ref = json.loads((Path(__file__).parent / "data" / "coco_synthetic_ref.json").read_text())
+    ref = json.loads((Path(__file__).parents[1] / "data" / "coco_synthetic_ref.json").read_text())
     for seed, (map50, map50_95) in ref["seeds"].items():
         m = scored(synthetic(int(seed))).metrics()
         assert m.map50 == pytest.approx(map50, abs=1e-9) and m.map50_95 == pytest.approx(map50_95, abs=1e-9)

@@ -43,7 +43,7 @@ def test_bad_media_is_reported_before_the_model_in_one_line(bad_media, tmp_path,
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENCV_")}
     proc = subprocess.run([sys.executable, "-m", "gam_gui.cli", "export", "--weights", str(junk), "--source",
                            str(bad_media / name), "--out", str(out)], capture_output=True, text=True, timeout=120,
-                          cwd=Path(__file__).resolve().parents[1], env=env)
+                          cwd=Path(__file__).resolve().parents[2], env=env)
     err = [ln for ln in proc.stderr.splitlines() if ln.strip()]
     assert proc.returncode == 1 and proc.stdout == ""
     assert len(err) == 1 and err[0].startswith("gam-gui: error: ") and message in err[0], err  # no FFmpeg lines

@@ -17,7 +17,7 @@ from gam_gui import plugins
 from gam_gui.models import gam
 from gam_gui.models.attention import cbam
 
-REF_DIR = Path(__file__).parent / "data" / "attention_ref"
+REF_DIR = Path(__file__).parents[1] / "data" / "attention_ref"
 _spec = importlib.util.spec_from_file_location("tutorial_blocks", REF_DIR / "tutorial_blocks.py")
 T = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(T)

@@ -33,7 +33,7 @@ from gam_gui.ui.main_window import MainWindow, key_sequences, shortcut_owners, s
 from gam_gui.ui.panels import ImagePanel
 from gam_gui.ui.settings_schema import SCHEMA, SettingsReader
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,7 @@ the loader. Each must end in one clear :class:`CheckpointError` through the API 
 line (exit 1, no traceback) through the CLI, and nothing may execute: every code payload's side effect is
 a marker file that must not appear, and no child process may be spawned.
 
-tests/test_checkpoints.py already covers the basic os.system / subprocess.call / eval / exec / getattr /
+tests/loading/test_checkpoints.py already covers the basic os.system / subprocess.call / eval / exec / getattr /
 __import__ payloads, one nested in ``opt``, a protocol-2 legacy pickle, half a file, an empty file, PNG
 bytes, garbage in data.pkl, a Sequential state_dict and a CBAM block; this corpus adds the rest (and
 runs every entry through the CLI as well).
@@ -49,7 +49,7 @@ from gam_gui.checkpoints import CheckpointError, save_model
 from gam_gui.data.shapes import render_sample
 from gam_gui.models.yolov5 import DetectionModel
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 class Payload:

@@ -50,7 +50,7 @@ from gam_gui.checkpoints import (
 from gam_gui.checkpoints import foreign as foreign_mod
 from gam_gui.models.yolov5 import DetectionModel, ModelConfigError, check_model_dict, parse_model
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 #: A small model with the real blocks (Conv, C3, GAM, Detect) that loads quickly.
 TINY = {"nc": 2, "depth_multiple": 0.33, "width_multiple": 0.125, "anchors": [[10, 13, 16, 30, 33, 23]],

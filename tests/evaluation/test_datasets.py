@@ -337,7 +337,7 @@ def test_dataset_pickles_into_a_spawned_worker(tmp_path):
     assert np.array_equal(s.image, ds[1].image) and s.classes.tolist() == [1]
 
 
-FIXTURE = Path(__file__).parent / "data" / "datasets" / "shapes_small"
+FIXTURE = Path(__file__).parents[1] / "data" / "datasets" / "shapes_small"
 
 
 def test_committed_fixture_reads_the_same_as_yolo_and_as_coco():

@@ -35,7 +35,7 @@ from gam_gui.models import gam as ggam
 from gam_gui.models.yolov5 import DetectionModel, ModelConfigError, parse_model
 from gam_gui.pipeline import NORMAL
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CAP = int(2.5 * 1024**3)
 
 #: A small YOLOv5-style model with GAM.

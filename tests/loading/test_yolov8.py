@@ -26,7 +26,7 @@ from gam_gui.models import gam as ggam
 from gam_gui.models import yolov8 as v8
 from gam_gui.models.yolov5 import CFG_DIR, DetectionModel, ModelConfigError, guess_scale, load_yaml, model_scale
 
-REFERENCE = Path(__file__).parent / "data" / "v8_reference.pt"
+REFERENCE = Path(__file__).parents[1] / "data" / "v8_reference.pt"
 
 
 def n_params(m: nn.Module) -> int:

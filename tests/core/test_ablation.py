@@ -16,7 +16,7 @@ from gam_gui.inference import Detection
 from gam_gui.matching import KEPT, LOST, NEW, match_detections, summarize
 from gam_gui.models.gam import GAM
 
-SAMPLE = Path(__file__).parents[1] / "resources" / "samples" / "shapes_01.jpg"
+SAMPLE = Path(__file__).parents[2] / "resources" / "samples" / "shapes_01.jpg"
 
 
 class _Holder(torch.nn.Module):

@@ -11,7 +11,7 @@ import pytest
 
 from gam_gui import cli
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 SAMPLES = ROOT / "resources" / "samples"
 VIDEO = ROOT / "resources" / "sample.mp4"
 
