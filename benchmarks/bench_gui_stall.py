@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, late in (("idle", idle), ("playing", playing)):
         print(f"{name:<8} {len(late):6d} {np.percentile(late, 50):7.2f} {np.percentile(late, 99):7.2f} "
               f"{late.max():7.2f} {(late > 20).sum():6d}")
-    analysed = fr.analysed - (start_fr.analysed if start_fr is not None else 0)
+    analysed = fr.analyzed - (start_fr.analyzed if start_fr is not None else 0)
     dropped = fr.dropped - (start_fr.dropped if start_fr is not None else 0)
     print(f"playing {args.seconds:.0f} s: {painted} frames painted, {analysed} analysed, {dropped} dropped "
           f"(worker {fr.fps:.1f} fps; last analysis {fr.result.timings.get('total', 0):.0f} ms at imgsz "

@@ -18,7 +18,7 @@ _PALETTE = [(56, 56, 255), (151, 157, 255), (31, 112, 255), (29, 178, 255), (49,
             (147, 69, 52), (255, 115, 100), (236, 24, 0), (255, 56, 132), (133, 0, 82), (255, 56, 203)]
 
 
-def class_colour(cls: int) -> tuple[int, int, int]:
+def class_color(cls: int) -> tuple[int, int, int]:
     return _PALETTE[int(cls) % len(_PALETTE)]
 
 
@@ -133,11 +133,11 @@ def layout_labels(dets: list[Detection], frame_hw: tuple[int, int], style: Label
         else:
             rect = best[1]
         placed = np.vstack([placed, np.array(rect, np.int64)[None]])
-        out.append(LabelBox(k, text, rect, colours[k] if colours is not None else class_colour(d.cls)))
+        out.append(LabelBox(k, text, rect, colours[k] if colours is not None else class_color(d.cls)))
     return out
 
 
-def text_colour(bg: tuple[int, int, int]) -> tuple[int, int, int]:
+def text_color(bg: tuple[int, int, int]) -> tuple[int, int, int]:
     """Black on light label colours, white on dark ones (BGR luma)."""
     b, g, r = bg
     return (0, 0, 0) if 0.114 * b + 0.587 * g + 0.299 * r > 150 else (255, 255, 255)
@@ -149,4 +149,4 @@ def draw_labels(out: np.ndarray, labels: list[LabelBox], style: LabelStyle) -> N
         cv2.rectangle(out, (x1, y1), (x2 - 1, y2 - 1), lab.colour, -1)
         base = cv2.getTextSize(lab.text, FONT, style.scale, style.thickness)[1]
         cv2.putText(out, lab.text, (x1 + style.pad, y2 - style.pad - base), FONT, style.scale,
-                    text_colour(lab.colour), style.thickness, cv2.LINE_AA)
+                    text_color(lab.colour), style.thickness, cv2.LINE_AA)

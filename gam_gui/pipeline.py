@@ -271,7 +271,7 @@ class FramePipeline:
         #: the heatmaps' colour ranges held over the source's frames (``Settings.scale`` "fixed")
         self.scales = render.ScaleMemory()
         #: analyses made (cache hits not counted)
-        self.analysed = 0
+        self.analyzed = 0
         self._frame: Frame | None = None  # the frame the caches and the tracker's answer belong to
         self._cache: dict[str, tuple[tuple, Any]] = {}
         self._last_cam: Result | None = None
@@ -289,7 +289,7 @@ class FramePipeline:
     def new_source(self, sequential: bool) -> None:
         """A new source: caches, cadence, held colour ranges and following start again."""
         self.sequential = bool(sequential)
-        self.analysed = 0
+        self.analyzed = 0
         self.scales.reset()
         self._frame = self._last_cam = self.last = None
         self._cache.clear()
@@ -413,7 +413,7 @@ class FramePipeline:
             return res
         last = self._last_cam
         reuse_cam = (cadence > 1 and s.method != "none" and last is not None and last.cam is not None
-                     and last.cam.shape[:2] == frame.image.shape[:2] and self.analysed % cadence != 0)
+                     and last.cam.shape[:2] == frame.image.shape[:2] and self.analyzed % cadence != 0)
         run = s.updated(method="none") if reuse_cam else s
         try:
             res = analyze_with(self.model, frame.image, run)
@@ -430,7 +430,7 @@ class FramePipeline:
                                       method_key=last.method_key, cam_range=last.cam_range)
         elif res.cam is not None:
             self._last_cam = res
-        self.analysed += 1
+        self.analyzed += 1
         self._cache["analysis"] = (key, res)
         return res
 
@@ -514,7 +514,7 @@ class FramePipeline:
             # The clicked detection is not in both models' lists: explain all detections of each.
             cmp = compare(self.model, model_b, frame.image, s.updated(target="all"))
         cmp.a.read_gam(s.gam_layer)  # the chart shows model A's block
-        self.analysed += 1
+        self.analyzed += 1
         self._cache["compare"] = (key, cmp)
         return cmp
 

@@ -23,11 +23,11 @@ from gam_gui.labels import (  # noqa: F401 - part of render's public API (caller
     MIN_LABEL_PX,
     LabelBox,
     LabelStyle,
-    class_colour,
+    class_color,
     draw_labels,
     label_style,
     layout_labels,
-    text_colour,
+    text_color,
 )
 from gam_gui.matching import LOST, NEW, Match
 
@@ -72,7 +72,7 @@ def draw_detections(frame: np.ndarray, dets: list[Detection], highlight: int | N
     lw = max(1, int(round(style.height / 12)))
     for k, d in enumerate(dets):
         x1, y1, x2, y2 = (int(round(v)) for v in d.xyxy)
-        cv2.rectangle(out, (x1, y1), (x2, y2), class_colour(d.cls), lw * 3 if k == highlight else lw, cv2.LINE_AA)
+        cv2.rectangle(out, (x1, y1), (x2, y2), class_color(d.cls), lw * 3 if k == highlight else lw, cv2.LINE_AA)
     draw_labels(out, layout_labels(dets, (h, w), style), style)
     return out
 
@@ -131,7 +131,7 @@ CAPTION_STRINGS = (TITLE_DETECTIONS, TITLE_CAM, TITLE_GAM_CHANNEL, TITLE_GAM_SPA
 
 
 @dataclass(frozen=True)
-class ColourScale:
+class ColorScale:
     """What a heatmap panel's colours stand for: ``lo`` and ``hi`` are the values at the two ends of the
     colour bar (for a ``signed`` map ``-hi ... hi``, 0 at the centre colour), ``drawn`` the range of the
     values drawn on this frame, in the quantity's own units (before any normalisation)."""
@@ -202,7 +202,7 @@ def colormap_lut(cmap: str) -> np.ndarray:
     return colorize(np.linspace(0, 1, 256, dtype=np.float32)[None, :], cmap).reshape(256, 1, 3)
 
 
-def _heat(raw: np.ndarray, scale: ColourScale) -> np.ndarray:
+def _heat(raw: np.ndarray, scale: ColorScale) -> np.ndarray:
     """BGR colours of the values ``raw`` on ``scale``."""
     if scale.signed:
         return colorize_signed(raw, scale.hi)
@@ -212,7 +212,7 @@ def _heat(raw: np.ndarray, scale: ColourScale) -> np.ndarray:
 
 
 def _make_scale(label: str, raw_range: tuple[float, float], signed: bool, s: Settings,
-                memory: ScaleMemory | None, key: str, span: tuple[float, float] | None = None) -> ColourScale:
+                memory: ScaleMemory | None, key: str, span: tuple[float, float] | None = None) -> ColorScale:
     """The scale of a map whose values span ``raw_range`` on this frame; ``span``: the range the colours
     cover when it is not the drawn one (a CAM normalised over the network input, not the frame)."""
     lo, hi = float(raw_range[0]), float(raw_range[1])
@@ -222,12 +222,12 @@ def _make_scale(label: str, raw_range: tuple[float, float], signed: bool, s: Set
         lim = max(abs(slo), abs(shi))
         if fixed:
             lim = memory.hold(key, -lim, lim)[1]
-        return ColourScale(label, -lim, lim, (lo, hi), True, fixed, s.colormap)
+        return ColorScale(label, -lim, lim, (lo, hi), True, fixed, s.colormap)
     elo, ehi = memory.hold(key, slo, shi) if fixed else (slo, shi)
-    return ColourScale(label, elo, ehi, (lo, hi), False, fixed, s.colormap)
+    return ColorScale(label, elo, ehi, (lo, hi), False, fixed, s.colormap)
 
 
-def heat_panel(frame: np.ndarray, raw: np.ndarray, scale: ColourScale, alpha: float,
+def heat_panel(frame: np.ndarray, raw: np.ndarray, scale: ColorScale, alpha: float,
                shown_width: int | None = None, dets: list[Detection] | None = None) -> np.ndarray:
     """A heatmap of ``raw`` (frame-sized, in its own units) over the frame, with its colour bar.
 
@@ -247,12 +247,12 @@ def heat_panel(frame: np.ndarray, raw: np.ndarray, scale: ColourScale, alpha: fl
     return draw_scale_bar(img, scale, shown_width)
 
 
-def draw_scale_bar(img: np.ndarray, scale: ColourScale, shown_width: int | None = None) -> np.ndarray:
-    """:func:`draw_colour_bar` for a :class:`ColourScale`: below the picture, the ramp from ``lo`` to
+def draw_scale_bar(img: np.ndarray, scale: ColorScale, shown_width: int | None = None) -> np.ndarray:
+    """:func:`draw_color_bar` for a :class:`ColorScale`: below the picture, the ramp from ``lo`` to
     ``hi`` labelled with those ends, ticks where this frame's min and max (and a signed map's 0) fall
     on it, and the text."""
     lut = DIVERGING_LUT if scale.signed else colormap_lut(scale.colormap)
-    return draw_colour_bar(img, scale.lo, scale.hi, scale.text(), lut, shown_width,
+    return draw_color_bar(img, scale.lo, scale.hi, scale.text(), lut, shown_width,
                            ticks=(*scale.drawn, *((0.0,) if scale.signed else ())), text=scale.text(),
                            ends=scale.end_labels())
 
@@ -268,11 +268,11 @@ class Panel:
     subtitle: str
     template: str = ""
     values: dict[str, str] = field(default_factory=dict)
-    scale: ColourScale | None = None  # a heatmap's colour scale (drawn in the picture too)
+    scale: ColorScale | None = None  # a heatmap's colour scale (drawn in the picture too)
     help: str = ""  # one line saying what the panel shows (PANEL_HELP), for a tooltip
 
 
-def _panel(key: str, image: np.ndarray, title: str, template: str, scale: ColourScale | None = None,
+def _panel(key: str, image: np.ndarray, title: str, template: str, scale: ColorScale | None = None,
            help: str = "", **values: object) -> Panel:  # noqa: A002 - the field's name
     vals = {k: str(v) for k, v in values.items()}
     return Panel(key, image, title, template.format(**vals), template, vals, scale, help)
@@ -333,7 +333,7 @@ def _cam_panel(frame: np.ndarray, result: Result, s: Settings, shown_width: int 
         label = f"{result.method}, 1 = " + ("each box's peak" if s.renorm_boxes else "this frame's peak")
         raw = cam
         drawn = (float(cam.min()), float(cam.max())) if cam.size else (0.0, 1.0)
-        scale = ColourScale(label, 0.0, 1.0, drawn, False, False, s.colormap,
+        scale = ColorScale(label, 0.0, 1.0, drawn, False, False, s.colormap,
                             float(raw_range[1]) if known else None)
     img = heat_panel(frame, raw, scale, s.alpha, shown_width, result.detections)
     if result.note:
@@ -389,7 +389,7 @@ def channel_drill_panel(frame: np.ndarray, g: GamMaps, channel: int, shown_width
     lo = float(min(before.min(), after.min()))
     hi = float(max(before.max(), after.max()))
     lim = max(abs(lo), abs(hi))
-    scale = ColourScale(f"channel {channel}, before | after", -lim, lim, (lo, hi), True)
+    scale = ColorScale(f"channel {channel}, before | after", -lim, lim, (lo, hi), True)
     h, w = frame.shape[:2]
     gap = max(2, w // 80)
     hw = max(1, (w - gap) // 2)
@@ -413,7 +413,7 @@ def draw_boxes_only(img: np.ndarray, dets: list[Detection]) -> np.ndarray:
     out = img.copy()
     for d in dets:
         x1, y1, x2, y2 = (int(round(v)) for v in d.xyxy)
-        cv2.rectangle(out, (x1, y1), (x2, y2), class_colour(d.cls), 1, cv2.LINE_AA)
+        cv2.rectangle(out, (x1, y1), (x2, y2), class_color(d.cls), 1, cv2.LINE_AA)
     return out
 
 
@@ -591,7 +591,7 @@ def draw_matches(frame: np.ndarray, matches: list[Match], shown_width: int | Non
             colour = LOST_COLOUR
             _dashed_rect(out, box, colour, lw + 1, max(5, style.height // 2))
         else:
-            colour = NEW_COLOUR if m.status == NEW else class_colour(m.cls)
+            colour = NEW_COLOUR if m.status == NEW else class_color(m.cls)
             cv2.rectangle(out, box[:2], box[2:], colour, lw + (1 if m.status == NEW else 0), cv2.LINE_AA)
         dets.append(d)
         texts.append(m.label())
@@ -620,15 +620,15 @@ def colorize_signed(m: np.ndarray, limit: float) -> np.ndarray:
     return cv2.LUT(cv2.cvtColor(u8, cv2.COLOR_GRAY2BGR), DIVERGING_LUT)
 
 
-def colour_bar_height(frame_hw: tuple[int, int], shown_width: int | None = None) -> int:
-    """Height of the colour-bar strip :func:`draw_colour_bar` adds below a ``frame_hw`` picture: the
+def color_bar_height(frame_hw: tuple[int, int], shown_width: int | None = None) -> int:
+    """Height of the colour-bar strip :func:`draw_color_bar` adds below a ``frame_hw`` picture: the
     ramp, a row with the scale's end values, and two rows of text. A function of the sizes alone, so
     every heatmap panel of a frame (and of every frame of a video) gets the same strip."""
     style = label_style(frame_hw, shown_width)
     return max(4, style.height // 2) + 3 * style.height + 2 * style.pad
 
 
-def draw_colour_bar(img: np.ndarray, lo: float, hi: float, caption: str, lut: np.ndarray = DIVERGING_LUT,
+def draw_color_bar(img: np.ndarray, lo: float, hi: float, caption: str, lut: np.ndarray = DIVERGING_LUT,
                     shown_width: int | None = None, ticks: tuple[float, ...] = (), text: str | None = None,
                     ends: tuple[str, str] | None = None) -> np.ndarray:
     """``img`` with a colour-bar strip added BELOW it (the picture itself is never covered, issue
@@ -638,7 +638,7 @@ def draw_colour_bar(img: np.ndarray, lo: float, hi: float, caption: str, lut: np
     -0.62 ... +0.81``), made smaller down to a floor where the panel is narrow."""
     h, w = img.shape[:2]
     style = label_style((h, w), shown_width)
-    strip = np.full((colour_bar_height((h, w), shown_width), w, 3), 32, np.uint8)
+    strip = np.full((color_bar_height((h, w), shown_width), w, 3), 32, np.uint8)
     if w <= 2 * style.pad + 2:
         return np.vstack([img, strip])
     bar_h = max(4, style.height // 2)
@@ -711,7 +711,7 @@ def compare_panels(frame: np.ndarray, cmp: CompareResult, settings: Settings | N
         lim = max(abs(lo), abs(hi), 1e-6)
         grey = cv2.cvtColor(cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
         img = cv2.addWeighted(grey, 0.35, colorize_signed(cmp.diff, lim), 0.65, 0)
-        img = draw_colour_bar(img, -lim, lim, "CAM A - CAM B", shown_width=shown_width)
+        img = draw_color_bar(img, -lim, lim, "CAM A - CAM B", shown_width=shown_width)
         out.append(Panel("cam_diff", img, "CAM A - CAM B",
                          f"red: A's map stronger, blue: B's; white 0; drawn {lo:+.2f} ... {hi:+.2f}"))
     return out

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 
 from gam_gui.inference import Detection
-from gam_gui.labels import class_colour, draw_labels, label_style, layout_labels
+from gam_gui.labels import class_color, draw_labels, label_style, layout_labels
 from gam_gui.metrics import ImageRecord, box_iou
 from gam_gui.metrics.coco import CocoProtocol
 
@@ -159,7 +159,7 @@ def draw_ground_truth(frame: np.ndarray, detections: Sequence[Detection], gt: Gr
             texts.append(f"FN {gt.name(int(c))}")
             colours.append(colour)
     for d, tp in zip(detections, m.det_tp, strict=True):
-        colour = class_colour(d.cls) if tp else FP_COLOUR
+        colour = class_color(d.cls) if tp else FP_COLOUR
         x1, y1, x2, y2 = (int(round(v)) for v in d.xyxy)
         cv2.rectangle(out, (x1, y1), (x2, y2), colour, lw + (0 if tp else 1), cv2.LINE_AA)
         items.append(d)

@@ -102,7 +102,7 @@ def _transform(pts: np.ndarray, cx: float, cy: float, size: float, rng: np.rando
     return p + np.array([cx, cy])
 
 
-def _colour(rng: np.random.Generator, bg: np.ndarray, low_contrast: bool) -> tuple[int, int, int]:
+def _color(rng: np.random.Generator, bg: np.ndarray, low_contrast: bool) -> tuple[int, int, int]:
     """A colour that differs from the local background by a random (sometimes small) margin."""
     for _ in range(20):
         c = rng.integers(0, 256, 3)
@@ -161,7 +161,7 @@ def _draw_shape(img: np.ndarray, pts: np.ndarray, rng: np.random.Generator, p_lo
     cx, cy = (int(np.clip(v, 0, d - 1)) for v, d in zip(ipts.mean(0), (w, h), strict=True))
     bg = img[cy, cx].astype(np.float32)
     low = rng.random() < p_low
-    col = _colour(rng, bg, low)
+    col = _color(rng, bg, low)
     mask = np.zeros((h, w), np.uint8)
     size = max(np.ptp(pts[:, 0]), np.ptp(pts[:, 1]))
     filled = rng.random() < 0.45
@@ -169,7 +169,7 @@ def _draw_shape(img: np.ndarray, pts: np.ndarray, rng: np.random.Generator, p_lo
         cv2.fillPoly(img, [ipts], col, cv2.LINE_AA)
         cv2.fillPoly(mask, [ipts], 255)
     if not filled or rng.random() < 0.5:
-        stroke_col = col if not filled else _colour(rng, np.array(col, np.float32), False)
+        stroke_col = col if not filled else _color(rng, np.array(col, np.float32), False)
         base_t = max(1.0, size * rng.uniform(0.02, 0.08))
         n = len(ipts)
         # uneven stroke: thickness drifts along the outline

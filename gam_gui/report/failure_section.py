@@ -54,11 +54,11 @@ def _rows(ctx: Context, items: list[Failure], a: ModelRun, b: ModelRun | None, d
         cls_name = _name(ctx.names, f.cls)
         va = explain_at(a.model, s.image, a.imgsz, f.box, f.cls, conf, block)
         panels = panels_for(va, s.image, win, s.boxes, s.classes, ctx.names, f.box, conf, "A", cls_name,
-                            with_gam=not both, focus_colour=colour)
+                            with_gam=not both, focus_color=colour)
         if both and b is not None:
             vb = explain_at(b.model, s.image, b.imgsz, f.box, f.cls, conf, None)
             panels += panels_for(vb, s.image, win, s.boxes, s.classes, ctx.names, f.box, conf, "B",
-                                 cls_name, with_gam=False, focus_colour=colour)
+                                 cls_name, with_gam=False, focus_color=colour)
         rows.append({"label": f"{f.kind} · {Path(f.path).name}", "panels": panels})
         advance(cost)
     return rows

@@ -192,7 +192,7 @@ def crop_window(box: np.ndarray, shape: tuple[int, int], factor: float = 3.0, mi
 
 
 def _boxes_in(win: tuple[int, ...], gt_boxes: np.ndarray, gt_cls: np.ndarray, dets: list[Detection],
-              names: list[str], focus: np.ndarray, conf: float, focus_colour: str) -> list[tuple]:
+              names: list[str], focus: np.ndarray, conf: float, focus_color: str) -> list[tuple]:
     """Boxes drawn on a detections panel, shifted into the crop: ground truth dashed green, the
     failure's box dashed orange (FN) or red (FP), detections solid blue with class and score."""
     x1, y1 = win[0], win[1]
@@ -204,19 +204,19 @@ def _boxes_in(win: tuple[int, ...], gt_boxes: np.ndarray, gt_cls: np.ndarray, de
         if d.score >= conf:
             name = names[d.cls] if d.cls < len(names) else d.cls
             out.append((np.asarray(d.xyxy) - shift, TP_COLOUR, False, f"{name} {d.score:.2f}"))
-    out.append((np.asarray(focus) - shift, focus_colour, True, ""))
+    out.append((np.asarray(focus) - shift, focus_color, True, ""))
     return out
 
 
 def panels_for(view: PlaceView, image: np.ndarray, win: tuple[int, ...], gt_boxes: np.ndarray, gt_cls: np.ndarray,
                names: list[str], focus: np.ndarray, conf: float, who: str, cls_name: str,
-               with_gam: bool = True, focus_colour: str = FN_COLOUR) -> list[dict]:
+               with_gam: bool = True, focus_color: str = FN_COLOUR) -> list[dict]:
     """The panels of one model at one place (see :func:`gam_gui.report.figures.failure_rows`)."""
     x1, y1, x2, y2 = win
     crop = image[y1:y2, x1:x2]
     sl = (slice(y1, y2), slice(x1, x2))
     ps = [{"title": f"{who}: detections + truth", "image": crop, "kind": "image",
-           "boxes": _boxes_in(win, gt_boxes, gt_cls, view.detections, names, focus, conf, focus_colour)},
+           "boxes": _boxes_in(win, gt_boxes, gt_cls, view.detections, names, focus, conf, focus_color)},
           {"title": f"{who}: CAM for '{cls_name}'", "image": crop, "kind": "cam", "map": view.cam[sl]}]
     if with_gam and view.gate is not None:
         ps.append({"title": f"{who}: spatial gate, layer {view.block}", "image": crop, "kind": "gate",

@@ -49,7 +49,7 @@ def random_affine(img: np.ndarray, cls: np.ndarray, boxes: np.ndarray, out: int,
     return res, lb
 
 
-def flip_and_colour(img: np.ndarray, lb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def flip_and_color(img: np.ndarray, lb: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     lb = lb.copy()
     if rng.random() < 0.5:
         img = img[:, ::-1]

@@ -30,7 +30,7 @@ from gam_gui.data.shapes import CLASS_NAMES, labels_to_xyxy, render_sample
 from gam_gui.inference import model_stride
 from gam_gui.models.yolov5 import DetectionModel
 from gam_gui.progress import Progress
-from gam_gui.train.augment import flip_and_colour, mosaic, random_affine
+from gam_gui.train.augment import flip_and_color, mosaic, random_affine
 from gam_gui.train.evaluate import TRAIN_SEED_LIMIT, evaluate
 from gam_gui.train.loss import YoloLoss
 from gam_gui.validate import round_imgsz
@@ -80,7 +80,7 @@ class Batcher:
                 h, w = im.shape[:2]
                 boxes = labels_to_xyxy(lb0, w, h)
                 img, lb = random_affine(im, lb0[:, 0], boxes.reshape(-1, 4), self.imgsz, rng)
-            img, lb = flip_and_colour(img, lb, rng)
+            img, lb = flip_and_color(img, lb, rng)
             ims.append(img[:, :, ::-1].transpose(2, 0, 1))
             tg.append(np.concatenate([np.full((len(lb), 1), b, np.float32), lb], 1))
         x = torch.from_numpy(np.ascontiguousarray(np.stack(ims))).float().div_(255)

@@ -75,7 +75,7 @@ class FrameResult:
     position: int  # the source's next frame
     latest_index: int  # newest frame index the source had produced when this was emitted
     produced: int  # frames the source produced so far (live) or frame index + 1 (files)
-    analysed: int  # frames the model analysed so far on this source
+    analyzed: int  # frames the model analysed so far on this source
     dropped: int  # frames skipped to keep up
     playing: bool
     fps: float  # analysed frames per second over the last few frames (0 when not playing)

@@ -391,7 +391,7 @@ class MainWindow(QMainWindow):
         self.act_loop = A(self.tr("&Loop video"), self._loop_toggled, ("Ctrl+L",),
                           self.tr("Start a video again at its end"),
                           checkable=True)
-        self.act_reanalyse = A(self.tr("Re-&analyse"), self._controls_changed, ("F5",),
+        self.act_reanalyze = A(self.tr("Re-&analyse"), self._controls_changed, ("F5",),
                                self.tr("Analyse the current frame again"))
         self.panel_actions: dict[str, QAction] = {}
         for i, key in enumerate(render.PANELS):
@@ -459,7 +459,7 @@ class MainWindow(QMainWindow):
             m.addAction(a)
         m.addSeparator()
         m.addAction(self.act_loop)
-        m.addAction(self.act_reanalyse)
+        m.addAction(self.act_reanalyze)
         m = self.menus["view"] = mb.addMenu(self.tr("&View"))
         for a in self.panel_actions.values():
             m.addAction(a)

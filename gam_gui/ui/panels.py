@@ -86,7 +86,7 @@ COMPARE_TITLES = {"detections_a": "A", "detections_b": "B", "matches": "A vs B: 
 _NUMBERED = re.compile(r"^(detection #|class )(.+)$")
 
 
-#: The colour bars' labels (``render.ColourScale.label``) as patterns, with the template the window
+#: The colour bars' labels (``render.ColorScale.label``) as patterns, with the template the window
 #: translates (context "render"): the bar's text is then in the window's language (issue 25.11).
 SCALE_LABELS = (
     (re.compile(r"^(channel|spatial) gate, (mean|max) over (\d+) ch$"),
@@ -98,7 +98,7 @@ SCALE_LABELS = (
     (re.compile(r"^channel (\d+), before \| after$"), QT_TRANSLATE_NOOP("render", "channel {0}, before | after")),
 )
 SCALE_WORDS = (QT_TRANSLATE_NOOP("render", "channel"), QT_TRANSLATE_NOOP("render", "spatial"))
-#: ``{label}: {lo} ... {hi}`` and its held range, as ``render.ColourScale.text`` writes them.
+#: ``{label}: {lo} ... {hi}`` and its held range, as ``render.ColorScale.text`` writes them.
 SCALE_TEXT = QT_TRANSLATE_NOOP("render", "{0}: this frame {1} ... {2}")
 SCALE_FIXED = QT_TRANSLATE_NOOP("render", " (held over the video: {0} ... {1})")
 RAW_PEAK = QT_TRANSLATE_NOOP("render", "raw peak of the map on this frame: {0}")
@@ -212,7 +212,7 @@ def scale_label(label: str) -> str:
     return label
 
 
-def scale_text(scale: render.ColourScale) -> str:
+def scale_text(scale: render.ColorScale) -> str:
     """The colour bar's text (what is drawn, this frame's range, a held range) in the window's language."""
     def fmt(v: float) -> str:
         return render.format_value(v, scale.signed)
@@ -253,7 +253,7 @@ class ImagePanel(QWidget):
         self._mouse: QPointF | None = None  # the pointer over the panel (widget coordinates), None when outside
         self.subtitle_elided = False
         self.help = ""  # what the panel shows, in one line: the caption's tooltip
-        self.scale: render.ColourScale | None = None  # a heatmap's colour scale (its bar drawn by Qt)
+        self.scale: render.ColorScale | None = None  # a heatmap's colour scale (its bar drawn by Qt)
         self.bar_text = ""  # the bar's text as last drawn (translated)
         self.setMouseTracking(True)
         self.setMinimumSize(120, 100)
@@ -264,7 +264,7 @@ class ImagePanel(QWidget):
         return QSize(320, 260)
 
     def set_image(self, image: QImage, title: str, subtitle: str, frame_size: tuple[int, int] | None = None,
-                  help_text: str | None = None, scale: render.ColourScale | None = None) -> None:
+                  help_text: str | None = None, scale: render.ColorScale | None = None) -> None:
         """Show ``image``; ``frame_size`` (w, h) is the frame it depicts, for mapping clicks to frame pixels;
         ``help_text``: what the panel shows (the caption's tooltip; None keeps the current one);
         ``scale``: the colour scale of a heatmap, whose bar below the frame the panel then draws itself,

@@ -159,8 +159,8 @@ class AnalysisWorker(QObject):
         return self._playing
 
     @property
-    def analysed(self) -> int:
-        return self.pipeline.analysed if self.pipeline is not None else 0
+    def analyzed(self) -> int:
+        return self.pipeline.analyzed if self.pipeline is not None else 0
 
     # -- model -------------------------------------------------------------------------------------
     @pyqtSlot(str, str)
@@ -529,7 +529,7 @@ class AnalysisWorker(QObject):
             position=src.position if src is not None else 0,
             latest_index=g.latest_index if g is not None else frame.index,
             produced=g.produced if g is not None else frame.index + 1,
-            analysed=self.analysed, dropped=self._dropped, playing=self._playing, fps=fps,
+            analyzed=self.analyzed, dropped=self._dropped, playing=self._playing, fps=fps,
             extra={"error": err} if err else {}, ablation=out.ablation if out else None,
             compare=out.compare if out else None, names=view.names, output=out,
             maps_of=out.maps_of if out else "trained"))

@@ -112,13 +112,13 @@ def test_a_render_change_reuses_the_analysis_and_the_ablation(trained_model, sam
     gam = min(pipeline_mod.explainer(trained_model).gam_indices)
     v = ViewState(Settings(method="none", imgsz=160), ablation={gam: "off"})
     first = p.step(sample, v)
-    assert p.analysed == 1
+    assert p.analyzed == 1
     again = p.step(sample, v.updated(settings=v.settings.updated(colormap="bone", alpha=0.2)))
-    assert p.analysed == 1 and again.result is first.result and again.ablation is first.ablation
+    assert p.analyzed == 1 and again.result is first.result and again.ablation is first.ablation
     changed = p.step(sample, v.updated(settings=v.settings.updated(conf=0.6)))
-    assert p.analysed == 2 and changed.result is not first.result and changed.ablation is not first.ablation
+    assert p.analyzed == 2 and changed.result is not first.result and changed.ablation is not first.ablation
     p.step(Frame(sample.image, 1, 0.1, "next"), v)  # a new frame is analysed again
-    assert p.analysed == 3
+    assert p.analyzed == 3
 
 
 def test_hidden_panels_are_left_out_of_the_figure(trained_model, sample):

@@ -15,13 +15,13 @@ HEAT_KEYS = ("cam", "gam_channel", "gam_spatial")
 
 
 @pytest.fixture(scope="module")
-def analysed(tiny_model, frame):
+def analyzed(tiny_model, frame):
     s = Settings(imgsz=128, conf=0.001, gam_layer=None)
     return analyze_with(tiny_model, frame, s), s
 
 
-def test_bar_numbers_are_the_drawn_arrays_range(analysed, frame):
-    res, s = analysed
+def test_bar_numbers_are_the_drawn_arrays_range(analyzed, frame):
+    res, s = analyzed
     g = res.gam_for(None)
     for view in ("gates", "gain", "channel-gain", "spatial-gain"):
         sv = s.updated(gam_view=view)
@@ -42,7 +42,7 @@ def test_bar_numbers_are_the_drawn_arrays_range(analysed, frame):
     assert g.raw("spatial").min() == pytest.approx(lo, abs=1e-6)
 
 
-def test_signed_maps_put_zero_at_the_centre_colour(analysed, frame):
+def test_signed_maps_put_zero_at_the_centre_colour(analyzed, frame):
     white = render.DIVERGING_LUT[128, 0]
     assert tuple(white) == (255, 255, 255) and tuple(render.DIVERGING_LUT[127, 0]) == (255, 255, 255)
     for lim in (0.1, 3.0):
@@ -50,7 +50,7 @@ def test_signed_maps_put_zero_at_the_centre_colour(analysed, frame):
         c = render.colorize_signed(m, lim)
         assert tuple(c[0, 0]) == tuple(white)
         assert c[0, 1, 0] > c[0, 1, 2] and c[0, 2, 2] > c[0, 2, 0]  # blue below 0, red above
-    res, s = analysed
+    res, s = analyzed
     assert res.gam_for(None).variant == "seed" and res.gam_for(None).channel_signed
 
 
@@ -135,16 +135,16 @@ def test_cli_export_takes_the_scale_and_the_gam_view(tmp_path, tiny_weights, fra
         assert e.value.code == 2
 
 
-def test_the_bar_is_below_the_picture_never_over_it(analysed, frame):
+def test_the_bar_is_below_the_picture_never_over_it(analyzed, frame):
     """Issue 25.5: every row of the picture is the heatmap (an object at the bottom edge stays
     visible); the strip under it holds the ramp, and the scale's ends label the bar's ends."""
-    res, s = analysed
+    res, s = analyzed
     h, w = frame.shape[:2]
     for p in render.panels(frame, res, s, shown_width=w):
         if p.key not in HEAT_KEYS:
             assert p.image.shape[:2] == (h, w)
             continue
-        assert p.image.shape[0] == h + render.colour_bar_height((h, w), w), p.key
+        assert p.image.shape[0] == h + render.color_bar_height((h, w), w), p.key
         raw = res.cam if p.key == "cam" else None
         if raw is not None:  # the CAM's picture, drawn again without any bar, is the panel's top part
             bare = cv2.addWeighted(frame, 1 - s.alpha, render.colorize(np.asarray(raw, np.float32), s.colormap),
@@ -159,7 +159,7 @@ def test_the_bar_is_below_the_picture_never_over_it(analysed, frame):
 def test_signed_bar_ends_are_the_scale_ends_and_the_frame_range_is_ticks():
     """A symmetric signed scale ends at -0.224 and +0.224 even when this frame's values are
     -0.0343 ... +0.224 (those are the ticks): the ends' text says the ends."""
-    scale = render.ColourScale("channel gate", -0.224, 0.224, (-0.0343, 0.224), signed=True)
+    scale = render.ColorScale("channel gate", -0.224, 0.224, (-0.0343, 0.224), signed=True)
     assert scale.end_labels() == ("-0.224", "+0.224")
     img = np.zeros((120, 160, 3), np.uint8)
     out = render.draw_scale_bar(img, scale, 160)
@@ -172,8 +172,8 @@ def test_signed_bar_ends_are_the_scale_ends_and_the_frame_range_is_ticks():
     assert np.any(np.abs(white_cols - want) <= 1), (white_cols, want)  # the frame's minimum is a tick
 
 
-def test_cam_is_shown_relative_to_its_peak_with_the_raw_peak_kept(analysed, frame):
-    res, s = analysed
+def test_cam_is_shown_relative_to_its_peak_with_the_raw_peak_kept(analyzed, frame):
+    res, s = analyzed
     cam = next(p for p in render.panels(frame, res, s) if p.key == "cam")
     assert (cam.scale.lo, cam.scale.hi) == (0.0, 1.0) and "1 = this frame's peak" in cam.scale.label
     assert cam.scale.raw_peak == pytest.approx(res.cam_range[1])

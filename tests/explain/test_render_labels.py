@@ -53,7 +53,7 @@ def test_drawn_label_fills_its_rectangle_above_the_box():
     (lab,) = render.layout_labels([d], (240, 320), render.label_style((240, 320)))
     x1, y1, x2, y2 = lab.rect
     assert y2 <= 100  # above the box: the object stays visible
-    colour = render.class_colour(0)
+    colour = render.class_color(0)
     assert tuple(out[y1, x1]) == colour and tuple(out[y2 - 1, x2 - 1]) == colour
     inside = out[y1:y2, x1:x2].reshape(-1, 3)
     assert (inside != colour).any(axis=1).sum() > 20  # the text is there
@@ -91,7 +91,7 @@ def test_boxes_never_cross_a_label():
     for lab in render.layout_labels([d0, d1], hw, render.label_style(hw)):
         x1, y1, x2, y2 = lab.rect
         px = out[y1:y2, x1:x2].reshape(-1, 3).astype(int)
-        text = render.text_colour(lab.colour)
+        text = render.text_color(lab.colour)
         # Every pixel is the label colour, the text colour or antialiased between the two.
         lo = np.minimum(lab.colour, text) - 1
         hi = np.maximum(lab.colour, text) + 1

@@ -192,7 +192,7 @@ def test_window_opens_with_default_model_and_sample_analysed(open_window, model_
         assert panel.image.width() == FRAME_HW[1] and panel.frame_size == (FRAME_HW[1], FRAME_HW[0])
         # a heatmap's colour bar is below the frame, not over it: the panel maps clicks to the frame only
         assert panel.image.height() == FRAME_HW[0] + (0 if key == "detections" else
-                                                      render.colour_bar_height(FRAME_HW, win.worker._shown_width))
+                                                      render.color_bar_height(FRAME_HW, win.worker._shown_width))
         assert panel.image_rect().height() < panel.picture_rect().height() or key == "detections"
     titles = {k: p.title for k, p in win.grid.panels.items()}
     assert titles == {"detections": "Detections", "cam": "Grad-CAM", "gam_channel": "GAM channel",
@@ -328,10 +328,10 @@ def test_cam_method_and_layer_change_the_cam_panel(qtbot, open_window):
     assert wait_frame(qtbot, win, lambda fr: fr.result.layers == (18, 22, 26)).settings.layers is None
 
     # Display-only settings re-render without a new analysis.
-    n = win.worker.analysed
+    n = win.worker.analyzed
     c.colormap.setCurrentIndex(c.colormap.findData("inferno"))
     wait_frame(qtbot, win, lambda fr: fr.settings.colormap == "inferno")
-    assert win.worker.analysed == n
+    assert win.worker.analyzed == n
 
     c.method.setCurrentIndex(c.method.findData("none"))
     wait_frame(qtbot, win, lambda fr: fr.result.cam is None)
@@ -402,7 +402,7 @@ def test_live_source_drops_frames_instead_of_queueing(qtbot, open_window, monkey
     qtbot.waitUntil(lambda: not win.playing, timeout=5000)
     idx = [fr.frame.index for fr in shown]
     produced = shown[-1].produced
-    analysed = shown[-1].analysed
+    analysed = shown[-1].analyzed
     assert idx == sorted(idx)
     assert max(np.diff(idx)) > 5, idx  # frames were skipped, not queued
     assert analysed <= len(shown) + 1 and analysed * 4 < produced, (analysed, produced)

@@ -82,12 +82,12 @@ def test_ablation_per_block_overlay_summary_restore_and_failure(qtbot, open_wind
 
     # A block off: the detections panel becomes the match overlay, the status bar sums it up, and
     # the frame's analysis is reused (the ablation costs one extra forward, no new analysis).
-    analysed = win.worker.analysed
+    analysed = win.worker.analyzed
     ab.combos[22].setCurrentIndex(ab.combos[22].findData("off"))
     fr = wait_frame(qtbot, win, lambda fr: fr.ablation is not None)
     assert ab.enabled.isChecked() and ab.spec() == {22: "off"}
     assert fr.ablation.blocks == {22: "off"} and fr.ablation.before == fr.result.detections
-    assert win.worker.analysed == analysed
+    assert win.worker.analyzed == analysed
     det = win.grid.panels["detections"]
     assert det.title == "Ablation 22:off" and det.subtitle == fr.ablation.summary()
     assert win.summary_label.text().startswith(f"ablation 22:off: {fr.ablation.summary()}  maps: trained model")

@@ -352,7 +352,7 @@ def test_panel_draws_the_bar_below_the_frame_and_maps_clicks_to_the_frame_only(q
     from gam_gui.ui.panels import scale_text
 
     frame = np.full((120, 160, 3), 90, np.uint8)
-    scale = render.ColourScale("spatial gate, mean over 64 ch", 0.3, 0.6, (0.34, 0.6))
+    scale = render.ColorScale("spatial gate, mean over 64 ch", 0.3, 0.6, (0.34, 0.6))
     img = render.draw_scale_bar(frame, scale, 160)
     panel = ImagePanel("gam_spatial", "GAM spatial")
     qtbot.addWidget(panel)

@@ -123,7 +123,7 @@ def test_drill_down_fills_its_panel_without_an_empty_canvas(win):
     g = fr.result.gam_for(fr.settings.gam_layer)
     h, w = fr.frame.image.shape[:2]
     p = render.channel_drill_panel(fr.frame.image, g, 3, w)
-    bar = render.colour_bar_height((h, w), w)
+    bar = render.color_bar_height((h, w), w)
     maps_h = p.image.shape[0] - bar
     assert p.image.shape[1] == w and maps_h < 0.75 * h  # no empty band above and below the maps
     tile = p.image[maps_h - 2, : w // 2 - 2]

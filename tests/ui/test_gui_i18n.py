@@ -165,7 +165,7 @@ def test_panel_captions_are_translated_with_their_values():
     try:
         assert panel_caption(p) == ("GAM 通道", "L18+22  目标：检测框 #3")
         # the colour bar's text, as the window draws it (issue 25.11: it stayed English)
-        scale = render.ColourScale("spatial gate, mean over 64 ch", 0.3, 0.6, (0.34, 0.6))
+        scale = render.ColorScale("spatial gate, mean over 64 ch", 0.3, 0.6, (0.34, 0.6))
         assert scale_text(scale) == "空间门控，64 个通道的均值：本帧 0.34 ... 0.6"
         g = render._panel("gam_channel", np.zeros((4, 4, 3), np.uint8), render.TITLE_GAM_CHANNEL,
                           render.SUB_GAM_CHANNEL, layer=18, reduction="mean", channels=64, variant="seed")
