@@ -62,7 +62,9 @@ def faithfulness_on_images(model: nn.Module, images: Iterable[Any], imgsz: int =
                            baseline: str = "blur", tie_orders: int = DEFAULT_TIE_ORDERS, feather: float = 0.0,
                            sanity: bool = False, seed: int = 0,
                            progress: Callable[[int, int | None], None] | None = None,
-                           total: int | None = None, details: dict | None = None) -> dict:
+                           total: int | None = None, details: dict | None = None,
+                           max_detections: int | None = None,
+                           on_detection: Callable[[], None] | None = None) -> dict:
     """Per method and per reference map, the mean over every detection (at ``conf``) of pointing,
     energy in box and the deletion and insertion AUCs, with 95 % bootstrap intervals of the AUCs,
     the mean tied fraction and the flags against the references; with ``sanity`` the rank
@@ -70,7 +72,9 @@ def faithfulness_on_images(model: nn.Module, images: Iterable[Any], imgsz: int =
     image. ``details``: a dict that receives the per-detection rows in image order (see
     :func:`faithfulness_from_details`, which turns shards' concatenated rows into the same
     result). Detection ``i`` of the image with index ``k`` draws its tie orders and random map from
-    ``seed + 1000 * k + i``. Needs autograd enabled (the maps' backward)."""
+    ``seed + 1000 * k + i``. ``max_detections``: only the first (most confident) detections of each
+    image (None: all), the report's cap on a costly part; ``on_detection()`` after each measured one.
+    Needs autograd enabled (the maps' backward)."""
     methods = tuple(dict.fromkeys(methods))
     if any(m in REFERENCES for m in methods):
         raise ValueError(f"{', '.join(REFERENCES)} are reference maps, always scored; not methods")
@@ -86,7 +90,7 @@ def faithfulness_on_images(model: nn.Module, images: Iterable[Any], imgsz: int =
         base = seed + 1000 * sample_index(item, position)
         d["images"] += 1
         fm = frame_maps(model, img, methods, conf=conf, imgsz=imgsz)
-        for i, det in enumerate(fm.detections):
+        for i, det in enumerate(fm.detections[:max_detections] if max_detections else fm.detections):
             maps = {m: fm.frame_map(m, i) for m in methods}
             maps.update(reference_maps(img.shape[:2], det.xyxy, base + i))
             res = measure_maps(model, img, maps, det, steps=steps, baseline=baseline, imgsz=imgsz,
@@ -94,6 +98,8 @@ def faithfulness_on_images(model: nn.Module, images: Iterable[Any], imgsz: int =
             for name, sc in res.items():
                 d["scores"][name].append({c: float(getattr(sc, c)) for c in (*COLUMNS, "tied_fraction")})
             d["ms"].append(round(next(iter(res.values())).ms, 1))
+            if on_detection is not None:
+                on_detection()
         if stages and fm.detections:
             t0 = time.perf_counter()
             san.accumulate(d["sanity"], san.image_correlations(stages, img, fm, methods, imgsz))
