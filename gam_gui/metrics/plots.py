@@ -34,11 +34,11 @@ def plot_pr_curve(metrics: Metrics, path: str | Path, dpi: int = 150) -> Path:
     try:
         many = len(curves) > 20
         for name, prec in curves.items():
-            label = None if many else f"{name} {ap50.get(name, float('nan')):.3f}"
+            label = None if many else f"{name} AP@0.5 {ap50.get(name, float('nan')):.3f}"
             ax.plot(recall, prec, linewidth=1, alpha=0.6 if many else 0.9, label=label)
         if curves:
             mean = np.mean(np.array(list(curves.values())), 0)
-            ax.plot(recall, mean, color="black", linewidth=2.5, label=f"all classes {metrics.map50:.3f} mAP@0.5")
+            ax.plot(recall, mean, color="black", linewidth=2.5, label=f"all classes mAP@0.5 {metrics.map50:.3f}")
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("recall (fraction of ground-truth objects found)")
