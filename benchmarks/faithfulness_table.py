@@ -8,6 +8,8 @@ the sanity check) and the method ranking by deletion AUC.
 
 Run: ``OMP_NUM_THREADS=1 nohup .venv/bin/python benchmarks/faithfulness_table.py --out /tmp/f_runs
 --images 100 --config main:blur:0:4:16:sanity --config road:road:0:1:8 ... > /tmp/f_runs.log 2>&1 &``
+With ``--data D``, the images come through ``open_dataset`` (the path ``eval --data`` takes) instead
+of the generator; ``gam-gui export-dataset --images 100`` writes the same validation images there.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ def run(args: argparse.Namespace) -> None:
 
     torch.set_num_threads(1)
     model = gam_gui.load_model(None, device="cpu")
+    dataset = None
+    if args.data:
+        from gam_gui.datasets import open_dataset
+
+        dataset = open_dataset(args.data, limit=args.images, model_names=model.names)
+        args.images = min(args.images, len(dataset))
     configs = [c.split(":") for c in args.config]
     for start in range(0, args.images, args.chunk):
         n = min(args.chunk, args.images - start)
@@ -46,9 +54,11 @@ def run(args: argparse.Namespace) -> None:
             dst.parent.mkdir(parents=True, exist_ok=True)
             t0 = time.perf_counter()
             details: dict = {}
+            images = (shapes_images(n, seed0=10_000_000 + start) if dataset is None
+                      else (dataset[i] for i in range(start, start + n)))
             with torch.enable_grad():
                 res = faithfulness_on_images(
-                    model, shapes_images(n, seed0=10_000_000 + start), imgsz=args.imgsz, methods=METHODS,
+                    model, images, imgsz=args.imgsz, methods=METHODS,
                     steps=int(steps), baseline=baseline, tie_orders=int(ties), feather=float(feather),
                     sanity="sanity" in rest, details=details)
             res["details"] = details
@@ -106,6 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunk", type=int, default=5)
     p.add_argument("--imgsz", type=int, default=320)
     p.add_argument("--config", action="append", default=[])
+    p.add_argument("--data", help="read the images through the dataset path (a data.yaml, e.g. from "
+                                  "`gam-gui export-dataset`) instead of generating them")
     p.add_argument("--merge", action="store_true", help="print the tables of the finished chunks")
     args = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

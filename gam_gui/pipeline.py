@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -533,8 +533,11 @@ class FramePipeline:
             return next((i for i, d in enumerate(dets) if d.cls == t.cls), 0)
         return 0
 
-    def measure(self, out: FrameOutput, steps: int, baseline: str) -> Measurement:
-        """Faithfulness of ``out``'s CAM for its target (:func:`gam_gui.faithfulness.measure`).
+    def measure(self, out: FrameOutput, steps: int, baseline: str, tie_orders: int = 1,
+                progress: Callable[[int, int], None] | None = None) -> Measurement:
+        """Faithfulness of ``out``'s CAM for its target (:func:`gam_gui.faithfulness.measure`), with
+        ``tie_orders`` random orders of tied pixels (the window's default is 1: see
+        :class:`gam_gui.ui.measure.MeasureDock`) and ``progress(done, total)`` after each batch.
 
         ``ValueError`` (with ``reason``: ``compare``, ``method`` or ``detections``) when there is
         nothing it could mean."""
@@ -548,7 +551,7 @@ class FramePipeline:
         s = out.settings.updated(target=index)
         res = analyze_with(self.model, out.frame.image, s)
         score = faithfulness.measure(self.model, out.frame.image, res.cam, res.detections[index], steps=steps,
-                                     baseline=baseline, imgsz=s.imgsz)
+                                     baseline=baseline, imgsz=s.imgsz, tie_orders=tie_orders, progress=progress)
         return Measurement(score, res.method, index, out.frame.index)
 
 

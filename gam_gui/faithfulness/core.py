@@ -52,7 +52,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import cv2
@@ -276,8 +276,11 @@ class _Runner:
     """Distinct perturbed frames of one detection, keyed by their mask, scored in batches."""
 
     def __init__(self, model: nn.Module, x: torch.Tensor, content_box: tuple[int, int, int, int],
-                 target: TrackedScore, baseline: str, feather: float, max_batch: int) -> None:
+                 target: TrackedScore, baseline: str, feather: float, max_batch: int,
+                 progress: Callable[[int], None] | None = None) -> None:
         self.model, self.x, self.box, self.target = model, x, content_box, target
+        self.progress = progress  # called with the number of masks asked for so far, after each batch
+        self.asked = 0
         x1, y1, x2, y2 = content_box
         self.content = np.ascontiguousarray(x[0, :, y1:y2, x1:x2].permute(1, 2, 0).cpu().numpy())
         self.baseline, self.feather = baseline, float(feather)
@@ -289,6 +292,7 @@ class _Runner:
         self.frames = 0
 
     def key(self, keep: np.ndarray) -> bytes:
+        self.asked += 1
         k = hashlib.blake2b(np.packbits(keep).tobytes(), digest_size=16).digest()
         if k not in self.scores and k not in self.pending:
             self.pending[k] = keep
@@ -321,16 +325,22 @@ class _Runner:
         self.scores.update(zip(keys, np.asarray(out, np.float64).tolist(), strict=True))
         self.frames += len(keys)
         self.pending.clear()
+        if self.progress is not None:
+            self.progress(self.asked)
 
 
 def measure_maps(model: nn.Module, image: np.ndarray, maps: Mapping[str, np.ndarray], detection: Detection,
                  steps: int = DEFAULT_STEPS, baseline: str = "blur", imgsz: int = 640, max_batch: int = 32,
-                 tie_orders: int = DEFAULT_TIE_ORDERS, feather: float = 0.0,
-                 seed: int = 0) -> dict[str, FaithfulnessScore]:
+                 tie_orders: int = DEFAULT_TIE_ORDERS, feather: float = 0.0, seed: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> dict[str, FaithfulnessScore]:
     """:func:`measure` for several maps of one detection (HxW over the frame each), their distinct
     perturbed frames run together in batches of at most ``max_batch``: equal masks (the original
     frame, the full baseline, the steps of a map without ties under every order, two equal maps)
-    run once. Returns one score per map, without references or flags."""
+    run once. Returns one score per map, without references or flags.
+
+    ``progress(done, total)`` after each batch, in perturbed frames asked for (``total`` counts the
+    shared ones once per map, so the last call may jump): the window's progress bar. It may raise to
+    stop the measurement (the window's *Cancel*); nothing is kept then."""
     steps = check_steps(steps)
     if baseline not in BASELINES:
         raise ValueError(f"baseline {baseline!r} is unknown; choose one of {', '.join(BASELINES)}")
@@ -350,11 +360,15 @@ def measure_maps(model: nn.Module, image: np.ndarray, maps: Mapping[str, np.ndar
     runner: _Runner | None = None
     fractions = np.linspace(0.0, 1.0, steps + 1)
     plans: dict[str, tuple[list[list[bytes]], list[list[bytes]], int, float, np.ndarray]] = {}
+    inputs = {name: _to_input(cam, lb) for name, cam in maps.items()}
+    ties = {name: tied_fraction(cam_in) for name, (cam_in, _) in inputs.items()}
+    total = sum(2 * (steps + 1) * (int(tie_orders) if t > 0 else 1) for t in ties.values())
+    tick = None if progress is None else (lambda asked: progress(min(asked, total), total))
     for name, cam in maps.items():
-        cam_in, content_box = _to_input(cam, lb)
+        cam_in, content_box = inputs[name]
         if runner is None:
-            runner = _Runner(model, x, content_box, target, baseline, feather, max_batch)
-        tied = tied_fraction(cam_in)
+            runner = _Runner(model, x, content_box, target, baseline, feather, max_batch, tick)
+        tied = ties[name]
         orders = int(tie_orders) if tied > 0 else 1
         dels, ins = [], []
         for o in range(orders):
@@ -366,6 +380,8 @@ def measure_maps(model: nn.Module, image: np.ndarray, maps: Mapping[str, np.ndar
         plans[name] = (dels, ins, orders, tied, cam)
     assert runner is not None
     runner.flush()
+    if progress is not None:
+        progress(total, total)
     ms = (time.perf_counter() - t0) * 1000
     out = {}
     for name, (dels, ins, orders, tied, cam) in plans.items():
@@ -397,19 +413,22 @@ def reference_flags(deletion_auc: float, insertion_auc: float,
 
 def measure(model: nn.Module, image: np.ndarray, cam: np.ndarray, detection: Detection, steps: int = DEFAULT_STEPS,
             baseline: str = "blur", imgsz: int = 640, max_batch: int = 32, tie_orders: int = DEFAULT_TIE_ORDERS,
-            feather: float = 0.0, seed: int = 0, references: bool = True) -> FaithfulnessScore:
+            feather: float = 0.0, seed: int = 0, references: bool = True,
+            progress: Callable[[int, int], None] | None = None) -> FaithfulnessScore:
     """Deletion and insertion curves, their AUCs, energy in box and pointing of ``cam`` (HxW over the
     original frame, e.g. ``analyze(..., target=i).cam``) for ``detection`` (one of that frame's
     detections at the same ``imgsz``), each curve the mean over ``tie_orders`` random orders of the
     map's tied pixels (seeded by ``seed``). ``references``: also score the ``random`` and ``box``
     maps (:func:`reference_maps`) in the same batches and flag what the map fails against them.
-    See the module docstring for ``baseline``, ``feather`` and the cost.
+    See the module docstring for ``baseline``, ``feather`` and the cost; :func:`measure_maps` for
+    ``progress``.
     """
     maps = {"map": cam}
     if references:
         maps.update(reference_maps(image.shape[:2], detection.xyxy, seed))
     res = measure_maps(model, image, maps, detection, steps=steps, baseline=baseline, imgsz=imgsz,
-                       max_batch=max_batch, tie_orders=tie_orders, feather=feather, seed=seed)
+                       max_batch=max_batch, tie_orders=tie_orders, feather=feather, seed=seed,
+                       progress=progress)
     score = res.pop("map")
     score.references = res
     score.flags = reference_flags(score.deletion_auc, score.insertion_auc,

@@ -22,15 +22,19 @@ from PyQt5.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
-from gam_gui.faithfulness import BASELINES, DEFAULT_STEPS, REFERENCES
+from gam_gui.faithfulness import BASELINES, DEFAULT_STEPS, MAX_TIE_ORDERS, REFERENCES
+from gam_gui.progress import Eta
+from gam_gui.ui.measure_request import WINDOW_TIE_ORDERS, MeasureRequest
 from gam_gui.ui.panels import detection_at
 from gam_gui.ui.worker import Measurement
 
@@ -158,8 +162,9 @@ class CurvePlot(QWidget):
 class MeasureDock(QDockWidget):
     """The dock: Measure button, steps and baseline, the numbers and the two curves."""
 
-    #: (steps, baseline): queued to :meth:`gam_gui.ui.worker.AnalysisWorker.measure`.
-    measure_requested = pyqtSignal(int, str)
+    #: a :class:`MeasureRequest`: queued to :meth:`gam_gui.ui.worker.AnalysisWorker.measure`.
+    measure_requested = pyqtSignal(object)
+
     #: the :class:`SanityJob` to run: queued to :meth:`SanityRunner.run` on the worker's thread.
     sanity_requested = pyqtSignal(object)
 
@@ -184,12 +189,33 @@ class MeasureDock(QDockWidget):
         self.baseline.setToolTip(self.tr("What removed pixels are replaced with; ROAD fills them from the kept "
                                          "pixels around them, so the hole does not keep the object's shape"))
         form.addRow(self.tr("Baseline:"), self.baseline)
+        self.tie_orders = QSpinBox()
+        self.tie_orders.setRange(1, MAX_TIE_ORDERS)
+        self.tie_orders.setValue(WINDOW_TIE_ORDERS)
+        self.tie_orders.setToolTip(self.tr(
+            "Pixels with equal map values (the zeros of HiResCAM, the inside of the box map) are taken in a "
+            "random order; each curve is the mean over this many orders. Each order costs about one more "
+            "measurement; eval --faithfulness uses 4"))
+        form.addRow(self.tr("Tie orders:"), self.tie_orders)
         v.addLayout(form)
+        row = QHBoxLayout()
         self.button = QPushButton(self.tr("Measure"))
         self.button.setToolTip(self.tr("Measure the current CAM for its target: the clicked object, "
                                        "else the strongest detection"))
         self.button.clicked.connect(self.request)
-        v.addWidget(self.button)
+        row.addWidget(self.button, 1)
+        self.cancel = QPushButton(self.tr("Cancel"))
+        self.cancel.setToolTip(self.tr("Stop the measurement after the batch that is running"))
+        self.cancel.setEnabled(False)
+        self.cancel.clicked.connect(self.request_cancel)
+        row.addWidget(self.cancel)
+        v.addLayout(row)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        v.addWidget(self.progress)
+        self._eta: Eta | None = None
+        self._request: MeasureRequest | None = None
         self.sanity_button = QPushButton(self.tr("Sanity check"))
         self.sanity_button.setToolTip(self.tr(
             "Re-initialise the model's weights from the head down to the GAM blocks (on a copy) and compare "
@@ -217,14 +243,44 @@ class MeasureDock(QDockWidget):
 
     def request(self) -> None:
         self.button.setEnabled(False)
+        self.cancel.setEnabled(True)
         self.numbers.setText(self.tr("measuring ..."))
-        self.measure_requested.emit(int(self.steps.value()), str(self.baseline.currentData()))
+        self._eta = None
+        self.progress.setRange(0, 0)  # busy until the first batch says how many frames there are
+        self.progress.setFormat(self.tr("preparing ..."))
+        self.progress.show()
+        self._request = MeasureRequest(int(self.steps.value()), str(self.baseline.currentData()),
+                                       int(self.tie_orders.value()))
+        self.measure_requested.emit(self._request)
+
+    def request_cancel(self) -> None:
+        self.cancel.setEnabled(False)
+        self.progress.setFormat(self.tr("cancelling ..."))
+        if self._request is not None:
+            self._request.cancel.set()  # read by the worker between batches
+
+    def show_progress(self, done: int, total: int) -> None:
+        """Perturbed frames scored so far, with the time left from their mean rate (:class:`Eta`)."""
+        if self._eta is None or self._eta.total != total:
+            self._eta = Eta(total)
+            self._eta.start()
+        self._eta.step(max(0, done - self._eta.n))
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(min(done, total))
+        left = self._eta.remaining()
+        eta = self.tr("about {0:.0f} s left").format(left) if left is not None else self.tr("estimating time left")
+        self.progress.setFormat(self.tr("{0} of {1} perturbed frames, {2}").format(done, total, eta))
+
+    def _finished(self) -> None:
+        self.button.setEnabled(True)
+        self.cancel.setEnabled(False)
+        self.progress.hide()
 
     def show_measurement(self, m: Measurement) -> None:
         self.last = m
         s = m.score
         d = s.detection
-        self.button.setEnabled(True)
+        self._finished()
         text = self.tr(
             "{0}, detection #{1} ({2}, {3:.2f}) on frame {4}\n"
             "deletion AUC {5:.3f}   insertion AUC {6:.3f}\n"
@@ -280,7 +336,7 @@ class MeasureDock(QDockWidget):
         self.sanity_text.setText(msg)
 
     def show_failure(self, msg: str) -> None:
-        self.button.setEnabled(True)
+        self._finished()
         self.numbers.setText(msg)
 
 
@@ -297,6 +353,7 @@ def install_measure(window: QMainWindow) -> MeasureDock:
     window.menus["view"].addAction(action)
     worker = window.worker
     dock.measure_requested.connect(worker.measure)  # queued: the worker lives on its own thread
+    worker.measure_progress.connect(dock.show_progress)
     worker.measured.connect(dock.show_measurement)
     worker.measure_failed.connect(dock.show_failure)
     runner = SanityRunner()

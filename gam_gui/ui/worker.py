@@ -47,6 +47,7 @@ from gam_gui.ui.frame_result import (
     raw_panels,
 )
 from gam_gui.ui.grabber import Grabber
+from gam_gui.ui.measure_request import MeasureCancelledError, MeasureRequest
 from gam_gui.ui.threads import THREADS_ENV, configure_analysis_threads, usable_cpus
 from gam_gui.video_out import ExportError, VideoRecorder
 
@@ -79,6 +80,7 @@ class AnalysisWorker(QObject):
     target_lost = pyqtSignal(float)
     measured = pyqtSignal(object)  # Measurement
     measure_failed = pyqtSignal(str)
+    measure_progress = pyqtSignal(int, int)  # perturbed frames (done, total) of the running measurement
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -534,15 +536,25 @@ class AnalysisWorker(QObject):
             compare=out.compare if out else None, names=view.names, output=out,
             maps_of=out.maps_of if out else "trained"))
 
-    @pyqtSlot(int, str)
-    def measure(self, steps: int, baseline: str) -> None:
-        """Faithfulness of the current frame's CAM for its target (:meth:`FramePipeline.measure`)."""
+    @pyqtSlot(object)
+    def measure(self, request: MeasureRequest) -> None:
+        """Faithfulness of the current frame's CAM for its target (:meth:`FramePipeline.measure`),
+        reporting ``measure_progress`` after each batch; the request's ``cancel`` token stops it."""
         out = self.pipeline.last if self.pipeline is not None else None
         if self.model is None or self._frame is None or out is None or out.frame is not self._frame:
             self.measure_failed.emit(self.tr("nothing to measure: open a source and a model first"))
             return
+
+        def progress(done: int, total: int) -> None:
+            if request.cancel.is_set() or self.stopping.is_set():
+                raise MeasureCancelledError(done)
+            self.measure_progress.emit(done, total)
+
         try:
-            m = self.pipeline.measure(out, steps, baseline)
+            m = self.pipeline.measure(out, request.steps, request.baseline, request.tie_orders, progress)
+        except MeasureCancelledError:
+            self.measure_failed.emit(self.tr("measurement cancelled"))
+            return
         except MeasureError as e:
             if e.reason == "compare":
                 msg = self.tr("measuring is not available while comparing two models")

@@ -102,6 +102,27 @@ def test_chunked_batches_give_the_same_curves(scene):
     np.testing.assert_allclose(one.insertion, chunked.insertion, atol=1e-6)
 
 
+def test_progress_follows_the_batches_and_raising_in_it_stops_the_measurement(scene):
+    img, right, _, det = scene
+    seen: list[tuple[int, int]] = []
+    model = RegionDetector()
+    measure(model, img, right, det, steps=8, imgsz=SIZE, max_batch=5, references=False,
+            progress=lambda d, t: seen.append((d, t)))
+    assert len(seen) == len(model.calls) + 1 and seen[-1] == (18, 18)  # one call per batch, then the end
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+    class StopError(Exception):
+        pass
+
+    def stop(done: int, total: int) -> None:
+        raise StopError
+
+    model = RegionDetector()
+    with pytest.raises(StopError):
+        measure(model, img, right, det, steps=8, imgsz=SIZE, max_batch=5, references=False, progress=stop)
+    assert model.calls == [5]  # nothing ran after the first batch
+
+
 def test_tracked_score_needs_the_same_class_and_overlap():
     pred = torch.tensor([[16.0, 16.0, 16.0, 16.0, 0.8, 0.9, 0.1],   # class 0 at the box: 0.72
                          [16.0, 16.0, 16.0, 16.0, 0.9, 0.1, 0.95],  # class 1 at the box

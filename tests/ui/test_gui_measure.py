@@ -83,10 +83,19 @@ def test_measure_shows_the_numbers_and_curves_of_the_target(qtbot, window):
     dock.show()
     dets = win.last.result.detections
     assert len(dets) == 2
-    dock.steps.setValue(8)  # the default measurement (4 tie orders, two reference maps) at 8 points a curve
+    dock.steps.setValue(8)  # two reference maps, 8 points a curve
+    assert dock.tie_orders.value() == 1  # the window's default (eval --faithfulness keeps 4)
+    dock.tie_orders.setValue(3)
+    progress: list[tuple[int, int]] = []
+    win.worker.measure_progress.connect(lambda d, t: progress.append((d, t)))
     qtbot.mouseClick(dock.button, Qt.LeftButton)
+    assert dock.progress.isVisible() and dock.cancel.isEnabled() and not dock.button.isEnabled()
     qtbot.waitUntil(lambda: dock.last is not None, timeout=60000)
     m = dock.last
+    assert m.score.tie_orders == 3  # HiResCAM's zeros are tied: the spin box's orders were averaged
+    assert progress and progress[-1][0] == progress[-1][1] > 0  # per batch, ending at the total
+    assert all(a[0] <= b[0] for a, b in zip(progress, progress[1:], strict=False))
+    assert dock.progress.isHidden() and not dock.cancel.isEnabled()
     assert m.index == 0 and m.score.detection == dets[0]  # target "all": the strongest detection
     assert m.method == "HiResCAM" and len(m.score.deletion) == m.score.steps + 1 == 9
     text = dock.numbers.text()
@@ -126,3 +135,25 @@ def test_sanity_check_button_reports_the_rank_correlation_on_the_worker_thread(q
     assert len(r["cascade"]) >= 2 and r["cascade"][0]["randomized"] == "head"
     assert f"{r['rank_corr']:.2f}" in dock.sanity_text.text() and dock.sanity_button.isEnabled()
     assert all(v.equal(weights[k]) for k, v in win.worker.model.state_dict().items())  # a copy was randomised
+
+
+def test_cancel_stops_a_measurement_and_the_next_one_runs(qtbot, window):
+    win = window([frame(ALONE)], fps=0)
+    dock = win.measure_dock
+    dock.show()
+    dock.steps.setValue(16)
+    dock.tie_orders.setValue(8)  # long enough to be cancelled after its first batch
+    started: list[int] = []
+    win.worker.measure_progress.connect(lambda d, t: started.append(d))
+    qtbot.mouseClick(dock.button, Qt.LeftButton)
+    qtbot.waitUntil(lambda: bool(started), timeout=60000)
+    assert "perturbed frames" in dock.progress.format()
+    qtbot.mouseClick(dock.cancel, Qt.LeftButton)
+    qtbot.waitUntil(lambda: dock.button.isEnabled(), timeout=60000)
+    assert dock.last is None and dock.numbers.text() == "measurement cancelled"
+    assert dock.progress.isHidden()
+    dock.steps.setValue(4)
+    dock.tie_orders.setValue(1)
+    qtbot.mouseClick(dock.button, Qt.LeftButton)  # a fresh request: the old cancel does not reach it
+    qtbot.waitUntil(lambda: dock.last is not None, timeout=60000)
+    assert dock.last.score.steps == 4 and dock.last.score.tie_orders == 1
