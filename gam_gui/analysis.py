@@ -30,7 +30,7 @@ from torch import nn
 
 from gam_gui import validate as V
 from gam_gui.explain.attention import GAM_VIEWS, REDUCTIONS, SCALES, GamMaps, GamRecorder, find_gam_blocks
-from gam_gui.explain.blocks import BlockMaps, BlockRecorder
+from gam_gui.explain.blocks import BlockMaps, BlockRecorder, block_indices, block_word
 from gam_gui.explain.cams import (
     AUTO,
     CLASS_LEVEL,
@@ -79,8 +79,12 @@ class Settings:
     # valid when they change (:meth:`analysis_key`).
     colormap: str = field(default="jet", metadata=RENDER_ONLY)
     alpha: float = field(default=0.5, metadata=RENDER_ONLY)
-    #: which GAM block the panels show (None: the first); its maps are read lazily from any analysis
+    #: which attention block (any kind, by layer index) the two attention panels and the channel chart
+    #: show (None: the first); its maps are read lazily from any analysis
     gam_layer: int | None = field(default=None, metadata=RENDER_ONLY)
+    #: which gate of that block the first attention panel shows (None: its first; a name the block
+    #: lacks falls back to it); the second shows the next gate or the block's gain (render_attention)
+    gate: str | None = field(default=None, metadata=RENDER_ONLY)
     #: heatmap colours: each frame's range, or "fixed" (held over a video's frames)
     scale: str = field(default="per-frame", metadata=RENDER_ONLY)
     #: GAM panels: gates, or a gain beside a gate (gain, channel-gain, spatial-gain)
@@ -104,6 +108,8 @@ class Settings:
             self.gam_layer = V.check_count(self.gam_layer, "gam_layer", 0)
         if self.scale not in SCALES:
             raise ValueError(f"scale {self.scale!r} is unknown; choose one of {', '.join(SCALES)}")
+        if self.gate is not None and not V.is_gate_name(self.gate):
+            raise ValueError(f"gate {str(self.gate)[:40]!r} is not a gate name (letters, digits, '-', '_')")
         if self.gam_view not in GAM_VIEWS:
             raise ValueError(f"gam_view {self.gam_view!r} is unknown; choose one of {', '.join(GAM_VIEWS)}")
 
@@ -162,6 +168,14 @@ class Result:
             return self.gam[0]
         return next((g for g in self.gam if g.index == layer), self.gam[0])
 
+    def block_for(self, layer: int | None) -> BlockMaps | None:
+        """The attention block (any kind) at ``layer`` (None, or a layer without one: the first)."""
+        if not self.attention:
+            return None
+        if layer is None:
+            return self.attention[0]
+        return next((b for b in self.attention if b.index == layer), self.attention[0])
+
     def read_gam(self, layer: int | None) -> GamMaps | None:
         """:meth:`gam_for`, with the block's channel and spatial maps and channel weights made now and
         their time added to ``timings`` (``gam`` and ``total``).
@@ -170,6 +184,15 @@ class Result:
         display or an export that shows one block calls this, so that the time it reports for the
         GAM maps is what they cost rather than the near-zero of the lazy objects.
         """
+        b = self.block_for(layer)
+        if b is not None and b.gam is None:  # another kind: its gates' frame maps, timed the same way
+            t0 = time.perf_counter()
+            for gm in b.gates.values():
+                gm.frame()
+            dt = (time.perf_counter() - t0) * 1000
+            for k in ("gam", "total"):
+                self.timings[k] = round(self.timings.get(k, 0.0) + dt, 2)
+            return None
         g = self.gam_for(layer)
         if g is None or g.materialized:
             return g
@@ -388,7 +411,7 @@ def analyze_with(model: nn.Module, image: np.ndarray, settings: Settings) -> Res
     """:func:`analyze` driven by a :class:`Settings` (what the GUI and CLI call); ``settings.gam_layer``
     must be one of the model's GAM blocks."""
     s = settings
-    explainer(model).check_gam_layer(s.gam_layer)
+    V.check_gam_layer(s.gam_layer, block_indices(model), "gam_layer", block_word(model))
     return _analyze(model, image, canonical_method(s.method), s.layers, TargetSpec.parse(s.target), s.conf, s.iou,
                     s.imgsz, s.reduction, s.renorm_boxes, single=True, per_detection=False)
 

@@ -63,7 +63,12 @@ def _settings_args(ap: argparse.ArgumentParser, weights: bool = True) -> None:
     ap.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
                     help="inference size, rounded up to the model's stride (default: the model's, else 640)")
     ap.add_argument("--reduction", choices=["mean", "max"], default="mean", help="GAM maps over channels")
-    ap.add_argument("--gam-layer", type=int, default=None, help="GAM block shown in the panels (default: first)")
+    ap.add_argument("--gam-layer", type=int, default=None,
+                    help="the attention block (any kind, by layer index; see `layers`) the two attention panels "
+                         "show (default: the first)")
+    ap.add_argument("--gate", type=V.arg(V.check_gate), default=None,
+                    help="the gate of that block the first attention panel shows (e.g. spatial, height, "
+                         "branch-cw; default: its first); the second shows the next gate or the block's gain")
     ap.add_argument("--colormap", default="jet", choices=V.COLORMAP_NAMES, help="heatmap colours")
     ap.add_argument("--alpha", type=V.arg(V.check_unit), default=0.5, help="heatmap overlay weight, in [0, 1]")
     ap.add_argument("--scale", default="per-frame", choices=V.SCALES,
@@ -320,7 +325,8 @@ def _export_with(args: argparse.Namespace, model: Any, **view: Any) -> int:
     s = Settings(method=args.method, layers=tuple(args.layers) if args.layers else None, target=args.target,
                  conf=args.conf, iou=args.iou, imgsz=_model_imgsz(model, args.imgsz, 640),
                  reduction=args.reduction, renorm_boxes=args.renorm_boxes, colormap=args.colormap,
-                 alpha=args.alpha, gam_layer=args.gam_layer, scale=args.scale, gam_view=args.gam_view)
+                 alpha=args.alpha, gam_layer=args.gam_layer, scale=args.scale, gam_view=args.gam_view,
+                 gate=args.gate)
     _validate(model, s)
     limit = args.max_frames * args.every if args.max_frames else None  # source frames that will be read
 
@@ -350,14 +356,15 @@ def _validate(model: Any, s: Any) -> None:
     exit 2, like argparse's own errors)."""
     import torch
 
-    from gam_gui.analysis import gam_layers, resolve_layers
+    from gam_gui.analysis import resolve_layers
+    from gam_gui.explain.blocks import block_indices, block_word
 
     try:
         resolve_layers(model, s.layers, "--layers")
     except ValueError as e:
         raise V.UsageError("--layers", str(e)) from None
     try:
-        V.check_gam_layer(s.gam_layer, gam_layers(model), "--gam-layer")
+        V.check_gam_layer(s.gam_layer, block_indices(model), "--gam-layer", block_word(model))
     except ValueError as e:
         raise V.UsageError("--gam-layer", str(e)) from None
     head = model.model[-1] if isinstance(getattr(model, "model", None), torch.nn.Sequential) else None

@@ -44,8 +44,9 @@ from gam_gui.ablation import AblationResult, ablate, ablated
 from gam_gui.ablation_modes import parse_blocks
 from gam_gui.analysis import Result, Settings, analyze_with
 from gam_gui.compare import CompareResult, compare
+from gam_gui.explain.blocks import block_indices
 from gam_gui.explain.cams import TargetMissingError, TargetSpec
-from gam_gui.explain.engine import explainer
+from gam_gui.explain.engine import explainer  # noqa: F401 - part of this module's namespace (tests use it)
 from gam_gui.inference import Detection
 from gam_gui.matching import KEPT
 from gam_gui.render_gt import GroundTruth, draw_ground_truth
@@ -310,7 +311,7 @@ class FramePipeline:
         click_is_new = view.click is not None and view.click is not self._click
         self._click = view.click
         s = view.settings
-        if self.lenient and s.gam_layer is not None and s.gam_layer not in explainer(self.model).gam_indices:
+        if self.lenient and s.gam_layer is not None and s.gam_layer not in block_indices(self.model):
             s = s.updated(gam_layer=None)  # a choice made for the previous model, until the controls catch up
         if view.model_b is not None:
             cmp = self._compare(frame, s, view.model_b.model)

@@ -145,15 +145,20 @@ class ColorScale:
     colormap: str = "jet"  # sequential maps; signed ones use DIVERGING_LUT
     #: a map shown normalised (a CAM: 1 = this frame's peak): the peak in the method's own units
     raw_peak: float | None = None
+    #: significant digits of its numbers: more than 3 where 3 would write a varying map's ends alike
+    digits: int = 3
+
+    def fmt(self, v: float) -> str:
+        """One of its numbers as its texts write it."""
+        return format_value(v, self.signed, self.digits)
 
     def end_labels(self) -> tuple[str, str]:
         """The values at the bar's two ends (the scale's, not the frame's: those are ticks)."""
-        fmt = _fmt_signed if self.signed else _fmt
-        return fmt(self.lo), fmt(self.hi)
+        return self.fmt(self.lo), self.fmt(self.hi)
 
     def text(self) -> str:
         """The colour bar's text: ``label: lo ... hi`` (the drawn values; ``fixed`` adds the held range)."""
-        fmt = _fmt_signed if self.signed else _fmt
+        fmt = self.fmt
         if self.raw_peak is not None:  # normalised to its peak: 0 ... 1 says nothing more
             return self.label
         text = f"{self.label}: {fmt(self.drawn[0])} ... {fmt(self.drawn[1])}"
@@ -162,17 +167,27 @@ class ColorScale:
         return text
 
 
-def format_value(v: float, signed: bool = False) -> str:
-    """A colour bar's number as its text shows it (3 significant digits; ``signed``: a + on positives)."""
-    return _fmt_signed(v) if signed else _fmt(v)
+def format_value(v: float, signed: bool = False, digits: int = 3) -> str:
+    """A colour bar's number as its text shows it (``digits`` significant digits; ``signed``: a + on
+    positives)."""
+    return _fmt_signed(v, digits) if signed else _fmt(v, digits)
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.3g}" if abs(v) < 1e4 else f"{v:.2e}"
+def _fmt(v: float, digits: int = 3) -> str:
+    return f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:.{digits - 1}e}"
 
 
-def _fmt_signed(v: float) -> str:
-    return ("+" if v > 0 else "") + _fmt(v)
+def _fmt_signed(v: float, digits: int = 3) -> str:
+    return ("+" if v > 0 else "") + _fmt(v, digits)
+
+
+def digits_for(lo: float, hi: float, most: int = 6) -> int:
+    """Significant digits (3 at least) that write ``lo`` and ``hi`` differently when they differ: a
+    gate that varies from 0.5097 to 0.5104 must not read "0.51 ... 0.51"."""
+    d = 3
+    while d < most and lo != hi and _fmt(lo, d) == _fmt(hi, d):
+        d += 1
+    return d
 
 
 class ScaleMemory:
@@ -211,7 +226,7 @@ def _heat(raw: np.ndarray, scale: ColorScale) -> np.ndarray:
     return colorize(unit, scale.colormap)
 
 
-def _make_scale(label: str, raw_range: tuple[float, float], signed: bool, s: Settings,
+def make_scale(label: str, raw_range: tuple[float, float], signed: bool, s: Settings,
                 memory: ScaleMemory | None, key: str, span: tuple[float, float] | None = None) -> ColorScale:
     """The scale of a map whose values span ``raw_range`` on this frame; ``span``: the range the colours
     cover when it is not the drawn one (a CAM normalised over the network input, not the frame)."""
@@ -222,9 +237,9 @@ def _make_scale(label: str, raw_range: tuple[float, float], signed: bool, s: Set
         lim = max(abs(slo), abs(shi))
         if fixed:
             lim = memory.hold(key, -lim, lim)[1]
-        return ColorScale(label, -lim, lim, (lo, hi), True, fixed, s.colormap)
+        return ColorScale(label, -lim, lim, (lo, hi), True, fixed, s.colormap, digits=digits_for(lo, hi))
     elo, ehi = memory.hold(key, slo, shi) if fixed else (slo, shi)
-    return ColorScale(label, elo, ehi, (lo, hi), False, fixed, s.colormap)
+    return ColorScale(label, elo, ehi, (lo, hi), False, fixed, s.colormap, digits=digits_for(lo, hi))
 
 
 def heat_panel(frame: np.ndarray, raw: np.ndarray, scale: ColorScale, alpha: float,
@@ -270,12 +285,29 @@ class Panel:
     values: dict[str, str] = field(default_factory=dict)
     scale: ColorScale | None = None  # a heatmap's colour scale (drawn in the picture too)
     help: str = ""  # one line saying what the panel shows (PANEL_HELP), for a tooltip
+    #: the title's template when the title is made from ``values`` too ("{kind} {gate} gate (layer {layer})")
+    title_template: str = ""
 
 
 def _panel(key: str, image: np.ndarray, title: str, template: str, scale: ColorScale | None = None,
            help: str = "", **values: object) -> Panel:  # noqa: A002 - the field's name
     vals = {k: str(v) for k, v in values.items()}
     return Panel(key, image, title, template.format(**vals), template, vals, scale, help)
+
+
+def make_panel(key: str, image: np.ndarray, title: str, template: str, scale: ColorScale | None = None,
+               help: str = "", **values: object) -> Panel:  # noqa: A002 - the field's name
+    """A panel whose title and subtitle are both templates filled with ``values`` (so the window can
+    translate both and fill them with the same values)."""
+    p = _panel(key, image, title.format(**{k: str(v) for k, v in values.items()}), template, scale, help, **values)
+    p.title_template = title if "{" in title else ""
+    return p
+
+
+def heat_colors(values: np.ndarray, scale: ColorScale) -> np.ndarray:
+    """(N, 3) BGR colours of the N values on ``scale`` (as a heatmap would colour them)."""
+    v = np.asarray(values, np.float32).reshape(1, -1)
+    return _heat(v, scale).reshape(-1, 3)
 
 
 def panels(frame: np.ndarray, result: Result, settings: Settings | None = None,
@@ -297,14 +329,9 @@ def panels(frame: np.ndarray, result: Result, settings: Settings | None = None,
     else:
         out.append(_panel("cam", message_panel(frame, "CAM off (method: none)"), TITLE_CAM, SUB_CAM_OFF,
                           help=PANEL_HELP["cam"]))
-    g = result.gam_for(s.gam_layer)
-    if g is None:
-        out.append(Panel("gam_channel", message_panel(frame, NO_GAM_TEXT), TITLE_GAM_CHANNEL, "-"))
-        out.append(Panel("gam_spatial", message_panel(frame, NO_GAM_TEXT), TITLE_GAM_SPATIAL, "-"))
-    else:
-        shows = GAM_VIEW_PANELS[s.gam_view]
-        out.append(gam_panel(frame, g, shows[0], s, shown_width, scales, key="gam_channel"))
-        out.append(gam_panel(frame, g, shows[1], s, shown_width, scales, key="gam_spatial"))
+    from gam_gui.render_attention import attention_panels  # it draws with this module's helpers
+
+    out += attention_panels(frame, result, s, shown_width, scales)  # the chosen block, of any kind
     return out
 
 
@@ -328,7 +355,7 @@ def _cam_panel(frame: np.ndarray, result: Result, s: Settings, shown_width: int 
         label, rlo, rhi = f"{result.method}, raw units", float(raw_range[0]), float(raw_range[1])
         raw = cam * np.float32(rhi - rlo) + np.float32(rlo)
         drawn = (float(raw.min()), float(raw.max())) if raw.size else (rlo, rhi)
-        scale = _make_scale(label, drawn, False, s, scales, f"cam|{label}|{layers}|{result.target}", (rlo, rhi))
+        scale = make_scale(label, drawn, False, s, scales, f"cam|{label}|{layers}|{result.target}", (rlo, rhi))
     else:
         label = f"{result.method}, 1 = " + ("each box's peak" if s.renorm_boxes else "this frame's peak")
         raw = cam
@@ -353,7 +380,7 @@ def gam_panel(frame: np.ndarray, g: GamMaps, shows: str, s: Settings, shown_widt
         signed = kind == "channel" and g.channel_signed
         label = f"{kind} gate, {s.reduction} over {nch} ch"
         raw = g.raw(kind)
-        scale = _make_scale(label, g.value_range(kind), signed, s, scales, f"{key}|{label}|{g.index}")
+        scale = make_scale(label, g.value_range(kind), signed, s, scales, f"{key}|{label}|{g.index}")
         img = heat_panel(frame, raw, scale, s.alpha, shown_width)
         if kind == "channel":
             return _panel(key, img, TITLE_GAM_CHANNEL, SUB_GAM_CHANNEL, scale,
@@ -370,7 +397,7 @@ def gam_panel(frame: np.ndarray, g: GamMaps, shows: str, s: Settings, shown_widt
         return Panel(key, message_panel(frame, NO_FEATURES_TEXT), title, "-", help=PANEL_HELP[shows])
     label = f"log2 {formula}"
     drawn = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)
-    scale = _make_scale(label, drawn, True, s, scales, f"{key}|{label}|{g.index}")
+    scale = make_scale(label, drawn, True, s, scales, f"{key}|{label}|{g.index}")
     img = heat_panel(frame, raw, scale, s.alpha, shown_width)
     return _panel(key, img, title, SUB_GAIN, scale, PANEL_HELP[shows], layer=g.index, formula=formula)
 

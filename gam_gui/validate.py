@@ -166,15 +166,33 @@ def check_target(value: Any, name: str = "target", nc: int | None = None) -> str
     return str(value).strip()
 
 
-def check_gam_layer(value: int | None, gam_blocks: Sequence[int], name: str = "gam_layer") -> int | None:
-    """``None`` (the first block) or the index of one of the model's GAM blocks."""
+def check_gam_layer(value: int | None, gam_blocks: Sequence[int], name: str = "gam_layer",
+                    what: str = "GAM block") -> int | None:
+    """``None`` (the first block) or the index of one of the model's attention blocks (``what``: how
+    the error names them, ``GAM block`` for a model with GAM only)."""
     if value is None:
         return None
     i = check_count(value, name, 0)
     if i not in gam_blocks:
-        where = f"GAM blocks: {', '.join(map(str, gam_blocks))}" if gam_blocks else "the model has no GAM blocks"
-        raise ValueError(f"{name} {value} is not a GAM block; {where}")
+        where = f"{what}s: {', '.join(map(str, gam_blocks))}" if gam_blocks else f"the model has no {what}s"
+        raise ValueError(f"{name} {value} is not a{'n' if what[0] in 'aeiou' else ''} {what}; {where}")
     return i
+
+
+#: A gate's name as the registry writes them (``channel``, ``branch-hw``): what ``--gate`` accepts.
+_GATE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+
+
+def is_gate_name(value: object) -> bool:
+    """Whether ``value`` can be a gate's name (checked against the block when drawn)."""
+    return isinstance(value, str) and bool(_GATE_NAME.fullmatch(value))
+
+
+def check_gate(value: str, name: str = "gate") -> str:
+    """A gate name for ``--gate`` (``ValueError`` otherwise)."""
+    if not is_gate_name(value):
+        raise ValueError(f"{name} {str(value)[:40]!r} is not a gate name (letters, digits, '-', '_')")
+    return value
 
 
 def check_layer_indices(layers: Iterable[Any], n_layers: int, name: str = "layers") -> tuple[int, ...]:

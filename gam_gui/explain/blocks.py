@@ -12,6 +12,7 @@ per channel for the channel chart. Bringing a map to the frame is done on first 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.explain.attention import GamMaps, frame_map_range
+from gam_gui.explain.attention import GamMaps, frame_map_range, log2_energy_ratio
 from gam_gui.models import attention
 from gam_gui.models.attention import BlockEntry, Gate
 
@@ -84,6 +85,32 @@ class BlockMaps:
     variant: str
     gates: dict[str, GateMap]
     gam: GamMaps | None = None
+    #: log2(||out|| / ||in||) per pixel at feature resolution (norms over channels): what the whole
+    #: block did, computable for every kind (None when its output's shape differs from its input's)
+    gain_small: np.ndarray | None = None
+    _align: Callable[[np.ndarray], np.ndarray] | None = field(default=None, repr=False)
+    _gain: np.ndarray | None = field(default=None, repr=False)
+
+    def gain(self) -> np.ndarray | None:
+        """The block's gain (log2, not normalised) over the frame, made once; None when unknown."""
+        if self.gam is not None:
+            return self.gam.gain("block")
+        if self._gain is None and self.gain_small is not None and self._align is not None:
+            self._gain = np.asarray(self._align(self.gain_small), np.float32)
+        return self._gain
+
+    @property
+    def gate_order(self) -> list[str]:
+        """The names of the gates this block recorded, in the registry's order."""
+        try:
+            order = [g.name for g in attention.entry(self.kind).gates]
+        except KeyError:  # a plugin's kind unregistered since
+            order = []
+        return [n for n in order if n in self.gates] + [n for n in self.gates if n not in order]
+
+    def label(self) -> str:
+        """``layer 5: CBAM (ultralytics)``: how the window and the CLI name the block."""
+        return f"layer {self.index}: {self.kind}" + (f" ({self.variant})" if self.variant else "")
 
 
 def reduce_gate(gate: Gate, t: torch.Tensor, hw: tuple[int, int], reduction: str = "mean") -> GateMap:
@@ -107,7 +134,7 @@ class BlockRecorder:
 
     def __init__(self, model: nn.Module, inner: AbstractContextManager | None = None) -> None:
         self.found = [f for f in attention.find_blocks(model) if f.entry.kind != "GAM"]
-        self.records: dict[int, tuple[tuple[int, int], dict[str, torch.Tensor]]] = {}
+        self.records: dict[int, tuple[tuple[int, int], dict[str, torch.Tensor], np.ndarray | None]] = {}
         self.inner = inner  # another recorder that rides along (GAM's)
         self._ctx: AbstractContextManager | None = None
 
@@ -118,7 +145,11 @@ class BlockRecorder:
 
         def keep(found_id: int) -> Callable[..., None]:
             def cb(block: nn.Module, x: torch.Tensor, gates: dict[str, torch.Tensor], out: torch.Tensor) -> None:
-                self.records[found_id] = (tuple(x.shape[2:]), {k: v.detach() for k, v in gates.items()})
+                # the block's gain needs only two (h, w) norms: kept instead of the features themselves
+                gain = None
+                if isinstance(out, torch.Tensor) and out.shape[2:] == x.shape[2:] and x.dim() == 4:
+                    gain = log2_energy_ratio(out.detach()[:1], x.detach()[:1])
+                self.records[found_id] = (tuple(x.shape[2:]), {k: v.detach() for k, v in gates.items()}, gain)
             return cb
 
         self._ctx = attention.recording({id(f.block): keep(id(f.block)) for f in self.found})
@@ -142,14 +173,15 @@ class BlockRecorder:
             rec = self.records.get(id(f.block))
             if rec is None:
                 continue
-            hw, gates = rec
+            hw, gates, gain = rec
             variant = str(f.block.__dict__.get("variant", ""))
             maps = {}
             for name, t in gates.items():
                 g = reduce_gate(f.entry.gate(name), t, hw, reduction)
                 g._align = align
                 maps[name] = g
-            out.append(BlockMaps(f.index, f.name, f.entry.kind, variant, maps))
+            out.append(BlockMaps(f.index, f.name, f.entry.kind, variant, maps,
+                                 gain_small=gain, _align=align))
         for g in gam or []:
             out.append(gam_block_maps(g, attention.entry("GAM"), align))
         self.records.clear()
@@ -161,4 +193,41 @@ def gam_block_maps(g: GamMaps, entry: BlockEntry, align: Callable[[np.ndarray], 
     gates = {"channel": GateMap(entry.gate("channel"), None, _align=align,
                                 _lazy=lambda: (g.channel_small, g.channel_weights)),
              "spatial": GateMap(entry.gate("spatial"), None, _align=align, _lazy=lambda: (g.spatial_small, None))}
-    return BlockMaps(g.index, g.name, "GAM", g.variant, gates, gam=g)
+    return BlockMaps(g.index, g.name, "GAM", g.variant, gates, gam=g, _align=align)
+
+
+#: model -> its attention blocks as (layer index, kind, variant), found once per model
+_INDEX_CACHE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def block_list(model: nn.Module) -> tuple[tuple[int, str, str], ...]:
+    """The model's attention blocks (every kind, GAM included) as (layer index, kind, variant), in
+    layer order, one per layer (what ``Settings.gam_layer`` may name). Found once per model."""
+    try:
+        hit = _INDEX_CACHE.get(model)
+    except TypeError:
+        hit = None
+    if hit is not None:
+        return hit
+    seen: dict[int, tuple[int, str, str]] = {}
+    for f in attention.find_blocks(model):
+        if f.index >= 0 and f.index not in seen:
+            variant = f.block.__dict__.get("variant") or getattr(f.block, "gam_variant", "") or ""
+            seen[f.index] = (f.index, f.entry.kind, str(variant))
+    out = tuple(sorted(seen.values()))
+    try:
+        _INDEX_CACHE[model] = out
+    except TypeError:
+        pass
+    return out
+
+
+def block_indices(model: nn.Module) -> tuple[int, ...]:
+    """The layer indices of :func:`block_list`."""
+    return tuple(i for i, _, _ in block_list(model))
+
+
+def block_word(model: nn.Module) -> str:
+    """``GAM block`` for a model whose blocks are all GAM (or that has none), else ``attention block``
+    (the words the errors about a block choice use)."""
+    return "GAM block" if all(k == "GAM" for _, k, _ in block_list(model)) else "attention block"

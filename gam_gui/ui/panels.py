@@ -124,10 +124,15 @@ def panel_caption(panel: render.Panel) -> tuple[str, str]:
     The subtitle template is translated and filled with the panel's values (a translation with
     broken fields falls back to the English subtitle rather than failing to paint)."""
     title = tr_render(panel.title)
+    values = {k: _tr_value(k, v) for k, v in panel.values.items()}
+    if getattr(panel, "title_template", ""):  # a title made from the values too ("CBAM spatial gate ...")
+        try:
+            title = tr_render(panel.title_template).format(**values)
+        except (KeyError, IndexError, ValueError):
+            title = panel.title
     if not panel.template:
         return title, tr_render(panel.subtitle)
     try:
-        values = {k: _tr_value(k, v) for k, v in panel.values.items()}
         return title, tr_render(panel.template).format(**values)
     except (KeyError, IndexError, ValueError):
         return title, panel.subtitle
@@ -215,7 +220,7 @@ def scale_label(label: str) -> str:
 def scale_text(scale: render.ColorScale) -> str:
     """The colour bar's text (what is drawn, this frame's range, a held range) in the window's language."""
     def fmt(v: float) -> str:
-        return render.format_value(v, scale.signed)
+        return render.format_value(v, scale.signed, getattr(scale, "digits", 3))
 
     if scale.raw_peak is not None:  # normalised to its peak: the label says it all
         return scale_label(scale.label)
