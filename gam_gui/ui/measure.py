@@ -212,6 +212,8 @@ class MeasureDock(QDockWidget):
         v.addLayout(row)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
+        self.progress.setToolTip(self.tr("Perturbed frames scored so far, out of those the measurement needs, "
+                                         "and the time left at the rate so far"))
         self.progress.hide()
         v.addWidget(self.progress)
         self._eta: Eta | None = None
@@ -268,8 +270,8 @@ class MeasureDock(QDockWidget):
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(min(done, total))
         left = self._eta.remaining()
-        eta = self.tr("about {0:.0f} s left").format(left) if left is not None else self.tr("estimating time left")
-        self.progress.setFormat(self.tr("{0} of {1} perturbed frames, {2}").format(done, total, eta))
+        eta = self.tr("{0:.0f} s left").format(left) if left is not None else self.tr("estimating")
+        self.progress.setFormat(self.tr("{0}/{1} frames, {2}").format(done, total, eta))
 
     def _finished(self) -> None:
         self.button.setEnabled(True)
