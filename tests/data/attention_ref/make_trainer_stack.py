@@ -12,7 +12,8 @@ What a tutorial reader does, done at run time so the scratch install stays as it
   the trainer pickles them as ``ultralytics.nn.modules.block.<Name>``;
 * their names are "imported in ``tasks.py``" (set in its globals) and ``parse_model`` gets the
   tutorials' branches: ``c2 = ch[f]; args = [c2, *args]`` for the blocks that keep their width, and
-  CoordAtt listed like ``Conv``, SimAM and TripletAttention by the default branch (row as written) (``c1, c2 = ch[f], width-scaled args[0]``);
+  CoordAtt listed like ``Conv`` (``c1, c2 = ch[f], width-scaled args[0]``), SimAM and TripletAttention
+  built by the default branch (the row's arguments as written);
 * ``YOLO(yaml).train(...)`` is the package's own trainer (CPU, 96 px, the 40 images of
   ``tests/data/ultralytics_ref``). A callback copies ``last.pt`` while it is still the full
   checkpoint (model None, ``ema``, ``optimizer``, ``updates``, ``train_args``): the trainer strips it
@@ -20,7 +21,8 @@ What a tutorial reader does, done at run time so the scratch install stays as it
 
 Written to OUT_DIR: ``v11_trainer_best.pt`` (stripped, as the trainer leaves it), ``v11_trainer_last.pt``
 (the full last epoch) and ``v11_trainer_out.pt``: fixed inputs and the package's own outputs for both
-files (the model's output; for best.pt also every attention layer's output on the first input), so the tests need no ultralytics.
+files (the model's output; for best.pt also every attention layer's output on the first input), so the
+tests need no ultralytics.
 """
 
 from __future__ import annotations
@@ -32,9 +34,8 @@ import sys
 from pathlib import Path
 
 import torch
-from torch import nn
-
 import ultralytics
+from torch import nn
 from ultralytics import YOLO
 from ultralytics.nn import tasks
 from ultralytics.nn.modules import block as ul_block
@@ -181,8 +182,11 @@ def main(work: Path, out: Path) -> None:
         ckpt = torch.load(f, map_location="cpu", weights_only=False)
         net = (ckpt.get("ema") or ckpt["model"]).float().eval()
         seen: dict[int, torch.Tensor] = {}
-        hooks = [net.model[i].register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, o.detach().clone()))
-                 for i in ATTENTION_LAYERS]
+
+        def keep(m, a, o, seen=seen) -> None:
+            seen[m.i] = o.detach().clone()
+
+        hooks = [net.model[i].register_forward_hook(keep) for i in ATTENTION_LAYERS]
         ys, layers = [], []
         with torch.no_grad():
             for x in xs:
