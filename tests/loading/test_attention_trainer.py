@@ -1,0 +1,140 @@
+"""Real ultralytics 8.4 *trainer* files stacking GAM with ten other attention blocks (issue 27).
+
+``tests/data/attention_ref/v11_trainer_{best,last}.pt`` were written by the package's own trainer
+(``make_trainer_stack.py`` beside them): a YOLO11 layout (C3k2, SPPF, C2PSA) with the blocks pasted into
+``ultralytics.nn.modules.block`` and registered in ``parse_model`` as the tutorials tell users to.
+``best.pt`` is stripped as the trainer leaves it; ``last.pt`` is the full checkpoint of the last epoch
+(``model`` None, ``ema``, ``optimizer`` with momentum buffers, ``updates``, ``train_args``). The
+package's own outputs for both are stored in ``v11_trainer_out.pt``, so nothing here needs ultralytics.
+"""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import gam_gui.models.attention as A
+from gam_gui.checkpoints import load_model
+
+REF_DIR = Path(__file__).parents[1] / "data" / "attention_ref"
+FILES = {"best": REF_DIR / "v11_trainer_best.pt", "last": REF_DIR / "v11_trainer_last.pt"}
+#: (layer, kind, variant) of every attention block, as the recipe stacks them
+BLOCKS = [(3, "SimAM", "simam"), (6, "CBAM", "shared-mlp"), (9, "CoordAtt", "coordatt"),
+          (12, "TripletAttention", "three-branch"), (15, "GAM", "seed"), (19, "ShuffleAttention", "sa"),
+          (23, "SKAttention", "sk-2"), (24, "EMA", "ema"), (28, "ECA", "eca"), (29, "SE", "se"), (33, "NAM", "nam")]
+
+
+@pytest.fixture(scope="module")
+def ref() -> dict:
+    return torch.load(REF_DIR / "v11_trainer_out.pt", weights_only=True)
+
+
+class _Models(dict):
+    """Each file loaded once per test process, on first use (xdist workers load only what they use)."""
+
+    def __missing__(self, tag: str):
+        self[tag] = load_model(FILES[tag], device="cpu")
+        return self[tag]
+
+
+@pytest.fixture(scope="module")
+def models() -> _Models:
+    return _Models()
+
+
+def _first(y):
+    return y[0] if isinstance(y, (list, tuple)) else y
+
+
+def test_files_are_the_trainers_full_and_stripped_checkpoints() -> None:
+    """What the files hold (read from the pickle as bytes, nothing unpickled): the full one has the
+    optimizer's momentum buffers, the stripped one none; both name the pasted blocks' module path."""
+    pickles = {}
+    for tag, path in FILES.items():
+        with zipfile.ZipFile(path) as z:
+            pickles[tag] = z.read(next(n for n in z.namelist() if n.endswith("data.pkl")))
+        assert path.stat().st_size < 600_000
+    for raw in pickles.values():
+        assert b"ultralytics.nn.modules.block" in raw and b"GAM_Attention" in raw and b"SKAttention" in raw
+        assert b"C2PSA" in raw and b"C3k2" in raw
+    assert b"momentum_buffer" in pickles["last"] and b"momentum_buffer" not in pickles["best"]
+
+
+def test_both_load_without_ultralytics_and_equal_the_package(models, ref) -> None:
+    assert "ultralytics" not in sys.modules
+    for tag in FILES:
+        model = models[tag]
+        assert [(f.index, f.entry.kind, f.block.variant) for f in A.find_blocks(model)] == BLOCKS, tag
+        assert model.names[4] == "cross" and not model.training
+        with torch.no_grad():
+            for x, want in zip(ref["x"], ref[tag]["y"], strict=True):
+                got = _first(model(x.float()))
+                assert got.shape == want.shape
+                assert (got - want).abs().max().item() <= 1e-4, tag
+
+
+def test_every_blocks_output_equals_the_package(models, ref) -> None:
+    """Block by block on the first input (the stored outputs of each attention layer of best.pt)."""
+    model, want = models["best"], ref["best"]["layers"]
+    seen: dict[int, torch.Tensor] = {}
+    hooks = [model.model[i].register_forward_hook(lambda m, a, o, i=i: seen.__setitem__(i, o)) for i, _, _ in BLOCKS]
+    try:
+        with torch.no_grad():
+            model(ref["x"][0].float())
+    finally:
+        for h in hooks:
+            h.remove()
+    assert sorted(want) == [i for i, _, _ in BLOCKS]
+    for i, kind, _ in BLOCKS:
+        assert (seen[i] - want[i]).abs().max().item() <= 1e-4, kind
+
+
+def test_analyze_draws_every_blocks_gates_in_their_range(models) -> None:
+    from gam_gui.analysis import analyze
+    from gam_gui.data.shapes import render_sample
+
+    img = render_sample(3, 96).image
+    for tag in ("best",):  # the full file's blocks are checked by the ablation test
+        res = analyze(models[tag], img, method="none", imgsz=96, conf=0.01)
+        assert [(b.index, b.kind, b.variant) for b in res.attention] == BLOCKS, tag
+        for b in res.attention:
+            entry = A.entry(b.kind)
+            want = {g.name for g in entry.gates} - set(entry.absent_gates.get(b.variant, ()))
+            assert set(b.gates) == want, (tag, b.kind)
+            for name, g in b.gates.items():
+                decl = g.gate
+                assert g.small is not None or g.weights is not None, (b.kind, name)
+                for values in (g.small, g.weights):
+                    if values is None:
+                        continue
+                    assert np.isfinite(values).all()
+                    if decl.low is not None:
+                        assert values.min() >= decl.low - 1e-5, (b.kind, name)
+                    if decl.high is not None:
+                        assert values.max() <= decl.high + 1e-5, (b.kind, name)
+                if g.small is not None:
+                    m, lo, hi = g.frame()
+                    assert m.shape == img.shape[:2] and 0 <= m.min() <= m.max() <= 1 and lo <= hi
+                    assert g.small.std() > 0 or decl.kind == "channel", (b.kind, name)  # trained: not flat
+
+
+def test_every_block_ablates_in_every_mode_and_restores(models, ref) -> None:
+    model = models["last"]  # the full checkpoint (EMA weights)
+    x = ref["x"][0].float()
+    with torch.no_grad():
+        base = _first(model(x))
+        modes_seen = 0
+        for f in A.find_blocks(model):
+            for mode in f.entry.modes_for(f.block.variant):
+                with A.ablating({f.block: A.Mode(mode, 2)}):
+                    y = _first(model(x))
+                assert y.shape == base.shape and torch.isfinite(y).all()
+                assert not torch.equal(y, base), (f.index, f.entry.kind, mode)
+                modes_seen += 1
+            assert torch.equal(_first(model(x)), base), f.entry.kind  # restored exactly
+    assert modes_seen >= 2 * len(BLOCKS)
