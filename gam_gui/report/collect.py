@@ -4,8 +4,8 @@ Scoring is E's :func:`gam_gui.evaluation.runner.score_dataset` (the batches, let
 ``gam-gui eval --data``): model A as trained and under each ablation on the same images, then the
 baseline B; every configuration has its own :class:`gam_gui.metrics.scorer.Scorer`, so every
 interval is a paired bootstrap over the same images. Section 4 then needs one forward of A per
-image with the GAM hooks riding along. What is kept per image is small (boxes and scores, no
-pixels): the failures section re-reads the few images it draws.
+image with every attention block recorded (:mod:`gam_gui.report.block_stats`). What is kept per
+image is small (boxes and scores, no pixels): the failures section re-reads the few images it draws.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
@@ -21,11 +20,11 @@ from torch import nn
 
 from gam_gui.ablation import describe
 from gam_gui.datasets import Dataset, Sample, SkipCounter, ensure_usable
-from gam_gui.explain.attention import GamRecorder
 from gam_gui.explain.engine import explainer
-from gam_gui.inference import Detection, model_names, non_max_suppression, preprocess, to_detections
 from gam_gui.metrics import ImageRecord, Protocol
 from gam_gui.metrics.scorer import Scorer
+from gam_gui.models import attention
+from gam_gui.report.block_stats import BlockStats, detect_all_blocks
 from gam_gui.report.gam_stats import BlockInfo, GamStats
 
 LOGGER = logging.getLogger(__name__)
@@ -63,6 +62,8 @@ class PassOutput:
     scorer_b: Scorer | None
     ablations: list[tuple[str, dict, Scorer]]
     gam: GamStats | None
+    #: every attention block's gates and gains (section 4); None without attention blocks
+    blocks: BlockStats | None = None
     images: list[ImageResult] = field(default_factory=list)
     skipped: SkipCounter = field(default_factory=SkipCounter)
     #: detections at ``conf`` per image of A, for the faithfulness work estimate
@@ -81,28 +82,13 @@ def gam_blocks(model: nn.Module) -> list[BlockInfo]:
     return [BlockInfo(i, name, block_variant(m)) for i, name, m in explainer(model).gam_blocks if i >= 0]
 
 
-def detect_recorded(model: nn.Module, image: np.ndarray, conf: float, iou: float, imgsz: int,
-                    max_det: int = 300) -> tuple[list[Detection], dict[str, dict], Any]:
-    """Detections of one frame plus the GAM blocks' recorded tensors (:attr:`GamRecorder.records`)
-    from the same forward, and the letterbox; the same detections as :func:`detect`."""
-    eng = explainer(model)
-    x, lb = preprocess(model, image, imgsz)
-    rec = GamRecorder(model, eng.gam_blocks)
-    with eng.run(model, None, False) as run:
-        pred = run.forward(x, rec)
-    det = non_max_suppression(pred.detach(), conf, iou, max_det=max_det, adapter=eng.adapter)[0]
-    records = dict(rec.records)
-    rec.records.clear()
-    return to_detections(det, lb, model_names(model)), records, lb
-
-
 def run_pass(dataset: Dataset, a: ModelRun, b: ModelRun | None, ablations: list[dict], protocol: Protocol,
              conf: float, with_gam: bool, tick: Callable[[str, float], None], batch: int | None = None,
              workers: int | None = None) -> PassOutput:
     """Score A (as trained and under each ablation) and B on every usable image of ``dataset``, with
     :func:`gam_gui.evaluation.runner.score_dataset` (E's: the batches, letterbox and NMS of
     ``gam-gui eval --data``, so the report's numbers are eval's); then, for section 4, one hooked
-    forward of A per image (:func:`detect_recorded`).
+    forward of A per image with every attention block recorded (:func:`detect_all_blocks`).
 
     ``tick(part, units)`` reports the work done, in image forwards (``part``: ``"a"``, ``"ablation"``,
     ``"baseline"``, ``"gam"``).
@@ -139,18 +125,22 @@ def run_pass(dataset: Dataset, a: ModelRun, b: ModelRun | None, ablations: list[
     skipped = sa.skipped
     skipped.add_dataset(dataset)
     blocks = gam_blocks(a.model) if with_gam else []
+    any_blocks = with_gam and bool(attention.find_blocks(a.model))
     out = PassOutput(sa.scorers[0], sb.scorers[0] if sb is not None else None,
                      [(describe(spec), spec, sc) for spec, sc in zip(ablations, sa.scorers[1:], strict=True)],
-                     GamStats(blocks, names) if blocks else None, [results[i] for i in sorted(results)], skipped)
+                     GamStats(blocks, names) if blocks else None, BlockStats(names) if any_blocks else None,
+                     [results[i] for i in sorted(results)], skipped)
     for im in out.images:
         out.det_counts[im.index] = int((im.pred["a"][1] >= conf).sum())
-    if out.gam is not None:
+    if out.blocks is not None:
         for im in out.images:
             sample = dataset[im.index]
             if sample.image is not None:
                 with torch.no_grad():
-                    _dets, recs, lb = detect_recorded(a.model, sample.image, 0.25, 0.45, a.imgsz)
-                out.gam.add(im.index, recs, lb, sample.boxes, sample.classes)
-                del recs
+                    _dets, recs, snaps, lb = detect_all_blocks(a.model, sample.image, 0.25, 0.45, a.imgsz)
+                if out.gam is not None:
+                    out.gam.add(im.index, recs, lb, sample.boxes, sample.classes)
+                out.blocks.add(im.index, snaps, lb, sample.boxes, sample.classes)
+                del recs, snaps
             tick("gam", 1.0)
     return out

@@ -23,7 +23,9 @@ import torch
 from gam_gui import jsonio
 from gam_gui.report import figures as F
 from gam_gui.report import sections as S
-from gam_gui.report.collect import ModelRun, PassOutput, detect_recorded, gam_blocks, run_pass
+from gam_gui.report.attention_section import attention_blocks, attention_json
+from gam_gui.report.block_stats import detect_all_blocks, frame_panels
+from gam_gui.report.collect import ModelRun, PassOutput, run_pass
 from gam_gui.report.failure_section import failures_section
 from gam_gui.report.html import Section, document
 from gam_gui.report.options import command_line
@@ -34,8 +36,8 @@ from gam_gui.report.text import plural, seconds_text
 
 LOGGER = logging.getLogger("gam_gui.report")
 TITLES = {"pass": "running the models over the data", "summary": "1 Summary", "per_class": "2 Per class",
-          "ablation": "3 Ablation", "gam": "4 What the GAM blocks do", "failures": "5 Failures", "trust": "6 Trust",
-          "repro": "7 Reproducibility"}
+          "ablation": "3 Ablation", "gam": "4 What the attention blocks do", "failures": "5 Failures",
+          "trust": "6 Trust", "repro": "7 Reproducibility"}
 #: cost guesses relative to one forward of one image (see gam_gui.report.plan); measured on a 2-core CPU
 HOOKED_FORWARD, BATCHED_FORWARD, EXPLAIN_AT, FRAME_IN_BATCH = 1.2, 0.7, 4.0, 0.55
 
@@ -56,11 +58,11 @@ def _calibrate(a: ModelRun, image: np.ndarray, dpi: int) -> tuple[float, float]:
     """(seconds per forward of A, seconds per figure at ``dpi``) on this machine: medians of three,
     so that one busy moment of a shared machine does not skew the plan."""
     with torch.no_grad():
-        detect_recorded(a.model, image, 0.25, 0.45, a.imgsz)  # warm-up
+        detect_all_blocks(a.model, image, 0.25, 0.45, a.imgsz)  # warm-up
         fwd = []
         for _ in range(3):
             t0 = time.perf_counter()
-            detect_recorded(a.model, image, 0.25, 0.45, a.imgsz)
+            detect_all_blocks(a.model, image, 0.25, 0.45, a.imgsz)
             fwd.append(time.perf_counter() - t0)
     figs = []
     for _ in range(3):
@@ -150,12 +152,16 @@ def run(args: argparse.Namespace) -> int:
     fwd, fig_s = _calibrate(a, first, args.dpi) if first is not None else (0.05, 1.0)
     n_faith = min(args.faithfulness_images, n)
     trust = _trust_calibration(a, first, args, methods, fwd) if n_faith and first is not None else None
-    n_blocks = len(gam_blocks(a.model))
+    from gam_gui.models import attention
+
+    n_blocks = len(attention.find_blocks(a.model))
+    n_gam = sum(f.entry.kind == "GAM" for f in attention.find_blocks(a.model))
     est = {"pass": n * fwd * (BATCHED_FORWARD * (1 + len(ablations) + (b is not None)) + HOOKED_FORWARD),
            "summary": 0.2 + (2 * fwd * n if b else 0.0), "per_class": 2.5 * fig_s,
            "ablation": (fig_s + 0.3 * len(ablations) + 0.05 * n * len(ablations) / 10) if ablations else 0.01,
-           "gam": (2 * fig_s + 0.7 * fig_s * (1 + 2 * n_blocks) * min(1, args.typical) + args.typical * fwd * 2)
-           if n_blocks else 0.01,
+           "gam": (0.4 * fig_s * (1 + 2 * n_blocks) + fwd
+                   + ((2 * fig_s + 0.7 * fig_s * (1 + 2 * n_gam) * min(1, args.typical) + args.typical * fwd * 2)
+                      if n_gam else 0.0)) if n_blocks else 0.01,
            "failures": (args.failures * 2 * (EXPLAIN_AT * fwd * (2 if b else 1)) + 2.5 * fig_s * (1 + (b is not None)))
            if args.failures else 0.01,
            "trust": trust.total(n_faith, _capped(trust.detections, args) * n_faith) + fig_s if trust else 0.01,
@@ -259,15 +265,20 @@ def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: Model
     done("per_class", t0)
 
     t0 = timed("ablation")
+    from gam_gui.models import attention
+
+    kinds = {f.index: f.entry.kind for f in attention.find_blocks(a.model)}
     rows = []
     for label, spec, scorer in res.ablations:
         bt = paired_bootstrap(scorer, res.scorer_a, args.resamples, args.seed)
         (layer, mode), = spec.items()
         rows.append(S.AblationRow(label, int(layer), mode.label, bt.a["map50"], bt.a["map50_95"], bt.diff["map50"],
-                                  bt.diff["map50_95"], S.ci_pair(bt.ci95["map50"]), S.ci_pair(bt.ci95["map50_95"])))
+                                  bt.diff["map50_95"], S.ci_pair(bt.ci95["map50"]), S.ci_pair(bt.ci95["map50_95"]),
+                                  kinds.get(int(layer), "")))
         plan.advance("ablation", 0.3)
-    sections.append(S.ablation(ctx, m_a, rows, "--no-ablation" if args.no_ablation else "the model has no GAM blocks"))
-    data["ablation"] = [{"ablation": r.label, "layer": r.layer, "mode": r.mode, "map50": r.map50,
+    sections.append(S.ablation(ctx, m_a, rows, "--no-ablation" if args.no_ablation
+                               else "the model has no attention blocks"))
+    data["ablation"] = [{"ablation": r.label, "layer": r.layer, "kind": r.kind, "mode": r.mode, "map50": r.map50,
                          "map50_95": r.map50_95, "delta_map50": r.d50, "delta_map50_95": r.d95,
                          "ci95": {"map50": list(r.ci50), "map50_95": list(r.ci95)}} for r in rows]
     done("ablation", t0)
@@ -275,7 +286,11 @@ def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: Model
     t0 = timed("gam")
     gam_rows = res.gam.rows() if res.gam is not None else []
     grid = _typical_grid(a, dataset, res, args.typical) if gam_rows and args.typical else None
-    sections.append(S.gam_blocks(ctx, gam_rows, grid, len(res.images)))
+    maps = res.blocks.map_rows() if res.blocks is not None else []
+    channels = res.blocks.channel_rows() if res.blocks is not None else []
+    fig, fig_image = _blocks_figure(a, dataset, res) if maps or channels else (None, None)
+    sections.append(attention_blocks(ctx, maps, channels, len(res.images), fig, fig_image or "", gam_rows, grid))
+    data["attention"] = attention_json(maps, channels, len(res.images), fig_image)
     data["gam"] = [{"layer": r.block.index, "class": r.name, "boxes": r.boxes, "gate_inside": r.spatial_in,
                     "gate_outside": r.spatial_out, "gain_inside": r.gain_in, "gain_outside": r.gain_out,
                     "top_channels": r.top_channels} for r in gam_rows]
@@ -306,6 +321,20 @@ def _sections(plan: Plan, ctx: S.Context, res: PassOutput, a: ModelRun, b: Model
     done("trust", t0)
     data["tables"] = {t.name: {"columns": [c.header for c in t.columns], "rows": t.rows} for t in ctx.tables}
     return sections, data
+
+
+def _blocks_figure(a: ModelRun, dataset, res: PassOutput) -> tuple[F.MplFigure | None, str | None]:
+    """Every block's maps on the typical image (see :meth:`BlockStats.typical`), and its file name."""
+    i = res.blocks.typical() if res.blocks is not None else None
+    if i is None:
+        return None, None
+    s = dataset[i]
+    if s.image is None:
+        return None, None
+    with torch.no_grad():
+        _dets, _recs, snaps, lb = detect_all_blocks(a.model, s.image, 0.25, 0.45, a.imgsz)
+    name = Path(s.path).name
+    return F.block_maps(s.image, np.asarray(s.boxes), name, frame_panels(snaps, lb)), name
 
 
 def _typical_grid(a: ModelRun, dataset, res: PassOutput, k: int):

@@ -92,14 +92,16 @@ def failures_section(ctx: Context, res: PassOutput, a: ModelRun, b: ModelRun | N
         s.para("Not run (--failures 0).", "note")
         return s, {}
     fns, fps = find_failures(res.images, conf)
+    shown = (f"layer {block}, the attention block whose removal costs the most" if block is not None
+             else "the first attention block")
     who = f"A = {ctx.model_a}" + (f", B = {ctx.model_b}." if ctx.model_b else ".")
     s.para(f"{who} At score ≥ {conf:g}: {plural(len(fns), 'missed object')} (false negatives) and "
            f"{plural(len(fps), 'false detection')} (false positives). The worst {n} of each are shown: misses the "
            "model barely sees (lowest same-class score on the object), then the most confident false alarms. "
            "Each row is cropped around the object: ground truth dashed green, the failure dashed orange (miss) or "
            "red (false alarm), detections in blue; then the CAM for that class at that place (HiResCAM on the "
-           f"prediction that best covers the box), and the GAM spatial gate and block gain of layer "
-           f"{block if block is not None else '(first GAM block)'}.")
+           f"prediction that best covers the box), and the gate (its spatial gate where it has one) and block gain "
+           f"of {shown}.")
     data: dict = {"false_negatives": len(fns), "false_positives": len(fps)}
     cost = row_cost
     for kind, items, fname in (("false negatives", fns[:n], "failures_fn"),
@@ -112,8 +114,8 @@ def failures_section(ctx: Context, res: PassOutput, a: ModelRun, b: ModelRun | N
         rows = _rows(ctx, items, a, b, dataset, conf, block, False, advance, cost)
         if rows:
             s.figure(ctx.save(F.failure_rows(rows), fname, f"worst {kind}",
-                            f"Worst {kind}, one row each (left to right: detections + ground truth, CAM, GAM "
-                            "spatial gate, block gain)."))
+                            f"Worst {kind}, one row each (left to right: detections + ground truth, CAM, the "
+                            "attention block's gate, block gain)."))
         data[fname] = [{"image": f.path, "class": _name(ctx.names, f.cls), "box": f.box, "score": f.score,
                         "iou": f.iou} for f in items]
     if b is not None:

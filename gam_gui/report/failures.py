@@ -11,7 +11,7 @@ IoU >= 0.5, each object once).
   (highest score first), then the ones farthest from any object (lowest IoU).
 
 Each row shows the object's neighbourhood: detections and ground truth, the CAM for that class at
-that place, the GAM spatial gate and the block gain there. "At that place" means the CAM targets the
+that place, one attention block's gate and its block gain there. "At that place" means the CAM targets the
 prediction row whose box overlaps the object best (IoU >= 0.3, highest confidence for that class;
 the best-overlapping row when none does), with HiResCAM, so it shows what supports (or fails to
 support) that class there, whether or not the row survived the threshold.
@@ -26,7 +26,6 @@ import torch
 import torchvision
 from torch import nn
 
-from gam_gui.explain.attention import GamRecorder
 from gam_gui.explain.engine import explainer
 from gam_gui.faithfulness.maps import to_frame_unit
 from gam_gui.inference import Detection, model_names, non_max_suppression, preprocess, to_detections
@@ -139,23 +138,29 @@ def best_on(box: np.ndarray, cls: int, boxes: np.ndarray, scores: np.ndarray, cl
 @dataclass
 class PlaceView:
     """What one model shows at one place: its detections, the CAM (0–1 over the frame) and, for a
-    GAM model, one block's spatial gate (0–1) and gain (log2) over the frame."""
+    model with attention blocks, one block's gate (its spatial gate where it has one, else its first
+    gate with positions) and gain (log2) over the frame."""
 
     detections: list[Detection]
     cam: np.ndarray
     gate: np.ndarray | None
     gain: np.ndarray | None
     block: int | None
+    #: "GAM spatial", "CoordAtt height", ...: which block kind and gate ``gate`` is
+    gate_name: str = ""
 
 
 def explain_at(model: nn.Module, image: np.ndarray, imgsz: int, box: np.ndarray, cls: int, conf: float,
                block: int | None = None) -> PlaceView:
     """One forward and one backward: the detections at ``conf``, the CAM of class ``cls`` at the
-    prediction row that best covers ``box`` (see the module docstring) and GAM block ``block``'s maps."""
+    prediction row that best covers ``box`` (see the module docstring) and attention block ``block``'s
+    maps (the first block when ``block`` is None or not found)."""
+    from gam_gui.report.block_stats import AllBlocksRecorder
+
     eng = explainer(model)
     x, lb = preprocess(model, image, imgsz)
     layers = tuple(sorted(eng.default_layers))
-    recorder = GamRecorder(model, eng.gam_blocks)
+    recorder = AllBlocksRecorder(model)
     with torch.enable_grad(), eng.run(model, layers, True) as run:
         pred = run.forward(x, recorder)
         rows = pred.detach()[0].float()
@@ -173,11 +178,17 @@ def explain_at(model: nn.Module, image: np.ndarray, imgsz: int, box: np.ndarray,
         target = run.target(torch.tensor([r]), torch.tensor([c]), "all")
         cam = to_frame_unit(run.cam(CAM_METHOD, target).maps[0], lb)
     gate = gain = None
-    maps = recorder.maps(lb.map_to_frame)
-    chosen = next((m for m in maps if m.index == block), maps[0] if maps else None)
+    gate_name = ""
+    snaps = recorder.snaps(lb)
+    chosen = next((s for s in snaps if s.block.index == block), snaps[0] if snaps else None)
     if chosen is not None:
-        gate, gain = chosen.raw("spatial"), chosen.gain("block")
-    return PlaceView(dets, cam, gate, gain, chosen.index if chosen is not None else None)
+        placed = [(n, g) for n, g in chosen.gates.items() if g.small is not None]
+        name, g = next(((n, g) for n, g in placed if n == "spatial"), placed[0] if placed else (None, None))
+        if g is not None:
+            gate, gate_name = lb.map_to_frame(np.asarray(g.small, np.float32)), f"{chosen.block.kind} {name}"
+        if chosen.gain is not None:
+            gain = lb.map_to_frame(np.asarray(chosen.gain, np.float32))
+    return PlaceView(dets, cam, gate, gain, chosen.block.index if chosen is not None else None, gate_name)
 
 
 def crop_window(box: np.ndarray, shape: tuple[int, int], factor: float = 3.0, minimum: int = 96) -> tuple[int, ...]:
@@ -219,7 +230,7 @@ def panels_for(view: PlaceView, image: np.ndarray, win: tuple[int, ...], gt_boxe
            "boxes": _boxes_in(win, gt_boxes, gt_cls, view.detections, names, focus, conf, focus_color)},
           {"title": f"{who}: CAM for '{cls_name}'", "image": crop, "kind": "cam", "map": view.cam[sl]}]
     if with_gam and view.gate is not None:
-        ps.append({"title": f"{who}: spatial gate, layer {view.block}", "image": crop, "kind": "gate",
+        ps.append({"title": f"{who}: {view.gate_name} gate, layer {view.block}", "image": crop, "kind": "gate",
                    "map": view.gate[sl]})
     if with_gam and view.gain is not None:
         ps.append({"title": f"{who}: block gain, layer {view.block}", "image": crop, "kind": "gain",

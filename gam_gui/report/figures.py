@@ -14,9 +14,10 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.colors import TwoSlopeNorm
+from matplotlib.colors import Normalize, TwoSlopeNorm
 from matplotlib.figure import Figure as MplFigure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from gam_gui.report.html import Figure
 from gam_gui.report.text import clean_text
@@ -118,7 +119,7 @@ def ablation_bars(labels: Sequence[str], delta: Sequence[float], lo: Sequence[fl
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(y, [label(x, 30) for x in labels], fontsize=7)
     ax.set_xlabel(f"change in {metric} vs as trained (absolute, 95% paired-bootstrap interval)")
-    ax.set_title("Ablation: one GAM block at a time")
+    ax.set_title("Ablation: one attention block at a time")
     ax.grid(axis="x", alpha=0.3)
     return fig
 
@@ -128,7 +129,7 @@ def inside_outside_bars(blocks: Sequence[str], classes: Sequence[str], inside: n
                         quantity: str, unit: str) -> MplFigure:
     """``inside[b, c]`` (mean over class c's boxes) beside ``outside[b]`` (background), per block."""
     nb, nc = inside.shape
-    fig = new_figure(min(11.0, 2.0 + 0.5 * nb * (nc + 1)), 3.6)
+    fig = new_figure(min(11.0, max(6.4, 2.0 + 0.5 * nb * (nc + 1))), 3.6)
     ax = fig.add_subplot()
     width = 0.8 / (nc + 1)
     x = np.arange(nb)
@@ -190,6 +191,89 @@ def map_grid(images: Sequence[np.ndarray], boxes: Sequence[np.ndarray], row_titl
     return fig
 
 
+def _boxes_on(ax, boxes: np.ndarray, colour: str, lw: float = 0.8, dashed: bool = False) -> None:
+    for b in boxes:
+        ax.add_patch(Rectangle((b[0], b[1]), b[2] - b[0], b[3] - b[1], fill=False, ec=colour, lw=lw,
+                               ls="--" if dashed else "-"))
+
+
+def tick_labels(values: Sequence[float]) -> list[str]:
+    """Colour-bar ends with just enough decimals to tell them apart (no offset text)."""
+    vals = [float(v) for v in values]
+    span = max(vals) - min(vals)
+    digits = 2 if not span > 0 else int(min(6, max(2, np.ceil(-np.log10(span)) + 1)))
+    return [f"{v:.{digits}f}".replace("-", "−") for v in vals]
+
+
+def block_maps(image: np.ndarray, boxes: np.ndarray, title: str, blocks: Sequence[dict]) -> MplFigure:
+    """Every attention block's maps on one image, one row per block: the image with its ground truth,
+    then each gate (with positions: a map over the frame; without: its channel weights, sorted) and
+    the block gain. Each panel has its own colour bar (a gate's ticks: its min and max on this image;
+    its label: the declared range), because the blocks' gates span different parts of their ranges.
+    ``blocks``: from :func:`gam_gui.report.block_stats.frame_panels`."""
+    rows = len(blocks)
+    cols = 1 + max([len(b["maps"]) for b in blocks] or [0])
+    fig = new_figure(2.05 * cols + 0.4, 2.05 * rows + 0.5)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    for i, b in enumerate(blocks):
+        ax = axes[i][0]
+        ax.imshow(image[:, :, ::-1])
+        _boxes_on(ax, boxes, "lime", 1.0)
+        if i == 0:
+            ax.set_title(label(title, 30), fontsize=6.5)
+        ax.set_ylabel("\n".join(label(x, 24) for x in b.get("lines") or [b["label"]]), fontsize=7)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for j in range(1, cols):
+            a = axes[i][j]
+            if j - 1 >= len(b["maps"]):
+                a.axis("off")
+                continue
+            name, kind, m, info = b["maps"][j - 1]
+            if kind == "weights":
+                w = np.sort(np.asarray(m, float))[::-1]
+                a.bar(np.arange(len(w)), w, width=1.0, color=PALETTE[0])
+                a.xaxis.set_major_locator(MaxNLocator(integer=True))
+                lo = info.low if info.low is not None else min(0.0, float(w.min()))
+                hi = info.high if info.high is not None else float(w.max())
+                a.set_ylim(lo, hi)
+                if info.middle is not None:
+                    a.axhline(info.middle, color="black", lw=0.6, ls="--")
+                a.set_title(label(f"{name} gate (no positions)", 34), fontsize=6.5)
+                a.set_xlabel("channels, largest first", fontsize=6)
+                a.set_ylabel(f"weight ({info.range_text})", fontsize=6)
+                a.tick_params(labelsize=5.5)
+                continue
+            a.set_xticks([])
+            a.set_yticks([])
+            mn, mx = float(np.nanmin(m)), float(np.nanmax(m))
+            if not mx > mn:
+                mx = mn + 1e-6
+            if kind == "gain":
+                # white is 0 (unchanged) only when the map crosses it; otherwise one side of the scale
+                cmap, norm = (GAIN_CMAP, TwoSlopeNorm(0, mn, mx)) if mn < 0 < mx else \
+                    ("Blues_r" if mx <= 0 else "Reds", Normalize(mn, mx))
+                h = a.imshow(m, cmap=cmap, norm=norm)
+                a.set_title(label("block gain", 34), fontsize=6.5)
+                ticks = [mn, 0.0, mx] if mn < 0 < mx else [mn, mx]
+                unit = ("bits (0 = unchanged)" if mn < 0 < mx else "bits, all < 0 here: energy removed" if mx <= 0
+                        else "bits, all > 0 here: energy added")
+            else:
+                h = a.imshow(m, cmap=GATE_CMAP, vmin=mn, vmax=mx)
+                width = (info.high - info.low) if info.middle is not None else max(abs(mn), abs(mx), 1e-12)
+                flat = " (nearly flat)" if (mx - mn) < 0.01 * width else ""
+                a.set_title(label(f"{name} gate{flat}", 34), fontsize=6.5)
+                ticks, unit = [mn, mx], f"this map's min–max; range {info.range_text}"
+            cb = fig.colorbar(h, ax=a, location="bottom", shrink=0.85, pad=0.02, aspect=14)
+            cb.set_ticks(ticks, labels=tick_labels(ticks))
+            cb.set_label(unit, fontsize=5.5)
+            cb.ax.tick_params(labelsize=5.5)
+            _boxes_on(a, boxes, "black" if kind == "gain" else "white", 0.7, dashed=True)
+            a.set_xlim(-0.5, m.shape[1] - 0.5)
+            a.set_ylim(m.shape[0] - 0.5, -0.5)
+    return fig
+
+
 # -- section 5 -------------------------------------------------------------------------------------
 def failure_rows(rows: Sequence[dict]) -> MplFigure:
     """One row per failure: panels ``{"title", "image", "kind" ("image"|"cam"|"gate"|"gain"),
@@ -237,7 +321,7 @@ def failure_rows(rows: Sequence[dict]) -> MplFigure:
             ax.set_title(label(p["title"], 30), fontsize=6.5)
             if j == 0:
                 ax.set_ylabel(label(r["label"], 34), fontsize=6.5)
-    names = {"cam": "CAM (0–1, of its max)", "gate": f"spatial gate ({g_lo:.2f}–{g_hi:.2f} of 0–1)",
+    names = {"cam": "CAM (0–1, of its max)", "gate": "attention gate ({}–{})".format(*tick_labels([g_lo, g_hi])),
              "gain": "block gain (log2, bits)"}
     for kind, h in handles.items():
         fig.colorbar(h, ax=axes, shrink=0.5, pad=0.01).set_label(names[kind], fontsize=7)

@@ -166,6 +166,12 @@ class AblationRow:
     d95: float
     ci50: tuple
     ci95: tuple
+    #: the block's kind (GAM, CBAM, SE, ...), "" when unknown
+    kind: str = ""
+
+    @property
+    def who(self) -> str:
+        return f"layer {self.layer}" + (f" ({self.kind})" if self.kind else "")
 
 
 def ablation_reading(rows: list[AblationRow]) -> str:
@@ -175,13 +181,13 @@ def ablation_reading(rows: list[AblationRow]) -> str:
     if not off:
         return "No 'off' ablation was run, so no block can be ranked."
     worst = min(off, key=lambda r: r.d95)
-    parts = [f"Layer {worst.layer} carries the most: switching it off changes mAP50-95 by "
+    parts = [f"{worst.who[:1].upper()}{worst.who[1:]} carries the most: switching it off changes mAP50-95 by "
              f"{_num(worst.d95, '{:+.3f}')} ({interval_text(*worst.ci95)})."]
     # a loss not established: the interval of the change reaches 0 or above
     free = [r for r in off if r.ci95[1] is not None and r.ci95[1] >= 0]
     if free:
         parts.append("Removable at a cost within the interval: " + ", ".join(
-            f"layer {r.layer} ({_num(r.d95, '{:+.3f}')}, {interval_text(*r.ci95)})" for r in free) + ".")
+            f"{r.who} ({_num(r.d95, '{:+.3f}')}, {interval_text(*r.ci95)})" for r in free) + ".")
     else:
         parts.append("No block can be switched off at a cost within its interval.")
     return " ".join(parts)
@@ -190,46 +196,46 @@ def ablation_reading(rows: list[AblationRow]) -> str:
 def ablation(ctx: Context, m_a: Metrics, rows: list[AblationRow], skipped_because: str = "") -> Section:
     s = Section("ablation", "Ablation")
     if not rows:
-        s.para(f"Not run: {skipped_because or 'the model has no GAM blocks'}.", "note")
+        s.para(f"Not run: {skipped_because or 'the model has no attention blocks'}.", "note")
         return s
     s.para(ablation_reading(rows), "key")
-    t = ctx.keep(Table("ablation", "Each GAM block × mode (one block at a time)",
-                       [Column("layer", "{:d}"), Column("mode", text=True), Column("mAP50"),
+    t = ctx.keep(Table("ablation", "Each attention block × mode (one block at a time)",
+                       [Column("layer", "{:d}"), Column("block", text=True), Column("mode", text=True),
+                        Column("mAP50"),
                         Column("Δ mAP50", "{:+.3f}"), Column("95% interval", "{:+.3f}"), Column("mAP50-95"),
                         Column("Δ mAP50-95", "{:+.3f}"), Column("95% interval ", "{:+.3f}")],
                        caption="Δ = ablated − as trained on the same images; intervals: paired bootstrap over images "
-                               f"({ctx.resamples:,} resamples). off: block returns its input; channel-only / "
-                               "spatial-only: one branch kept; drop-top-k: the k strongest channels zeroed; "
-                               "mean-gate: gates replaced by their mean."))
-    t.add("—", "as trained", m_a.map50, None, None, m_a.map50_95, None, None)
+                               f"({ctx.resamples:,} resamples). Each block has its own modes: off: the block "
+                               "returns its input; <gate>-only: only that gate applied, the block's others skipped; "
+                               "mean-gate: each gate replaced by its mean over its extent (the scale stays, the "
+                               "'where' goes); drop-top-k: the k channels with the largest channel gate zeroed."))
+    t.add("—", "—", "as trained", m_a.map50, None, None, m_a.map50_95, None, None)
     t.bold_rows.add(0)
     t.rules_after.add(0)
     last = None
     for r in rows:
         if last is not None and r.layer != last:
             t.rules_after.add(len(t.rows) - 1)
-        t.add(r.layer, r.mode, r.map50, r.d50, r.ci50, r.map50_95, r.d95, r.ci95)
+        t.add(r.layer, r.kind or "—", r.mode, r.map50, r.d50, r.ci50, r.map50_95, r.d95, r.ci95)
         last = r.layer
     s.table(t)
-    s.figure(ctx.save(F.ablation_bars([r.label for r in rows], [r.d95 for r in rows], [r.ci95[0] for r in rows],
+    s.figure(ctx.save(F.ablation_bars([f"{r.layer} {r.kind}: {r.mode}" if r.kind else r.label for r in rows],
+                                      [r.d95 for r in rows], [r.ci95[0] for r in rows],
                                     [r.ci95[1] for r in rows]), "ablation", "ablation changes",
                     "Change in mAP50-95 per ablation with its 95% paired-bootstrap interval (red: a loss)."))
     return s
 
 
 # -- 4 ---------------------------------------------------------------------------------------------
-def gam_blocks(ctx: Context, rows: list[GamRow], grid: F.MplFigure | None, n_images: int) -> Section:
-    s = Section("gam", "What the GAM blocks do")
-    if not rows:
-        s.para("The model has no GAM blocks, or no image had a ground-truth box.", "note")
-        return s
-    s.para(f"Over the ground-truth boxes of {plural(n_images, 'image')}: the spatial gate (sigmoid, mean over "
-           "channels, 0–1) and the block gain (log2 of the feature energy out / in; 0 = passed on unchanged, "
-           "+1 = doubled) inside each class's boxes, against the background (every cell outside all boxes). "
-           "A block that attends to objects has a higher gate and gain inside than outside.")
+def gam_content(ctx: Context, s: Section, rows: list[GamRow], grid: F.MplFigure | None, n_images: int) -> None:
+    """GAM's own detail in section 4 (per block and class: spatial gate, gain, top channels; bars and
+    typical maps), appended to ``s`` below the section's every-block tables."""
+    s.para(f"Per GAM block and class, over the ground-truth boxes of {plural(n_images, 'image')}: the spatial gate "
+           "(sigmoid, mean over channels, 0–1) and the block gain (bits) inside each class's boxes against the "
+           "background, and the channels the channel attention weighs most inside each class's boxes.")
     blocks = sorted({r.block.index for r in rows})
     s.para(gam_reading(rows), "key")
-    t = ctx.keep(Table("gam_blocks", "GAM gates and gains inside vs outside the objects",
+    t = ctx.keep(Table("gam_blocks", "GAM gates and gains per class, inside vs outside the objects",
                        [Column("layer", "{:d}"), Column("class", text=True), Column("boxes", "{:d}"),
                         Column("gate inside", "{:.3f}"), Column("± (95%)", "{:.3f}"), Column("gate outside"),
                         Column("gain inside (bits)", "{:+.2f}"), Column("± (95%) ", "{:.2f}"),
@@ -265,8 +271,7 @@ def gam_blocks(ctx: Context, rows: list[GamRow], grid: F.MplFigure | None, n_ima
     if grid is not None:
         s.figure(ctx.save(grid, "gam_typical_maps", "typical GAM maps",
                         "Typical images (object/background contrast nearest the median): ground truth in green, "
-                        "then each block's spatial gate and block gain over the frame."))
-    return s
+                        "then each GAM block's spatial gate and block gain over the frame."))
 
 
 def gam_reading(rows: list[GamRow]) -> str:
@@ -280,7 +285,8 @@ def gam_reading(rows: list[GamRow]) -> str:
         up = [b for b in blocks if ins[b] > outs[b]]
         best = max(rows, key=lambda r: getattr(r, f"{key}_in") - getattr(r, f"{key}_out"))
         fmt = "{:.3f}" if key == "spatial" else "{:+.2f}"
-        parts.append(f"The {what} is higher inside the objects than outside in {len(up)} of {len(blocks)} blocks"
+        parts.append(f"The GAM {what} is higher inside the objects than outside in {len(up)} of {len(blocks)} "
+                     f"GAM blocks"
                      f"{' (layer ' + ', '.join(map(str, up)) + ')' if up and len(up) < len(blocks) else ''}; "
                      f"largest inside − outside difference: layer {best.block.index} on '{best.name}', "
                      f"{_num(getattr(best, f'{key}_in'), fmt)} inside vs {_num(getattr(best, f'{key}_out'), fmt)}"

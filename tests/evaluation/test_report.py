@@ -82,7 +82,8 @@ def test_report_writes_page_tables_figures_and_json(report):
     code, out, _, _ = report
     assert code == 0
     html = (out / "report.html").read_text(encoding="utf-8")
-    for title in ("Summary", "Per class", "Ablation", "What the GAM blocks do", "Failures", "Trust", "Reproducibility"):
+    for title in ("Summary", "Per class", "Ablation", "What the attention blocks do", "Failures", "Trust",
+                  "Reproducibility"):
         assert f"{title}" in html
     assert html.index("1. Summary") < html.index("2. Per class") < html.index("3. Ablation") < \
         html.index("7. Reproducibility")
@@ -91,13 +92,25 @@ def test_report_writes_page_tables_figures_and_json(report):
     assert 0 <= data["metrics"]["map50_95"] <= data["metrics"]["map50"] <= 1
     assert len(data["ablation"]) == 15 and all(r["ci95"]["map50_95"][0] <= r["ci95"]["map50_95"][1]
                                                for r in data["ablation"])
+    assert {r["kind"] for r in data["ablation"]} == {"GAM"}
+    # section 4: the three GAM blocks in the every-block table (gates and gain), and GAM's own per-class rows
+    att = data["attention"]
+    assert {(r["layer"], r["map"]) for r in att["maps"]} == {(i, m) for i in {r["layer"] for r in data["gam"]}
+                                                             for m in ("channel", "spatial", "gain")}
+    assert len({r["layer"] for r in data["gam"]}) == 3 and att["channels"] == []
+    for r in att["maps"]:
+        if r["map"] == "spatial":  # the GAM spatial gate of the every-block table is the per-class table's, pooled
+            per = [g for g in data["gam"] if g["layer"] == r["layer"]]
+            assert r["outside"] == pytest.approx(per[0]["gate_outside"], abs=1e-6)
+            assert r["inside"] == pytest.approx(sum(g["gate_inside"] * g["boxes"] for g in per) /
+                                                sum(g["boxes"] for g in per), abs=1e-6)
     lo, hi = data["compare"]["ci95"]["map50_95"]
     assert lo <= data["compare"]["diff"]["map50_95"] <= hi
     assert {"random", "box", "hirescam"} <= set(data["faithfulness"]["methods"])
     assert len(data["reproducibility"]["files"]) == 3 and all(len(f[2]) == 64 for f in data["reproducibility"]["files"])
     figs = sorted(p.name for p in (out / "figures").glob("*.png"))
     assert {"pr_curve.png", "confusion_matrix.png", "ablation.png", "gam_gate_bars.png", "faithfulness.png",
-            "gam_typical_maps.png", "failures_fn.png"} <= set(figs)
+            "gam_typical_maps.png", "failures_fn.png", "attention_maps.png"} <= set(figs)
 
 
 def test_tables_parse_as_csv_and_booktabs(report):
