@@ -49,6 +49,8 @@ HELP_GATE_BARS = ("A gate without positions: one weight per channel, drawn as ba
                   "no heatmap; the channel chart shows the same weights. What it means:")
 HELP_BLOCK_GAIN = ("What the whole block did: log2 ||out|| / ||in|| per pixel, norms over channels; red: "
                    "features made stronger, blue: weaker, white: unchanged (gain 1).")
+#: Tooltips made of a translatable lead-in and the registry's meaning of the gate.
+HELP_PREFIXES = (HELP_GATE_MAP, HELP_GATE_BARS)
 CAPTION_STRINGS = (TITLE_GATE, TITLE_BLOCK_GAIN, SUB_GATE_MAP, SUB_GATE_PIXEL, SUB_GATE_BARS, SUB_GATE_BRANCHES,
                    SUB_BLOCK_GAIN, NO_GAIN_TEXT, UNBOUNDED, HELP_GATE_MAP, HELP_GATE_BARS, HELP_BLOCK_GAIN)
 #: The second panel of a block when it shows the block's gain rather than a gate.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from PyQt5.QtCore import QT_TRANSLATE_NOOP, QEvent, QObject, QSettings, Qt, pyqtSignal
+from PyQt5.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QEvent, QObject, QSettings, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont
 from PyQt5.QtWidgets import (
     QAbstractButton,
@@ -38,6 +38,7 @@ from PyQt5.QtWidgets import (
 from gam_gui.ablation import DEFAULT_TOP_K, MODES
 from gam_gui.analysis import Settings
 from gam_gui.explain.cams import AUTO, DISPLAY_NAMES, METHOD_CHOICES
+from gam_gui.models import attention
 from gam_gui.render import COLORMAPS
 from gam_gui.ui.plain import clip, plain_label, plain_tooltip
 from gam_gui.ui.settings_schema import FRAME_BOUND_TARGETS, SettingsReader
@@ -281,8 +282,15 @@ class ControlPanel(QWidget):
         f = QFormLayout(g)
         self.gam_layer = QComboBox()
         self.gam_layer.addItem(self.tr("first"), None)
-        self.gam_layer.setToolTip(self.tr("Which GAM block the GAM panels and the channel chart show"))
-        f.addRow(self.tr("GAM block:"), self.gam_layer)
+        self.gam_layer.setToolTip(self.tr("Which attention block (GAM, CBAM, SE, CoordAtt, ...) the two attention "
+                                          "panels and the channel chart show"))
+        f.addRow(self.tr("Attention block:"), self.gam_layer)
+        self._blocks: dict[int, tuple[str, str]] = {}  # layer -> (kind, variant) of the loaded model
+        self.gate = QComboBox()
+        self.gate.setToolTip(self.tr("Which gate of the block the first attention panel shows; the second shows "
+                                     "the next gate (or, for a one-gate block, the block's gain)"))
+        f.addRow(self.tr("Gate:"), self.gate)
+        self.gam_layer.currentIndexChanged.connect(self._fill_gates)
         self.reduction = QComboBox()
         for key, label in REDUCTIONS:
             self.reduction.addItem(self.tr(label), key)
@@ -291,10 +299,10 @@ class ControlPanel(QWidget):
         self.gam_view = QComboBox()
         for key, label in GAM_VIEW_LABELS:
             self.gam_view.addItem(self.tr(label), key)
-        self.gam_view.setToolTip(self.tr("What the two GAM panels show: the gates, or beside a gate the gain, "
-                                         "log2 of the feature energy after / before the block or one branch "
-                                         "(red: made stronger, blue: weaker)"))
-        f.addRow(self.tr("GAM panels:"), self.gam_view)
+        self.gam_view.setToolTip(self.tr("What the two attention panels show: the gates, or beside a gate the "
+                                         "gain, log2 of the feature energy after / before the block or one branch "
+                                         "(red: made stronger, blue: weaker; the branch gains exist for GAM only)"))
+        f.addRow(self.tr("Attention panels:"), self.gam_view)
         self.scale = QComboBox()
         for key, label in SCALE_LABELS:
             self.scale.addItem(self.tr(label), key)
@@ -315,7 +323,8 @@ class ControlPanel(QWidget):
                     self.method.currentIndexChanged, self.layers.itemSelectionChanged,
                     self.target.currentIndexChanged, self.target_index.valueChanged,
                     self.target_class.currentIndexChanged, self.renorm.toggled, self.cam_every.valueChanged,
-                    self.gam_layer.currentIndexChanged, self.reduction.currentIndexChanged,
+                    self.gam_layer.currentIndexChanged, self.gate.currentIndexChanged,
+                    self.reduction.currentIndexChanged,
                     self.gam_view.currentIndexChanged, self.scale.currentIndexChanged,
                     self.colormap.currentIndexChanged, self.alpha.valueChanged):
             sig.connect(self._emit_changed)
@@ -345,7 +354,7 @@ class ControlPanel(QWidget):
                         reduction=self.reduction.currentData(), renorm_boxes=self.renorm.isChecked(),
                         colormap=self.colormap.currentData(), alpha=self.alpha.value() / 100,
                         gam_layer=self.gam_layer.currentData(), scale=self.scale.currentData(),
-                        gam_view=self.gam_view.currentData())
+                        gam_view=self.gam_view.currentData(), gate=self.gate.currentData() or None)
 
     def device_value(self) -> str:
         return self.device.currentData() or "cpu"
@@ -394,9 +403,14 @@ class ControlPanel(QWidget):
             names = ", ".join(f"{k}: {v}" for k, v in sorted(info.names.items()))
             self.classes_label.setText(clip(f"{len(info.names)} - {names}", 600) if info.names else self.tr("none"))
             self.classes_label.setToolTip(plain_tooltip(names))
-            if info.gam_layers:
-                self.gam_label.setText(self.tr("{0} GAM block(s) at layer(s) {1}").format(
-                    len(info.gam_layers), ", ".join(map(str, info.gam_layers))))
+            others = [b for b in getattr(info, "blocks", ()) if b[1] != "GAM"]
+            if info.gam_layers or others:
+                text = self.tr("{0} GAM block(s) at layer(s) {1}").format(
+                    len(info.gam_layers), ", ".join(map(str, info.gam_layers)) or "-")
+                if others:
+                    text += "; " + self.tr("other attention blocks: {0}").format(
+                        ", ".join(f"{k} @ {i}" for i, k, _ in others))
+                self.gam_label.setText(text)
                 # the loader's words: which GAM forward, and why (plain: they may quote the file)
                 self.gam_label.setToolTip(plain_tooltip(info.gam_variant))
                 self.gam_label.setStyleSheet("")
@@ -416,14 +430,25 @@ class ControlPanel(QWidget):
                     it.setFont(f)
                     it.setForeground(QBrush(QColor(200, 90, 0)))
                     it.setToolTip(self.tr("a GAM block (used by default)"))
+                elif li.blocks:
+                    it.setForeground(QBrush(QColor(0, 130, 150)))
+                    it.setToolTip(self.tr("an attention block ({0}): suggested for CAM").format(", ".join(li.blocks)))
+                elif li.suggested:
+                    it.setToolTip(self.tr("feeds the detection head: suggested for CAM"))
                 self.layers.addItem(it)
                 it.setSelected(li.index in keep_layers)
+            blocks = tuple(getattr(info, "blocks", ())) or tuple((i, "GAM", "") for i in info.gam_layers)
+            self._blocks = {int(i): (kind, variant) for i, kind, variant in blocks}
             self.gam_layer.clear()
             self.gam_layer.addItem(self.tr("first"), None)
-            for i in info.gam_layers:
-                self.gam_layer.addItem(self.tr("layer {0}").format(i), i)
+            for i, (kind, variant) in self._blocks.items():
+                self.gam_layer.addItem(block_label(i, kind, variant), i)
+                self.gam_layer.setItemData(self.gam_layer.count() - 1, self.tr(
+                    "the {0} block at layer {1}; the loader inferred its forward: {2}").format(
+                    kind, i, variant or "-"), Qt.ToolTipRole)
             gi = self.gam_layer.findData(keep_gam) if keep_gam is not None else 0
             self.gam_layer.setCurrentIndex(max(0, gi))
+            self._fill_gates()
             self.target_class.clear()
             for k, v in sorted(info.names.items()):
                 self.target_class.addItem(clip(f"{k}: {v}", 120), int(k))
@@ -501,6 +526,27 @@ class ControlPanel(QWidget):
         return read
 
     # -- internals ---------------------------------------------------------------------------------
+    def _fill_gates(self, *_args) -> None:
+        """The gate choice of the shown block: its gates (each with its meaning as a tooltip), disabled
+        for GAM (its panels show both gates; the "Attention panels" choice adds its gains) and for a
+        block with one gate."""
+        layer = self.gam_layer.currentData()
+        if layer is None and self._blocks:
+            layer = next(iter(self._blocks))
+        kind, variant = self._blocks.get(layer, ("", "")) if layer is not None else ("", "")
+        keep = self.gate.currentData()
+        self.gate.blockSignals(True)
+        try:
+            self.gate.clear()
+            for gate in block_gates(kind, variant):
+                self.gate.addItem(gate.name, gate.name)
+                self.gate.setItemData(self.gate.count() - 1, gate.meaning, Qt.ToolTipRole)
+            i = self.gate.findData(keep)
+            self.gate.setCurrentIndex(max(0, i))
+        finally:
+            self.gate.blockSignals(False)
+        self.gate.setEnabled(kind not in ("", "GAM") and self.gate.count() > 1)
+
     def _update_labels(self) -> None:
         self.conf_label.setText(f"{self.conf.value() / CONF_SCALE:.3f}")
         self.iou_label.setText(f"{self.iou.value() / 100:.2f}")
@@ -519,6 +565,30 @@ class ControlPanel(QWidget):
             self.device_changed.emit(self.device_value())
 
 
+def block_label(index: int, kind: str, variant: str) -> str:
+    """``layer 5: CBAM (ultralytics)``: an attention block as the window's lists name it."""
+    return QCoreApplication.translate("ControlPanel", "layer {0}: {1}").format(index, kind) + (
+        f" ({variant})" if variant else "")
+
+
+def block_gates(kind: str, variant: str) -> list:
+    """The registry's gates of a block of ``kind`` and ``variant`` (those the variant computes)."""
+    try:
+        e = attention.entry(kind)
+    except KeyError:
+        return []
+    absent = e.absent_gates.get(variant, ())
+    return [g for g in e.gates if g.name not in absent]
+
+
+def block_modes(kind: str, variant: str) -> tuple[str, ...]:
+    """The ablation modes of a block of ``kind`` and ``variant``, from the registry (GAM's for GAM)."""
+    try:
+        return attention.entry(kind).modes_for(variant)
+    except KeyError:
+        return tuple(MODES[1:])
+
+
 class AblationPanel(QGroupBox):
     """The "Ablation" group: one mode combo per GAM block of the loaded model and the check box that
     turns the "compare with ablation" view on.
@@ -534,8 +604,8 @@ class AblationPanel(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setTitle(self.tr("Ablation"))
-        self.setToolTip(self.tr("Switch GAM blocks off, keep one of their gates or flatten them, and see which "
-                                "detections the model keeps, loses or gains on this frame"))
+        self.setToolTip(self.tr("Switch attention blocks off, keep one of their gates or flatten them, and see "
+                                "which detections the model keeps, loses or gains on this frame"))
         self._gam_layers: tuple[int, ...] = ()
         self.combos: dict[int, QComboBox] = {}
         v = QVBoxLayout(self)
@@ -597,21 +667,24 @@ class AblationPanel(QGroupBox):
         return options
 
     # -- writing -----------------------------------------------------------------------------------
-    def set_layers(self, gam_layers: tuple[int, ...] | list[int]) -> None:
-        """One combo per GAM block of a newly loaded model (all ``on``); the view is turned off."""
-        self._gam_layers = tuple(int(x) for x in gam_layers)
+    def set_layers(self, blocks: tuple | list) -> None:
+        """One combo per attention block of a newly loaded model (all ``on``), offering that block's own
+        modes from the registry (CoordAtt: off, height only, width only, mean gate); the view is turned
+        off. ``blocks``: (layer, kind, variant) tuples, or bare layer indices for GAM blocks."""
+        rows = [(int(b), "GAM", "") if isinstance(b, int) else (int(b[0]), str(b[1]), str(b[2])) for b in blocks]
+        self._gam_layers = tuple(i for i, _, _ in rows)
         for c in self.combos.values():
             self.form.removeRow(c)
         self.combos = {}
-        for layer in self._gam_layers:
+        for layer, kind, variant in rows:
             c = QComboBox()
-            for key in MODES:
-                label, tip = ABLATION_LABELS[key]
-                c.addItem(self.tr(label).format(DEFAULT_TOP_K), key)
-                c.setItemData(c.count() - 1, self.tr(tip).format(DEFAULT_TOP_K), Qt.ToolTipRole)
-            c.setToolTip(self.tr("What GAM block {0} does while the ablation view is on").format(layer))
+            for key in ("on", *block_modes(kind, variant)):
+                label, tip = self.mode_text(key)
+                c.addItem(label, key)
+                c.setItemData(c.count() - 1, tip, Qt.ToolTipRole)
+            c.setToolTip(self.tr("What {0} block {1} does while the ablation view is on").format(kind, layer))
             c.currentIndexChanged.connect(lambda _i, layer=layer: self._mode_changed(layer))
-            self.form.addRow(self.tr("Layer {0}:").format(layer), c)
+            self.form.addRow(self.tr("Layer {0} ({1}):").format(layer, kind), c)
             self.combos[layer] = c
         self.wheel_guard.guard(self)
         self.enabled.blockSignals(True)
@@ -625,11 +698,24 @@ class AblationPanel(QGroupBox):
         """Choose ``mode`` for block ``layer`` (as picking it in its combo does)."""
         c = self.combos.get(int(layer))
         if c is None:
-            raise KeyError(f"layer {layer} is not a GAM block of this model")
+            raise KeyError(f"layer {layer} is not an attention block of this model")
         i = c.findData(mode)
         if i < 0:
-            raise ValueError(f"unknown ablation mode {mode!r}; choose one of {', '.join(MODES)}")
+            modes = [c.itemData(k) for k in range(c.count())]
+            raise ValueError(f"layer {layer} has no ablation mode {mode!r}; choose one of {', '.join(modes)}")
         c.setCurrentIndex(i)
+
+    def mode_text(self, key: str) -> tuple[str, str]:
+        """A mode's label and tooltip in the window's language; a registry's ``<gate>-only`` mode that
+        GAM lacks (``height-only``, ``branch-cw-only``) is named after its gate."""
+        if key in ABLATION_LABELS:
+            label, tip = ABLATION_LABELS[key]
+            return self.tr(label).format(DEFAULT_TOP_K), self.tr(tip).format(DEFAULT_TOP_K)
+        if key.endswith("-only"):
+            gate = key[: -len("-only")]
+            return (self.tr("{0} only").format(gate),
+                    self.tr("the {0} gate only (the block's other gates skipped)").format(gate))
+        return key, key
 
     def reset_modes(self) -> None:
         """Every block back to ``on``: the normal view (one ``changed``)."""

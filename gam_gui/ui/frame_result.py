@@ -16,6 +16,7 @@ from gam_gui import render
 from gam_gui.ablation import AblationResult
 from gam_gui.analysis import LayerInfo, Result, Settings, default_layers, list_layers
 from gam_gui.compare import CompareResult
+from gam_gui.explain.blocks import block_list
 from gam_gui.pipeline import FrameOutput
 from gam_gui.sources import Frame
 
@@ -38,6 +39,8 @@ class ModelInfo:
     imgsz: int | None
     device: str
     gam_variant: str = ""  # which GAM forward the loader inferred for each block, and why
+    #: every attention block (GAM and the registry's other kinds) as (layer index, kind, variant)
+    blocks: tuple[tuple[int, str, str], ...] = ()
 
     @classmethod
     def of(cls, model: Any, path: str) -> ModelInfo:
@@ -48,7 +51,7 @@ class ModelInfo:
         return cls(path=path, name=Path(path).stem, names=dict(getattr(model, "names", {}) or {}), layers=layers,
                    gam_layers=tuple(x.index for x in layers if x.is_gam), default_layers=default_layers(model),
                    imgsz=imgsz, device=str(next(model.parameters()).device),
-                   gam_variant=str(getattr(model, "variant_reason", "") or ""))
+                   gam_variant=str(getattr(model, "variant_reason", "") or ""), blocks=block_list(model))
 
 
 @dataclass
@@ -106,12 +109,24 @@ def raw_panels(frame: Frame, text: str) -> list[render.Panel]:
 
 
 def channel_weights(fr: FrameResult | None, gam_layer: int | None) -> tuple[np.ndarray | None, str]:
-    """The per-channel attention the bar chart shows, and its caption."""
+    """The per-channel attention the bar chart shows (the shown block's channel gate, one mean weight
+    per channel), and its caption; None with the reason where the block has no channel gate."""
+    translate = QCoreApplication.translate
     if fr is None or fr.result is None:
-        return None, QCoreApplication.translate("ChannelBarChart", "Channel attention")
-    g = fr.result.gam_for(gam_layer)
-    if g is None:
-        return None, QCoreApplication.translate("ChannelBarChart", "Channel attention: {0}").format(
-            QCoreApplication.translate("render", render.NO_GAM_TEXT))
-    return g.channel_weights, QCoreApplication.translate(
-        "ChannelBarChart", "Channel attention, GAM layer {0} ({1} channels)").format(g.index, len(g.channel_weights))
+        return None, translate("ChannelBarChart", "Channel attention")
+    b = fr.result.block_for(gam_layer)
+    if b is None and fr.result.gam_for(gam_layer) is None:
+        return None, translate("ChannelBarChart", "Channel attention: {0}").format(
+            translate("render", render.NO_GAM_TEXT))
+    if b is None or b.gam is not None:
+        g = fr.result.gam_for(gam_layer)
+        text = translate("ChannelBarChart", "Channel attention, GAM layer {0} ({1} channels)")
+        return g.channel_weights, text.format(g.index, len(g.channel_weights))
+    gm = next((m for m in b.gates.values() if m.gate.kind == "channel" and m.weights is not None), None)
+    if gm is None:
+        return None, translate(
+            "ChannelBarChart", "Channel attention: {0} at layer {1} has no channel gate (its gates: {2}); the "
+            "attention panels show them").format(b.kind, b.index, ", ".join(b.gate_order))
+    return gm.weights, translate(
+        "ChannelBarChart", "Channel attention, {0} {1} gate at layer {2} ({3} channels)").format(
+        b.kind, gm.gate.name, b.index, len(gm.weights))

@@ -56,7 +56,7 @@ class ModelController(WindowPart):
         keep = w.keep_imgsz and restored_for == info.path
         w.keep_imgsz = False
         w.controls.set_model_info(info)
-        w.ablation.set_layers(info.gam_layers)
+        w.ablation.set_layers(info.blocks or info.gam_layers)
         if not keep:
             w.controls.set_imgsz(info.imgsz or 640)
         w.qsettings.setValue("controls/imgsz_weights", info.path)
@@ -66,8 +66,11 @@ class ModelController(WindowPart):
         w.model_label.setText(self.tr("model: {0}").format(info.name))
         w.model_label.setToolTip(plain_tooltip(info.path))
         gam = self.tr("{0} GAM blocks").format(len(info.gam_layers)) if info.gam_layers else self.tr("no GAM blocks")
+        others = len(info.blocks) - len(info.gam_layers)
+        if others > 0:
+            gam += self.tr(", {0} other attention blocks").format(others)
         w.show_status(self.tr("loaded {0}: {1} classes, {2}").format(info.name, len(info.names), gam), 5000)
-        if not info.gam_layers:
+        if not info.gam_layers and not info.blocks:
             for key in ("gam_channel", "gam_spatial"):
                 w.grid.panels[key].set_placeholder(tr_render(render.NO_GAM_TEXT))
         w.push_settings()  # before a waiting source opens: its first frame uses this model's controls

@@ -14,7 +14,7 @@ from PyQt5.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QPoint, QPointF, Q
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
 from PyQt5.QtWidgets import QGridLayout, QSizePolicy, QToolTip, QWidget
 
-from gam_gui import render
+from gam_gui import render, render_attention
 from gam_gui.inference import Detection
 from gam_gui.render import PANEL_TITLES, PANELS
 from gam_gui.ui.plain import plain_tooltip
@@ -77,6 +77,26 @@ RENDER_STRINGS = (
                                 "blue: weaker."),
     QT_TRANSLATE_NOOP("render", "One channel's feature map before (left) and after (right) the GAM block, on one "
                                 "blue-white-red scale (0 white); click the bar again to go back."),
+    # The attention panels of the other kinds of blocks (``render_attention.CAPTION_STRINGS``).
+    QT_TRANSLATE_NOOP("render", "{kind} {gate} gate (layer {layer})"),
+    QT_TRANSLATE_NOOP("render", "{kind} block gain (layer {layer})"),
+    QT_TRANSLATE_NOOP("render", "{reduction} over {channels} ch; gate range {range}"),
+    QT_TRANSLATE_NOOP("render", "one value per pixel; gate range {range}"),
+    QT_TRANSLATE_NOOP("render", "one weight per channel ({channels} ch), no positions: one bar per channel; gate "
+                                "range {range}"),
+    QT_TRANSLATE_NOOP("render", "weight of each branch per channel ({channels} ch, {branches} branches), no "
+                                "positions"),
+    QT_TRANSLATE_NOOP("render", "log2 ||out|| / ||in|| per pixel"),
+    QT_TRANSLATE_NOOP("render", "the block's output has another shape than its input: no gain"),
+    QT_TRANSLATE_NOOP("render", "unbounded"),
+    QT_TRANSLATE_NOOP("render", "A gate of the shown attention block over the frame, reduced over channels per "
+                                "pixel (the colour bar: its values on this frame). What it means:"),
+    QT_TRANSLATE_NOOP("render", "A gate without positions: one weight per channel, drawn as bars (x: channel, "
+                                "height and colour: the weight on the colour bar). It scales a whole channel "
+                                "everywhere, so it has no heatmap; the channel chart shows the same weights. What "
+                                "it means:"),
+    QT_TRANSLATE_NOOP("render", "What the whole block did: log2 ||out|| / ||in|| per pixel, norms over channels; "
+                                "red: features made stronger, blue: weaker, white: unchanged (gain 1)."),
 )
 #: The six panels of an A/B comparison (``render.compare_panels``), three to a row, and the titles they
 #: show before the first compared frame arrives.
@@ -89,15 +109,20 @@ _NUMBERED = re.compile(r"^(detection #|class )(.+)$")
 #: The colour bars' labels (``render.ColorScale.label``) as patterns, with the template the window
 #: translates (context "render"): the bar's text is then in the window's language (issue 25.11).
 SCALE_LABELS = (
-    (re.compile(r"^(channel|spatial) gate, (mean|max) over (\d+) ch$"),
+    (re.compile(r"^([a-z][\w-]*) gate, (mean|max) over (\d+) ch$"),
      QT_TRANSLATE_NOOP("render", "{0} gate, {1} over {2} ch")),
+    (re.compile(r"^([a-z][\w-]*) gate, one weight per channel$"),
+     QT_TRANSLATE_NOOP("render", "{0} gate, one weight per channel")),
+    (re.compile(r"^([a-z][\w-]*) gate$"), QT_TRANSLATE_NOOP("render", "{0} gate")),
     (re.compile(r"^(.+), 1 = this frame's peak$"), QT_TRANSLATE_NOOP("render", "{0}, 1 = this frame's peak")),
     (re.compile(r"^(.+), 1 = each box's peak$"), QT_TRANSLATE_NOOP("render", "{0}, 1 = each box's peak")),
     (re.compile(r"^(.+), raw units$"), QT_TRANSLATE_NOOP("render", "{0}, raw units")),
     (re.compile(r"^log2 (.+)$"), QT_TRANSLATE_NOOP("render", "log2 {0}")),
     (re.compile(r"^channel (\d+), before \| after$"), QT_TRANSLATE_NOOP("render", "channel {0}, before | after")),
 )
-SCALE_WORDS = (QT_TRANSLATE_NOOP("render", "channel"), QT_TRANSLATE_NOOP("render", "spatial"))
+SCALE_WORDS = (QT_TRANSLATE_NOOP("render", "channel"), QT_TRANSLATE_NOOP("render", "spatial"),
+               QT_TRANSLATE_NOOP("render", "height"), QT_TRANSLATE_NOOP("render", "width"),
+               QT_TRANSLATE_NOOP("render", "energy"))
 #: ``{label}: {lo} ... {hi}`` and its held range, as ``render.ColorScale.text`` writes them.
 SCALE_TEXT = QT_TRANSLATE_NOOP("render", "{0}: this frame {1} ... {2}")
 SCALE_FIXED = QT_TRANSLATE_NOOP("render", " (held over the video: {0} ... {1})")
@@ -110,7 +135,7 @@ def tr_render(text: str) -> str:
 
 
 def _tr_value(key: str, value: str) -> str:
-    if key in ("reduction", "variant"):
+    if key in ("reduction", "variant", "gate", "range"):
         return tr_render(value)
     if key == "target":
         m = _NUMBERED.match(value)
@@ -234,6 +259,9 @@ def panel_help(panel: render.Panel) -> str:
     """A rendered panel's one-line description in the window's language (its caption's tooltip), with
     the raw peak of a map shown normalised (a CAM's raw units are in no bar: issue 25.5)."""
     text = tr_render(panel.help) if panel.help else ""
+    for prefix in render_attention.HELP_PREFIXES:  # a registry gate's meaning follows: translate the lead-in
+        if panel.help.startswith(prefix + " "):
+            text = tr_render(prefix) + " " + panel.help[len(prefix) + 1:]
     peak = getattr(panel.scale, "raw_peak", None)
     if peak is not None:
         text = "\n".join(t for t in (text, tr_render(RAW_PEAK).format(f"{peak:.4g}")) if t)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from PyQt5.QtCore import QTimer
 
 from gam_gui import render
+from gam_gui.explain.attention import GamMaps
 from gam_gui.ui.convert import bgr_to_qimage
 from gam_gui.ui.panels import detection_at, frame_caption, panel_caption, panel_help, view_action_title
 from gam_gui.ui.window_part import WindowPart
@@ -57,7 +58,7 @@ class ViewController(WindowPart):
             if title and panel.key in win.panel_actions:
                 win.panel_actions[panel.key].setText(self.tr("{0} panel").format(title))
         weights, title = channel_weights(fr, fr.settings.gam_layer)
-        g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
+        g = shown_gam(fr)
         win.chart.set_weights(weights, title, g.channel_signed if g is not None else None)
         if win.chart.selected != win.drill_channel:  # the chart dropped a channel the new block lacks
             win.drill_channel = win.chart.selected
@@ -90,7 +91,7 @@ class ViewController(WindowPart):
                                  scale=panel.scale)
             return
         self.paint_drill(fr)
-        g = fr.result.gam_for(fr.settings.gam_layer) if fr.result is not None else None
+        g = shown_gam(fr)
         if g is not None and channel < len(g.channel_weights):
             win.show_status(self.tr("GAM channel panel: channel {0} of layer {1} (weight {2:+.3f}); click the bar "
                                  "again to go back").format(channel, g.index, float(g.channel_weights[channel])), 6000)
@@ -103,7 +104,7 @@ class ViewController(WindowPart):
         if k is None or fr.result is None or fr.compare is not None or widget is None \
                 or "gam_channel" not in win.grid.shown_keys():
             return
-        g = fr.result.gam_for(fr.settings.gam_layer)
+        g = shown_gam(fr)  # the drill-down needs the block's input and output: GAM's recorder keeps them
         if g is None or k >= len(g.channel_weights):
             return
         panel = render.channel_drill_panel(fr.frame.image, g, k, win.shown_width)
@@ -159,3 +160,13 @@ class ViewController(WindowPart):
         win.show_status(self.tr("CAM target: the {0} you clicked (score {1:.3f}); followed on a video").format(
             d.name, d.score), 5000)
         win.controls.set_target_index(k)
+
+
+def shown_gam(fr: FrameResult) -> GamMaps | None:
+    """The GAM maps of the block the panels show, when that block is a GAM (None for another kind)."""
+    if fr.result is None:
+        return None
+    b = fr.result.block_for(fr.settings.gam_layer)
+    if b is not None:
+        return b.gam
+    return fr.result.gam_for(fr.settings.gam_layer)
