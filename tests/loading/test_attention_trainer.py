@@ -138,3 +138,68 @@ def test_every_block_ablates_in_every_mode_and_restores(models, ref) -> None:
                 modes_seen += 1
             assert torch.equal(_first(model(x)), base), f.entry.kind  # restored exactly
     assert modes_seen >= 2 * len(BLOCKS)
+
+
+# --- YOLOv7 layout: a train.py checkpoint (models.yolo.Model, models.common.*) stacking blocks ----------
+
+def _tutorial_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tutorial_blocks", REF_DIR / "tutorial_blocks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _randomize(m: torch.nn.Module, seed: int) -> torch.nn.Module:
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in (*m.named_parameters(), *m.named_buffers()):
+            if name.endswith("running_var"):
+                t.copy_(torch.rand(t.shape, generator=g) + 0.5)
+            elif not name.endswith("num_batches_tracked"):
+                t.copy_(torch.randn(t.shape, generator=g) * 0.5)
+    return m
+
+
+@pytest.mark.parametrize("stripped", [False, True])
+def test_yolov7_train_checkpoint_stacking_blocks(tmp_path: Path, monkeypatch, stripped: bool) -> None:
+    """YOLOv7-tiny (ELAN blocks, MP, SP pyramid, IDetect with implicit layers) with the tutorials' SE
+    inside a backbone ELAN, their CBAM and CoordAtt before the head and a GAM, pickled as the YOLOv7
+    repo's train.py writes it (``models.common.<Name>``), full (model, ema, optimizer, updates) and
+    stripped. Reference: YOLOv7's Model.forward with the tutorials' block forwards on the file's weights."""
+    import standins_v7 as v7
+    from test_yolov7 import tiny_gam
+
+    T = _tutorial_module()
+    model = tiny_gam(width=0.25)
+    swaps = {12: T.TutSEAttention(16, 4), 77: T.TutCBAM(32, 32, 4), 78: T.TutCoordAtt(64, 64, 8)}
+    for index, block in swaps.items():
+        old = model.model[index]
+        _randomize(block, index)
+        block.i, block.f, block.type, block.np = old.i, old.f, type(block).pickled_as, 0
+        model.model[index] = block.eval()
+    named = {}  # each tutorial class under the name its pickles carry, for models.common
+    for cls in (T.TutSEAttention, T.TutCBAM, T.TutChannelAttention, T.TutSpatialAttention, T.TutCoordAtt,
+                T.TutHSwish, T.TutHSigmoid):
+        named[cls] = type(cls.pickled_as, (cls,), {})
+    for m in model.modules():
+        if type(m) in named:
+            m.__class__ = named[type(m)]
+    monkeypatch.setattr(v7, "_COMMON", [*v7._COMMON, *named.values()])
+    path = tmp_path / ("best.pt" if stripped else "last.pt")
+    reference = v7.write_yolov7_checkpoint(model, path, stripped=stripped)
+    raw = zipfile.ZipFile(path).read(next(n for n in zipfile.ZipFile(path).namelist() if n.endswith("data.pkl")))
+    assert b"models.common\nCoordAtt" in raw and b"models.yolo\nModel" in raw and (b"param_groups" in raw) != stripped
+
+    loaded = load_model(path, device="cpu")
+    assert [(f.index, f.entry.kind, f.block.variant) for f in A.find_blocks(loaded)] == [
+        (12, "SE", "se"), (77, "CBAM", "shared-mlp"), (78, "CoordAtt", "coordatt"), (79, "GAM", "seed")]
+    x = torch.rand(1, 3, 96, 128, generator=torch.Generator().manual_seed(7))
+    with torch.no_grad():
+        want, got = reference(x.clone())[0], _first(loaded(x))
+        assert got.shape == want.shape
+        assert (got - want).abs().max().item() <= 1e-4 * max(1.0, want.abs().max().item())
+        for f in A.find_blocks(loaded):  # every block's modes reach the file's model
+            with A.ablating({f.block: "off"}):
+                assert not torch.equal(_first(loaded(x)), got), f.entry.kind

@@ -23,8 +23,7 @@ class TutChannelAttention(nn.Module):
     def __init__(self, c: int, ratio: int = 16, layout: str = "f1f2") -> None:
         super().__init__()
         self.avg_pool, self.max_pool = nn.AdaptiveAvgPool2d(1), nn.AdaptiveMaxPool2d(1)
-        self.layout = layout
-        if layout == "f1f2":
+        if layout == "f1f2":  # the layout is told by the child names (no attribute: pickles carry none)
             self.f1 = nn.Conv2d(c, c // ratio, 1, bias=False)
             self.relu = nn.ReLU()
             self.f2 = nn.Conv2d(c // ratio, c, 1, bias=False)
@@ -34,7 +33,7 @@ class TutChannelAttention(nn.Module):
         self.sigmoid = nn.Sigmoid()
 
     def forward(self, x):
-        if self.layout == "f1f2":
+        if "f1" in self._modules:
             a = self.f2(self.relu(self.f1(self.avg_pool(x))))
             m = self.f2(self.relu(self.f1(self.max_pool(x))))
         else:
