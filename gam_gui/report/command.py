@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
     est = {"pass": n * fwd * (BATCHED_FORWARD * (1 + len(ablations) + (b is not None)) + HOOKED_FORWARD),
            "summary": 0.2 + (2 * fwd * n if b else 0.0), "per_class": 2.5 * fig_s,
            "ablation": (fig_s + 0.3 * len(ablations) + 0.05 * n * len(ablations) / 10) if ablations else 0.01,
-           "gam": (0.4 * fig_s * (1 + 2 * n_blocks) + fwd
+           "gam": (0.25 * fig_s * (1 + 4 * n_blocks) + fwd
                    + ((2 * fig_s + 0.7 * fig_s * (1 + 2 * n_gam) * min(1, args.typical) + args.typical * fwd * 2)
                       if n_gam else 0.0)) if n_blocks else 0.01,
            "failures": (args.failures * 2 * (EXPLAIN_AT * fwd * (2 if b else 1)) + 2.5 * fig_s * (1 + (b is not None)))
