@@ -40,8 +40,9 @@ def attention_reading(maps: list[MapRow], channels: list[ChannelRow]) -> str:
     """A few sentences from the numbers: how many gates (and gains) are clearly higher or lower inside
     the objects, the largest contrast of each, and how spread the channel-only gates are."""
     parts = []
-    for what, rows in (("gates with positions", [r for r in maps if r.gate.name != GAIN]),
-                       ("block gains", [r for r in maps if r.gate.name == GAIN])):
+    gates, gains = [r for r in maps if r.gate.name != GAIN], [r for r in maps if r.gate.name == GAIN]
+    for (one, what), rows in ((("gate with positions", "gates with positions"), gates),
+                              (("block gain", "block gains"), gains)):
         if not rows:
             continue
         up = [r for r in rows if _side(r) > 0]
@@ -53,7 +54,7 @@ def attention_reading(maps: list[MapRow], channels: list[ChannelRow]) -> str:
         best = max(rows, key=lambda r: r.difference / width(r) if math.isfinite(r.difference) else -math.inf)
         unit = " bits" if gain else f" (range {best.gate.range_text})"
         name = "gain" if gain else f"'{best.gate.name}' gate"
-        parts.append(f"Of {plural(len(rows), what[:-1], what)}, {len(up)} {'is' if len(up) == 1 else 'are'} higher "
+        parts.append(f"Of {plural(len(rows), one, what)}, {len(up)} {'is' if len(up) == 1 else 'are'} higher "
                      f"inside the objects than outside by more than the 95% interval of the inside mean, and "
                      f"{len(down)} lower. Largest "
                      f"inside − outside: the {name} of {_who(best)}, {_f(best.inside)} inside vs "

@@ -127,3 +127,43 @@ def test_ablation_covers_every_block_with_its_own_modes(stack_report):
     assert {r["kind"] for r in data["ablation"]} == {k for k, _ in BLOCKS.values()}
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "Each attention block × mode" in html and "GAM block ×" not in html
+
+
+def test_block_stats_and_reading_follow_the_maps():
+    """A spatial gate that is 0.9 on the object and 0.1 elsewhere, a channel-only gate and SK's branch
+    weights: inside/outside, the channel spread and the sentences come from these numbers."""
+    import numpy as np
+
+    import gam_gui.models.attention as A
+    from gam_gui.explain.blocks import GateMap
+    from gam_gui.inference import Letterbox
+    from gam_gui.report.attention_section import attention_reading
+    from gam_gui.report.block_stats import BlockDesc, BlockSnap, BlockStats
+
+    lb = Letterbox(1.0, (0.0, 0.0), (64, 64), (64, 64))  # an 8x8 grid of 8-pixel cells, no padding
+    sp = np.full((8, 8), 0.1, np.float32)
+    sp[2:4, 2:4] = 0.9  # the cells whose centres fall in the box below
+    gain = np.where(sp > 0.5, 1.0, -1.0).astype(np.float32)
+    w = np.array([0.1, 0.2, 0.6, 0.9], np.float32)
+    snaps = [BlockSnap(BlockDesc(3, "model.3", "CBAM", "ultralytics"),
+                       {"channel": GateMap(A.entry("CBAM").gate("channel"), None, w),
+                        "spatial": GateMap(A.entry("CBAM").gate("spatial"), sp)}, gain),
+             BlockSnap(BlockDesc(7, "model.7", "SKAttention", "sk-2"),
+                       {"branches": GateMap(A.entry("SKAttention").gate("branches"), None, np.full(4, 0.5, np.float32),
+                                            np.array([[0.8] * 4, [0.2] * 4], np.float32))}, None)]
+    stats = BlockStats(["thing"])
+    for i in range(2):
+        stats.add(i, snaps, lb, np.array([[16.0, 16.0, 31.0, 31.0]]), np.array([0]))
+    maps, channels = stats.map_rows(), stats.channel_rows()
+    assert [(r.block.index, r.gate.name) for r in maps] == [(3, "spatial"), (3, "gain")]
+    assert maps[0].inside == pytest.approx(0.9) and maps[0].outside == pytest.approx(0.1) and maps[0].boxes == 2
+    assert maps[1].inside == pytest.approx(1.0) and maps[1].outside == pytest.approx(-1.0)
+    assert maps[0].per_class == {"thing": (2, pytest.approx(0.9))}
+    cbam, sk = channels
+    assert (cbam.below_middle, cbam.minimum, cbam.maximum, cbam.channels) == (0.5, pytest.approx(0.1),
+                                                                              pytest.approx(0.9), 4)
+    assert sk.branches == [pytest.approx(0.8), pytest.approx(0.2)]
+    text = attention_reading(maps, channels)
+    assert "Of 1 gate with positions, 1 is higher inside" in text and "0.900 inside vs 0.100 outside" in text
+    assert "50% are damped below 0.5" in text and "0.80, 0.20" in text
+    assert stats.typical() == 0
