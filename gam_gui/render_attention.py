@@ -35,6 +35,8 @@ TITLE_GATE = "{kind} {gate} gate (layer {layer})"
 TITLE_BLOCK_GAIN = "{kind} block gain (layer {layer})"
 SUB_GATE_MAP = "{reduction} over {channels} ch; gate range {range}"
 SUB_GATE_PIXEL = "one value per pixel; gate range {range}"
+#: added to a subtitle when the gate is nearly constant on the frame (:data:`MIN_SPAN_FRACTION`)
+SUB_FLAT = "{subtitle}; nearly constant here: the colours span 1 % of its range"
 SUB_GATE_BARS = "one weight per channel ({channels} ch), no positions: one bar per channel; gate range {range}"
 SUB_GATE_BRANCHES = "weight of each branch per channel ({channels} ch, {branches} branches), no positions"
 SUB_BLOCK_GAIN = "log2 ||out|| / ||in|| per pixel"
@@ -51,8 +53,9 @@ HELP_BLOCK_GAIN = ("What the whole block did: log2 ||out|| / ||in|| per pixel, n
                    "features made stronger, blue: weaker, white: unchanged (gain 1).")
 #: Tooltips made of a translatable lead-in and the registry's meaning of the gate.
 HELP_PREFIXES = (HELP_GATE_MAP, HELP_GATE_BARS)
-CAPTION_STRINGS = (TITLE_GATE, TITLE_BLOCK_GAIN, SUB_GATE_MAP, SUB_GATE_PIXEL, SUB_GATE_BARS, SUB_GATE_BRANCHES,
-                   SUB_BLOCK_GAIN, NO_GAIN_TEXT, UNBOUNDED, HELP_GATE_MAP, HELP_GATE_BARS, HELP_BLOCK_GAIN)
+CAPTION_STRINGS = (TITLE_GATE, TITLE_BLOCK_GAIN, SUB_GATE_MAP, SUB_GATE_PIXEL, SUB_FLAT, SUB_GATE_BARS,
+                   SUB_GATE_BRANCHES, SUB_BLOCK_GAIN, NO_GAIN_TEXT, UNBOUNDED, HELP_GATE_MAP, HELP_GATE_BARS,
+                   HELP_BLOCK_GAIN)
 #: The second panel of a block when it shows the block's gain rather than a gate.
 GAIN = "gain"
 
@@ -130,12 +133,24 @@ def gate_panel(frame: np.ndarray, block: BlockMaps, name: str, s: Settings, show
     nch = 0 if gm.weights is None else len(gm.weights)
     label = f"{name} gate, {s.reduction} over {nch} ch" if nch else f"{name} gate"
     signed = lo < 0 and (gm.gate.low is None or gm.gate.low < 0)
-    scale = render.make_scale(label, (lo, hi), signed, s, scales, f"{key}|{block.kind}|{name}|{block.index}",
-                              min_span(gm, lo, hi))
+    span = min_span(gm, lo, hi)
+    scale = render.make_scale(label, (lo, hi), signed, s, scales, f"{key}|{block.kind}|{name}|{block.index}", span)
     img = render.heat_panel(frame, raw, scale, s.alpha, shown_width)
     template = SUB_GATE_MAP if nch else SUB_GATE_PIXEL
-    return render.make_panel(key, img, TITLE_GATE, template, scale, f"{HELP_GATE_MAP} {gm.gate.meaning}",
-                             reduction=s.reduction, channels=nch, **values)
+    p = render.make_panel(key, img, TITLE_GATE, template, scale, f"{HELP_GATE_MAP} {gm.gate.meaning}",
+                          reduction=s.reduction, channels=nch, **values)
+    return flat(p) if span is not None and not scale.fixed else p
+
+
+def flat(p: render.Panel) -> render.Panel:
+    """``p`` with its subtitle saying the gate is nearly constant: the template becomes :data:`SUB_FLAT`,
+    the first subtitle its ``subtitle`` value and the first template ``subtitle_template`` (the window
+    translates both parts)."""
+    p.values["subtitle"] = p.subtitle
+    p.values["subtitle_template"] = p.template
+    p.subtitle = SUB_FLAT.format(subtitle=p.subtitle)
+    p.template = SUB_FLAT
+    return p
 
 
 def bars_panel(frame: np.ndarray, block: BlockMaps, gm: GateMap, s: Settings, shown_width: int | None,
@@ -152,10 +167,12 @@ def bars_panel(frame: np.ndarray, block: BlockMaps, gm: GateMap, s: Settings, sh
     low, high = gm.gate.low, gm.gate.high
     axis = (low if low is not None else min(drawn[0], 0.0), high if high is not None else drawn[1])
     label = f"{values['gate']} gate, one weight per channel"
-    scale = render.make_scale(label, drawn, False, s, scales, f"{key}|{block.kind}|{values['gate']}|{block.index}")
+    scale = render.make_scale(label, drawn, False, s, scales, f"{key}|{block.kind}|{values['gate']}|{block.index}",
+                              min_span(gm, *drawn))
     img = weight_chart(weights, (h, w), scale, axis, shown_width)
     img = render.draw_scale_bar(img, scale, shown_width)
-    return render.make_panel(key, img, TITLE_GATE, SUB_GATE_BARS, scale, help_text, channels=len(weights), **values)
+    p = render.make_panel(key, img, TITLE_GATE, SUB_GATE_BARS, scale, help_text, channels=len(weights), **values)
+    return flat(p) if min_span(gm, *drawn) is not None and not scale.fixed else p
 
 
 def _chart_frame(hw: tuple[int, int], shown_width: int | None) -> tuple[np.ndarray, int, int, int, int, object]:

@@ -77,26 +77,6 @@ RENDER_STRINGS = (
                                 "blue: weaker."),
     QT_TRANSLATE_NOOP("render", "One channel's feature map before (left) and after (right) the GAM block, on one "
                                 "blue-white-red scale (0 white); click the bar again to go back."),
-    # The attention panels of the other kinds of blocks (``render_attention.CAPTION_STRINGS``).
-    QT_TRANSLATE_NOOP("render", "{kind} {gate} gate (layer {layer})"),
-    QT_TRANSLATE_NOOP("render", "{kind} block gain (layer {layer})"),
-    QT_TRANSLATE_NOOP("render", "{reduction} over {channels} ch; gate range {range}"),
-    QT_TRANSLATE_NOOP("render", "one value per pixel; gate range {range}"),
-    QT_TRANSLATE_NOOP("render", "one weight per channel ({channels} ch), no positions: one bar per channel; gate "
-                                "range {range}"),
-    QT_TRANSLATE_NOOP("render", "weight of each branch per channel ({channels} ch, {branches} branches), no "
-                                "positions"),
-    QT_TRANSLATE_NOOP("render", "log2 ||out|| / ||in|| per pixel"),
-    QT_TRANSLATE_NOOP("render", "the block's output has another shape than its input: no gain"),
-    QT_TRANSLATE_NOOP("render", "unbounded"),
-    QT_TRANSLATE_NOOP("render", "A gate of the shown attention block over the frame, reduced over channels per "
-                                "pixel (the colour bar: its values on this frame). What it means:"),
-    QT_TRANSLATE_NOOP("render", "A gate without positions: one weight per channel, drawn as bars (x: channel, "
-                                "height and colour: the weight on the colour bar). It scales a whole channel "
-                                "everywhere, so it has no heatmap; the channel chart shows the same weights. What "
-                                "it means:"),
-    QT_TRANSLATE_NOOP("render", "What the whole block did: log2 ||out|| / ||in|| per pixel, norms over channels; "
-                                "red: features made stronger, blue: weaker, white: unchanged (gain 1)."),
 )
 #: The six panels of an A/B comparison (``render.compare_panels``), three to a row, and the titles they
 #: show before the first compared frame arrives.
@@ -120,9 +100,7 @@ SCALE_LABELS = (
     (re.compile(r"^log2 (.+)$"), QT_TRANSLATE_NOOP("render", "log2 {0}")),
     (re.compile(r"^channel (\d+), before \| after$"), QT_TRANSLATE_NOOP("render", "channel {0}, before | after")),
 )
-SCALE_WORDS = (QT_TRANSLATE_NOOP("render", "channel"), QT_TRANSLATE_NOOP("render", "spatial"),
-               QT_TRANSLATE_NOOP("render", "height"), QT_TRANSLATE_NOOP("render", "width"),
-               QT_TRANSLATE_NOOP("render", "energy"))
+SCALE_WORDS = (QT_TRANSLATE_NOOP("render", "channel"), QT_TRANSLATE_NOOP("render", "spatial"))
 #: ``{label}: {lo} ... {hi}`` and its held range, as ``render.ColorScale.text`` writes them.
 SCALE_TEXT = QT_TRANSLATE_NOOP("render", "{0}: this frame {1} ... {2}")
 SCALE_FIXED = QT_TRANSLATE_NOOP("render", " (held over the video: {0} ... {1})")
@@ -150,6 +128,11 @@ def panel_caption(panel: render.Panel) -> tuple[str, str]:
     broken fields falls back to the English subtitle rather than failing to paint)."""
     title = tr_render(panel.title)
     values = {k: _tr_value(k, v) for k, v in panel.values.items()}
+    if "subtitle_template" in values:  # a subtitle inside another (render_attention.flat)
+        try:
+            values["subtitle"] = tr_render(values["subtitle_template"]).format(**values)
+        except (KeyError, IndexError, ValueError):
+            pass
     if getattr(panel, "title_template", ""):  # a title made from the values too ("CBAM spatial gate ...")
         try:
             title = tr_render(panel.title_template).format(**values)
@@ -744,7 +727,7 @@ class ChannelBarChart(QWidget):
         r = self._plot_rect()
         if w is None or not len(w):
             p.setPen(QColor(150, 150, 155))
-            p.drawText(r, Qt.AlignCenter, self.tr("no GAM channel attention to show"))
+            p.drawText(r, Qt.AlignCenter, self.tr("no channel gate to show: the title says why"))
             return
         # Signed weights are possible (a GAM whose channel attention has no sigmoid): bars grow from 0.
         top, bottom = max(float(w.max()), 0.0), min(float(w.min()), 0.0)

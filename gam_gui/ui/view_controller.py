@@ -59,7 +59,8 @@ class ViewController(WindowPart):
                 win.panel_actions[panel.key].setText(self.tr("{0} panel").format(title))
         weights, title = channel_weights(fr, fr.settings.gam_layer)
         g = shown_gam(fr)
-        win.chart.set_weights(weights, title, g.channel_signed if g is not None else None)
+        # only a seed-variant GAM's channel gate is signed; every other kind's channel gate is a sigmoid's
+        win.chart.set_weights(weights, title, g.channel_signed if g is not None else False)
         if win.chart.selected != win.drill_channel:  # the chart dropped a channel the new block lacks
             win.drill_channel = win.chart.selected
         self.paint_drill(fr)
@@ -92,6 +93,9 @@ class ViewController(WindowPart):
             return
         self.paint_drill(fr)
         g = shown_gam(fr)
+        if g is None and fr.result is not None and fr.result.block_for(fr.settings.gam_layer) is not None:
+            win.show_status(self.tr("The channel drill-down needs a GAM block (its recorder keeps the block's input "
+                                    "and output); the attention panels show this block's gates"), 6000)
         if g is not None and channel < len(g.channel_weights):
             win.show_status(self.tr("GAM channel panel: channel {0} of layer {1} (weight {2:+.3f}); click the bar "
                                  "again to go back").format(channel, g.index, float(g.channel_weights[channel])), 6000)
