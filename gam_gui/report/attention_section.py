@@ -114,7 +114,7 @@ def attention_blocks(ctx: Context, maps: list[MapRow], channels: list[ChannelRow
                 t.rules_after.add(len(t.rows) - 1)
             last = r.block.index
             what = "gain (bits)" if r.gate.name == GAIN else f"{r.gate.name} gate"
-            t.add(r.block.index, f"{r.block.kind} {r.block.variant}".strip(), what,
+            t.add(r.block.index, r.block.short, what,
                   "bits" if r.gate.name == GAIN else r.gate.range_text, r.boxes, r.inside, r.inside_hw, r.outside,
                   r.difference)
         s.table(t)
@@ -128,7 +128,7 @@ def attention_blocks(ctx: Context, maps: list[MapRow], channels: list[ChannelRow
                                "of channels under the middle of the declared range (damped more than kept); branch "
                                "weights: SK's mean weight of each kernel branch."))
         for r in channels:
-            t.add(r.block.index, f"{r.block.kind} {r.block.variant}".strip(), r.gate.name, r.gate.range_text,
+            t.add(r.block.index, r.block.short, r.gate.name, r.gate.range_text,
                   r.images, r.channels, r.below_middle, r.minimum, r.median, r.maximum,
                   ", ".join(f"{v:.2f}" for v in r.branches) if r.branches else "—")
         s.table(t)

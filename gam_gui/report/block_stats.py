@@ -77,8 +77,18 @@ class BlockDesc:
     variant: str
 
     @property
+    def shows_variant(self) -> bool:
+        """Whether the variant says more than the kind (``SimAM simam`` would not)."""
+        return bool(self.variant) and self.variant.lower() != self.kind.lower()
+
+    @property
+    def short(self) -> str:
+        """``CBAM (ultralytics)``, ``SimAM``: the kind, and the variant where it tells the forward apart."""
+        return self.kind + (f" ({self.variant})" if self.shows_variant else "")
+
+    @property
     def label(self) -> str:
-        return f"layer {self.index} · {self.kind}" + (f" ({self.variant})" if self.variant else "")
+        return f"layer {self.index} · {self.short}"
 
 
 @dataclass
@@ -339,6 +349,6 @@ def frame_panels(snaps: list[BlockSnap], lb: Letterbox) -> list[dict[str, Any]]:
                 maps.append((name, "weights", np.asarray(g.weights, np.float32), info))
         if s.gain is not None:
             maps.append(("block gain", "gain", lb.map_to_frame(np.asarray(s.gain, np.float32)), GAIN_INFO))
-        lines = [f"layer {s.block.index}", s.block.kind] + ([f"({s.block.variant})"] if s.block.variant else [])
+        lines = [f"layer {s.block.index}", s.block.kind] + ([f"({s.block.variant})"] if s.block.shows_variant else [])
         out.append({"label": s.block.label, "lines": lines, "maps": maps})
     return out

@@ -213,7 +213,7 @@ def block_maps(image: np.ndarray, boxes: np.ndarray, title: str, blocks: Sequenc
     ``blocks``: from :func:`gam_gui.report.block_stats.frame_panels`."""
     rows = len(blocks)
     cols = 1 + max([len(b["maps"]) for b in blocks] or [0])
-    fig = new_figure(2.05 * cols + 0.4, 2.05 * rows + 0.5)
+    fig = new_figure(2.3 * cols + 0.5, 2.3 * rows + 0.5)
     axes = fig.subplots(rows, cols, squeeze=False)
     for i, b in enumerate(blocks):
         ax = axes[i][0]
@@ -239,10 +239,10 @@ def block_maps(image: np.ndarray, boxes: np.ndarray, title: str, blocks: Sequenc
                 a.set_ylim(lo, hi)
                 if info.middle is not None:
                     a.axhline(info.middle, color="black", lw=0.6, ls="--")
-                a.set_title(label(f"{name} gate (no positions)", 34), fontsize=6.5)
-                a.set_xlabel("channels, largest first", fontsize=6)
-                a.set_ylabel(f"weight ({info.range_text})", fontsize=6)
-                a.tick_params(labelsize=5.5)
+                a.set_title(label(f"{name} gate (no positions)", 34), fontsize=7.5)
+                a.set_xlabel("channels, largest first", fontsize=6.5)
+                a.set_ylabel(f"weight ({info.range_text})", fontsize=6.5)
+                a.tick_params(labelsize=6.5)
                 continue
             a.set_xticks([])
             a.set_yticks([])
@@ -254,7 +254,7 @@ def block_maps(image: np.ndarray, boxes: np.ndarray, title: str, blocks: Sequenc
                 cmap, norm = (GAIN_CMAP, TwoSlopeNorm(0, mn, mx)) if mn < 0 < mx else \
                     ("Blues_r" if mx <= 0 else "Reds", Normalize(mn, mx))
                 h = a.imshow(m, cmap=cmap, norm=norm)
-                a.set_title(label("block gain", 34), fontsize=6.5)
+                a.set_title(label("block gain", 34), fontsize=7.5)
                 ticks = [mn, 0.0, mx] if mn < 0 < mx else [mn, mx]
                 unit = ("bits (0 = unchanged)" if mn < 0 < mx else "bits, all < 0 here: energy removed" if mx <= 0
                         else "bits, all > 0 here: energy added")
@@ -262,12 +262,12 @@ def block_maps(image: np.ndarray, boxes: np.ndarray, title: str, blocks: Sequenc
                 h = a.imshow(m, cmap=GATE_CMAP, vmin=mn, vmax=mx)
                 width = (info.high - info.low) if info.middle is not None else max(abs(mn), abs(mx), 1e-12)
                 flat = " (nearly flat)" if (mx - mn) < 0.01 * width else ""
-                a.set_title(label(f"{name} gate{flat}", 34), fontsize=6.5)
+                a.set_title(label(f"{name} gate{flat}", 34), fontsize=7.5)
                 ticks, unit = [mn, mx], f"this map's min–max; range {info.range_text}"
             cb = fig.colorbar(h, ax=a, location="bottom", shrink=0.85, pad=0.02, aspect=14)
             cb.set_ticks(ticks, labels=tick_labels(ticks))
-            cb.set_label(unit, fontsize=5.5)
-            cb.ax.tick_params(labelsize=5.5)
+            cb.set_label(unit, fontsize=6.5)
+            cb.ax.tick_params(labelsize=6.5)
             _boxes_on(a, boxes, "black" if kind == "gain" else "white", 0.7, dashed=True)
             a.set_xlim(-0.5, m.shape[1] - 0.5)
             a.set_ylim(m.shape[0] - 0.5, -0.5)
