@@ -4,7 +4,8 @@
 ``Settings.gate`` the gate of the first panel (None: the block's first gate). What the two panels show
 (:func:`panel_plan`):
 
-- a GAM block: GAM's own panels (:func:`gam_gui.render.gam_panel`, ``Settings.gam_view``);
+- a GAM block: GAM's own panels (:func:`gam_gui.render.gam_panel`, ``Settings.gam_view``), drawn by
+  :mod:`gam_gui.render`, which calls this module for the other kinds;
 - another kind: the chosen gate, then in the ``gates`` view the block's next gate (cyclically, so
   every gate of EMA or TripletAttention can be reached) or, for a one-gate block and in every gain
   view, the block's gain ``log2 ||out|| / ||in||`` per pixel (what the block did, for any kind).
@@ -25,8 +26,8 @@ import math
 import cv2
 import numpy as np
 
-from gam_gui import render
-from gam_gui.analysis import Result, Settings
+from gam_gui import heatmap
+from gam_gui.analysis import Settings
 from gam_gui.explain.blocks import BlockMaps, GateMap
 from gam_gui.labels import FONT, class_color, label_style
 
@@ -40,7 +41,6 @@ SUB_FLAT = "{subtitle}; nearly constant here: the colours span 1 % of its range"
 SUB_GATE_BARS = "one weight per channel ({channels} ch), no positions: one bar per channel; gate range {range}"
 SUB_GATE_BRANCHES = "weight of each branch per channel ({channels} ch, {branches} branches), no positions"
 SUB_BLOCK_GAIN = "log2 ||out|| / ||in|| per pixel"
-NO_ATTENTION_TEXT = render.NO_GAM_TEXT
 NO_GAIN_TEXT = "the block's output has another shape than its input: no gain"
 UNBOUNDED = "unbounded"
 #: Tooltips (the window translates them; a gate's own meaning from the registry follows them).
@@ -65,7 +65,7 @@ def gate_range(gm: GateMap) -> str:
     lo, hi = gm.gate.low, gm.gate.high
     if lo is None and hi is None:
         return UNBOUNDED
-    return f"{'-inf' if lo is None else render.format_value(lo)}..{'inf' if hi is None else render.format_value(hi)}"
+    return f"{'-inf' if lo is None else heatmap.format_value(lo)}..{'inf' if hi is None else heatmap.format_value(hi)}"
 
 
 #: A gate whose values on a frame span less than this fraction of its declared range is drawn on a
@@ -96,21 +96,10 @@ def panel_plan(block: BlockMaps, s: Settings) -> tuple[str, str]:
     return first, order[(order.index(first) + 1) % len(order)]
 
 
-def attention_panels(frame: np.ndarray, result: Result, s: Settings, shown_width: int | None = None,
-                     scales: render.ScaleMemory | None = None) -> list[render.Panel]:
-    """The two attention panels (keys ``gam_channel`` and ``gam_spatial``) of the block ``s.gam_layer``."""
-    block = result.block_for(s.gam_layer)
-    if block is None:
-        g = result.gam_for(s.gam_layer)  # a Result made without the block table (e.g. by hand)
-        if g is None:
-            msg = render.message_panel(frame, NO_ATTENTION_TEXT)
-            return [render.Panel("gam_channel", msg, render.TITLE_GAM_CHANNEL, "-"),
-                    render.Panel("gam_spatial", msg, render.TITLE_GAM_SPATIAL, "-")]
-        block = BlockMaps(g.index, g.name, "GAM", g.variant, {}, gam=g)
-    if block.gam is not None:
-        shows = render.GAM_VIEW_PANELS[s.gam_view]
-        return [render.gam_panel(frame, block.gam, shows[0], s, shown_width, scales, key="gam_channel"),
-                render.gam_panel(frame, block.gam, shows[1], s, shown_width, scales, key="gam_spatial")]
+def attention_panels(frame: np.ndarray, block: BlockMaps, s: Settings, shown_width: int | None = None,
+                     scales: heatmap.ScaleMemory | None = None) -> list[heatmap.Panel]:
+    """The two attention panels (keys ``gam_channel`` and ``gam_spatial``) of a non-GAM ``block`` (GAM's
+    own are :func:`gam_gui.render.gam_panel`'s): see :func:`panel_plan`."""
     out = []
     for key, what in zip(("gam_channel", "gam_spatial"), panel_plan(block, s), strict=True):
         if what == GAIN:
@@ -121,7 +110,7 @@ def attention_panels(frame: np.ndarray, result: Result, s: Settings, shown_width
 
 
 def gate_panel(frame: np.ndarray, block: BlockMaps, name: str, s: Settings, shown_width: int | None = None,
-               scales: render.ScaleMemory | None = None, key: str = "gam_channel") -> render.Panel:
+               scales: heatmap.ScaleMemory | None = None, key: str = "gam_channel") -> heatmap.Panel:
     """Gate ``name`` of ``block``: a heatmap where it has positions, else one bar per channel."""
     gm = block.gates[name]
     values = {"kind": block.kind, "gate": name, "layer": block.index, "range": gate_range(gm)}
@@ -134,15 +123,15 @@ def gate_panel(frame: np.ndarray, block: BlockMaps, name: str, s: Settings, show
     label = f"{name} gate, {s.reduction} over {nch} ch" if nch else f"{name} gate"
     signed = lo < 0 and (gm.gate.low is None or gm.gate.low < 0)
     span = min_span(gm, lo, hi)
-    scale = render.make_scale(label, (lo, hi), signed, s, scales, f"{key}|{block.kind}|{name}|{block.index}", span)
-    img = render.heat_panel(frame, raw, scale, s.alpha, shown_width)
+    scale = heatmap.make_scale(label, (lo, hi), signed, s, scales, f"{key}|{block.kind}|{name}|{block.index}", span)
+    img = heatmap.heat_panel(frame, raw, scale, s.alpha, shown_width)
     template = SUB_GATE_MAP if nch else SUB_GATE_PIXEL
-    p = render.make_panel(key, img, TITLE_GATE, template, scale, f"{HELP_GATE_MAP} {gm.gate.meaning}",
+    p = heatmap.make_panel(key, img, TITLE_GATE, template, scale, f"{HELP_GATE_MAP} {gm.gate.meaning}",
                           reduction=s.reduction, channels=nch, **values)
     return flat(p) if span is not None and not scale.fixed else p
 
 
-def flat(p: render.Panel) -> render.Panel:
+def flat(p: heatmap.Panel) -> heatmap.Panel:
     """``p`` with its subtitle saying the gate is nearly constant: the template becomes :data:`SUB_FLAT`,
     the first subtitle its ``subtitle`` value and the first template ``subtitle_template`` (the window
     translates both parts)."""
@@ -154,24 +143,24 @@ def flat(p: render.Panel) -> render.Panel:
 
 
 def bars_panel(frame: np.ndarray, block: BlockMaps, gm: GateMap, s: Settings, shown_width: int | None,
-               scales: render.ScaleMemory | None, key: str, values: dict) -> render.Panel:
+               scales: heatmap.ScaleMemory | None, key: str, values: dict) -> heatmap.Panel:
     """A gate without positions, the frame's size: one bar per channel (SK: stacked branch weights)."""
     h, w = frame.shape[:2]
     help_text = f"{HELP_GATE_BARS} {gm.gate.meaning}"
     if gm.branch_weights is not None:
         img = branch_chart(gm.branch_weights, (h, w), shown_width)
-        return render.make_panel(key, img, TITLE_GATE, SUB_GATE_BRANCHES, None, help_text,
+        return heatmap.make_panel(key, img, TITLE_GATE, SUB_GATE_BRANCHES, None, help_text,
                                  channels=gm.branch_weights.shape[1], branches=gm.branch_weights.shape[0], **values)
     weights = np.asarray(gm.weights if gm.weights is not None else np.zeros(0), np.float32)
     drawn = (float(weights.min()), float(weights.max())) if weights.size else (0.0, 0.0)
     low, high = gm.gate.low, gm.gate.high
     axis = (low if low is not None else min(drawn[0], 0.0), high if high is not None else drawn[1])
     label = f"{values['gate']} gate, one weight per channel"
-    scale = render.make_scale(label, drawn, False, s, scales, f"{key}|{block.kind}|{values['gate']}|{block.index}",
+    scale = heatmap.make_scale(label, drawn, False, s, scales, f"{key}|{block.kind}|{values['gate']}|{block.index}",
                               min_span(gm, *drawn))
     img = weight_chart(weights, (h, w), scale, axis, shown_width)
-    img = render.draw_scale_bar(img, scale, shown_width)
-    p = render.make_panel(key, img, TITLE_GATE, SUB_GATE_BARS, scale, help_text, channels=len(weights), **values)
+    img = heatmap.draw_scale_bar(img, scale, shown_width)
+    p = heatmap.make_panel(key, img, TITLE_GATE, SUB_GATE_BARS, scale, help_text, channels=len(weights), **values)
     return flat(p) if min_span(gm, *drawn) is not None and not scale.fixed else p
 
 
@@ -184,7 +173,7 @@ def _chart_frame(hw: tuple[int, int], shown_width: int | None) -> tuple[np.ndarr
     return img, left, top, right, bottom, style
 
 
-def weight_chart(weights: np.ndarray, hw: tuple[int, int], scale: render.ColorScale, axis: tuple[float, float],
+def weight_chart(weights: np.ndarray, hw: tuple[int, int], scale: heatmap.ColorScale, axis: tuple[float, float],
                  shown_width: int | None = None) -> np.ndarray:
     """One bar per channel on the axis ``axis`` (the gate's declared range), each bar coloured by its
     value on ``scale``; the axis ends are written on the left, "channel 0 ... C-1" below."""
@@ -196,7 +185,7 @@ def weight_chart(weights: np.ndarray, hw: tuple[int, int], scale: render.ColorSc
     n = len(weights)
     cv2.rectangle(img, (left, top), (right, bottom), (90, 90, 90), 1)
     if n:
-        colours = render.heat_colors(weights, scale)
+        colours = heatmap.heat_colors(weights, scale)
         bw = (right - left) / n
         for i, v in enumerate(weights):
             x1 = int(left + i * bw)
@@ -205,7 +194,7 @@ def weight_chart(weights: np.ndarray, hw: tuple[int, int], scale: render.ColorSc
             cv2.rectangle(img, (x1, y), (x2 - 1, bottom), tuple(int(c) for c in colours[i]), -1)
     white = (255, 255, 255)
     for v, y in ((hi, top), (lo, bottom)):
-        text = render.format_value(v)
+        text = heatmap.format_value(v)
         tw = cv2.getTextSize(text, FONT, style.scale, style.thickness)[0][0]
         cv2.putText(img, text, (left - style.pad - tw, y + style.height // 3), FONT, style.scale, white,
                     style.thickness, cv2.LINE_AA)
@@ -239,17 +228,17 @@ def branch_chart(branch_weights: np.ndarray, hw: tuple[int, int], shown_width: i
 
 
 def gain_panel(frame: np.ndarray, block: BlockMaps, s: Settings, shown_width: int | None = None,
-               scales: render.ScaleMemory | None = None, key: str = "gam_spatial") -> render.Panel:
+               scales: heatmap.ScaleMemory | None = None, key: str = "gam_spatial") -> heatmap.Panel:
     """The block's gain ``log2 ||out|| / ||in||`` per pixel over the frame (signed, 0 white)."""
     values = {"kind": block.kind, "layer": block.index}
     raw = block.gain()
     if raw is None:
-        return render.make_panel(key, render.message_panel(frame, NO_GAIN_TEXT), TITLE_BLOCK_GAIN, "-",
+        return heatmap.make_panel(key, heatmap.message_panel(frame, NO_GAIN_TEXT), TITLE_BLOCK_GAIN, "-",
                                  None, HELP_BLOCK_GAIN, **values)
     label = "log2 ||out|| / ||in||"
     drawn = (float(raw.min()), float(raw.max())) if raw.size else (0.0, 0.0)
     if not all(math.isfinite(v) for v in drawn):
         drawn = (0.0, 0.0)
-    scale = render.make_scale(label, drawn, True, s, scales, f"{key}|{label}|{block.kind}|{block.index}")
-    img = render.heat_panel(frame, raw, scale, s.alpha, shown_width)
-    return render.make_panel(key, img, TITLE_BLOCK_GAIN, SUB_BLOCK_GAIN, scale, HELP_BLOCK_GAIN, **values)
+    scale = heatmap.make_scale(label, drawn, True, s, scales, f"{key}|{label}|{block.kind}|{block.index}")
+    img = heatmap.heat_panel(frame, raw, scale, s.alpha, shown_width)
+    return heatmap.make_panel(key, img, TITLE_BLOCK_GAIN, SUB_BLOCK_GAIN, scale, HELP_BLOCK_GAIN, **values)

@@ -69,6 +69,15 @@ class HelpDialog(QDialog):
                              "Orange: the three largest, white: the channel drilled into. Click a bar to see "
                              "that channel's feature map before and after the block in the GAM channel panel; "
                              "click it again to go back.")),
+            ("<p>{0}</p>", self.tr("<b>Other attention blocks</b> (CBAM, SE, ECA, CoordAtt, SimAM, EMA, "
+                             "TripletAttention, ...): choose one under <i>Attention block</i>. The two attention "
+                             "panels then show its gates, titled with kind, gate and layer and with the gate's "
+                             "range in the caption; <i>Gate</i> picks the first panel's gate, the second shows "
+                             "the next one (EMA and TripletAttention have three). A gate without positions (SE, "
+                             "ECA and CBAM's channel gates) is drawn as one bar per channel, not as a map; a "
+                             "block with one gate shows its gain beside it. A gate that barely varies on the "
+                             "frame is drawn on 1 % of its range, and its caption says so. The channel chart "
+                             "shows the block's channel gate, or says why it has none.")),
             ("<h3>{0}</h3>", self.tr("Colours")),
             ("<p>{0}</p>", self.tr("Quantities that can be negative (the seed variant's channel gate, gains, "
                              "feature maps) use blue-white-red with 0 always white, so a sign never changes "
@@ -89,12 +98,13 @@ class HelpDialog(QDialog):
                              "object. <b>HiResCAM</b> and <b>LayerCAM</b> keep the gradient's position and "
                              "point at the object itself: use them for a clicked box. <b>EigenCAM</b> does not "
                              "depend on the target at all.")),
-            ("<h3>{0}</h3>", self.tr("Ablation: what does a GAM block change?")),
+            ("<h3>{0}</h3>", self.tr("Ablation: what does an attention block change?")),
             ("<p>{0}</p>", self.tr("In the <b>Ablation</b> group at the bottom of the Controls dock, choose a mode "
-                             "for a GAM block (<i>off</i>: the block returns its input; <i>channel only</i>, "
+                             "for an attention block (<i>off</i>: the block returns its input; <i>channel only</i>, "
                              "<i>spatial only</i>: one gate skipped; <i>drop top channels</i>; <i>mean "
-                             "gate</i>). <i>Compare with ablation</i> turns on by itself; <i>All blocks "
-                             "on</i> goes back.")),
+                             "gate</i>). Each kind offers its own modes: CoordAtt <i>height only</i> and "
+                             "<i>width only</i>, SE <i>off</i> and <i>drop top channels</i>. <i>Compare with "
+                             "ablation</i> turns on by itself; <i>All blocks on</i> goes back.")),
             ("<p>{0}</p>", self.tr("How to read it: the Detections panel shows the trained model's boxes matched "
                              "with the ablated model's: <b>kept</b> boxes with their score change (trained "
                              "-&gt; ablated), <b>lost</b> boxes dashed red, <b>new</b> boxes green; the status "

@@ -1080,37 +1080,37 @@ click: show this channel before and after the block</source>
         <translation>&lt;b&gt;通道图&lt;/b&gt;：每个通道在各像素上的平均通道门控。橙色：最大的三个，白色：正在查看的通道。单击柱条可在 GAM 通道面板中查看该通道在模块前后的特征图；再次单击返回。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="72"/>
+        <location filename="../help.py" line="81"/>
         <source>Colours</source>
         <translation>颜色</translation>
     </message>
     <message>
-        <location filename="../help.py" line="73"/>
+        <location filename="../help.py" line="82"/>
         <source>Quantities that can be negative (the seed variant&apos;s channel gate, gains, feature maps) use blue-white-red with 0 always white, so a sign never changes colour between frames or between mean and max. Quantities in [0, 1] use the chosen colour map. &lt;i&gt;Colour scale: per frame&lt;/i&gt; stretches each frame&apos;s range; &lt;i&gt;fixed over the video&lt;/i&gt; holds the widest range seen since the source was opened, so a colour means the same value on every frame.</source>
         <translation>可能为负的量（seed 变体的通道门控、增益、特征图）使用蓝-白-红，0 始终为白色，因此正负号的颜色在帧之间、在平均与最大之间都不会改变。[0, 1] 内的量使用所选色图。&lt;i&gt;颜色标尺：逐帧&lt;/i&gt; 拉伸每帧自己的范围；&lt;i&gt;整个视频固定&lt;/i&gt; 保持自打开来源以来见过的最宽范围，使同一颜色在每一帧都代表同一数值。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="79"/>
+        <location filename="../help.py" line="88"/>
         <source>GAM variants</source>
         <translation>GAM 变体</translation>
     </message>
     <message>
-        <location filename="../help.py" line="80"/>
+        <location filename="../help.py" line="89"/>
         <source>&lt;b&gt;seed&lt;/b&gt; (classes GAM, GAMAttention; the shipped model): the channel branch is an MLP without sigmoid, so its gate is unbounded and signed; a negative gate flips a feature&apos;s sign. &lt;b&gt;paper&lt;/b&gt; (GAM_Attention): sigmoid on both branches, both gates in [0, 1], so the block can only keep or weaken features. The variant is in the GAM channel panel&apos;s caption.</source>
         <translation>&lt;b&gt;seed&lt;/b&gt;（类 GAM、GAMAttention；随附的模型）：通道分支是没有 sigmoid 的 MLP，因此其门控无界且有正负；负门控会翻转特征的符号。&lt;b&gt;paper&lt;/b&gt;（GAM_Attention）：两个分支都有 sigmoid，两个门控都在 [0, 1] 内，因此模块只能保留或减弱特征。变体显示在 GAM 通道面板的标题中。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="85"/>
+        <location filename="../help.py" line="94"/>
         <source>Which CAM method</source>
         <translation>使用哪种 CAM 方法</translation>
     </message>
     <message>
-        <location filename="../help.py" line="86"/>
+        <location filename="../help.py" line="95"/>
         <source>&lt;b&gt;auto&lt;/b&gt; (default): Grad-CAM when the target is all detections or a class, HiResCAM when it is one object. &lt;b&gt;Grad-CAM&lt;/b&gt; is class-level: it averages each channel&apos;s gradient over the map, so a map for one object lights every similar object. &lt;b&gt;HiResCAM&lt;/b&gt; and &lt;b&gt;LayerCAM&lt;/b&gt; keep the gradient&apos;s position and point at the object itself: use them for a clicked box. &lt;b&gt;EigenCAM&lt;/b&gt; does not depend on the target at all.</source>
         <translation>&lt;b&gt;auto&lt;/b&gt;（默认）：目标为所有检测或某一类别时用 Grad-CAM，目标为单个目标时用 HiResCAM。&lt;b&gt;Grad-CAM&lt;/b&gt; 是类别级的：它在整张图上平均每个通道的梯度，因此为一个目标生成的热力图会点亮所有相似目标。&lt;b&gt;HiResCAM&lt;/b&gt; 和 &lt;b&gt;LayerCAM&lt;/b&gt; 保留梯度的位置，指向目标本身：单击某个框时请使用它们。&lt;b&gt;EigenCAM&lt;/b&gt; 完全不依赖目标。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="124"/>
+        <location filename="../help.py" line="134"/>
         <source>More, with a figure and measured numbers: the README&apos;s section &lt;a href=&quot;{0}&quot;&gt;How to read the panels&lt;/a&gt;.</source>
         <translation>更多内容（含插图和实测数据）：README 的 &lt;a href=&quot;{0}&quot;&gt;How to read the panels&lt;/a&gt; 一节。</translation>
     </message>
@@ -1120,44 +1120,49 @@ click: show this channel before and after the block</source>
         <translation>每张热力图的下方（绝不覆盖图像）都有一条颜色条：从标尺一端到另一端的颜色，两端下方标出端点数值，白色刻度标出本帧最小值和最大值的位置，并说明所画的量，例如 &lt;i&gt;空间门控，64 个通道的均值：本帧 0.34 ... 0.6&lt;/i&gt;。CAM 以本帧峰值为基准显示（1 = 最强的证据）；其原始峰值在标题的提示中。将鼠标悬停在面板标题上可看到一行说明。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="92"/>
-        <source>Ablation: what does a GAM block change?</source>
-        <translation>消融：GAM 模块改变了什么？</translation>
-    </message>
-    <message>
-        <location filename="../help.py" line="93"/>
-        <source>In the &lt;b&gt;Ablation&lt;/b&gt; group at the bottom of the Controls dock, choose a mode for a GAM block (&lt;i&gt;off&lt;/i&gt;: the block returns its input; &lt;i&gt;channel only&lt;/i&gt;, &lt;i&gt;spatial only&lt;/i&gt;: one gate skipped; &lt;i&gt;drop top channels&lt;/i&gt;; &lt;i&gt;mean gate&lt;/i&gt;). &lt;i&gt;Compare with ablation&lt;/i&gt; turns on by itself; &lt;i&gt;All blocks on&lt;/i&gt; goes back.</source>
-        <translation>在控制面板底部的 &lt;b&gt;消融&lt;/b&gt; 组中，为某个 GAM 模块选择一种模式（&lt;i&gt;关闭&lt;/i&gt;：模块直接返回输入；&lt;i&gt;只用通道&lt;/i&gt;、&lt;i&gt;只用空间&lt;/i&gt;：跳过一个门；&lt;i&gt;去掉前几个通道&lt;/i&gt;；&lt;i&gt;均值门&lt;/i&gt;）。&lt;i&gt;与消融结果对比&lt;/i&gt; 会自动勾选；&lt;i&gt;全部模块开启&lt;/i&gt; 恢复原状。</translation>
-    </message>
-    <message>
-        <location filename="../help.py" line="98"/>
+        <location filename="../help.py" line="108"/>
         <source>How to read it: the Detections panel shows the trained model&apos;s boxes matched with the ablated model&apos;s: &lt;b&gt;kept&lt;/b&gt; boxes with their score change (trained -&amp;gt; ablated), &lt;b&gt;lost&lt;/b&gt; boxes dashed red, &lt;b&gt;new&lt;/b&gt; boxes green; the status bar sums it up. &lt;i&gt;Maps of&lt;/i&gt; chooses whether the CAM and GAM panels show the trained or the ablated model; each panel&apos;s title says which. When the CAM&apos;s target has no box under the ablation, the window says the target is lost instead of explaining a box that is gone.</source>
         <translation>如何阅读：检测面板把训练后模型的框与消融后模型的框配对：&lt;b&gt;保留&lt;/b&gt;的框标出得分变化（训练后 -&amp;gt; 消融后），&lt;b&gt;丢失&lt;/b&gt;的框为红色虚线，&lt;b&gt;新增&lt;/b&gt;的框为绿色；状态栏给出汇总。&lt;i&gt;热力图来自&lt;/i&gt; 选择 CAM 和 GAM 面板显示训练后还是消融后的模型；每个面板的标题会注明。若 CAM 的目标在消融后没有对应的框，窗口会说明目标已丢失，而不是去解释一个已经消失的框。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="105"/>
+        <location filename="../help.py" line="115"/>
         <source>Compare two models</source>
         <translation>对比两个模型</translation>
     </message>
     <message>
-        <location filename="../help.py" line="106"/>
+        <location filename="../help.py" line="116"/>
         <source>&lt;b&gt;View &amp;gt; Compare with...&lt;/b&gt; (Ctrl+Shift+B) runs a second checkpoint (B) on the same frames; it opens at the shipped model without GAM. Six panels: the detections of A and of B, the boxes matched (kept: B&apos;s box with A -&amp;gt; B score; red dashed: A only; green: B only), then CAM A, CAM B and CAM A - CAM B (red: A&apos;s map stronger, blue: B&apos;s, white: equal). The status bar sums the match table up. &lt;b&gt;View &amp;gt; Stop comparing&lt;/b&gt; goes back; the ablation view is off meanwhile.</source>
         <translation>&lt;b&gt;视图 &amp;gt; 与其他模型对比…&lt;/b&gt;（Ctrl+Shift+B）在相同的帧上运行第二个权重文件（B）；对话框默认打开随附的不含 GAM 的模型。共六个面板：A 和 B 的检测结果、配对后的框（保留：B 的框并标出 A -&amp;gt; B 得分；红色虚线：只有 A；绿色：只有 B），然后是 CAM A、CAM B 和 CAM A - CAM B（红：A 的热力图更强，蓝：B 的更强，白：相同）。状态栏汇总配对结果。&lt;b&gt;视图 &amp;gt; 停止对比&lt;/b&gt; 返回；对比期间不显示消融视图。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="113"/>
+        <location filename="../help.py" line="123"/>
         <source>Faithfulness: can this map be trusted?</source>
         <translation>忠实度：这张热力图可信吗？</translation>
     </message>
     <message>
-        <location filename="../help.py" line="114"/>
+        <location filename="../help.py" line="124"/>
         <source>&lt;b&gt;View &amp;gt; Faithfulness&lt;/b&gt; opens a dock. Click a box (or leave the target on all detections: the strongest one is used), then &lt;b&gt;Measure&lt;/b&gt;. The frame&apos;s pixels are removed (deletion) or revealed (insertion) in the order of the map, and the detection&apos;s score is plotted against the fraction of pixels.</source>
         <translation>&lt;b&gt;视图 &amp;gt; 忠实度&lt;/b&gt; 打开一个停靠面板。单击一个框（或保持目标为全部检测框：此时使用得分最高的那个），然后单击 &lt;b&gt;测量&lt;/b&gt;。按热力图的顺序移除（删除）或显示（插入）帧中的像素，并画出检测得分随像素比例的变化。</translation>
     </message>
     <message>
-        <location filename="../help.py" line="118"/>
+        <location filename="../help.py" line="128"/>
         <source>How to read it: a faithful map has a LOW deletion AUC (the score falls as soon as the top pixels go) and a HIGH insertion AUC (it rises as soon as they come back), and beats the faint random-map and box-map curves; &lt;i&gt;energy in box&lt;/i&gt; is the share of the map inside the detection&apos;s box and &lt;i&gt;pointing&lt;/i&gt; says whether its peak is in the box. &lt;b&gt;Sanity check&lt;/b&gt; randomises the weights: a map that stays the same does not depend on what the model learnt.</source>
         <translation>如何阅读：忠实的热力图删除 AUC 低（最重要的像素一移除得分就下降）、插入 AUC 高（这些像素一恢复得分就上升），并且优于浅色的随机图和框图曲线；&lt;i&gt;框内能量&lt;/i&gt; 是热力图落在检测框内的比例，&lt;i&gt;指向&lt;/i&gt; 表示其峰值是否在框内。&lt;b&gt;合理性检查&lt;/b&gt; 会随机化权重：若热力图保持不变，说明它并不依赖模型学到的内容。</translation>
+    </message>
+    <message>
+        <location filename="../help.py" line="72"/>
+        <source>&lt;b&gt;Other attention blocks&lt;/b&gt; (CBAM, SE, ECA, CoordAtt, SimAM, EMA, TripletAttention, ...): choose one under &lt;i&gt;Attention block&lt;/i&gt;. The two attention panels then show its gates, titled with kind, gate and layer and with the gate&apos;s range in the caption; &lt;i&gt;Gate&lt;/i&gt; picks the first panel&apos;s gate, the second shows the next one (EMA and TripletAttention have three). A gate without positions (SE, ECA and CBAM&apos;s channel gates) is drawn as one bar per channel, not as a map; a block with one gate shows its gain beside it. A gate that barely varies on the frame is drawn on 1 % of its range, and its caption says so. The channel chart shows the block&apos;s channel gate, or says why it has none.</source>
+        <translation>&lt;b&gt;其他注意力模块&lt;/b&gt;（CBAM、SE、ECA、CoordAtt、SimAM、EMA、TripletAttention 等）：在&lt;i&gt;注意力模块&lt;/i&gt;中选择一个。两个注意力面板随即显示它的门，标题注明模块类型、门和层，说明中给出门的取值范围；&lt;i&gt;门&lt;/i&gt;选择第一个面板显示的门，第二个面板显示下一个门（EMA 和 TripletAttention 有三个门）。没有位置的门（SE、ECA 以及 CBAM 的通道门）画成每个通道一根柱，而不是热力图；只有一个门的模块在旁边显示模块增益。在本帧上几乎不变的门只用其取值范围的 1 % 上色，说明中会注明。通道图显示该模块的通道门，没有时说明原因。</translation>
+    </message>
+    <message>
+        <location filename="../help.py" line="101"/>
+        <source>Ablation: what does an attention block change?</source>
+        <translation>消融：注意力模块改变了什么？</translation>
+    </message>
+    <message>
+        <location filename="../help.py" line="102"/>
+        <source>In the &lt;b&gt;Ablation&lt;/b&gt; group at the bottom of the Controls dock, choose a mode for an attention block (&lt;i&gt;off&lt;/i&gt;: the block returns its input; &lt;i&gt;channel only&lt;/i&gt;, &lt;i&gt;spatial only&lt;/i&gt;: one gate skipped; &lt;i&gt;drop top channels&lt;/i&gt;; &lt;i&gt;mean gate&lt;/i&gt;). Each kind offers its own modes: CoordAtt &lt;i&gt;height only&lt;/i&gt; and &lt;i&gt;width only&lt;/i&gt;, SE &lt;i&gt;off&lt;/i&gt; and &lt;i&gt;drop top channels&lt;/i&gt;. &lt;i&gt;Compare with ablation&lt;/i&gt; turns on by itself; &lt;i&gt;All blocks on&lt;/i&gt; goes back.</source>
+        <translation>在控制面板底部的&lt;b&gt;消融&lt;/b&gt;组中，为一个注意力模块选择模式（&lt;i&gt;关闭&lt;/i&gt;：模块直接返回输入；&lt;i&gt;仅通道门&lt;/i&gt;、&lt;i&gt;仅空间门&lt;/i&gt;：跳过一个门；&lt;i&gt;去掉前几个通道&lt;/i&gt;；&lt;i&gt;均值门&lt;/i&gt;）。每种模块提供自己的模式：CoordAtt 有&lt;i&gt;仅 height&lt;/i&gt; 和&lt;i&gt;仅 width&lt;/i&gt;，SE 有&lt;i&gt;关闭&lt;/i&gt;和&lt;i&gt;去掉前几个通道&lt;/i&gt;。&lt;i&gt;与消融结果对比&lt;/i&gt;会自动开启；&lt;i&gt;全部模块开启&lt;/i&gt;恢复原状。</translation>
     </message>
 </context>
 <context>
