@@ -20,8 +20,7 @@ from torch.overrides import TorchFunctionMode
 
 from gam_gui.checkpoints.counts import check_counts
 from gam_gui.checkpoints.errors import CheckpointError, first_line, short_repr
-from gam_gui.models import common, yolov7
-from gam_gui.models import gam as gam_mod
+from gam_gui.models import attention, common, yolov7
 from gam_gui.models import yolov5 as yolo_mod
 from gam_gui.models import yolov8 as v8
 from gam_gui.models.yolov5 import ModelConfigError, check_model_dict, parse_model, run_layers
@@ -218,9 +217,6 @@ def probe_activations(model: nn.Module, ch: int, source: str, meta_params: bool 
 #: Copies of its feature maps a head's decode makes beyond its convs' outputs (the concatenated maps,
 #: the sigmoid scores, the decoded boxes and the final concatenation), measured on both head kinds.
 _HEAD_COPIES = 4
-#: Copies of its input a GAM block makes: permuted channel input, channel gate, gated input, spatial
-#: gate, shuffled gate, output.
-_GAM_COPIES = 6
 #: Blocks that concatenate maps inside their forward, with the convs that read each concatenation.
 _CAT_READERS: dict[type, tuple[str, ...]] = {
     common.C3: ("cv3",), common.SPP: ("cv2",), common.SPPF: ("cv2",), v8.C2f: ("cv2",), v8.C2PSA: ("cv2",),
@@ -245,7 +241,8 @@ def inner_work_bytes(m: nn.Module, args: Any, out: Any) -> int:
     forward that no leaf returns: the HW x HW matrices of self-attention (one before and one after
     the softmax), the padded copy a convolution with ``padding_mode='replicate'`` (or reflect,
     circular) makes of its input, a head's decode copies of its maps (``4 + classes`` rows per cell:
-    large with many classes), a GAM block's gates and the concatenations inside CSP blocks.
+    large with many classes), an attention block's gates and copies (each registry kind declares its
+    own, ``BlockEntry.work``) and the concatenations inside CSP blocks.
     """
     x = args[0] if args else None
     if isinstance(m, v8.Attention):
@@ -257,8 +254,9 @@ def inner_work_bytes(m: nn.Module, args: Any, out: Any) -> int:
         return b * c * (h + 2 * ph) * (w + 2 * pw) * 4
     if isinstance(m, v8.Detect | yolo_mod.Detect) and isinstance(out, (list, tuple)):
         return _HEAD_COPIES * _leaf_numel(out) * 4  # the training path the probe runs returns the raw maps
-    if isinstance(m, gam_mod.GAM):
-        return _GAM_COPIES * _leaf_numel(x) * 4
+    block = attention.entry_of(m)
+    if block is not None:  # every registry kind declares its own (GAM: its gates, shuffle and output)
+        return block.work_bytes(m, _shape(x))
     for cls, readers in _CAT_READERS.items():
         if isinstance(m, cls):
             b, _, h, w = _shape(out) or (1, 0, 0, 0)

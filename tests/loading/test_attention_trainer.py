@@ -203,3 +203,89 @@ def test_yolov7_train_checkpoint_stacking_blocks(tmp_path: Path, monkeypatch, st
         for f in A.find_blocks(loaded):  # every block's modes reach the file's model
             with A.ablating({f.block: "off"}):
                 assert not torch.equal(_first(loaded(x)), got), f.entry.kind
+
+
+# --- the loader's work estimate, per registry kind, against a measured frame ---------------------------
+
+_MEASURE = r"""
+import gc, json, sys
+import torch
+torch.set_num_threads(1)
+from gam_gui.checkpoints import limits, load_model
+from gam_gui.models import gam
+from gam_gui.models.attention import cbam, coordatt, eca, ema, nam, se, shuffle, simam, sk, triplet
+
+C, S = 32, 192
+KINDS = {
+    "CBAM": lambda: cbam.tutorial_cbam(C, C, 8), "SE": lambda: se.SEAttention(C, 8),
+    "ECA": lambda: eca.EfficientChannelAttention(C), "CoordAtt": lambda: coordatt.CoordAtt(C, C, 8),
+    "SimAM": simam.SimAM, "EMA": lambda: ema.EMA(C, factor=8), "TripletAttention": triplet.TripletAttention,
+    "ShuffleAttention": lambda: shuffle.ShuffleAttention(C, 16, 8), "NAM": lambda: nam.NAMAttention(C),
+    "SKAttention": lambda: sk.SKAttention(C, (1, 3, 5), 8), "GAM": lambda: gam.GAM(C, C),
+}
+
+def rss(field):
+    for line in open("/proc/self/status"):
+        if line.startswith(field):
+            return int(line.split()[1]) * 1024
+
+def measure(m, ch, size):
+    est = limits.probe_activations(m, ch, "m", meta_params=True, size=size, limit=1 << 40).activation_bytes
+    x = torch.rand(1, ch, size, size, requires_grad=True)  # a layer's input inside a frame with gradients
+    gc.collect()
+    open("/proc/self/clear_refs", "w").write("5")  # resets the peak (VmHWM) to the current size
+    base = rss("VmRSS")
+    y = m(x)
+    peak = rss("VmHWM") - base
+    del y, x
+    gc.collect()
+    return est, peak
+
+measure(se.SEAttention(C, 8).eval(), C, S)  # warm-up: the first frame of a process pays one-time costs
+for kind, make in KINDS.items():
+    est, peak = measure(make().eval(), C, S)
+    print(json.dumps({"kind": kind, "estimate": est, "measured": peak}), flush=True)
+est, peak = measure(load_model(sys.argv[1], device="cpu"), 3, 416)
+print(json.dumps({"kind": "trainer file", "estimate": est, "measured": peak}), flush=True)
+"""
+_KINDS = ["CBAM", "SE", "ECA", "CoordAtt", "SimAM", "EMA", "TripletAttention", "ShuffleAttention", "NAM",
+          "SKAttention", "GAM"]
+
+
+@pytest.fixture(scope="module")
+def measured() -> dict[str, dict]:
+    import json
+    import os
+    import subprocess
+
+    repo = Path(__file__).parents[2]
+    # every allocation above 128 KB is its own mapping, returned on free: a frame's peak RSS is what it
+    # allocated, not what an earlier frame left in the heap
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(repo), MALLOC_MMAP_THRESHOLD_="131072")
+    proc = subprocess.run([sys.executable, "-c", _MEASURE, str(FILES["best"])], capture_output=True, text=True,
+                          timeout=120, env=env, cwd=repo)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    rows = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+    return {r["kind"]: r for r in rows}
+
+
+def test_every_registry_kind_declares_its_own_work() -> None:
+    for e in A.entries():
+        if e.source == "gam-gui":
+            assert e.work is not None, e.kind
+
+
+@pytest.mark.parametrize("kind", _KINDS)
+def test_each_blocks_work_estimate_is_within_2x_of_a_measured_forward(measured, kind: str) -> None:
+    """The block alone on a 32x192x192 input that needs gradients (as inside a Grad-CAM frame): a kind
+    whose ``work`` were missing or wrong by more than 2x fails here."""
+    row = measured[kind]
+    est, got = row["estimate"], row["measured"]
+    assert got > 3e6, row  # one copy of the input is 4.7 MB: large enough for RSS to measure
+    assert 0.5 <= est / got <= 2.0, (kind, est, got)
+
+
+def test_the_trainer_files_work_estimate_is_within_2x_of_a_measured_frame(measured) -> None:
+    row = measured["trainer file"]
+    assert row["measured"] > 20e6, row
+    assert 0.5 <= row["estimate"] / row["measured"] <= 2.0, row

@@ -176,14 +176,14 @@ CBAM_ENTRY = R.BlockEntry(
     kind="CBAM", classes={"CBAM": CBAM}, helpers={},
     signature="CBAM(c1, kernel_size=7) (ultralytics) | CBAM(c1, c2, ratio=16, kernel_size=7) (tutorials)",
     yaml_style="c1", structures=_combine("channel_attention", "spatial_attention"),
-    gates=(_CHANNEL, _SPATIAL), run=_run_cbam,
+    gates=(_CHANNEL, _SPATIAL), run=_run_cbam, work=R.copies(2),
     doc="out = y * s(y), y = x * c(x); c from pooled statistics, s from [mean, max] over channels")
 CHANNEL_ENTRY = R.BlockEntry(
     kind="ChannelAttention", classes={"ChannelAttention": ChannelAttention}, helpers={},
     signature="ChannelAttention(channels)", yaml_style="c1", structures=tuple(_channel_structures("")),
-    gates=(_CHANNEL,), run=_run_channel, doc="out = x * c(x)")
+    gates=(_CHANNEL,), run=_run_channel, work=R.copies(1), doc="out = x * c(x)")
 SPATIAL_ENTRY = R.BlockEntry(
     kind="SpatialAttention", classes={"SpatialAttention": SpatialAttention}, helpers={},
     signature="SpatialAttention(kernel_size=7)", yaml_style="none", structures=tuple(_spatial_structures("")),
-    gates=(_SPATIAL,), run=_run_spatial, doc="out = x * s(x)")
+    gates=(_SPATIAL,), run=_run_spatial, work=R.copies(1.5), doc="out = x * s(x)")
 ENTRIES = (CBAM_ENTRY, CHANNEL_ENTRY, SPATIAL_ENTRY)

@@ -107,5 +107,6 @@ GATES = (R.Gate("height", "height", "CxH", "how much each channel is kept in eac
 ENTRY = R.BlockEntry(
     kind="CoordAtt", classes={"CoordAtt": CoordAtt, "CoordAttention": CoordAtt, "CA": CoordAtt},
     helpers={"h_swish": h_swish, "h_sigmoid": h_sigmoid}, signature="CoordAtt(inp, oup, reduction=32)",
-    yaml_style="c1-c2", structures=STRUCTURES, gates=GATES, run=_run, doc="out = x * a_w * a_h")
+    yaml_style="c1-c2", structures=STRUCTURES, gates=GATES, run=_run, work=R.copies(2),
+    doc="out = x * a_w * a_h")
 ENTRIES = (ENTRY,)

@@ -59,5 +59,6 @@ ENTRY = R.BlockEntry(
     kind="ECA", classes={"EfficientChannelAttention": EfficientChannelAttention, "ECA": EfficientChannelAttention,
                          "ECAAttention": EfficientChannelAttention, "eca_layer": EfficientChannelAttention},
     helpers={}, signature="EfficientChannelAttention(c, b=1, gamma=2) | ECA(c1, c2, k_size=3)", yaml_style="c1",
-    structures=STRUCTURES, gates=GATES, run=_run, doc="out = x * sigmoid(conv1d_C(mean_HW(x)))")
+    structures=STRUCTURES, gates=GATES, run=_run, work=R.copies(1),
+    doc="out = x * sigmoid(conv1d_C(mean_HW(x)))")
 ENTRIES = (ENTRY,)

@@ -83,5 +83,6 @@ GATES = (R.Gate("height", "height", "CxH", "row gate inside each group (shapes t
 ENTRY = R.BlockEntry(
     kind="EMA", classes={"EMA": EMA, "EMA_attention": EMA, "EMAttention": EMA}, helpers={},
     signature="EMA(channels, c2=None, factor=32)", yaml_style="c1", structures=STRUCTURES, gates=GATES, run=_run,
-    modes=("off", "spatial-only", "mean-gate"), doc="out = x * sigmoid(cross-spatial weights) per group")
+    modes=("off", "spatial-only", "mean-gate"), work=R.copies(6.5),
+    doc="out = x * sigmoid(cross-spatial weights) per group")
 ENTRIES = (ENTRY,)

@@ -47,6 +47,6 @@ ENTRY = R.BlockEntry(
     kind="GAM", classes={"GAM": gam.GAM, "GAMAttention": gam.GAMAttention, "GAM_Attention": gam.GAM_Attention},
     helpers={}, signature="GAM(c1, c2, group=True, rate=4) | GAM_Attention(in_channels, rate=4)", yaml_style="c1-c2",
     structures=STRUCTURES, gates=GATES, run=_run,
-    modes=("off", "channel-only", "spatial-only", "drop-top-k", "mean-gate"),
+    modes=("off", "channel-only", "spatial-only", "drop-top-k", "mean-gate"), work=R.copies(6),
     doc="out = y * s(y), y = x * c(x); variants: " + ", ".join(gam.VARIANTS))
 ENTRIES = (ENTRY,)

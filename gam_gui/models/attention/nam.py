@@ -55,5 +55,5 @@ GATES = (R.Gate("channel", "channel", "CxHxW", "how much each channel is kept at
 ENTRY = R.BlockEntry(
     kind="NAM", classes={"NAMAttention": NAMAttention, "NAM": NAMAttention}, helpers={"Channel_Att": Channel_Att},
     signature="NAMAttention(channels, out_channels=None, no_spatial=True)", yaml_style="c1", structures=STRUCTURES,
-    gates=GATES, run=_run, doc="out = x * sigmoid(share_c * BN(x))")
+    gates=GATES, run=_run, work=R.copies(4), doc="out = x * sigmoid(share_c * BN(x))")
 ENTRIES = (ENTRY,)

@@ -53,6 +53,23 @@ MAX_PACKAGE_PATHS = 64
 Policy = Callable[[str, torch.Tensor], "torch.Tensor | None"]
 #: ``run(block, x, policy) -> (output, {gate name: the gate as applied})``.
 RunFn = Callable[[nn.Module, torch.Tensor, Policy], "tuple[torch.Tensor, dict[str, torch.Tensor]]"]
+#: ``work(block, input_shape) -> bytes``: the memory one forward of the block holds (with gradients, as
+#: a Grad-CAM frame keeps them), its output included. The loader's activation estimate adds it per block
+#: (:func:`gam_gui.checkpoints.limits.inner_work_bytes`): a block's ``run`` computes its gates with
+#: functional ops, so no layer output inside it shows that memory.
+WorkFn = Callable[[nn.Module, tuple[int, ...]], int]
+#: Input-sized copies assumed for a block whose entry declares no ``work`` (a plugin's): the largest a
+#: built-in one-input block measures (SimAM, EMA, TripletAttention: about 6), rounded up.
+DEFAULT_WORK_COPIES = 8.0
+
+
+def copies(n: float) -> WorkFn:
+    """A ``work`` estimate of ``n`` fp32 tensors the size of the block's input (measured per kind with
+    the RSS peak of a real frame; tests/loading/test_attention_trainer.py holds each within 2x)."""
+
+    def work(_block: nn.Module, shape: tuple[int, ...]) -> int:
+        return int(n * math.prod(shape) * 4)
+    return work
 
 
 class BlockStructureError(ValueError):
@@ -135,6 +152,15 @@ class BlockEntry:
     doc: str = ""
     #: variant -> gates that variant does not compute (TripletAttention without ``hw``)
     absent_gates: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: the memory of one forward (see :data:`WorkFn`); None: :data:`DEFAULT_WORK_COPIES` input copies
+    work: WorkFn | None = None
+
+    def work_bytes(self, block: nn.Module, shape: tuple[int, ...]) -> int:
+        """What one forward of ``block`` on an input of ``shape`` holds, in bytes (0 without a shape)."""
+        if len(shape) != 4:
+            return 0
+        fn = self.work or copies(DEFAULT_WORK_COPIES)
+        return max(int(fn(block, shape)), 0)
 
     def modes_for(self, variant: str) -> tuple[str, ...]:
         """The modes of a block of this variant: ``<gate>-only`` of a gate it lacks left out."""

@@ -53,5 +53,5 @@ GATES = (R.Gate("channel", "channel", "C", "how much each channel is kept, from 
 ENTRY = R.BlockEntry(
     kind="SE", classes={"SEAttention": SEAttention, "SE": SEAttention, "SELayer": SEAttention}, helpers={},
     signature="SEAttention(channel=512, reduction=16) | SE(c1, c2, ratio=16)", yaml_style="c1",
-    structures=STRUCTURES, gates=GATES, run=_run, doc="out = x * sigmoid(MLP(mean_HW(x)))")
+    structures=STRUCTURES, gates=GATES, run=_run, work=R.copies(1), doc="out = x * sigmoid(MLP(mean_HW(x)))")
 ENTRIES = (ENTRY,)

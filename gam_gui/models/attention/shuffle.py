@@ -83,6 +83,6 @@ GATES = (R.Gate("channel", "channel", "C/2", "how much each channel of the chann
 ENTRY = R.BlockEntry(
     kind="ShuffleAttention", classes={"ShuffleAttention": ShuffleAttention}, helpers={},
     signature="ShuffleAttention(channel=512, reduction=16, G=8)", yaml_style="c1", structures=STRUCTURES,
-    gates=GATES, run=_run, output_channels=output_channels,
+    gates=GATES, run=_run, output_channels=output_channels, work=R.copies(4.5),
     doc="halves of each group gated by channel and by position, then channel-shuffled")
 ENTRIES = (ENTRY,)

@@ -47,5 +47,6 @@ GATES = (R.Gate("energy", "energy", "CxHxW", "how much each activation stands ou
                 low=0.5, high=1.0),)
 ENTRY = R.BlockEntry(kind="SimAM", classes={"SimAM": SimAM, "simam_module": SimAM}, helpers={},
                      signature="SimAM(e_lambda=1e-4) | SimAM(c1, e_lambda=1e-4)", yaml_style="none",
-                     structures=STRUCTURES, gates=GATES, run=_run, doc="out = x * sigmoid(energy(x))")
+                     structures=STRUCTURES, gates=GATES, run=_run, work=R.copies(6),
+                     doc="out = x * sigmoid(energy(x))")
 ENTRIES = (ENTRY,)

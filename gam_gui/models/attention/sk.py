@@ -79,8 +79,16 @@ def _structures() -> tuple[R.Structure, ...]:
 
 GATES = (R.Gate("branches", "branches", "KxC", "the weight of each kernel branch in each channel (sums to 1)",
                 mean_dims=(2,)),)
+def _work(block: nn.Module, shape: tuple[int, ...]) -> int:
+    """Each kernel branch keeps its conv, BN and ReLU outputs, its stacked copy and its weighted copy
+    (about 6 inputs' worth, measured), plus the sum."""
+    convs = block._modules.get("convs")
+    k = len(convs) if isinstance(convs, nn.ModuleList) else 1
+    return R.copies(6 * k + 1)(block, shape)
+
+
 ENTRY = R.BlockEntry(
     kind="SKAttention", classes={"SKAttention": SKAttention}, helpers={},
     signature="SKAttention(channel=512, kernels=[1, 3, 5, 7], reduction=16, group=1, L=32)", yaml_style="c1",
-    structures=_structures(), gates=GATES, run=_run, doc="out = sum_k softmax_k(w) * branch_k(x)")
+    structures=_structures(), gates=GATES, run=_run, work=_work, doc="out = sum_k softmax_k(w) * branch_k(x)")
 ENTRIES = (ENTRY,)

@@ -120,11 +120,17 @@ def _structures() -> tuple[R.Structure, ...]:
 GATES = (R.Gate("branch-hw", "branches", "HxW", "the plain rotation's gate: how much each position is kept"),
          R.Gate("branch-cw", "branches", "CxW", "the C-W rotation's gate: each channel in each column"),
          R.Gate("branch-hc", "branches", "CxH", "the H-C rotation's gate: each channel in each row"))
+def _work(block: nn.Module, shape: tuple[int, ...]) -> int:
+    """Per branch a rotated contiguous copy, the gated copy and its rotation back (measured: about 6
+    inputs for three branches, 4 without ``hw``)."""
+    return R.copies(6 if "hw" in block._modules else 4)(block, shape)
+
+
 ENTRY = R.BlockEntry(
     kind="TripletAttention", classes={"TripletAttention": TripletAttention},
     helpers={"AttentionGate": AttentionGate, "SpatialGate": AttentionGate, "ZPool": ZPool, "ChannelPool": ZPool,
              "BasicConv": BasicConv},
     signature="TripletAttention(no_spatial=False)", yaml_style="none", structures=_structures(), gates=GATES,
     run=_run, doc="out = x * mean(branch gates), each branch on one rotation of the tensor",
-    absent_gates={"no-spatial": ("branch-hw",)})
+    absent_gates={"no-spatial": ("branch-hw",)}, work=_work)
 ENTRIES = (ENTRY,)
