@@ -208,6 +208,11 @@ def branch_chart(branch_weights: np.ndarray, hw: tuple[int, int], shown_width: i
     each branch in its own colour, named below."""
     img, left, top, right, bottom, style = _chart_frame(hw, shown_width)
     k, n = branch_weights.shape
+    for v, y in ((1.0, top), (0.0, bottom)):  # the shares of a channel sum to 1
+        text = heatmap.format_value(v)
+        tw = cv2.getTextSize(text, FONT, style.scale, style.thickness)[0][0]
+        cv2.putText(img, text, (left - style.pad - tw, y + style.height // 3), FONT, style.scale, (255, 255, 255),
+                    style.thickness, cv2.LINE_AA)
     cv2.rectangle(img, (left, top), (right, bottom), (90, 90, 90), 1)
     bw = (right - left) / max(1, n)
     for i in range(n):
@@ -216,15 +221,24 @@ def branch_chart(branch_weights: np.ndarray, hw: tuple[int, int], shown_width: i
         y = float(bottom)
         for b in range(k):
             share = float(np.clip(branch_weights[b, i], 0.0, 1.0)) * (bottom - top)
-            cv2.rectangle(img, (x1, int(round(y - share))), (x2 - 1, int(round(y))), class_color(b), -1)
+            cv2.rectangle(img, (x1, int(round(y - share))), (x2 - 1, int(round(y))), branch_colour(b), -1)
             y -= share
     x = left
     for b in range(k):
         text = f"branch {b}"
-        cv2.putText(img, text, (x, bottom + style.height), FONT, style.scale * 0.9, class_color(b), style.thickness,
-                    cv2.LINE_AA)
+        cv2.putText(img, text, (x, bottom + style.height), FONT, style.scale * 0.9, branch_colour(b),
+                    style.thickness, cv2.LINE_AA)
         x += cv2.getTextSize(text, FONT, style.scale * 0.9, style.thickness)[0][0] + 2 * style.pad
     return img
+
+
+#: Colours (BGR) of SK's kernel branches: far apart in hue, so neighbouring shares stay distinct.
+BRANCH_COLOURS = ((200, 120, 30), (30, 140, 240), (60, 180, 60), (160, 60, 170), (40, 40, 210), (170, 170, 40))
+
+
+def branch_colour(b: int) -> tuple[int, int, int]:
+    """The colour of branch ``b`` (after six, the class colours)."""
+    return BRANCH_COLOURS[b] if b < len(BRANCH_COLOURS) else class_color(b)
 
 
 def gain_panel(frame: np.ndarray, block: BlockMaps, s: Settings, shown_width: int | None = None,

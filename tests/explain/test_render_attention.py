@@ -107,3 +107,32 @@ def test_export_with_a_non_gam_block(tmp_path, stack, capsys) -> None:
                  "--gam-layer", "12", "--imgsz", "128", "--device", "cpu", "--no-progress"]) == 2
     assert "--gam-layer 12 is not an attention block; attention blocks: 5, 8, 11, 15, 19, 23, 27" in \
         capsys.readouterr().err
+
+
+def test_gates_without_positions_are_bars_not_maps() -> None:
+    """SK's branch weights (K, C) and an ECA channel gate (C) have no positions: drawn as bars (SK:
+    each channel's bar split into its branches' shares), never as a heatmap; the other panel is the
+    block's gain."""
+    import torch
+
+    from gam_gui.explain.blocks import BlockMaps, reduce_gate
+    from gam_gui.models import attention
+
+    frame = np.full((48, 64, 3), 90, np.uint8)
+
+    def align(m: np.ndarray) -> np.ndarray:
+        return cv2.resize(m, (64, 48), interpolation=cv2.INTER_LINEAR)
+
+    gain = np.linspace(-1, 1, 48, dtype=np.float32).reshape(6, 8)
+    torch.manual_seed(0)
+    sk = reduce_gate(attention.entry("SKAttention").gate("branches"), torch.softmax(torch.randn(1, 2, 8, 1, 1), 1),
+                     (6, 8))
+    eca = reduce_gate(attention.entry("ECA").gate("channel"), torch.rand(1, 8, 1, 1), (6, 8))
+    assert sk.small is None and eca.small is None and sk.branch_weights.shape == (2, 8)
+    for kind, gm, words in (("SKAttention", sk, "2 branches"), ("ECA", eca, "one weight per channel (8 ch)")):
+        b = BlockMaps(3, "model.3", kind, "", {gm.gate.name: gm}, gain_small=gain, _align=align)
+        first, second = render_attention.attention_panels(frame, b, Settings())
+        assert first.title == f"{kind} {gm.gate.name} gate (layer 3)" and words in first.subtitle
+        assert first.image.shape[1] == 64 and not np.array_equal(first.image[:48], frame)
+        assert second.title == f"{kind} block gain (layer 3)" and second.scale.signed
+        assert second.scale.drawn == pytest.approx((-1.0, 1.0), abs=1e-3)
