@@ -37,6 +37,7 @@ from gam_gui.models.attention.registry import (
     Structure,
     check_block,
     class_paths,
+    copies,
     entries,
     entry,
     entry_for_name,
@@ -52,7 +53,7 @@ from gam_gui.models.attention.registry import (
 __all__ = [
     "GATES", "GATE_KINDS", "MODULE_PATHS", "YAML_STYLES", "AttentionBlock", "BlockEntry", "BlockStructureError",
     "Found", "Gate", "Identified", "Mode", "RegistryError", "Structure", "ablating", "apply_mode", "check_block",
-    "class_paths", "entries", "entry", "entry_for_name", "entry_of", "find_blocks", "how_to_add", "identify",
+    "class_paths", "copies", "entries", "entry", "entry_for_name", "entry_of", "find_blocks", "how_to_add", "identify",
     "keep", "mode_policy", "package_paths", "recording", "register", "unregister",
 ]
 
