@@ -409,7 +409,7 @@ def _box_indices(per_detection: bool | Sequence[int], n: int) -> list[int]:
 
 def analyze_with(model: nn.Module, image: np.ndarray, settings: Settings) -> Result:
     """:func:`analyze` driven by a :class:`Settings` (what the GUI and CLI call); ``settings.gam_layer``
-    must be one of the model's GAM blocks."""
+    must be one of the model's attention blocks (any kind)."""
     s = settings
     V.check_gam_layer(s.gam_layer, block_indices(model), "gam_layer", block_word(model))
     return _analyze(model, image, canonical_method(s.method), s.layers, TargetSpec.parse(s.target), s.conf, s.iou,

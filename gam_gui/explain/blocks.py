@@ -128,13 +128,18 @@ def reduce_gate(gate: Gate, t: torch.Tensor, hw: tuple[int, int], reduction: str
     return GateMap(gate, small.contiguous().cpu().numpy().astype(np.float32), weights)
 
 
+#: a block's output and input norms over channels, (h, w) each (its gain is their log2 ratio)
+Norms = tuple[torch.Tensor, torch.Tensor]
+
+
 class BlockRecorder:
     """Context manager: every non-GAM attention block of ``model`` hands its gates over during the
     forward (this thread only); :meth:`maps` reduces them afterwards."""
 
     def __init__(self, model: nn.Module, inner: AbstractContextManager | None = None) -> None:
         self.found = [f for f in attention.find_blocks(model) if f.entry.kind != "GAM"]
-        self.records: dict[int, tuple[tuple[int, int], dict[str, torch.Tensor], np.ndarray | None]] = {}
+        #: id(block) -> ((h, w), its gates, (||out||, ||in||) per pixel or None)
+        self.records: dict[int, tuple[tuple[int, int], dict[str, torch.Tensor], Norms | None]] = {}
         self.inner = inner  # another recorder that rides along (GAM's)
         self._ctx: AbstractContextManager | None = None
 
@@ -145,10 +150,12 @@ class BlockRecorder:
 
         def keep(found_id: int) -> Callable[..., None]:
             def cb(block: nn.Module, x: torch.Tensor, gates: dict[str, torch.Tensor], out: torch.Tensor) -> None:
-                # the block's gain needs only two (h, w) norms: kept instead of the features themselves
+                # the block's gain needs only two (h, w) norms: kept instead of the features themselves,
+                # on the model's device (no synchronisation inside the forward; maps() brings them over)
                 gain = None
                 if isinstance(out, torch.Tensor) and out.shape[2:] == x.shape[2:] and x.dim() == 4:
-                    gain = log2_energy_ratio(out.detach()[:1], x.detach()[:1])
+                    with torch.no_grad():
+                        gain = (out.detach()[0].float().norm(dim=0), x.detach()[0].float().norm(dim=0))
                 self.records[found_id] = (tuple(x.shape[2:]), {k: v.detach() for k, v in gates.items()}, gain)
             return cb
 
@@ -181,7 +188,7 @@ class BlockRecorder:
                 g._align = align
                 maps[name] = g
             out.append(BlockMaps(f.index, f.name, f.entry.kind, variant, maps,
-                                 gain_small=gain, _align=align))
+                                 gain_small=None if gain is None else norm_ratio(*gain), _align=align))
         for g in gam or []:
             out.append(gam_block_maps(g, attention.entry("GAM"), align))
         self.records.clear()
@@ -194,6 +201,12 @@ def gam_block_maps(g: GamMaps, entry: BlockEntry, align: Callable[[np.ndarray], 
                                 _lazy=lambda: (g.channel_small, g.channel_weights)),
              "spatial": GateMap(entry.gate("spatial"), None, _align=align, _lazy=lambda: (g.spatial_small, None))}
     return BlockMaps(g.index, g.name, "GAM", g.variant, gates, gam=g, _align=align)
+
+
+def norm_ratio(out_norm: torch.Tensor, in_norm: torch.Tensor) -> np.ndarray:
+    """``log2(||out|| / ||in||)`` per pixel from the two (h, w) norms over channels, with the floor
+    :func:`gam_gui.explain.attention.log2_energy_ratio` uses (pixels without energy read 0)."""
+    return log2_energy_ratio(out_norm[None, None], in_norm[None, None])
 
 
 #: model -> its attention blocks as (layer index, kind, variant), found once per model
