@@ -103,3 +103,12 @@ def test_stack_model_blocks_panels_chart_layers_and_ablation(qtbot, open_window,
     ab.set_mode(8, "height-only")
     fr = wait_frame(qtbot, win, lambda fr: fr.ablation is not None, timeout=20000)
     assert "8" in fr.ablation.describe_blocks() and not win.errors
+
+
+def test_attention_captions_are_marked_for_translation():
+    """Every caption render_attention writes is marked under "render" (the window translates it; the
+    .ts test then requires a translation)."""
+    from gam_gui import render_attention
+    from gam_gui.ui.attention_captions import ATTENTION_STRINGS
+
+    assert set(render_attention.CAPTION_STRINGS) <= set(ATTENTION_STRINGS)

@@ -2832,7 +2832,7 @@ Replace them?</source>
     <message>
         <location filename="../attention_captions.py" line="9"/>
         <source>{kind} {gate} gate (layer {layer})</source>
-        <translation>{kind} {gate} 门（第 {layer} 层）</translation>
+        <translation>{kind} {gate}门（第 {layer} 层）</translation>
     </message>
     <message>
         <location filename="../attention_captions.py" line="9"/>
@@ -2912,12 +2912,12 @@ Replace them?</source>
     <message>
         <location filename="../panels.py" line="91"/>
         <source>{0} gate, one weight per channel</source>
-        <translation>{0} 门，每个通道一个权重</translation>
+        <translation>{0}门，每个通道一个权重</translation>
     </message>
     <message>
         <location filename="../panels.py" line="91"/>
         <source>{0} gate</source>
-        <translation>{0} 门</translation>
+        <translation>{0}门</translation>
     </message>
 </context>
 </TS>
