@@ -342,7 +342,7 @@ def _subclass(cls: type, name: str) -> type:
     return type(name, (cls,), {})
 
 
-def _yolov5_stack(tmp_path: Path, mutate=None) -> tuple[Path, nn.Module]:
+def _yolov5_stack(tmp_path: Path, mutate=None, stripped: bool = True) -> tuple[Path, nn.Module]:
     from conftest import perturbed
     from standins import write_yolov5_checkpoint
 
@@ -361,15 +361,17 @@ def _yolov5_stack(tmp_path: Path, mutate=None) -> tuple[Path, nn.Module]:
              "CoordAtt": coordatt.CoordAtt, "h_swish": coordatt.h_swish, "h_sigmoid": coordatt.h_sigmoid}
     subs = {cls: _subclass(cls, name) for name, cls in names.items()}
     path = tmp_path / "v5_stack.pt"
-    write_yolov5_checkpoint(m, path, stripped=True, class_override=subs,
+    write_yolov5_checkpoint(m, path, stripped=stripped, class_override=subs,
                             extra_common={c.__name__: c for c in subs.values()})
     return path, m
 
 
-def test_yolov5_layout_file_stacking_blocks(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stripped", [True, False])
+def test_yolov5_layout_file_stacking_blocks(tmp_path: Path, stripped: bool) -> None:
+    """YOLOv5's train.py file: stripped (best.pt) and full (model, ema, optimizer, updates)."""
     from gam_gui.checkpoints import load_model
 
-    path, m = _yolov5_stack(tmp_path)
+    path, m = _yolov5_stack(tmp_path, stripped=stripped)
     loaded = load_model(path, device="cpu")
     assert [(f.index, f.entry.kind, f.block.variant) for f in A.find_blocks(loaded)] == [
         (18, "CBAM", "shared-mlp"), (22, "CoordAtt", "coordatt"), (26, "GAM", "seed")]
