@@ -55,7 +55,8 @@ def _settings_args(ap: argparse.ArgumentParser, weights: bool = True) -> None:
                     help=f"CAM method: {', '.join(V.METHOD_NAMES)} (auto: Grad-CAM for several detections, "
                          "HiResCAM for one object)")
     ap.add_argument("--layers", "-l", type=int, nargs="+", default=None,
-                    help="layer indices for the CAM, averaged (default: the GAM blocks)")
+                    help="layer indices for the CAM, averaged (default: the GAM blocks, else the layers "
+                         "feeding Detect)")
     ap.add_argument("--target", "-t", default="all", type=V.arg(V.check_target),
                     help="all, class, box, a detection index, or cls:<id>")
     ap.add_argument("--conf", type=V.arg(V.check_unit), default=0.25, help="confidence threshold, in [0, 1]")
@@ -160,15 +161,17 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")
     _run_args(ex, "panels")
 
-    ab = sub.add_parser("ablate", help="switch GAM blocks off (or one branch) and show what the detections lose",
-                        description="Run each frame as trained and with the given GAM blocks ablated; write the "
+    ab = sub.add_parser("ablate",
+                        help="switch attention blocks off (or keep one gate) and show what the detections lose",
+                        description="Run each frame as trained and with the given attention blocks ablated; write the "
                                     "panels with the ablation overlay (kept: score change, lost: dashed red, "
-                                    "new: green) and ablation.json/.csv (one row per matched box). Modes: on, "
-                                    "off, channel-only, spatial-only, drop-top-k (drop-top-16: k = 16; k = 8 by "
-                                    "default), mean-gate.")
+                                    "new: green) and ablation.json/.csv (one row per matched box). Modes are each "
+                                    "block's own (gam-gui layers lists them): on, off, <gate>-only (channel-only, "
+                                    "spatial-only, height-only, ...), drop-top-k where the block has a channel "
+                                    "gate (drop-top-16: k = 16; k = 8 by default), mean-gate.")
     _io_args(ab)
     ab.add_argument("--blocks", "-b", required=True, nargs="+", type=V.arg(check_ablation), metavar="LAYER:MODE",
-                    help="GAM blocks and modes, e.g. 22:off 26:spatial-only")
+                    help="attention blocks and modes, e.g. 22:off 26:spatial-only")
     _settings_args(ab)
     ab.add_argument("--layout", choices=["row", "grid"], default="row", help="panels side by side or 2x2")
     _run_args(ab, "panels")
@@ -193,8 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="--data: an object counts as found when the detection matched to it (IoU 0.5) scores at "
                          "least this")
 
-    lay = sub.add_parser("layers", help="list a model's layers (index, type, output shape, GAM blocks)",
-                         description="List a model's layers: index, type, output shape, GAM blocks marked.")
+    lay = sub.add_parser("layers", help="list a model's layers (index, type, output shape, attention blocks)",
+                         description="List a model's layers: index, type, output shape; attention blocks (kind, "
+                                     "variant, ablation modes) and the layers suggested for CAM marked.")
     lay.add_argument("--weights", "-w", default=None, help="checkpoint (default: the shipped model)")
     lay.add_argument("--imgsz", type=V.arg(V.check_imgsz), default=None,
                      help="input size for the shapes (default: the model's own, else 640)")
@@ -394,6 +398,13 @@ def cmd_layers(args: argparse.Namespace) -> int:
     print(f"output shapes at {imgsz}x{imgsz}:")
     for info in list_layers(model, imgsz):
         print(escape_text(info.label()))
+    from gam_gui.models import attention
+
+    found = [f for f in attention.find_blocks(model) if f.index >= 0]
+    if found:  # what `ablate --blocks LAYER:MODE` and `eval --ablate` accept for each block
+        print("ablation modes (LAYER:MODE; drop-top-k takes a number, e.g. drop-top-16):")
+        for f in found:
+            print(f"{f.index:>2}  {f.entry.kind:<16} {', '.join(f.entry.modes)}")
     return 0
 
 

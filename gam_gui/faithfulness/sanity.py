@@ -1,17 +1,18 @@
 """The model-parameter randomisation test (Adebayo et al., "Sanity checks for saliency maps", NeurIPS 2018).
 
 A map that explains the model must change when the model's weights are destroyed. The weights are
-re-initialised *cascading* from the head down to the GAM blocks (stage 1: the head; then each
-GAM block and everything above it), each stage on a deep copy made once (the loaded model is never
-touched), and each method's map of the trained model's detection (the same prediction row and
-class, scored by the randomised copy) is compared with the trained map by Spearman's rank
-correlation over the frame's pixels at the network input (a randomised map that is constant, so
-has no order, counts as 0 and is counted in ``constant_maps``). A method whose map keeps a rank
-correlation above :data:`INSENSITIVE` once everything down to the GAM blocks is random is flagged
-:data:`FLAG`: it shows the image (edges, the objects' outline), not what the model learned.
+re-initialised *cascading* from the head down to the attention blocks (stage 1: the head; then
+each attention block of the registry, GAM or another kind, and everything above it), each stage on
+a deep copy made once (the loaded model is never touched), and each method's map of the trained
+model's detection (the same prediction row and class, scored by the randomised copy) is compared
+with the trained map by Spearman's rank correlation over the frame's pixels at the network input (a
+randomised map that is constant, so has no order, counts as 0 and is counted in
+``constant_maps``). A method whose map keeps a rank correlation above :data:`INSENSITIVE` once
+everything down to the lowest attention block is random is flagged :data:`FLAG`: it shows the image
+(edges, the objects' outline), not what the model learned.
 
 Cost per image: one forward (graph recorded) and one batched backward per gradient method for each
-stage; with three GAM blocks (four stages) about 4 x the trained maps, small against the curves.
+stage; with three attention blocks (four stages) about 4 x the trained maps, small against the curves.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gam_gui.explain.engine import gam_layers, layer_list
+from gam_gui.explain.blocks import block_indices
+from gam_gui.explain.engine import layer_list
 from gam_gui.faithfulness.maps import FrameMaps, frame_maps
 from gam_gui.faithfulness.summary import bootstrap_ci
 
@@ -48,10 +50,10 @@ def randomized(model: nn.Module, first: int, seed: int = 0) -> nn.Module:
 
 
 def cascade(model: nn.Module, seed: int = 0) -> list[tuple[str, nn.Module]]:
-    """The cascade's stages, ``(label, randomised copy)``: the head alone, then down to each GAM
-    block (highest first); the last stage has everything from the lowest GAM block up random."""
+    """The cascade's stages, ``(label, randomised copy)``: the head alone, then down to each
+    attention block (highest first); the last stage has everything from the lowest block up random."""
     n = len(layer_list(model))
-    firsts = [n - 1] + sorted((g for g in gam_layers(model) if g < n - 1), reverse=True)
+    firsts = [n - 1] + sorted((g for g in set(block_indices(model)) if 0 <= g < n - 1), reverse=True)
     return [("head" if f == n - 1 else f"layers {f}..head", randomized(model, f, seed)) for f in firsts]
 
 

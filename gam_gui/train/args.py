@@ -153,17 +153,17 @@ def eval_args(ap: argparse.ArgumentParser) -> None:
                          "(default 0: hard masks)")
     ap.add_argument("--sanity", action="store_true",
                     help="--faithfulness: also the randomisation check (weights re-initialised from the head "
-                         "down to the GAM blocks, on a copy): per method the rank correlation of trained and "
+                         "down to the attention blocks, on a copy): per method the rank correlation of trained and "
                          "randomised maps; > 0.5 is flagged 'insensitive to the model'. Adds about 4 maps' "
                          "forward and backward per image (small against the curves)")
     ap.add_argument("--ablate", action="append", default=[], metavar="LAYER:MODE[,LAYER:MODE]",
                     type=ablation_list,
-                    help="also score the model with these GAM blocks ablated (repeatable: one result per "
+                    help="also score the model with these attention blocks ablated (repeatable: one result per "
                          "option; a comma joins blocks ablated together), e.g. --ablate 18:off "
                          "--ablate 22:spatial-only,26:off")
     ap.add_argument("--ablate-each", action="store_true",
-                    help="also score every GAM block in every ablation mode, one block at a time, and "
-                         "print a table")
+                    help="also score every attention block in every one of its ablation modes, one block at a "
+                         "time, and print a table")
     ap.add_argument("--hard", action="store_true",
                     help="use the held-out hard slice (small, crowded, occluded, low-contrast objects) "
                          "instead of the validation set")

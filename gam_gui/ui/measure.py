@@ -220,7 +220,7 @@ class MeasureDock(QDockWidget):
         self._request: MeasureRequest | None = None
         self.sanity_button = QPushButton(self.tr("Sanity check"))
         self.sanity_button.setToolTip(self.tr(
-            "Re-initialise the model's weights from the head down to the GAM blocks (on a copy) and compare "
+            "Re-initialise the model's weights from the head down to the attention blocks (on a copy) and compare "
             "each detection's map before and after: a map that barely changes does not depend on the model"))
         self.sanity_button.clicked.connect(self.request_sanity)
         v.addWidget(self.sanity_button)

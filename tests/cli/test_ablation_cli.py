@@ -91,3 +91,25 @@ def test_eval_in_process_leaves_autograd_as_it_was(tiny_weights, capsys):
     assert torch.is_grad_enabled()
     assert cli.main(["eval", "--weights", str(tiny_weights), "--images", "1", "--imgsz", "64", "--no-progress"]) == 0
     assert torch.is_grad_enabled()
+
+
+def test_layers_lists_each_blocks_own_ablation_modes_and_ablate_takes_them(tmp_path, capsys):
+    stack = ROOT / "tests" / "data" / "attention_ref" / "v8_stack_best.pt"
+    assert cli.main(["layers", "--weights", str(stack)]) == 0
+    out = capsys.readouterr().out
+    modes = {}
+    for line in out.split("ablation modes", 1)[1].splitlines()[1:]:
+        index, kind, rest = line.split(None, 2)
+        modes[int(index)] = (kind, rest.split(", "))
+    assert modes[8] == ("CoordAtt", ["off", "height-only", "width-only", "mean-gate"])
+    assert modes[23] == ("SE", ["off", "drop-top-k"])
+    assert {k for k, _ in modes.values()} == {"CBAM", "CoordAtt", "GAM", "SimAM", "EMA", "SE", "TripletAttention"}
+    rc = cli.main(["ablate", "--source", str(SAMPLES / "shapes_01.jpg"), "--out", str(tmp_path / "a"),
+                   "--weights", str(stack), "--blocks", "8:width-only", "27:branch-cw-only", "--imgsz", "96",
+                   "--conf", "0.0001", "--method", "none"])
+    assert rc == 0, capsys.readouterr().err
+    data = json.loads((tmp_path / "a" / "ablation.json").read_text())
+    assert data["frames"][0]["ablation"]["blocks"] == {"8": "width-only", "27": "branch-cw-only"}
+    assert _rc(["ablate", "--source", str(SAMPLES / "shapes_01.jpg"), "--out", str(tmp_path / "b"),
+                "--weights", str(stack), "--blocks", "23:height-only"]) == 2  # SE has no height gate
+    assert "23" in capsys.readouterr().err

@@ -2044,8 +2044,8 @@ energy in box {7:.1%}   pointing: {8}
     </message>
     <message>
         <location filename="../measure.py" line="222"/>
-        <source>Re-initialise the model&apos;s weights from the head down to the GAM blocks (on a copy) and compare each detection&apos;s map before and after: a map that barely changes does not depend on the model</source>
-        <translation>（在副本上）从检测头向下到 GAM 模块重新初始化模型权重，并比较每个检测框前后的热力图：几乎不变的热力图并不依赖于模型</translation>
+        <source>Re-initialise the model&apos;s weights from the head down to the attention blocks (on a copy) and compare each detection&apos;s map before and after: a map that barely changes does not depend on the model</source>
+        <translation>（在副本上）从检测头向下到注意力模块重新初始化模型权重，并比较每个检测框前后的热力图：几乎不变的热力图并不依赖于模型</translation>
     </message>
     <message>
         <location filename="../measure.py" line="293"/>
