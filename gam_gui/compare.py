@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from torch import nn
 
-from gam_gui.analysis import Result, Settings, analyze_with, gam_layers
+from gam_gui.analysis import Result, Settings, analyze_with
+from gam_gui.explain.blocks import block_indices
 from gam_gui.matching import KEPT, LOST, NEW, Match, MatchTable, match_detections, summarize
 
 #: how a compare table names the three statuses
@@ -74,8 +75,9 @@ def compare(model_a: nn.Module, model_b: nn.Module, image: np.ndarray, settings:
     t0 = time.perf_counter()
     ra = analyze_with(model_a, image, s)
     t1 = time.perf_counter()
-    # the GAM block shown is chosen on A; B (a baseline without GAM, another layout) shows its own first
-    rb = analyze_with(model_b, image, s if s.gam_layer in gam_layers(model_b) else s.updated(gam_layer=None))
+    # the attention block shown is chosen on A; B shows the same layer where it has a block there,
+    # else its own first (a baseline without GAM, another layout); a gate B's block lacks falls back
+    rb = analyze_with(model_b, image, s if s.gam_layer in block_indices(model_b) else s.updated(gam_layer=None))
     t2 = time.perf_counter()
     diff = None
     if ra.cam is not None and rb.cam is not None and ra.cam.shape == rb.cam.shape:
