@@ -85,7 +85,7 @@ class ModelController(WindowPart):
         if w.model_info is None:
             for p in w.grid.panels.values():
                 if p.image.isNull():
-                    p.set_placeholder(self.tr(NO_MODEL_HINT))
+                    p.set_placeholder(self.w.tr(NO_MODEL_HINT))  # declared in the MainWindow context
         if startup:
             w.show_status(self.tr("no model: {0}").format(msg), 0)
             w.errors.append(msg)

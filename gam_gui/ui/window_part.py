@@ -29,15 +29,15 @@ NO_MODEL_HINT = QT_TRANSLATE_NOOP("MainWindow", "No model loaded: File > Open we
 
 
 class WindowPart:
-    """One feature of the main window. Its texts are translated in the window's context
-    (``MainWindow``), where the translations were made."""
+    """One feature of the main window. ``self.tr`` translates in the part's own class context
+    (``ModelController``, ...), where ``pylupdate5`` files a ``self.tr("...")`` of that class, so
+    the .ts file needs no second copy of the strings under ``MainWindow``."""
 
     def __init__(self, window: MainWindow) -> None:
         self.w = window
 
-    @staticmethod
-    def tr(text: str) -> str:
-        return QCoreApplication.translate("MainWindow", text)
+    def tr(self, text: str) -> str:
+        return QCoreApplication.translate(type(self).__name__, text)
 
 
 def match_summary(matches: list[Match], comparison: bool = False) -> str:

@@ -72,6 +72,21 @@ def test_ts_translates_every_marked_string(tmp_path):
     assert ("MainWindow", "&File") in extracted and ("ControlPanel", "Channel reduction:") in extracted
 
 
+def test_window_parts_translate_in_the_context_pylupdate_files_them_under():
+    """A controller's ``self.tr("...")`` is extracted under its class name; it must be looked up there
+    (it used to be looked up under MainWindow, so the .ts needed a second copy of every string)."""
+    from gam_gui.ui.model_controller import ModelController
+
+    app = QApplication.instance() or QApplication([])
+    translators = i18n.install("zh_CN", app)
+    try:
+        part = ModelController.__new__(ModelController)
+        assert part.tr("no GAM blocks") == messages(i18n.ts_path("zh_CN"))[("ModelController", "no GAM blocks")][0]
+        assert part.tr("no GAM blocks") != "no GAM blocks"
+    finally:
+        i18n.uninstall(translators, app)
+
+
 def test_shipped_qm_is_compiled_from_the_current_ts():
     """Every message of the .ts, looked up in the shipped .qm, gives the .ts translation: a string
     added or changed in the .ts without running lrelease fails here."""
