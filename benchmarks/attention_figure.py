@@ -121,7 +121,7 @@ def draw(weights: Path, image: Path, out: Path) -> None:
     rgba = np.asarray(fig.canvas.buffer_rgba())
     plt.close(fig)
     # a 256-colour palette keeps the PNG a few hundred KB (the maps are smooth; nothing visible is lost)
-    Image.fromarray(rgba[..., :3]).quantize(256, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)
+    Image.fromarray(rgba[..., :3]).quantize(256, method=Image.Quantize.FASTOCTREE).save(out, optimize=True)
     LOGGER.info("wrote %s (%d panels, %d bytes)", out, len(panels), out.stat().st_size)
 
 
