@@ -185,5 +185,5 @@ CHANNEL_ENTRY = R.BlockEntry(
 SPATIAL_ENTRY = R.BlockEntry(
     kind="SpatialAttention", classes={"SpatialAttention": SpatialAttention}, helpers={},
     signature="SpatialAttention(kernel_size=7)", yaml_style="none", structures=tuple(_spatial_structures("")),
-    gates=(_SPATIAL,), run=_run_spatial, work=R.copies(1.5), doc="out = x * s(x)")
+    gates=(_SPATIAL,), run=_run_spatial, work=R.copies(1), doc="out = x * s(x)")
 ENTRIES = (CBAM_ENTRY, CHANNEL_ENTRY, SPATIAL_ENTRY)
