@@ -102,11 +102,31 @@ def merge(out: str) -> None:
                          key=lambda m: -rows[m]["insertion_auc"])
         print("ranking by insertion AUC:", " > ".join(ranking))
         print("advice:", faithfulness_advice({"methods": rows}))
+        paired_differences(scores, ranking[0] if ranking else None)
         if corr:
             stages = [s["randomized"] for s in chunks[0]["sanity"][next(iter(chunks[0]["sanity"]))]["cascade"]]
             for m, r in san.summarize(corr, stages).items():
                 print(f"sanity {m}: rank corr {r['rank_corr']} {r['ci95']} {r['flags']} cascade "
                       f"{[c['rank_corr'] for c in r['cascade']]}")
+
+
+def paired_differences(scores: dict[str, list], best: str | None) -> None:
+    """Each method's AUCs minus the best method's (by insertion), paired over the same detections,
+    with a 95 % bootstrap interval over detections: whether two methods differ beyond chance (the
+    per-method intervals above overlap or not, which is not that test)."""
+    import numpy as np
+
+    from gam_gui.faithfulness.summary import bootstrap_ci
+
+    if best is None:
+        return
+    for m, rows in scores.items():
+        if m == best:
+            continue
+        for key in ("deletion_auc", "insertion_auc"):
+            d = np.array([getattr(r, key) for r in rows]) - np.array([getattr(r, key) for r in scores[best]])
+            ci = bootstrap_ci(d)
+            print(f"paired {key}: {m} - {best} = {d.mean():+.3f} {ci} over {len(d)} detections")
 
 
 def main(argv: list[str] | None = None) -> int:
