@@ -371,6 +371,17 @@ def _validate(model: Any, s: Any) -> None:
         V.check_gam_layer(s.gam_layer, block_indices(model), "--gam-layer", block_word(model))
     except ValueError as e:
         raise V.UsageError("--gam-layer", str(e)) from None
+    gate = getattr(s, "gate", None)
+    if gate is not None:  # the window falls back to the block's first gate; a command says what is wrong
+        from gam_gui.models import attention
+
+        found = [f for f in attention.find_blocks(model) if f.index >= 0]
+        shown = next((f for f in found if f.index == s.gam_layer), found[0] if found else None)
+        names = [g.name for g in shown.entry.gates] if shown is not None else []
+        if gate not in names:
+            where = (f"the {shown.entry.kind} block at layer {shown.index} has: {', '.join(names)}"
+                     if shown is not None else "the model has no attention blocks")
+            raise V.UsageError("--gate", f"--gate {gate} is not a gate of the block shown; {where}")
     head = model.model[-1] if isinstance(getattr(model, "model", None), torch.nn.Sequential) else None
     try:  # a class the model does not have would fail every frame
         V.check_target(s.target, "--target", nc=getattr(head, "nc", None))

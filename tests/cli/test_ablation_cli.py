@@ -113,3 +113,13 @@ def test_layers_lists_each_blocks_own_ablation_modes_and_ablate_takes_them(tmp_p
     assert _rc(["ablate", "--source", str(SAMPLES / "shapes_01.jpg"), "--out", str(tmp_path / "b"),
                 "--weights", str(stack), "--blocks", "23:height-only"]) == 2  # SE has no height gate
     assert "23" in capsys.readouterr().err
+
+
+def test_export_gate_the_shown_block_lacks_is_a_usage_error_naming_its_gates(tmp_path, capsys):
+    stack = ROOT / "tests" / "data" / "attention_ref" / "v8_stack_best.pt"
+    out = tmp_path / "x"
+    rc = _rc(["export", "--source", str(SAMPLES / "shapes_01.jpg"), "--out", str(out), "--weights", str(stack),
+              "--gam-layer", "19", "--gate", "channel"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "--gate channel" in err and "EMA block at layer 19 has: height, width, spatial" in err
+    assert not out.exists()  # refused before any work: no empty folder left
