@@ -205,7 +205,7 @@ class ControlPanel(QWidget):
         f.addRow(self.tr("Classes:"), self.classes_label)
         self.gam_label = plain_label(QLabel("-"))
         self.gam_label.setWordWrap(True)
-        f.addRow(self.tr("GAM:"), self.gam_label)
+        f.addRow(self.tr("Attention:"), self.gam_label)
         self.device = QComboBox()
         for key, label in devices if devices is not None else available_devices():
             self.device.addItem(label, key)

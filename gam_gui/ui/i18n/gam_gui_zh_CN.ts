@@ -369,8 +369,8 @@ click: show this channel before and after the block</source>
     </message>
     <message>
         <location filename="../controls.py" line="208"/>
-        <source>GAM:</source>
-        <translation>GAM：</translation>
+        <source>Attention:</source>
+        <translation>注意力：</translation>
     </message>
     <message>
         <location filename="../controls.py" line="213"/>
