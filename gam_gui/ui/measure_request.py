@@ -10,8 +10,9 @@ import threading
 from dataclasses import dataclass, field
 
 #: The window measures one random order of tied pixels unless asked for more: on the shipped model
-#: at 640 px one order took 10 s and four took 29 s for the same detection, with AUCs within 0.001
-#: (``eval --faithfulness`` keeps 4, where a table is averaged over many detections anyway).
+#: at 640 px one order took 10 s and four took 29 s for the same detection; over 169 detections one
+#: order moved an AUC by a median of 0.002, one HiResCAM detection in ten by 0.04-0.06 (the dock's
+#: tooltip says to raise it; ``eval --faithfulness`` keeps 4). See docs/faithfulness.md.
 WINDOW_TIE_ORDERS = 1
 
 
