@@ -117,8 +117,8 @@ def ablation_bars(labels: Sequence[str], delta: Sequence[float], lo: Sequence[fl
     ax.barh(y, d, color=colors, alpha=0.8)
     ax.errorbar(d, y, xerr=np.clip(err, 0, None), fmt="none", ecolor="black", capsize=2, lw=0.9)
     ax.axvline(0, color="black", lw=0.8)
-    ax.set_yticks(y, [label(x, 30) for x in labels], fontsize=7)
-    ax.set_xlabel(f"change in {metric} vs as trained (absolute, 95% paired-bootstrap interval)")
+    ax.set_yticks(y, [label(x, 48) for x in labels], fontsize=7)  # "12 TripletAttention: branch-hw-only" whole
+    ax.set_xlabel(f"change in {metric} vs as trained\n(absolute, 95% paired-bootstrap interval)")
     ax.set_title("Ablation: one attention block at a time")
     ax.grid(axis="x", alpha=0.3)
     return fig
