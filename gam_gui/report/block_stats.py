@@ -22,20 +22,16 @@ frame's cells in no box). Per block:
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import torch
 from torch import nn
 
-from gam_gui.explain.attention import GamRecorder, log2_energy_ratio
-from gam_gui.explain.blocks import GateMap, gam_block_maps, reduce_gate
+from gam_gui.explain.attention import GamRecorder
+from gam_gui.explain.blocks import BlockRecorder, GateMap
 from gam_gui.explain.engine import explainer
 from gam_gui.inference import Detection, Letterbox, model_names, non_max_suppression, preprocess, to_detections
-from gam_gui.models import attention
 from gam_gui.report.gam_stats import box_cells, cell_centres
 
 #: the name the block gain carries beside the gates in rows and JSON
@@ -105,50 +101,21 @@ def gate_info(g: GateMap) -> GateInfo:
     return GateInfo(d.name, d.kind, d.meaning, d.low, d.high)
 
 
-class AllBlocksRecorder:
-    """Context manager for one forward: records every attention block (GAM's recorder rides inside),
-    then :meth:`snaps` gives one :class:`BlockSnap` per block in layer order."""
+class AllBlocksRecorder(BlockRecorder):
+    """The analysis' :class:`~gam_gui.explain.blocks.BlockRecorder` (every block's gates and gain),
+    with GAM's recorder riding inside; :meth:`snaps` gives one :class:`BlockSnap` per block in layer
+    order, at feature resolution, as the report's statistics need them."""
 
     def __init__(self, model: nn.Module) -> None:
-        eng = explainer(model)
-        self.gam = GamRecorder(model, eng.gam_blocks)
-        self.found = [f for f in attention.find_blocks(model) if f.entry.kind != "GAM"]
-        self.records: dict[int, tuple[tuple[int, int], dict[str, torch.Tensor], np.ndarray]] = {}
-        self._stack: ExitStack | None = None
-
-    def __enter__(self) -> AllBlocksRecorder:
-        self.records.clear()
-
-        def keep(key: int) -> Callable[..., None]:
-            def cb(block: nn.Module, x: torch.Tensor, gates: dict[str, torch.Tensor], out: torch.Tensor) -> None:
-                gain = log2_energy_ratio(out, x) if out.shape[2:] == x.shape[2:] else None
-                self.records[key] = (tuple(x.shape[2:]), {k: v.detach() for k, v in gates.items()}, gain)
-            return cb
-
-        self._stack = ExitStack()
-        self._stack.enter_context(self.gam)
-        self._stack.enter_context(attention.recording({id(f.block): keep(id(f.block)) for f in self.found}))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._stack is not None:
-            self._stack.__exit__(*exc)
-            self._stack = None
+        self.gam = GamRecorder(model, explainer(model).gam_blocks)
+        super().__init__(model, self.gam)
 
     def snaps(self, lb: Letterbox) -> list[BlockSnap]:
         out = []
-        for f in self.found:
-            rec = self.records.get(id(f.block))
-            if rec is None:
-                continue
-            hw, gates, gain = rec
-            desc = BlockDesc(f.index, f.name, f.entry.kind, str(f.block.__dict__.get("variant", "")))
-            out.append(BlockSnap(desc, {k: reduce_gate(f.entry.gate(k), t, hw) for k, t in gates.items()}, gain))
-        for g in self.gam.maps(lb.map_to_frame):
-            bm = gam_block_maps(g, attention.entry("GAM"), lb.map_to_frame)
-            out.append(BlockSnap(BlockDesc(g.index, g.name, "GAM", g.variant), bm.gates, g.gain_small("block")))
-        self.records.clear()
-        return sorted(out, key=lambda s: s.block.index)
+        for b in self.maps(lb.map_to_frame, gam=self.gam.maps(lb.map_to_frame)):
+            gain = b.gam.gain_small("block") if b.gam is not None else b.gain_small
+            out.append(BlockSnap(BlockDesc(b.index, b.name, b.kind, b.variant), b.gates, gain))
+        return out
 
 
 def detect_all_blocks(model: nn.Module, image: np.ndarray, conf: float, iou: float, imgsz: int,
