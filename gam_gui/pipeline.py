@@ -534,11 +534,12 @@ class FramePipeline:
             return next((i for i, d in enumerate(dets) if d.cls == t.cls), 0)
         return 0
 
-    def measure(self, out: FrameOutput, steps: int, baseline: str, tie_orders: int = 1,
+    def measure(self, out: FrameOutput, steps: int, baseline: str,
+                tie_orders: int = faithfulness.DEFAULT_TIE_ORDERS,
                 progress: Callable[[int, int], None] | None = None) -> Measurement:
         """Faithfulness of ``out``'s CAM for its target (:func:`gam_gui.faithfulness.measure`), with
-        ``tie_orders`` random orders of tied pixels (the window's default is 1: see
-        :class:`gam_gui.ui.measure.MeasureDock`) and ``progress(done, total)`` after each batch.
+        ``tie_orders`` random orders of tied pixels (the window asks for its own number) and
+        ``progress(done, total)`` after each batch.
 
         ``ValueError`` (with ``reason``: ``compare``, ``method`` or ``detections``) when there is
         nothing it could mean."""
