@@ -122,13 +122,15 @@ def accumulate(into: dict[str, list[list[float]]], part: dict[str, list[list[flo
 def sanity_check(model: nn.Module, images: Iterable[np.ndarray], methods: Sequence[str], imgsz: int = 640,
                  conf: float = 0.25, seed: int = 0) -> dict:
     """The whole check on ``images`` (the API's entry; ``eval --faithfulness --sanity`` and the
-    window's *Sanity check* button run it on their frames)."""
+    window's *Sanity check* button run it on their frames). Turns autograd on for its own maps, so a
+    caller under ``no_grad`` (the window's worker) need not."""
     stages = cascade(model, seed)
     acc: dict[str, list[list[float]]] = {}
-    for img in images:
-        trained = frame_maps(model, img, methods, conf=conf, imgsz=imgsz)
-        if len(trained.rows):
-            accumulate(acc, image_correlations(stages, img, trained, methods, imgsz))
+    with torch.enable_grad():
+        for img in images:
+            trained = frame_maps(model, img, methods, conf=conf, imgsz=imgsz)
+            if len(trained.rows):
+                accumulate(acc, image_correlations(stages, img, trained, methods, imgsz))
     if not acc:
         acc = {m: [[] for _ in stages] for m in methods}
     return summarize(acc, [s[0] for s in stages], seed)

@@ -67,13 +67,10 @@ class SanityRunner(QObject):
 
     @pyqtSlot(object)
     def run(self, job: SanityJob) -> None:
-        import torch
-
         from gam_gui.faithfulness.sanity import sanity_check
 
         try:
-            with torch.enable_grad():
-                res = sanity_check(job.model, [job.image], [job.method], imgsz=job.imgsz, conf=job.conf)
+            res = sanity_check(job.model, [job.image], [job.method], imgsz=job.imgsz, conf=job.conf)
         except Exception as e:  # noqa: BLE001 - a failed check is a message, not a crash
             LOGGER.warning("sanity check failed: %s", e)
             self.failed.emit(QCoreApplication.translate("MeasureDock", "sanity check failed: {0}").format(
