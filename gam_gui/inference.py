@@ -180,13 +180,15 @@ def detect(model: nn.Module, image: np.ndarray, conf: float = 0.25, iou: float =
     """Detect objects in one uint8 BGR frame (grayscale and BGRA are converted); best first.
 
     ``conf`` and ``iou`` must be in [0, 1]; ``imgsz`` is rounded up to the model's stride (a notice
-    is logged once), as the network input is padded to it anyway."""
+    is logged once), as the network input is padded to it anyway. Runs without autograd: it returns
+    boxes, not tensors, so no caller needs the graph."""
     if not isinstance(image, np.ndarray):
         raise ImageError(f"expected a numpy image, got {type(image).__name__}")
     conf, iou = V.check_unit(conf, "conf"), V.check_unit(iou, "iou")
     x, lb = preprocess(model, image, V.round_imgsz(imgsz, model_stride(model)))
     adapter = adapter_for(model)
-    pred = adapter.rows(model(x))
+    with torch.no_grad():
+        pred = adapter.rows(model(x))
     return to_detections(non_max_suppression(pred, conf, iou, adapter=adapter)[0], lb, model_names(model))
 
 

@@ -15,7 +15,6 @@ import threading
 import time
 from typing import Any
 
-import torch
 from PyQt5.QtCore import QObject, pyqtSignal, pyqtSlot
 
 from gam_gui import dataset_browse as B
@@ -103,15 +102,14 @@ class DatasetWorker(QObject):
             return
         total, done, batch, last = len(ds), 0, [], time.monotonic()
         try:
-            with torch.inference_mode():
-                for item in B.score_images(model, ds, conf, iou, imgsz, self.score_cancel):
-                    batch.append(item)
-                    done += 1
-                    now = time.monotonic()
-                    if now - last >= BATCH_SECONDS:
-                        self.scored.emit(batch)
-                        self.score_progress.emit(done, total)
-                        batch, last = [], now
+            for item in B.score_images(model, ds, conf, iou, imgsz, self.score_cancel):
+                batch.append(item)
+                done += 1
+                now = time.monotonic()
+                if now - last >= BATCH_SECONDS:
+                    self.scored.emit(batch)
+                    self.score_progress.emit(done, total)
+                    batch, last = [], now
         except Exception as e:  # noqa: BLE001 - one bad image must not kill the thread
             LOGGER.exception("scoring failed")
             self.open_failed.emit(str(e) or type(e).__name__)
