@@ -36,15 +36,6 @@ LOGGER = logging.getLogger(__name__)
 DET_SCORE, DET_CLS, DET_ROW = 4, 5, 6
 
 
-def det_boxes(det: torch.Tensor) -> torch.Tensor:
-    """xyxy (n, 4) of detection rows, in input pixels."""
-    return det[..., :DET_SCORE]
-
-
-def det_scores(det: torch.Tensor) -> torch.Tensor:
-    return det[..., DET_SCORE]
-
-
 def det_classes(det: torch.Tensor) -> torch.Tensor:
     return det[..., DET_CLS].long()
 

@@ -152,13 +152,8 @@ def infer_package_gam_variant(block: gam.GAM) -> tuple[str, str]:
     return "paper", f"{name}: ungrouped spatial convs are the paper's GAM: sigmoid on the channel branch, no shuffle"
 
 
-# Extra mappings registered at run time (YOLOv7 blocks, user-declared GAM classes).
+# Extra mappings registered at run time (user-declared GAM classes).
 _EXTRA: dict[str, type] = {}
-
-
-def register_class(path: str, cls: type) -> None:
-    """Allow ``path`` in foreign pickles and map it onto ``cls`` (used by the YOLOv7 support)."""
-    _EXTRA[path] = cls
 
 
 def register_gam_class(path: str, variant: str) -> type[gam.GAM]:

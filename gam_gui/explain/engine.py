@@ -111,10 +111,6 @@ class Explainer:
             got = self._chosen[key] = V.check_layer_indices(key[0], self.num_layers, name)
         return got
 
-    def check_gam_layer(self, value: int | None, name: str = "gam_layer") -> int | None:
-        """``None`` (the first block) or one of this model's GAM blocks (``ValueError`` lists them)."""
-        return V.check_gam_layer(value, self.gam_indices, name)
-
     def cam(self, model: nn.Module, key: str, layers: tuple[int, ...]) -> BaseCAM:
         """The method's pytorch-grad-cam object for these layers, built once (its constructor walks
         the whole model for ``model.eval()``); its own recorder is released at once."""

@@ -192,11 +192,6 @@ def envelope_ap(recall: np.ndarray, precision: np.ndarray, tail: str = "drop") -
     return np.array([_TRAPZ(np.interp(_AP_X, mrec[t], mpre[t]), _AP_X) for t in range(T)])
 
 
-def interp_ap(recall: np.ndarray, precision: np.ndarray, tail: str = "drop") -> float:
-    """One AP from one recall/precision curve (see :func:`envelope_ap`)."""
-    return float(envelope_ap(np.asarray(recall)[:, None], np.asarray(precision)[:, None], tail)[0])
-
-
 def curves_of(tp_sorted: np.ndarray, n_gt: float) -> tuple[np.ndarray, np.ndarray]:
     """(recall, precision), each (k, T), of TP flags already in score order."""
     t = np.ascontiguousarray(np.asarray(tp_sorted, bool).T)
@@ -279,7 +274,7 @@ class UltralyticsProtocol(Protocol):
     clip_boxes = False
     max_nms = 30000
     max_wh = 7680
-    #: how the precision curve ends past the last recall reached (see :func:`interp_ap`)
+    #: how the precision curve ends past the last recall reached (see :func:`envelope_ap`)
     ap_tail = "drop"
 
     def effective_max_det(self, max_gt_per_image: int) -> int:
