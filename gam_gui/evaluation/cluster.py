@@ -32,7 +32,7 @@ def shard_task(spec: dict, i: int, n: int) -> tuple[dict, dict]:
     return run_state(run, (i, n))
 
 
-def run_on_ray(args: argparse.Namespace, dataset: object, imgsz: int, n_ablations: int) -> EvalRun:
+def run_on_ray(args: argparse.Namespace, dataset: object, imgsz: int) -> EvalRun:
     """Fan the run out over Ray (``args.ray``: a cluster address, or ``local`` for a local instance)
     as ``--ray-shards`` tasks, and merge their results."""
     try:

@@ -56,7 +56,7 @@ def run_eval(args: argparse.Namespace) -> int:
     if getattr(args, "ray", None):
         from gam_gui.evaluation.cluster import run_on_ray
 
-        run = run_on_ray(args, dataset, imgsz, len(ablations))
+        run = run_on_ray(args, dataset, imgsz)
     else:
         t1 = time.perf_counter()
         run = score_run(args, model, dataset, imgsz, ablations)
